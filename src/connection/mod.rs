@@ -1,0 +1,108 @@
+//! Connections to hosts: one per host per run, running every task through one long-lived `sh`.
+//!
+//! Modules never talk to a transport directly: they build POSIX shell scripts and run them with
+//! [`Connection::run`]. A local connection and an SSH connection differ only in how that `sh` is
+//! started, so every module works unchanged over both.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::secrets::SecretString;
+
+/// How to reach a host, from its inventory variables and the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    /// The inventory name, used in messages.
+    pub name: String,
+    /// `ansible_connection`: `local` or `ssh`.
+    pub kind: ConnectionKind,
+    /// `ansible_host`, else the inventory name.
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub private_key_file: Option<String>,
+    /// Extra ssh options: `ansible.cfg` `ssh_args` and `ansible_ssh_common_args`, split like a shell.
+    pub ssh_args: Vec<String>,
+    /// Accept and record unknown host keys instead of failing.
+    pub accept_new_host_keys: bool,
+    /// `host_key_checking = False`: do not verify host keys at all.
+    pub skip_host_key_checking: bool,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConnectionKind {
+    #[default]
+    Ssh,
+    Local,
+}
+
+/// Privilege escalation for one command.
+#[derive(Clone, Debug)]
+pub struct Become {
+    pub user: String,
+    pub method: BecomeMethod,
+    pub password: Option<SecretString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BecomeMethod {
+    Sudo,
+    Su,
+}
+
+/// One command to run on the host: a POSIX `sh` script and what it needs around it.
+#[derive(Clone, Debug, Default)]
+pub struct Command {
+    pub script: String,
+    /// Bytes the script reads on its standard input; none means `/dev/null`.
+    pub stdin: Option<Vec<u8>>,
+    pub env: Vec<(String, String)>,
+    pub chdir: Option<String>,
+    pub privilege: Option<Become>,
+    /// Kill the command after this long.
+    pub timeout: Option<Duration>,
+}
+
+impl Command {
+    pub fn new(script: impl Into<String>) -> Self {
+        Command {
+            script: script.into(),
+            ..Command::default()
+        }
+    }
+}
+
+/// What a finished command left: exit status and both output streams, kept apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub rc: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Lines of a running command, sent as they arrive (for live output).
+pub type LiveLines = tokio::sync::mpsc::UnboundedSender<String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// The host cannot be reached or the session broke; the host is then unreachable for the run.
+    #[error("{message}")]
+    Unreachable { message: String },
+    /// The command ran longer than its timeout and was stopped.
+    #[error("command timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("become failed: {0}")]
+    Become(String),
+}
+
+/// A session with one host.
+#[async_trait]
+pub trait Connection: Send {
+    /// Runs one command and waits for it; output lines go to `live` as they arrive.
+    async fn run(&mut self, cmd: &Command, live: Option<&LiveLines>) -> Result<Output, ConnectionError>;
+
+    /// Ends the session, stopping anything still running on the host.
+    async fn close(&mut self);
+}

@@ -1,0 +1,13 @@
+//! playhook: git-push deploys for Ansible repositories.
+//!
+//! The crate is a library with a thin binary on top (`main.rs`). See `ARCHITECTURE.md` for the
+//! code map; each module's docs say what it owns.
+
+pub mod cli;
+pub mod connection;
+pub mod loc;
+pub mod modules;
+pub mod output;
+pub mod secrets;
+pub mod template;
+pub mod yaml;

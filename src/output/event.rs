@@ -1,0 +1,74 @@
+//! Events: what the engine reports while it runs. Printers turn them into lines, bars or JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::modules::Diff;
+
+/// The result of one task on one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostStatus {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// Per-host totals for the recap, like Ansible's PLAY RECAP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+/// One thing that happened during a run. Serialized as one JSON object per line with `--json`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    PlayStart {
+        name: String,
+        hosts: Vec<String>,
+    },
+    TaskStart {
+        name: String,
+        /// `file:line` of the task.
+        location: String,
+        handler: bool,
+    },
+    /// A line of live output from a running command.
+    Output {
+        host: String,
+        line: String,
+    },
+    HostResult {
+        host: String,
+        task: String,
+        status: HostStatus,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        msg: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        diff: Vec<Diff>,
+        /// Registered output shown on failure or with `-v`, already masked.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<serde_json::Value>,
+        ignored: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        delegated_to: Option<String>,
+    },
+    Warning {
+        message: String,
+    },
+    Recap {
+        hosts: BTreeMap<String, Counts>,
+    },
+}

@@ -1,0 +1,5 @@
+//! Everything the run reports: events from the engine, and the one printer that owns the terminal.
+
+pub mod event;
+
+pub use event::{Counts, Event, HostStatus};

@@ -1,0 +1,405 @@
+//! Loading YAML into a tree of [`Node`]s that remember their line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::Value;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::loc::Loc;
+
+use super::resolve::resolve_plain;
+
+/// A YAML document that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum YamlError {
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{loc}: YAML syntax error: {message}")]
+    Syntax { loc: Loc, message: String },
+    #[error("{loc}: {message}")]
+    Unsupported { loc: Loc, message: String },
+}
+
+/// One YAML node with the line it starts on.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    /// A scalar, already resolved (plain scalars as YAML 1.1, quoted ones as strings).
+    Scalar(Value),
+    Seq(Vec<Node>),
+    /// A mapping, in file order. Keys are strings as Ansible uses them.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The node as a plain value, dropping line information.
+    pub fn to_value(&self) -> Value {
+        match &self.kind {
+            NodeKind::Scalar(v) => v.clone(),
+            NodeKind::Seq(items) => Value::from(items.iter().map(Node::to_value).collect::<Vec<_>>()),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_str()), v.to_value()))
+                .collect::<indexmap::IndexMap<_, _>>()
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(String, Node)]> {
+        match &self.kind {
+            NodeKind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(v) => v.as_str(),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar(v) if v.is_none())
+    }
+
+    /// The value under `key` when this node is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// A short name of the node's type for error messages ("a mapping", "a list", "a string").
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Map(_) => "a mapping",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Scalar(v) if v.is_none() => "empty",
+            NodeKind::Scalar(v) if v.as_str().is_some() => "a string",
+            NodeKind::Scalar(_) => "a scalar",
+        }
+    }
+}
+
+/// Reads and parses a YAML file. An empty file yields `None`.
+pub fn load_file(path: &Path) -> Result<Option<Node>, YamlError> {
+    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_str(&text, path)
+}
+
+/// Parses YAML text that came from `path` (used in locations only). Only the first document
+/// is read, as Ansible does for playbooks and variable files.
+pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
+    let file = Arc::new(path.to_path_buf());
+    let mut builder = Builder {
+        file: Arc::clone(&file),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        error: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, false).map_err(|e| YamlError::Syntax {
+        loc: Loc::new(&file, e.marker().line()),
+        message: e.info().to_string(),
+    })?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root)
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        line: usize,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(String, Node)>,
+        pending_key: Option<Node>,
+        line: usize,
+        anchor: usize,
+    },
+}
+
+struct Builder {
+    file: Arc<PathBuf>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    error: Option<YamlError>,
+}
+
+impl Builder {
+    fn loc(&self, line: usize) -> Loc {
+        Loc::new(&self.file, line)
+    }
+
+    fn push_node(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, pending_key, ..
+            }) => match pending_key.take() {
+                None => *pending_key = Some(node),
+                Some(key) => {
+                    if let Err(e) = insert_entry(entries, key, node) {
+                        self.error.get_or_insert(e);
+                    }
+                }
+            },
+        }
+    }
+
+    fn scalar(
+        &self,
+        text: String,
+        style: TScalarStyle,
+        tag: Option<Tag>,
+        line: usize,
+    ) -> Result<Node, YamlError> {
+        let loc = self.loc(line);
+        let value = match (&tag, style) {
+            (Some(tag), _) if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" => {
+                match tag.suffix.as_str() {
+                    "str" => Value::from(text),
+                    "int" | "float" | "bool" | "null" => resolve_plain(&text),
+                    other => {
+                        return Err(YamlError::Unsupported {
+                            loc,
+                            message: format!("the YAML tag `!!{other}` is not supported"),
+                        });
+                    }
+                }
+            }
+            (Some(tag), _) if tag.handle == "!" && tag.suffix == "unsafe" => Value::from(text),
+            (Some(tag), _) if tag.handle == "!" && tag.suffix == "vault" => {
+                return Err(YamlError::Unsupported {
+                    loc,
+                    message: "Ansible Vault values (`!vault`) are not supported; move the value to \
+                              the secrets file (`playhook secrets set NAME`) and use `{{ secrets.NAME }}`"
+                        .into(),
+                });
+            }
+            (Some(tag), _) => {
+                return Err(YamlError::Unsupported {
+                    loc,
+                    message: format!("the YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
+                });
+            }
+            (None, TScalarStyle::Plain) => resolve_plain(&text),
+            (None, _) => Value::from(text),
+        };
+        Ok(Node {
+            kind: NodeKind::Scalar(value),
+            loc,
+        })
+    }
+}
+
+/// Inserts a mapping entry; `<<` merge keys are expanded as PyYAML does (existing keys win).
+fn insert_entry(entries: &mut Vec<(String, Node)>, key: Node, value: Node) -> Result<(), YamlError> {
+    let name = match &key.kind {
+        NodeKind::Scalar(v) => match v.as_str() {
+            Some(s) => s.to_string(),
+            None if v.is_none() => "null".to_string(),
+            None => python_key(v),
+        },
+        _ => {
+            return Err(YamlError::Unsupported {
+                loc: key.loc,
+                message: "a mapping key must be a scalar".into(),
+            });
+        }
+    };
+    if name == "<<" && matches!(&key.kind, NodeKind::Scalar(v) if v.as_str().is_some()) {
+        let sources: Vec<&Node> = match &value.kind {
+            NodeKind::Map(_) => vec![&value],
+            NodeKind::Seq(items) => items.iter().collect(),
+            NodeKind::Scalar(_) => {
+                return Err(YamlError::Unsupported {
+                    loc: value.loc,
+                    message: "a `<<` merge key needs a mapping or a list of mappings".into(),
+                });
+            }
+        };
+        for source in sources {
+            if let NodeKind::Map(merged) = &source.kind {
+                for (k, v) in merged {
+                    if !entries.iter().any(|(existing, _)| existing == k) {
+                        entries.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+        }
+        return Ok(());
+    }
+    // A later duplicate key wins, as in PyYAML.
+    if let Some(slot) = entries.iter_mut().find(|(k, _)| *k == name) {
+        slot.1 = value;
+    } else {
+        entries.push((name, value));
+    }
+    Ok(())
+}
+
+/// How Python would turn a non-string scalar key into the string Ansible later sees.
+fn python_key(v: &Value) -> String {
+    match v.kind() {
+        minijinja::value::ValueKind::Bool => {
+            if v.is_true() {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = mark.line();
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => match self.scalar(text, style, tag, line) {
+                Ok(node) => {
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, node.clone());
+                    }
+                    self.push_node(node);
+                }
+                Err(e) => self.error = Some(e),
+            },
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
+                items: Vec::new(),
+                line,
+                anchor,
+            }),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
+                entries: Vec::new(),
+                pending_key: None,
+                line,
+                anchor,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq { items, line, anchor }) => (
+                        Node {
+                            kind: NodeKind::Seq(items),
+                            loc: self.loc(line),
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        entries,
+                        line,
+                        anchor,
+                        ..
+                    }) => (
+                        Node {
+                            kind: NodeKind::Map(entries),
+                            loc: self.loc(line),
+                        },
+                        anchor,
+                    ),
+                    None => return,
+                };
+                if node.1 > 0 {
+                    self.anchors.insert(node.1, node.0.clone());
+                }
+                self.push_node(node.0);
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(node) => {
+                    let node = node.clone();
+                    self.push_node(node);
+                }
+                None => {
+                    self.error = Some(YamlError::Syntax {
+                        loc: self.loc(line),
+                        message: "alias to an unknown anchor".into(),
+                    })
+                }
+            },
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Node {
+        load_str(text, Path::new("t.yaml"))
+            .expect("valid yaml")
+            .expect("non-empty")
+    }
+
+    #[test]
+    fn nodes_keep_their_lines() {
+        let doc = load("- hosts: all\n  tasks:\n    - name: one\n      debug: msg=hi\n");
+        let play = &doc.as_seq().expect("seq")[0];
+        let task = &play.get("tasks").expect("tasks").as_seq().expect("seq")[0];
+        assert_eq!(task.loc.line, 3);
+        assert_eq!(task.get("debug").expect("debug").loc.line, 4);
+        assert_eq!(task.loc.to_string(), "t.yaml:3");
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings_and_merge_keys_expand() {
+        let doc = load("base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\nq: 'yes'\nm: 0644\n");
+        assert_eq!(doc.get("q").expect("q").to_value(), Value::from("yes"));
+        assert_eq!(doc.get("m").expect("m").to_value(), Value::from(420));
+        let x = doc.get("x").expect("x").to_value();
+        assert_eq!(x.get_attr("a").expect("a"), Value::from(1));
+        assert_eq!(x.get_attr("b").expect("b"), Value::from(3));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = load_str("a: 1\nb: [unclosed\n", Path::new("bad.yaml")).expect_err("syntax error");
+        assert!(err.to_string().starts_with("bad.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn vault_tags_are_refused_with_advice() {
+        let err = load_str("p: !vault |\n  $ANSIBLE_VAULT;1.1\n", Path::new("v.yaml")).expect_err("refused");
+        assert!(err.to_string().contains("playhook secrets set"), "{err}");
+    }
+}
