@@ -1,6 +1,12 @@
 //! Task modules: one file per module, each declaring its parameters, honouring check mode,
 //! reporting `changed` honestly and returning a diff.
 
+pub mod copy;
+pub mod dest;
+pub mod params;
+pub mod slurp;
+pub mod stat;
+
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -81,7 +87,7 @@ pub trait Module: Send + Sync {
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
-    &[]
+    &[&copy::Copy, &slurp::Slurp, &stat::Stat]
 }
 
 /// The module a task names, accepting the `ansible.builtin.` and `ansible.legacy.` prefixes.
