@@ -1,6 +1,15 @@
 //! Task modules: one file per module, each declaring its parameters, honouring check mode,
 //! reporting `changed` honestly and returning a diff.
 
+pub mod assert;
+pub mod command;
+pub(crate) mod command_common;
+pub mod debug;
+pub mod fail;
+pub mod ping;
+pub mod set_fact;
+pub mod shell;
+
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -81,7 +90,15 @@ pub trait Module: Send + Sync {
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
-    &[]
+    &[
+        &command::CommandModule,
+        &shell::ShellModule,
+        &debug::DebugModule,
+        &set_fact::SetFactModule,
+        &assert::AssertModule,
+        &fail::FailModule,
+        &ping::PingModule,
+    ]
 }
 
 /// The module a task names, accepting the `ansible.builtin.` and `ansible.legacy.` prefixes.
