@@ -54,22 +54,67 @@ fn fingerprint(public_key: &std::path::Path) -> String {
 fn fleet_hosts_have_their_own_srv_and_take_plain_ssh() {
     let fleet = Fleet::start(2);
     for (i, host) in fleet.hosts().iter().enumerate() {
-        let out = std::process::Command::new("ssh")
-            .arg("-F")
-            .arg(fleet.ssh_config())
-            .arg(&host.name)
+        let mut ssh = std::process::Command::new("ssh");
+        if i == 0 {
+            ssh.arg("-F").arg(fleet.ssh_config()).arg(&host.name);
+        } else {
+            ssh.arg("-F")
+                .arg("/dev/null")
+                .arg("-i")
+                .arg(fleet.client_key())
+                .arg("-o")
+                .arg(format!("UserKnownHostsFile={}", fleet.known_hosts().display()))
+                .args(["-o", "BatchMode=yes", "-p", &host.port.to_string()])
+                .arg(format!("root@{}", host.address));
+        }
+        let out = ssh
             .arg(format!("echo {i} > /srv/who && cat /srv/who && echo $HOME"))
             .stdin(std::process::Stdio::null())
             .output()
             .expect("running ssh");
-        assert!(out.status.success(), "ssh {}: {}", host.name, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ssh {}: {}",
+            host.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(text(&out.stdout), format!("{i}\n/root\n"));
     }
     for (i, host) in fleet.hosts().iter().enumerate() {
-        assert_eq!(std::fs::read_to_string(host.srv().join("who")).expect("reading /srv/who"), format!("{i}\n"));
+        assert_eq!(
+            std::fs::read_to_string(host.srv().join("who")).expect("reading /srv/who"),
+            format!("{i}\n")
+        );
         assert_eq!(host.accepted_auths(), 1, "{}", host.log());
     }
-    assert!(!std::path::Path::new("/srv/who").exists(), "the controller's /srv was written");
+    assert!(
+        !std::path::Path::new("/srv/who").exists(),
+        "the controller's /srv was written"
+    );
+}
+
+#[test]
+fn ansible_reaches_the_fleet_through_its_inventory() {
+    let fleet = Fleet::start(2);
+    let out = std::process::Command::new("ansible")
+        .arg("fleet")
+        .arg("-i")
+        .arg(fleet.inventory())
+        .args(["-m", "shell", "-a", "echo {{ inventory_hostname }} > /srv/name"])
+        .env("ANSIBLE_NOCOLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running ansible (pip install ansible-core)");
+    assert!(
+        out.status.success(),
+        "ansible failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    for host in fleet.hosts() {
+        let name = std::fs::read_to_string(host.srv().join("name")).expect("ansible wrote /srv/name");
+        assert_eq!(name, format!("{}\n", host.name));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,14 +122,20 @@ async fn many_commands_cost_one_authentication_and_one_session() {
     let fleet = Fleet::start(1);
     let mut conn = open(&fleet.target(0)).await;
     let out = run(&mut conn, "echo out; echo err >&2; exit 3").await;
-    assert_eq!((out.rc, text(&out.stdout), text(&out.stderr)), (3, "out\n", "err\n"));
+    assert_eq!(
+        (out.rc, text(&out.stdout), text(&out.stderr)),
+        (3, "out\n", "err\n")
+    );
     for i in 0..20 {
         let out = run(&mut conn, &format!("printf %s {i} > /srv/n{i}; cat /srv/n{i}")).await;
         assert_eq!(text(&out.stdout), i.to_string());
     }
     conn.close().await;
     let host = fleet.host(0);
-    assert_eq!(std::fs::read_to_string(host.srv().join("n19")).expect("reading n19"), "19");
+    assert_eq!(
+        std::fs::read_to_string(host.srv().join("n19")).expect("reading n19"),
+        "19"
+    );
     assert_eq!(host.accepted_auths(), 1, "{}", host.log());
     assert_eq!(host.sessions(), 1, "{}", host.log());
 }
@@ -118,8 +169,13 @@ async fn a_slow_noisy_shell_start_up_file_runs_once_per_session() {
         assert_eq!((text(&out.stdout), text(&out.stderr)), ("hi\n", ""));
     }
     conn.close().await;
-    let count = std::fs::read_to_string(host.root_home().join("rc-count")).expect(".bashrc ran at least once");
-    assert_eq!(count.lines().count(), 1, "root's .bashrc ran once per command, not once per session");
+    let count =
+        std::fs::read_to_string(host.root_home().join("rc-count")).expect(".bashrc ran at least once");
+    assert_eq!(
+        count.lines().count(),
+        1,
+        "root's .bashrc ran once per command, not once per session"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,9 +184,18 @@ async fn an_unknown_host_key_is_refused_with_the_way_out() {
     let empty = fleet.root().join("empty_known_hosts");
     std::fs::write(&empty, "").expect("writing an empty known_hosts");
     let mut target = fleet.target(0);
-    target.ssh_args = [vec!["-o".to_string(), format!("UserKnownHostsFile={}", empty.display())], target.ssh_args]
-        .concat();
-    let err = connect(&target).await.err().expect("an unknown host key must be refused");
+    target.ssh_args = [
+        vec![
+            "-o".to_string(),
+            format!("UserKnownHostsFile={}", empty.display()),
+        ],
+        target.ssh_args,
+    ]
+    .concat();
+    let err = connect(&target)
+        .await
+        .err()
+        .expect("an unknown host key must be refused");
     let ConnectionError::Unreachable { message } = err else {
         panic!("expected unreachable, got {err}");
     };
@@ -145,7 +210,11 @@ async fn an_unknown_host_key_is_refused_with_the_way_out() {
     // The explicit way out records the key; the next run checks against it.
     target.accept_new_host_keys = true;
     open(&target).await.close().await;
-    assert!(std::fs::read_to_string(&empty).expect("reading known_hosts").contains("ssh-ed25519"));
+    assert!(
+        std::fs::read_to_string(&empty)
+            .expect("reading known_hosts")
+            .contains("ssh-ed25519")
+    );
     target.accept_new_host_keys = false;
     let mut conn = open(&target).await;
     assert_eq!(text(&run(&mut conn, "echo ok").await.stdout), "ok\n");
@@ -159,12 +228,25 @@ async fn a_changed_host_key_is_refused_even_with_accept_new() {
     let other = std::fs::read_to_string(fleet.host(1).host_public_key()).expect("reading h12's key");
     let other = other.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
     let wrong = fleet.root().join("wrong_known_hosts");
-    std::fs::write(&wrong, format!("{} {other}\n", fleet.host(0).known_hosts_patterns())).expect("writing");
+    std::fs::write(
+        &wrong,
+        format!("{} {other}\n", fleet.host(0).known_hosts_patterns()),
+    )
+    .expect("writing");
     let mut target = fleet.target(0);
     target.accept_new_host_keys = true;
-    target.ssh_args = [vec!["-o".to_string(), format!("UserKnownHostsFile={}", wrong.display())], target.ssh_args]
-        .concat();
-    let err = connect(&target).await.err().expect("a changed host key must be refused");
+    target.ssh_args = [
+        vec![
+            "-o".to_string(),
+            format!("UserKnownHostsFile={}", wrong.display()),
+        ],
+        target.ssh_args,
+    ]
+    .concat();
+    let err = connect(&target)
+        .await
+        .err()
+        .expect("a changed host key must be refused");
     let message = err.to_string();
     let fp = fingerprint(&fleet.host(0).host_public_key());
     assert!(message.starts_with("h11: "), "{message}");
@@ -208,13 +290,25 @@ async fn a_dropped_connection_is_unreachable_and_leaves_no_process_behind() {
         let result = conn.run(&Command::new("sleep 4321"), None).await;
         (conn, result)
     });
-    eventually("the command runs", || host.session_commands().iter().any(|c| c == "sleep 4321")).await;
+    eventually("the command runs", || {
+        host.session_commands().iter().any(|c| c == "sleep 4321")
+    })
+    .await;
     host.drop_connections();
     let (mut conn, result) = running.await.expect("the task finishes");
-    assert!(matches!(result, Err(ConnectionError::Unreachable { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ConnectionError::Unreachable { .. })),
+        "{result:?}"
+    );
     let again = conn.run(&Command::new("true"), None).await;
-    assert!(matches!(again, Err(ConnectionError::Unreachable { .. })), "{again:?}");
-    eventually("nothing of the session is left", || host.session_pids().is_empty()).await;
+    assert!(
+        matches!(again, Err(ConnectionError::Unreachable { .. })),
+        "{again:?}"
+    );
+    eventually("nothing of the session is left", || {
+        host.session_pids().is_empty()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,11 +316,18 @@ async fn closing_stops_what_still_runs() {
     let fleet = Fleet::start(1);
     let host = fleet.host(0);
     let mut conn = open(&fleet.target(0)).await;
-    let cut = tokio::time::timeout(Duration::from_millis(500), conn.run(&Command::new("sleep 4322"), None)).await;
+    let cut = tokio::time::timeout(
+        Duration::from_millis(500),
+        conn.run(&Command::new("sleep 4322"), None),
+    )
+    .await;
     assert!(cut.is_err(), "sleep 4322 cannot finish in 500 ms");
     assert!(host.session_commands().iter().any(|c| c == "sleep 4322"));
     conn.close().await;
-    eventually("nothing of the session is left", || host.session_pids().is_empty()).await;
+    eventually("nothing of the session is left", || {
+        host.session_pids().is_empty()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,9 +377,20 @@ async fn becomes_root_with_sudo_with_and_without_password() {
     let mut target = fleet.target(0);
     target.user = Some(SUDO_USER.into());
     let mut conn = open(&target).await;
-    assert_eq!(text(&run(&mut conn, "id -un").await.stdout), format!("{SUDO_USER}\n"));
-    let out = conn.run(&become_root(Some(SUDO_PASSWORD)), None).await.expect("sudo with the password");
-    assert_eq!((out.rc, text(&out.stdout)), (0, "root\n/root\n"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        text(&run(&mut conn, "id -un").await.stdout),
+        format!("{SUDO_USER}\n")
+    );
+    let out = conn
+        .run(&become_root(Some(SUDO_PASSWORD)), None)
+        .await
+        .expect("sudo with the password");
+    assert_eq!(
+        (out.rc, text(&out.stdout)),
+        (0, "root\n/root\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wrong = conn.run(&become_root(Some("wrong password")), None).await;
     assert!(matches!(wrong, Err(ConnectionError::Become(_))), "{wrong:?}");
     conn.close().await;
@@ -293,13 +405,24 @@ async fn becomes_root_with_sudo_with_and_without_password() {
 
     target.user = Some(NOPASSWD_USER.into());
     let mut conn = open(&target).await;
-    let out = conn.run(&become_root(None), None).await.expect("passwordless sudo");
-    assert_eq!((out.rc, text(&out.stdout)), (0, "root\n/root\n"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = conn
+        .run(&become_root(None), None)
+        .await
+        .expect("passwordless sudo");
+    assert_eq!(
+        (out.rc, text(&out.stdout)),
+        (0, "root\n/root\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     conn.close().await;
 
     // Becoming the user one already is needs no sudo at all.
     let mut conn = open(&fleet.target(0)).await;
-    let out = conn.run(&become_root(Some("not needed")), None).await.expect("become root as root");
+    let out = conn
+        .run(&become_root(Some("not needed")), None)
+        .await
+        .expect("become root as root");
     assert_eq!(text(&out.stdout), "root\n/root\n");
     conn.close().await;
     assert_eq!(fleet.host(0).accepted_auths(), 4, "{}", fleet.host(0).log());

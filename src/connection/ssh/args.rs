@@ -42,7 +42,10 @@ pub(crate) fn connection_args(target: &Target) -> Vec<OsString> {
     }
     args.extend(target.ssh_args.iter().map(OsString::from));
     opt(&mut args, "StrictHostKeyChecking=yes".into());
-    opt(&mut args, format!("ServerAliveInterval={}", keepalive(target.connect_timeout)));
+    opt(
+        &mut args,
+        format!("ServerAliveInterval={}", keepalive(target.connect_timeout)),
+    );
     opt(&mut args, "ServerAliveCountMax=3".into());
     args.push("--".into());
     args.push(target.address.clone().into());
@@ -88,20 +91,31 @@ mod tests {
             port: Some(2222),
             user: Some("deploy".into()),
             private_key_file: Some("~/.ssh/id_deploy".into()),
-            ssh_args: vec!["-F".into(), "/etc/deploy/ssh_config".into(), "-o".into(), "Compression=yes".into()],
+            ssh_args: vec![
+                "-F".into(),
+                "/etc/deploy/ssh_config".into(),
+                "-o".into(),
+                "Compression=yes".into(),
+            ],
             connect_timeout: Duration::from_secs(10),
             ..Target::default()
         }
     }
 
     fn strings(args: Vec<OsString>) -> Vec<String> {
-        args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        args.into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
     fn inventory_settings_come_before_user_args_and_defaults_after() {
         let args = strings(connection_args(&target()));
-        let pos = |s: &str| args.iter().position(|a| a == s).unwrap_or_else(|| panic!("{s} in {args:?}"));
+        let pos = |s: &str| {
+            args.iter()
+                .position(|a| a == s)
+                .unwrap_or_else(|| panic!("{s} in {args:?}"))
+        };
         assert!(pos("Port=2222") < pos("-F"));
         assert!(pos("BatchMode=yes") < pos("-F"));
         assert!(pos("-F") < pos("StrictHostKeyChecking=yes"));
@@ -127,8 +141,15 @@ mod tests {
 
     #[test]
     fn master_runs_in_the_background_on_a_control_socket() {
-        let args = strings(master_args(&target(), Path::new("/tmp/x/ctl"), Path::new("/tmp/x/log")));
-        assert_eq!(args[..7], ["-E", "/tmp/x/log", "-S", "/tmp/x/ctl", "-M", "-f", "-N"]);
+        let args = strings(master_args(
+            &target(),
+            Path::new("/tmp/x/ctl"),
+            Path::new("/tmp/x/log"),
+        ));
+        assert_eq!(
+            args[..7],
+            ["-E", "/tmp/x/log", "-S", "/tmp/x/ctl", "-M", "-f", "-N"]
+        );
         assert!(args.contains(&"ControlPersist=10".to_string()));
     }
 
@@ -140,6 +161,11 @@ mod tests {
             ..Target::default()
         };
         let args = strings(connection_args(&t));
-        assert!(!args.iter().any(|a| a == "-l" || a == "-i" || a.starts_with("Port=")), "{args:?}");
+        assert!(
+            !args
+                .iter()
+                .any(|a| a == "-l" || a == "-i" || a.starts_with("Port=")),
+            "{args:?}"
+        );
     }
 }

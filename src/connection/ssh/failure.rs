@@ -25,7 +25,9 @@ pub(crate) struct HostKeyProblem {
 
 /// Recognises a host key verification failure in ssh's output.
 pub(crate) fn host_key_problem(text: &str) -> Option<HostKeyProblem> {
-    if !text.contains("Host key verification failed") && !text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+    if !text.contains("Host key verification failed")
+        && !text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+    {
         return None;
     }
     let mut p = HostKeyProblem {
@@ -99,7 +101,11 @@ pub(crate) fn host_key_message(target: &Target, p: &HostKeyProblem, files: &[Str
             target.name
         );
     } else {
-        let listed = if files.is_empty() { file.clone() } else { files.join(", ") };
+        let listed = if files.is_empty() {
+            file.clone()
+        } else {
+            files.join(", ")
+        };
         let _ = write!(
             msg,
             "{}: the host key of {label} is unknown: the server sent {key}, which is in no known_hosts \
@@ -142,7 +148,11 @@ pub(crate) fn connect_message(target: &Target, text: &str) -> String {
     } else {
         ""
     };
-    let said = if said.is_empty() { "ssh gave no reason".to_string() } else { said };
+    let said = if said.is_empty() {
+        "ssh gave no reason".to_string()
+    } else {
+        said
+    };
     format!("{}: cannot connect to {whom}: {said}.{hint}", target.name)
 }
 
@@ -192,9 +202,18 @@ Host key verification failed.
             }
         );
         let msg = host_key_message(&target(), &p, &[]);
-        assert!(msg.starts_with("h11: the host key of [127.0.0.11]:2222 has CHANGED"), "{msg}");
-        assert!(msg.contains("SHA256:Jk9ZJ1YdzQNbWnNBhpLc+QUZ4vBUtcMHlD0OyOFnhEY"), "{msg}");
-        assert!(msg.contains("/tmp/kh:2") && msg.contains("ssh-keygen -R '[127.0.0.11]:2222' -f /tmp/kh"), "{msg}");
+        assert!(
+            msg.starts_with("h11: the host key of [127.0.0.11]:2222 has CHANGED"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("SHA256:Jk9ZJ1YdzQNbWnNBhpLc+QUZ4vBUtcMHlD0OyOFnhEY"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("/tmp/kh:2") && msg.contains("ssh-keygen -R '[127.0.0.11]:2222' -f /tmp/kh"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -206,9 +225,15 @@ Host key verification failed.
         assert_eq!(p.host_label.as_deref(), Some("[127.0.0.11]:2222"));
         p.fingerprint = Some("SHA256:abc".into());
         let msg = host_key_message(&target(), &p, &["/root/.ssh/known_hosts".into()]);
-        assert!(msg.contains("unknown: the server sent ED25519 key SHA256:abc"), "{msg}");
+        assert!(
+            msg.contains("unknown: the server sent ED25519 key SHA256:abc"),
+            "{msg}"
+        );
         assert!(msg.contains("--accept-new-host-keys"), "{msg}");
-        assert!(msg.contains("ssh-keyscan -p 2222 127.0.0.11 >> /root/.ssh/known_hosts"), "{msg}");
+        assert!(
+            msg.contains("ssh-keyscan -p 2222 127.0.0.11 >> /root/.ssh/known_hosts"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -220,19 +245,27 @@ Host key verification failed.
     fn finds_the_destination_key_in_verbose_output() {
         let v = "debug1: Server host key: ssh-ed25519 SHA256:jump\n\
                  debug1: Server host key: ssh-ed25519 SHA256:dest\n";
-        assert_eq!(server_host_key(v), Some(("ssh-ed25519".into(), "SHA256:dest".into())));
+        assert_eq!(
+            server_host_key(v),
+            Some(("ssh-ed25519".into(), "SHA256:dest".into()))
+        );
     }
 
     #[test]
     fn finds_known_hosts_files_in_ssh_g_output() {
         let g = "user root\nuserknownhostsfile /root/.ssh/known_hosts /root/.ssh/known_hosts2\nport 22\n";
-        assert_eq!(known_hosts_files(g), ["/root/.ssh/known_hosts", "/root/.ssh/known_hosts2"]);
+        assert_eq!(
+            known_hosts_files(g),
+            ["/root/.ssh/known_hosts", "/root/.ssh/known_hosts2"]
+        );
     }
 
     #[test]
     fn explains_refused_authentication() {
         let msg = connect_message(&target(), "root@127.0.0.11: Permission denied (publickey).\n");
-        assert!(msg.starts_with("h11: cannot connect to root@127.0.0.11 port 2222: root@127.0.0.11: Permission"));
+        assert!(
+            msg.starts_with("h11: cannot connect to root@127.0.0.11 port 2222: root@127.0.0.11: Permission")
+        );
         assert!(msg.contains("ansible_ssh_private_key_file"), "{msg}");
     }
 }

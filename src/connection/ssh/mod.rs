@@ -53,7 +53,10 @@ impl SshConnection {
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin().take(), child.stdout().take(), child.stderr().take())
         else {
-            return Err(unreachable(target, "the remote shell started without its pipes".into()));
+            return Err(unreachable(
+                target,
+                "the remote shell started without its pipes".into(),
+            ));
         };
         let shell = ShellSession::start(&target.name, stdin, stdout, stderr).await?;
         Ok(SshConnection {
@@ -100,7 +103,12 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
     let dir = tempfile::Builder::new()
         .prefix("playhook-ssh-")
         .tempdir()
-        .map_err(|e| unreachable(target, format!("cannot create a temp dir for the ssh control socket: {e}")))?;
+        .map_err(|e| {
+            unreachable(
+                target,
+                format!("cannot create a temp dir for the ssh control socket: {e}"),
+            )
+        })?;
     // The names the openssh crate expects in its session dir.
     let control = dir.path().join("master");
     let log = dir.path().join("log");
@@ -127,7 +135,9 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
         Err(_) => {
             return Err(unreachable(
                 target,
-                format!("no ssh login within {deadline:?}; check the host and any jump host, or raise --timeout"),
+                format!(
+                    "no ssh login within {deadline:?}; check the host and any jump host, or raise --timeout"
+                ),
             ));
         }
     };
@@ -167,7 +177,10 @@ async fn explain(target: &Target, text: &str) -> String {
         }
     }
     let mut config = tokio::process::Command::new("ssh");
-    config.arg("-G").args(&connection).stdin(std::process::Stdio::null());
+    config
+        .arg("-G")
+        .args(&connection)
+        .stdin(std::process::Stdio::null());
     let files = match config.output().await {
         Ok(out) => failure::known_hosts_files(&String::from_utf8_lossy(&out.stdout)),
         Err(_) => Vec::new(),

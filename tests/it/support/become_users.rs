@@ -55,7 +55,10 @@ fn ensure_user(name: &str) {
             .status()
             .expect("running useradd");
         // 9: created meanwhile by another test process.
-        assert!(status.success() || status.code() == Some(9), "useradd {name} failed: {status}");
+        assert!(
+            status.success() || status.code() == Some(9),
+            "useradd {name} failed: {status}"
+        );
     }
 }
 
@@ -70,10 +73,16 @@ fn set_password(name: &str, password: &str) {
         .expect("stdin is piped")
         .write_all(format!("{name}:{password}\n").as_bytes())
         .expect("writing to chpasswd");
-    assert!(child.wait().expect("waiting for chpasswd").success(), "chpasswd for {name} failed");
+    assert!(
+        child.wait().expect("waiting for chpasswd").success(),
+        "chpasswd for {name} failed"
+    );
 }
 
 fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program).args(args).status().unwrap_or_else(|e| panic!("running {program}: {e}"));
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
     assert!(status.success(), "{program} {args:?} failed: {status}");
 }

@@ -146,8 +146,12 @@ impl Fleet {
     pub fn inventory_yaml(&self) -> String {
         let mut out = String::from("all:\n  children:\n    fleet:\n      hosts:\n");
         for h in &self.hosts {
-            writeln!(out, "        {}:\n          ansible_host: {}\n          ansible_port: {}", h.name, h.address, h.port)
-                .expect("writing to a String");
+            writeln!(
+                out,
+                "        {}:\n          ansible_host: {}\n          ansible_port: {}",
+                h.name, h.address, h.port
+            )
+            .expect("writing to a String");
         }
         writeln!(
             out,
@@ -189,8 +193,12 @@ impl Fleet {
     fn write_ssh_config(&self) {
         let mut out = String::new();
         for h in &self.hosts {
-            writeln!(out, "Host {}\n  HostName {}\n  Port {}\n  User root\n", h.name, h.address, h.port)
-                .expect("writing to a String");
+            writeln!(
+                out,
+                "Host {}\n  HostName {}\n  Port {}\n  User root\n",
+                h.name, h.address, h.port
+            )
+            .expect("writing to a String");
         }
         writeln!(
             out,
@@ -297,7 +305,10 @@ impl FleetHost {
 
     /// How many sessions (commands, shells, subsystems) sshd started so far.
     pub fn sessions(&self) -> usize {
-        self.log().lines().filter(|l| l.starts_with("Starting session:")).count()
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with("Starting session:"))
+            .count()
     }
 
     /// Freezes the listening sshd (SIGSTOP): new connections hang before the banner.
@@ -365,7 +376,10 @@ fn ensure_tools() -> PathBuf {
     }
     apt_install(&["openssh-server", "openssh-client"]);
     let sshd = find().expect("sshd is still missing after `apt-get install openssh-server`");
-    assert!(which("unshare"), "the fleet needs `unshare`: apt-get install util-linux");
+    assert!(
+        which("unshare"),
+        "the fleet needs `unshare`: apt-get install util-linux"
+    );
     sshd
 }
 
@@ -383,7 +397,10 @@ pub fn apt_install(packages: &[&str]) {
     if install() {
         return;
     }
-    let _ = Command::new("apt-get").args(["update", "-q"]).stdout(Stdio::null()).status();
+    let _ = Command::new("apt-get")
+        .args(["update", "-q"])
+        .stdout(Stdio::null())
+        .status();
     assert!(
         install(),
         "could not install {packages:?}; install them by hand: apt-get install {}",
@@ -406,7 +423,11 @@ fn keygen(path: &Path, comment: &str) {
         .stdin(Stdio::null())
         .output()
         .expect("running ssh-keygen");
-    assert!(out.status.success(), "ssh-keygen failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ssh-keygen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -415,7 +436,10 @@ fn set_mode(path: &Path, mode: u32) {
 
 fn free_port(address: &str) -> u16 {
     let listener = TcpListener::bind((address, 0)).expect("binding a loopback address to find a free port");
-    listener.local_addr().expect("a bound socket has an address").port()
+    listener
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port()
 }
 
 fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path) {
@@ -461,7 +485,9 @@ fn wait_listening(wrapper: &mut Child, log: &Path, pid_file: &Path) -> Result<i3
             return Err(format!("{text}\nthe sshd wrapper exited: {status}\n"));
         }
         if Instant::now() > deadline {
-            return Err(format!("{text}\nsshd did not log `Server listening` within 15 s\n"));
+            return Err(format!(
+                "{text}\nsshd did not log `Server listening` within 15 s\n"
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -2,3 +2,5 @@
 
 pub mod become_users;
 pub mod fleet;
+pub mod local;
+pub mod modules;
