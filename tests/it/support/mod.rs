@@ -4,3 +4,4 @@ pub mod become_users;
 pub mod fleet;
 pub mod local;
 pub mod modules;
+pub mod tree;
