@@ -1,0 +1,7 @@
+//! The integration tests: one binary, one module per area.
+
+mod example;
+mod modules_files;
+mod shell_protocol;
+mod ssh;
+mod support;
