@@ -1,3 +1,4 @@
 //! Helpers shared by the integration tests.
 
+pub mod ansible_tasks;
 pub mod local;
