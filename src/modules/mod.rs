@@ -4,11 +4,16 @@
 pub mod assert;
 pub mod command;
 pub(crate) mod command_common;
+pub mod copy;
 pub mod debug;
+pub mod dest;
 pub mod fail;
+pub mod params;
 pub mod ping;
 pub mod set_fact;
 pub mod shell;
+pub mod slurp;
+pub mod stat;
 
 use std::path::Path;
 
@@ -93,6 +98,9 @@ pub fn all() -> &'static [&'static dyn Module] {
     &[
         &command::CommandModule,
         &shell::ShellModule,
+        &copy::Copy,
+        &slurp::Slurp,
+        &stat::Stat,
         &debug::DebugModule,
         &set_fact::SetFactModule,
         &assert::AssertModule,
