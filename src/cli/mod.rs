@@ -17,6 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod secrets;
+
 /// Exit statuses, as `ansible-playbook` uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -53,7 +55,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Secrets(secrets::SecretsArgs),
+}
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
 pub fn init_logging(verbose: u8) {
@@ -74,7 +78,9 @@ pub fn init_logging(verbose: u8) {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    match cli.command {}
+    match cli.command {
+        Command::Secrets(args) => secrets::run(args),
+    }
 }
 
 /// Prints an error and its causes once, on stderr, and picks the exit code.
