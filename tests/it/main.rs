@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
 mod modules_files;
+mod secrets;
 mod shell_protocol;
 mod support;
