@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one module per area.
 
+mod example;
 mod modules_files;
 mod secrets;
 mod shell_protocol;
+mod ssh;
 mod support;

@@ -1,4 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod become_users;
+pub mod fleet;
 pub mod local;
 pub mod modules;
+pub mod tree;
