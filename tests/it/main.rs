@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one module per area.
 
 mod example;
+mod facts;
+mod modules_command;
 mod modules_files;
 mod secrets;
 mod shell_protocol;
