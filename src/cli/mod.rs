@@ -13,6 +13,8 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod inventory;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +59,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Secrets(secrets::SecretsArgs),
+    Inventory(inventory::Args),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -80,6 +83,7 @@ pub fn init_logging(verbose: u8) {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Secrets(args) => secrets::run(args),
+        Command::Inventory(args) => inventory::run(args),
     }
 }
 
