@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod connection;
+pub mod exec;
 pub mod hook;
 pub mod loc;
 pub mod modules;

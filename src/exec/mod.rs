@@ -1,0 +1,3 @@
+//! The executor: runs the plan on the hosts.
+
+pub mod facts;
