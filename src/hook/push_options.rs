@@ -33,7 +33,7 @@ impl PushOptions {
                 None => (opt.trim(), None),
             };
             match (key, value) {
-                ("tags" | "tag", Some(v)) => {
+                ("tags", Some(v)) => {
                     let tags: Vec<String> = v
                         .split(',')
                         .map(|t| t.trim().to_string())
