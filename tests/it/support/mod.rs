@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+pub mod become_users;
+pub mod fleet;
 pub mod git;
 pub mod local;
 pub mod modules;
+pub mod tree;
