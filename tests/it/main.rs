@@ -1,7 +1,9 @@
 //! The integration tests: one binary, one module per area.
 
 mod example;
+mod facts;
 mod hook;
+mod modules_command;
 mod modules_files;
 mod shell_protocol;
 mod ssh;
