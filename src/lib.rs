@@ -10,6 +10,7 @@ pub mod hook;
 pub mod loc;
 pub mod modules;
 pub mod output;
+pub mod repo;
 pub mod secrets;
 pub mod template;
 pub mod yaml;

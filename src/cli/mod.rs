@@ -17,6 +17,7 @@ pub mod history;
 pub mod hook;
 pub mod rollback;
 pub mod status;
+pub mod inventory;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,7 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Deploy an earlier commit out of band.
     Rollback(rollback::RollbackArgs),
+    Inventory(inventory::Args),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -94,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Inventory(args) => inventory::run(args),
     }
 }
 
