@@ -15,9 +15,9 @@
 
 pub mod history;
 pub mod hook;
+pub mod inventory;
 pub mod rollback;
 pub mod status;
-pub mod inventory;
 
 use std::process::ExitCode;
 
