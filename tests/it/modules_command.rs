@@ -338,6 +338,14 @@ async fn controller_modules_return_ansible_results() {
             json!({"greeting": "hi", "_ansible_verbose_always": true, "changed": false, "failed": false}),
         ),
         (
+            run("debug", json!({"var": "answer"})),
+            json!({"answer": 42, "_ansible_verbose_always": true, "changed": false, "failed": false}),
+        ),
+        (
+            run("debug", json!({"var": "answer + 1"})),
+            json!({"answer + 1": 43, "_ansible_verbose_always": true, "changed": false, "failed": false}),
+        ),
+        (
             run("debug", json!({"var": "no_such_var"})),
             json!({"no_such_var": "<< error 1 - 'no_such_var' is undefined >>", "_ansible_verbose_always": true, "changed": false, "failed": false}),
         ),
