@@ -6,9 +6,11 @@
 pub mod cli;
 pub mod connection;
 pub mod exec;
+pub mod hook;
 pub mod loc;
 pub mod modules;
 pub mod output;
+pub mod repo;
 pub mod secrets;
 pub mod template;
 pub mod yaml;

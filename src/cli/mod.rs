@@ -13,6 +13,12 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod history;
+pub mod hook;
+pub mod inventory;
+pub mod rollback;
+pub mod status;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,7 +59,18 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Make `git push` to a bare repository deploy it (install, uninstall; run and verify are
+    /// called by git).
+    Hook(hook::HookArgs),
+    /// List the recorded deploys, newest first.
+    History(history::HistoryArgs),
+    /// Show per host the last commit applied and its result.
+    Status(status::StatusArgs),
+    /// Deploy an earlier commit out of band.
+    Rollback(rollback::RollbackArgs),
+    Inventory(inventory::Args),
+}
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
 pub fn init_logging(verbose: u8) {
@@ -74,7 +91,13 @@ pub fn init_logging(verbose: u8) {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    match cli.command {}
+    match cli.command {
+        Command::Hook(args) => hook::run(args),
+        Command::History(args) => history::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Rollback(args) => rollback::run(args),
+        Command::Inventory(args) => inventory::run(args),
+    }
 }
 
 /// Prints an error and its causes once, on stderr, and picks the exit code.

@@ -2,6 +2,8 @@
 
 mod example;
 mod facts;
+mod hook;
+mod inventory;
 mod modules_command;
 mod modules_files;
 mod shell_protocol;
