@@ -112,8 +112,7 @@ fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("invalid JSON event {l:?}: {e}")))
-        .filter(|e| e["event"] == "recap")
-        .last()
+        .rfind(|e| e["event"] == "recap")
         .unwrap_or_else(|| panic!("no recap event in:\n{stdout}"));
     let hosts = recap["hosts"]
         .as_object()
