@@ -6,6 +6,7 @@ mod hook;
 mod inventory;
 mod modules_command;
 mod modules_files;
+mod secrets;
 mod shell_protocol;
 mod ssh;
 mod support;
