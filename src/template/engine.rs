@@ -41,6 +41,8 @@ impl Engine {
             .expect("the default delimiters are valid");
         env.set_syntax(syntax);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Debug mode makes undefined errors name the expression that was undefined.
+        env.set_debug(true);
         env.set_formatter(|out, _state, value| {
             out.write_str(&python::python_output(value))
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))

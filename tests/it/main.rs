@@ -7,3 +7,4 @@ mod modules_files;
 mod shell_protocol;
 mod ssh;
 mod support;
+mod template_oracle;

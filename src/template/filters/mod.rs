@@ -15,7 +15,8 @@ mod strings;
 mod types;
 mod yaml_dump;
 
-use minijinja::{Environment, Error, ErrorKind, Value};
+use minijinja::value::{Rest, StringInput};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub(crate) use self::args::bind as bind_args;
 pub use self::dicts::merge_hash;
@@ -112,6 +113,28 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     serialization::register(env);
     paths::register(env);
     random::register(env);
+}
+
+/// Filters that take undefined values on purpose (anything else fails on them, as in Ansible).
+const ACCEPTS_UNDEFINED: &[&str] = &["default", "d", "mandatory", "ternary"];
+
+/// Registers a filter that fails, naming the variable, when given an undefined value.
+pub(crate) fn add<F>(env: &mut Environment<'static>, name: &'static str, f: F)
+where
+    F: Fn(&State, Value, Vec<Value>) -> Result<Value, Error> + Send + Sync + 'static,
+{
+    let lenient = ACCEPTS_UNDEFINED.contains(&name);
+    env.add_filter(name, move |state: &State, value: Value, args: Rest<Value>| {
+        if !lenient {
+            for v in std::iter::once(&value).chain(args.0.iter()) {
+                if v.is_undefined() {
+                    // Produces minijinja's undefined error, which names the expression.
+                    StringInput::new(state, v)?;
+                }
+            }
+        }
+        f(state, value, args.0)
+    });
 }
 
 /// Python's `str()` of a value, as Ansible's `to_text` gives it to filters.
