@@ -9,6 +9,7 @@ pub mod exec;
 pub mod loc;
 pub mod modules;
 pub mod output;
+pub mod repo;
 pub mod secrets;
 pub mod template;
 pub mod yaml;

@@ -13,6 +13,8 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod inventory;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,7 +55,9 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Inventory(inventory::Args),
+}
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
 pub fn init_logging(verbose: u8) {
@@ -74,7 +78,9 @@ pub fn init_logging(verbose: u8) {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    match cli.command {}
+    match cli.command {
+        Command::Inventory(args) => inventory::run(args),
+    }
 }
 
 /// Prints an error and its causes once, on stderr, and picks the exit code.

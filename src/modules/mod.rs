@@ -8,12 +8,14 @@ pub mod copy;
 pub mod debug;
 pub mod dest;
 pub mod fail;
+pub mod file;
 pub mod params;
 pub mod ping;
 pub mod set_fact;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
+pub mod template;
 
 use std::path::Path;
 
@@ -99,8 +101,10 @@ pub fn all() -> &'static [&'static dyn Module] {
         &command::CommandModule,
         &shell::ShellModule,
         &copy::Copy,
+        &file::File,
         &slurp::Slurp,
         &stat::Stat,
+        &template::Template,
         &debug::DebugModule,
         &set_fact::SetFactModule,
         &assert::AssertModule,

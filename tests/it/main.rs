@@ -2,6 +2,7 @@
 
 mod example;
 mod facts;
+mod inventory;
 mod modules_command;
 mod modules_files;
 mod shell_protocol;

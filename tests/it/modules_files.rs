@@ -1,4 +1,6 @@
 //! File primitives and file modules over a local connection, in temp dirs.
 
 mod copy;
+mod file;
 mod primitives;
+mod template;

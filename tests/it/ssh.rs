@@ -56,6 +56,8 @@ fn fingerprint(public_key: &std::path::Path) -> String {
 fn fleet_hosts_have_their_own_srv_and_take_plain_ssh() {
     let fleet = Fleet::start(2);
     for (i, host) in fleet.hosts().iter().enumerate() {
+        assert_eq!(host.address, format!("127.0.0.{}", fleet.first_octet() + i));
+        assert_eq!(host.port, fleet.port(), "all hosts listen on one port");
         let mut ssh = std::process::Command::new("ssh");
         if i == 0 {
             ssh.arg("-F").arg(fleet.ssh_config()).arg(&host.name);
