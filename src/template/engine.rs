@@ -57,10 +57,12 @@ impl Engine {
     /// Renders a whole template text (the `template` module): the output keeps as many trailing
     /// newlines as the source has, as Ansible does.
     pub fn render_str(&self, source: &str, vars: &Value) -> Result<String, TemplateError> {
+        let rewritten = check::rewrite_template(self.env.syntax(), source);
+        let text = rewritten.as_deref().unwrap_or(source);
         let mut rendered = self
             .env
-            .render_str(source, vars)
-            .map_err(|e| TemplateError::from_minijinja(&e, source))?;
+            .render_str(text, vars)
+            .map_err(|e| TemplateError::from_minijinja(&e, text))?;
         let wanted = trailing_newlines(source);
         let have = trailing_newlines(&rendered);
         if wanted > have {
@@ -110,6 +112,8 @@ impl Engine {
 
     /// Evaluates a bare Jinja expression (no delimiters) to its native value.
     pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let rewritten = check::rewrite_expression(expr);
+        let expr = rewritten.as_deref().unwrap_or(expr);
         let compiled = self
             .env
             .compile_expression(expr)

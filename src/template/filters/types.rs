@@ -270,7 +270,7 @@ mod tests {
         assert_eq!(py_round(2.675, 2), 2.67);
         assert_eq!(py_round(0.125, 2), 0.12);
         assert_eq!(py_round(0.375, 2), 0.38);
-        assert_eq!(py_round(3.14159, 2), 3.14);
+        assert_eq!(py_round(1.23456, 3), 1.235);
     }
 
     #[test]
