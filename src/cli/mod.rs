@@ -13,11 +13,17 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod history;
+pub mod hook;
 pub mod inventory;
+pub mod rollback;
+pub mod status;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub mod secrets;
 
 /// Exit statuses, as `ansible-playbook` uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +62,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Secrets(secrets::SecretsArgs),
+    /// Make `git push` to a bare repository deploy it (install, uninstall; run and verify are
+    /// called by git).
+    Hook(hook::HookArgs),
+    /// List the recorded deploys, newest first.
+    History(history::HistoryArgs),
+    /// Show per host the last commit applied and its result.
+    Status(status::StatusArgs),
+    /// Deploy an earlier commit out of band.
+    Rollback(rollback::RollbackArgs),
     Inventory(inventory::Args),
 }
 
@@ -70,7 +86,7 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::secrets::MaskedStderr)
         .with_target(false)
         .without_time()
         .init();
@@ -79,6 +95,11 @@ pub fn init_logging(verbose: u8) {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
+        Command::Secrets(args) => secrets::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::History(args) => history::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Inventory(args) => inventory::run(args),
     }
 }

@@ -2,9 +2,11 @@
 
 mod example;
 mod facts;
+mod hook;
 mod inventory;
 mod modules_command;
 mod modules_files;
+mod secrets;
 mod shell_protocol;
 mod ssh;
 mod support;

@@ -4,6 +4,7 @@ pub mod ansible;
 pub mod ansible_tasks;
 pub mod become_users;
 pub mod fleet;
+pub mod git;
 pub mod local;
 pub mod modules;
 pub mod tree;
