@@ -64,6 +64,8 @@ struct Case {
     sources: Vec<String>,
     patterns: Vec<String>,
     limits: Vec<String>,
+    /// `-e` arguments given to both tools.
+    extra_vars: Vec<String>,
     /// Variables added to the environment of both tools (inventory scripts read them).
     env: Vec<(String, String)>,
 }
@@ -93,6 +95,7 @@ impl Case {
                 .unwrap_or_default(),
             patterns: list("patterns"),
             limits: list("limits"),
+            extra_vars: list("extra_vars"),
             env: get("env")
                 .map(|v| {
                     v.split_whitespace()
@@ -112,9 +115,16 @@ impl Case {
             .collect()
     }
 
+    /// The sources and the `-e` arguments.
+    fn common_args(&self) -> Vec<String> {
+        let mut args = self.source_args();
+        args.extend(self.extra_vars.iter().flat_map(|e| ["-e".to_string(), e.clone()]));
+        args
+    }
+
     /// Runs both tools with the same arguments; their stdout must be equal.
     fn compare(&self, extra: &[&str]) -> String {
-        let mut args = self.source_args();
+        let mut args = self.common_args();
         args.extend(extra.iter().map(|s| s.to_string()));
         let ours = playhook(&self.dir, &args, &self.env);
         let theirs = ansible_inventory(&self.dir, &args, &self.env);
