@@ -474,3 +474,8 @@ fn magic_variables_and_groups_for_the_executor() {
     assert_eq!(prod, ["web1.example.com", "10.0.0.5"]);
     assert_eq!(groups.get_attr("ungrouped").expect("ungrouped").len(), Some(0));
 }
+
+#[test]
+fn ini_and_yaml_sources_sharing_groups_hosts_and_priorities() {
+    Case::load("mixed").check();
+}

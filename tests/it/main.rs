@@ -10,3 +10,4 @@ mod secrets;
 mod shell_protocol;
 mod ssh;
 mod support;
+mod template_oracle;
