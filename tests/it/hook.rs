@@ -450,3 +450,76 @@ fn a_push_over_ssh_deploys_to_the_fleet() {
     assert_eq!(records[0]["result"], "ok");
     assert_eq!(records[0]["hosts"].as_object().map(|h| h.len()), Some(3));
 }
+
+#[test]
+#[ignore = "needs `playhook deploy` and `playhook secrets`"]
+fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
+    const SECRET: &str = "hunter2-s3cret-value";
+    let remote = Remote::new();
+    remote.install(&[]);
+    let out = remote.out();
+    ansible_repo(
+        &remote,
+        &format!(
+            "    - name: use the secret\n      command: echo \"the password is {{{{ secrets.db_password }}}}\"\n    - copy: content={{{{ secrets.db_password }}}} dest={}/pw\n",
+            out.display()
+        ),
+    );
+    let work = remote.work.to_string_lossy().into_owned();
+    let init = remote.playhook(&["secrets", "-C", &work, "init"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_playhook"));
+    set.args(["secrets", "-C", &work, "set", "db_password"]);
+    remote.env(&mut set);
+    set.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = set.spawn().expect("playhook secrets set");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), SECRET.as_bytes()).expect("write");
+    let done = child.wait_with_output().expect("secrets set ends");
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    // The key lives on the server, not in the repository.
+    let key = remote.bare.join("secret.key");
+    std::fs::rename(remote.work.join("secret.key"), &key).expect("move the key");
+    let commit = remote.commit("with secrets");
+    let committed = remote.git(&["ls-files"]);
+    assert!(!committed.contains("secret.key"), "{committed}");
+
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(
+        stderr.contains("chmod 600"),
+        "a readable key is refused: {stderr}"
+    );
+    assert!(!out.join("pw").exists());
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    remote.commit("again");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    assert_eq!(
+        read(&out.join("pw")),
+        SECRET,
+        "the secret reached the target: {stderr}"
+    );
+    assert!(stderr.contains("the password is ********"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "the stream shows the secret: {stderr}");
+    for entry in std::fs::read_dir(remote.bare.join("playhook/logs")).expect("logs") {
+        let path = entry.expect("entry").path();
+        assert!(
+            !read(&path).contains(SECRET),
+            "{} shows the secret",
+            path.display()
+        );
+    }
+    let notes = remote.git_bare(&["log", "-p", "refs/notes/playhook"]);
+    assert!(!text(&notes.stdout).contains(SECRET));
+    let history = remote.history();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["commit"], commit.as_str());
+    assert_eq!(history[1]["result"], "error");
+    assert_eq!(history[0]["result"], "ok");
+}
