@@ -500,11 +500,8 @@ fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     let push = remote.push(&["origin", "main"]);
     let stderr = text(&push.stderr);
     assert!(push.status.success(), "{stderr}");
-    assert_eq!(
-        read(&out.join("pw")),
-        SECRET,
-        "the secret reached the target: {stderr}"
-    );
+    assert!(out.join("pw").exists(), "the deploy ran: {stderr}");
+    assert_eq!(read(&out.join("pw")), SECRET, "the secret reached the target");
     assert!(stderr.contains("the password is ********"), "{stderr}");
     assert!(!stderr.contains(SECRET), "the stream shows the secret: {stderr}");
     for entry in std::fs::read_dir(remote.bare.join("playhook/logs")).expect("logs") {
