@@ -23,6 +23,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod secrets;
+
 /// Exit statuses, as `ansible-playbook` uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -60,6 +62,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Secrets(secrets::SecretsArgs),
     /// Make `git push` to a bare repository deploy it (install, uninstall; run and verify are
     /// called by git).
     Hook(hook::HookArgs),
@@ -83,7 +86,7 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::secrets::MaskedStderr)
         .with_target(false)
         .without_time()
         .init();
@@ -92,6 +95,7 @@ pub fn init_logging(verbose: u8) {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
+        Command::Secrets(args) => secrets::run(args),
         Command::Hook(args) => hook::run(args),
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),

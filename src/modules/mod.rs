@@ -2,13 +2,16 @@
 //! reporting `changed` honestly and returning a diff.
 
 pub mod assert;
+pub mod blockinfile;
 pub mod command;
 pub(crate) mod command_common;
 pub mod copy;
 pub mod debug;
 pub mod dest;
+pub mod edit;
 pub mod fail;
 pub mod file;
+pub mod lineinfile;
 pub mod params;
 pub mod ping;
 pub mod set_fact;
@@ -102,6 +105,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &shell::ShellModule,
         &copy::Copy,
         &file::File,
+        &lineinfile::LineInFile,
+        &blockinfile::BlockInFile,
         &slurp::Slurp,
         &stat::Stat,
         &template::Template,

@@ -6,6 +6,8 @@ mod hook;
 mod inventory;
 mod modules_command;
 mod modules_files;
+mod secrets;
 mod shell_protocol;
 mod ssh;
 mod support;
+mod template_oracle;

@@ -1,6 +1,8 @@
 //! The SSH connection against real sshd hosts of the test fleet: commands, one authentication per
 //! host, host key checks, faults, jump hosts and become.
 
+mod deploy;
+
 use std::time::Duration;
 
 use playhook::connection::{

@@ -8,7 +8,7 @@ use crate::yaml::YamlError;
 /// An inventory that cannot be loaded. Messages name the file and line, or the script.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("inventory source `{}` does not exist", path.display())]
+    #[error("inventory source `{}` does not exist; check `-i` or `inventory` in ansible.cfg", path.display())]
     Missing { path: PathBuf },
     #[error("cannot read inventory source `{}`", path.display())]
     Read {
