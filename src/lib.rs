@@ -8,6 +8,8 @@ pub mod connection;
 pub mod loc;
 pub mod modules;
 pub mod output;
+pub mod repo;
 pub mod secrets;
 pub mod template;
+pub mod value;
 pub mod yaml;
