@@ -8,6 +8,7 @@ pub mod connection;
 pub mod loc;
 pub mod modules;
 pub mod output;
+pub mod plan;
 pub mod repo;
 pub mod secrets;
 pub mod template;

@@ -17,6 +17,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
+pub mod deploy;
+mod listing;
+pub mod repo_args;
+
 /// Exit statuses, as `ansible-playbook` uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -53,7 +58,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    Deploy(deploy::DeployArgs),
+    Check(check::CheckArgs),
+}
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
 pub fn init_logging(verbose: u8) {
@@ -74,11 +82,20 @@ pub fn init_logging(verbose: u8) {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    match cli.command {}
+    match cli.command {
+        Command::Deploy(args) => deploy::run(args, cli.verbose),
+        Command::Check(args) => check::run(args),
+    }
 }
 
 /// Prints an error and its causes once, on stderr, and picks the exit code.
 pub fn report_error(err: &anyhow::Error) -> Exit {
+    print_error(err);
+    Exit::Error
+}
+
+/// Prints an error with its chain of causes, each text once.
+pub fn print_error(err: &anyhow::Error) {
     let mut message = format!("error: {err}");
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
@@ -87,5 +104,4 @@ pub fn report_error(err: &anyhow::Error) -> Exit {
         }
     }
     eprintln!("{message}");
-    Exit::Error
 }
