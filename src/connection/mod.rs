@@ -4,6 +4,12 @@
 //! [`Connection::run`]. A local connection and an SSH connection differ only in how that `sh` is
 //! started, so every module works unchanged over both.
 
+pub mod r#become;
+pub mod files;
+pub mod local;
+pub mod quote;
+pub mod shell;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -105,4 +111,17 @@ pub trait Connection: Send {
 
     /// Ends the session, stopping anything still running on the host.
     async fn close(&mut self);
+}
+
+/// Opens the connection `target` asks for: a local `sh`, or `sh` over one SSH session.
+pub async fn connect(target: &Target) -> Result<Box<dyn Connection>, ConnectionError> {
+    match target.kind {
+        ConnectionKind::Local => Ok(Box::new(local::LocalConnection::start(&target.name).await?)),
+        ConnectionKind::Ssh => Err(ConnectionError::Unreachable {
+            message: format!(
+                "{}: ssh connections are not available in this build; use `ansible_connection=local`",
+                target.name
+            ),
+        }),
+    }
 }

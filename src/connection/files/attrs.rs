@@ -1,0 +1,197 @@
+//! Mode, owner and group of remote paths: comparing them with what a task asks for, applying
+//! them, and creating directories with them.
+
+use super::super::quote::quote;
+use super::super::{Become, Connection};
+use super::mode::{Mode, format_mode};
+use super::stat::FileStat;
+use super::{FileError, remote_error, run_script};
+
+/// The attributes a task asks for; `None` leaves the current value alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileAttrs {
+    pub mode: Option<Mode>,
+    /// A user name or a numeric uid.
+    pub owner: Option<String>,
+    /// A group name or a numeric gid.
+    pub group: Option<String>,
+}
+
+/// Which attributes of an existing path differ from what was asked, with before/after values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttrChanges {
+    /// `(before, after)` permission bits.
+    pub mode: Option<(u32, u32)>,
+    pub owner: Option<(String, String)>,
+    pub group: Option<(String, String)>,
+}
+
+impl AttrChanges {
+    pub fn any(&self) -> bool {
+        self.mode.is_some() || self.owner.is_some() || self.group.is_some()
+    }
+
+    /// The attributes that need setting, mode already resolved to bits.
+    pub fn to_attrs(&self) -> FileAttrs {
+        FileAttrs {
+            mode: self.mode.map(|(_, after)| Mode::Bits(after)),
+            owner: self.owner.as_ref().map(|(_, a)| a.clone()),
+            group: self.group.as_ref().map(|(_, a)| a.clone()),
+        }
+    }
+
+    /// Ansible's `diff` fragments: `(before, after)` maps of the changed attributes.
+    pub fn diff_fields(&self) -> (AttrFields, AttrFields) {
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        if let Some((b, a)) = self.mode {
+            before.push(("mode", format_mode(b)));
+            after.push(("mode", format_mode(a)));
+        }
+        if let Some((b, a)) = &self.owner {
+            before.push(("owner", b.clone()));
+            after.push(("owner", a.clone()));
+        }
+        if let Some((b, a)) = &self.group {
+            before.push(("group", b.clone()));
+            after.push(("group", a.clone()));
+        }
+        (before, after)
+    }
+}
+
+/// Named attribute values, in a fixed order (`mode`, `owner`, `group`).
+pub type AttrFields = Vec<(&'static str, String)>;
+
+/// Compares `attrs` with an existing path's `stat`.
+pub fn attrs_differ(st: &FileStat, attrs: &FileAttrs) -> AttrChanges {
+    let mut changes = AttrChanges::default();
+    if let Some(mode) = &attrs.mode {
+        let want = mode.resolve(st.mode, st.is_dir(), st.umask);
+        if want != st.mode {
+            changes.mode = Some((st.mode, want));
+        }
+    }
+    if let Some(owner) = &attrs.owner {
+        if *owner != st.owner && *owner != st.uid.to_string() {
+            changes.owner = Some((st.owner.clone(), owner.clone()));
+        }
+    }
+    if let Some(group) = &attrs.group {
+        if *group != st.group && *group != st.gid.to_string() {
+            changes.group = Some((st.group.clone(), group.clone()));
+        }
+    }
+    changes
+}
+
+/// `owner:group`, `owner` or `:group` for chown, if either is set.
+pub(crate) fn chown_spec(attrs: &FileAttrs) -> Option<String> {
+    match (&attrs.owner, &attrs.group) {
+        (None, None) => None,
+        (Some(o), None) => Some(o.clone()),
+        (None, Some(g)) => Some(format!(":{g}")),
+        (Some(o), Some(g)) => Some(format!("{o}:{g}")),
+    }
+}
+
+/// A mode as chmod understands it.
+pub(crate) fn mode_arg(mode: &Mode) -> String {
+    match mode {
+        Mode::Bits(b) => format!("{b:o}"),
+        Mode::Symbolic(s) => s.clone(),
+    }
+}
+
+/// Shell lines applying `attrs` to the path in the shell variable `var` (`-R` with `recurse`).
+pub(crate) fn attrs_lines(var: &str, attrs: &FileAttrs, recurse: bool) -> String {
+    let r = if recurse { "-R " } else { "" };
+    let mut s = String::new();
+    if let Some(spec) = chown_spec(attrs) {
+        s.push_str(&format!("chown -h {r}{} -- \"${var}\"\n", quote(&spec)));
+    }
+    if let Some(mode) = &attrs.mode {
+        s.push_str(&format!(
+            "[ -L \"${var}\" ] || chmod {r}{} -- \"${var}\"\n",
+            quote(&mode_arg(mode))
+        ));
+    }
+    s
+}
+
+/// Applies `attrs` to `path` (and, with `recurse`, to everything below it).
+pub async fn apply_attrs(
+    conn: &mut dyn Connection,
+    path: &str,
+    attrs: &FileAttrs,
+    recurse: bool,
+    privilege: Option<&Become>,
+) -> Result<(), FileError> {
+    let body = attrs_lines("p", attrs, recurse);
+    if body.is_empty() {
+        return Ok(());
+    }
+    let script = format!("set -e\np={}\n{body}", quote(path));
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    Ok(())
+}
+
+/// Creates `path` and any missing parents, giving each directory it creates `attrs` (as
+/// Ansible's `file: state=directory` does). Returns whether anything was created.
+pub async fn ensure_dir(
+    conn: &mut dyn Connection,
+    path: &str,
+    attrs: &FileAttrs,
+    privilege: Option<&Become>,
+) -> Result<bool, FileError> {
+    let mut script = String::from("set -e\n");
+    for dir in ancestors(path) {
+        script.push_str(&format!(
+            "d={}\nif [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; then mkdir -- \"$d\"\n{}echo created; fi\n",
+            quote(&dir),
+            attrs_lines("d", attrs, false)
+        ));
+    }
+    script.push_str(&format!(
+        "if [ ! -d {p} ]; then echo \"{} exists and is not a directory\" >&2; exit 1; fi\n",
+        path.replace('"', "'"),
+        p = quote(path)
+    ));
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    Ok(!out.stdout.is_empty())
+}
+
+/// `a/b/c` → `a`, `a/b`, `a/b/c` (`/x/y` → `/x`, `/x/y`), skipping `.` and empty parts.
+fn ancestors(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = if path.starts_with('/') {
+        String::from("/")
+    } else {
+        String::new()
+    };
+    for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+        if !cur.is_empty() && !cur.ends_with('/') {
+            cur.push('/');
+        }
+        cur.push_str(part);
+        out.push(cur.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_of_paths() {
+        assert_eq!(ancestors("/a/b//c/"), ["/a", "/a/b", "/a/b/c"]);
+        assert_eq!(ancestors("a/./b"), ["a", "a/b"]);
+    }
+}

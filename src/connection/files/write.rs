@@ -1,0 +1,122 @@
+//! Reading, atomically writing and removing remote files.
+//!
+//! A write never leaves a half-written file: the content travels as the command's stdin (a
+//! base64 heredoc the shell holds completely before anything runs), lands in a temp file created
+//! by `mktemp` in the destination's directory, gets its mode, owner and group, and is renamed
+//! over the destination with `mv -fT`. If the connection dies mid-transfer nothing runs at all;
+//! if it dies mid-write only a `.NAME.playhook-XXXXXX` temp file can remain, never a partial
+//! destination.
+
+use super::super::quote::quote;
+use super::super::{Become, Connection};
+use super::attrs::{FileAttrs, chown_spec, mode_arg};
+use super::{FileError, remote_error, run_script};
+
+/// Reads a whole remote file.
+pub async fn read(
+    conn: &mut dyn Connection,
+    path: &str,
+    privilege: Option<&Become>,
+) -> Result<Vec<u8>, FileError> {
+    let out = run_script(conn, format!("cat -- {}", quote(path)), None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    Ok(out.stdout)
+}
+
+/// Options of an atomic write.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Mode, owner and group to give the file. Without a mode, an existing destination keeps its
+    /// mode and a new one gets `0666 & ~umask`, as Ansible does; the same for owner and group.
+    pub attrs: FileAttrs,
+    /// Keep a copy of the previous file as `DEST.PID.YYYY-MM-DD@HH:MM:SS~` (Ansible's name).
+    pub backup: bool,
+    /// Run this command (with `%s` replaced by the temp file) before the rename; a non-zero exit
+    /// aborts the write (the `validate` option).
+    pub validate: Option<String>,
+}
+
+/// What a write did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteResult {
+    /// Path of the backup, when one was made.
+    pub backup_file: Option<String>,
+}
+
+/// Writes `content` to `path` atomically.
+pub async fn write_atomic(
+    conn: &mut dyn Connection,
+    path: &str,
+    content: &[u8],
+    opts: &WriteOptions,
+    privilege: Option<&Become>,
+) -> Result<WriteResult, FileError> {
+    let script = write_script(path, opts);
+    let out = run_script(conn, script, Some(content.to_vec()), privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let backup_file = text
+        .lines()
+        .find_map(|l| l.strip_prefix("backup="))
+        .map(str::to_string);
+    Ok(WriteResult { backup_file })
+}
+
+fn write_script(path: &str, opts: &WriteOptions) -> String {
+    let (dir, name) = match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (".", path),
+    };
+    let mut s = format!(
+        "set -e\nf={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n",
+        quote(path),
+        quote(&format!("{dir}/.{name}.playhook-XXXXXX"))
+    );
+    s.push_str(
+        "if [ -e \"$f\" ]; then chmod --reference=\"$f\" \"$t\"; \
+         chown --reference=\"$f\" \"$t\" 2>/dev/null || true\n\
+         else chmod \"$(printf '%o' $(( 0666 & ~0$(umask) )))\" \"$t\"; fi\n",
+    );
+    if let Some(mode) = &opts.attrs.mode {
+        s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode))));
+    }
+    if let Some(spec) = chown_spec(&opts.attrs) {
+        s.push_str(&format!("chown {} \"$t\"\n", quote(&spec)));
+    }
+    if let Some(validate) = &opts.validate {
+        let cmd = validate.replace("%s", "\"$t\"");
+        s.push_str(&format!(
+            "if ! v=$( {cmd} 2>&1 ); then printf 'failed to validate: %s\\n' \"$v\" >&2; exit 1; fi\n"
+        ));
+    }
+    if opts.backup {
+        s.push_str(
+            "if [ -f \"$f\" ]; then b=\"$f.$$.$(date +%Y-%m-%d@%H:%M:%S~)\"; cp -p -- \"$f\" \"$b\"; \
+             echo \"backup=$b\"; fi\n",
+        );
+    }
+    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT\n");
+    s
+}
+
+/// Removes `path` (recursively for a directory). Returns whether something was there.
+pub async fn remove(
+    conn: &mut dyn Connection,
+    path: &str,
+    privilege: Option<&Become>,
+) -> Result<bool, FileError> {
+    let script = format!(
+        "p={}\nif [ -e \"$p\" ] || [ -L \"$p\" ]; then rm -rf -- \"$p\" && echo removed; fi",
+        quote(path)
+    );
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    Ok(out.stdout.starts_with(b"removed"))
+}

@@ -1,0 +1,48 @@
+//! POSIX shell quoting: every value a script carries (paths, users, modes, whole inner scripts)
+//! goes through [`quote`], so nothing a task says can change the shape of the script.
+
+/// Quotes `s` as one POSIX `sh` word: `'...'`, with every `'` written as `'\''`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Whether `name` can be used as a shell variable name (`export NAME=...`).
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c == '_' || c.is_ascii_alphabetic() => {}
+        _ => return false,
+    }
+    chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_single_quotes() {
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("$HOME `x` \"y\""), "'$HOME `x` \"y\"'");
+    }
+
+    #[test]
+    fn var_names() {
+        assert!(is_var_name("PATH"));
+        assert!(is_var_name("_a1"));
+        assert!(!is_var_name("1a"));
+        assert!(!is_var_name("a-b"));
+        assert!(!is_var_name(""));
+    }
+}

@@ -1,0 +1,3 @@
+//! File primitives and file modules over a local connection, in temp dirs.
+
+mod primitives;
