@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod connection;
+pub mod exec;
 pub mod loc;
 pub mod modules;
 pub mod output;

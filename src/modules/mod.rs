@@ -1,6 +1,20 @@
 //! Task modules: one file per module, each declaring its parameters, honouring check mode,
 //! reporting `changed` honestly and returning a diff.
 
+pub mod assert;
+pub mod command;
+pub(crate) mod command_common;
+pub mod copy;
+pub mod debug;
+pub mod dest;
+pub mod fail;
+pub mod params;
+pub mod ping;
+pub mod set_fact;
+pub mod shell;
+pub mod slurp;
+pub mod stat;
+
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -81,7 +95,18 @@ pub trait Module: Send + Sync {
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
-    &[]
+    &[
+        &command::CommandModule,
+        &shell::ShellModule,
+        &copy::Copy,
+        &slurp::Slurp,
+        &stat::Stat,
+        &debug::DebugModule,
+        &set_fact::SetFactModule,
+        &assert::AssertModule,
+        &fail::FailModule,
+        &ping::PingModule,
+    ]
 }
 
 /// The module a task names, accepting the `ansible.builtin.` and `ansible.legacy.` prefixes.

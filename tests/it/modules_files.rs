@@ -1,3 +1,4 @@
 //! File primitives and file modules over a local connection, in temp dirs.
 
+mod copy;
 mod primitives;

@@ -12,8 +12,8 @@ mod write;
 
 pub use attrs::{AttrChanges, FileAttrs, apply_attrs, attrs_differ, ensure_dir};
 pub use mode::{Mode, ModeError, format_mode};
-pub use stat::{FileKind, FileStat, StatOptions, stat};
-pub use write::{WriteOptions, WriteResult, read, remove, write_atomic};
+pub use stat::{FileKind, FileStat, StatOptions, stat, stat_many};
+pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, remove, write_atomic};
 
 use super::{Become, Command, Connection, ConnectionError, Output};
 

@@ -41,7 +41,7 @@ pub struct FileStat {
     pub readable: bool,
     pub writeable: bool,
     pub executable: bool,
-    /// sha1 of a regular, readable file's contents, when asked for.
+    /// Checksum (sha1 unless another tool was asked for) of a regular, readable file.
     pub checksum: Option<String>,
     /// For a symlink: what it points to (`readlink`) and the resolved path (`readlink -f`).
     pub link_target: Option<String>,
@@ -69,8 +69,10 @@ impl FileStat {
 pub struct StatOptions {
     /// Follow a symlink to what it points to (Ansible's `follow`).
     pub follow: bool,
-    /// Compute the sha1 of a regular file.
+    /// Compute the checksum of a regular file.
     pub checksum: bool,
+    /// The coreutils tool for the checksum (`md5sum`, `sha256sum`, ...); `None` is `sha1sum`.
+    pub checksum_tool: Option<&'static str>,
 }
 
 /// Stats `path`; `None` when nothing exists there.
@@ -116,11 +118,13 @@ pub(crate) fn stat_script(path: &str, opts: StatOptions) -> String {
         );
     }
     if opts.checksum {
+        let tool = opts.checksum_tool.unwrap_or("sha1sum");
         s.push_str(&format!(
             "if [ -f \"$p\" ] && [ -r \"$p\" ] && {{ [ ! -L \"$p\" ] || [ -n '{l}' ]; }}; then \
-             s=$(sha1sum < \"$p\") && echo \"sha1=${{s%% *}}\"; fi\n"
+             s=$({tool} < \"$p\") && echo \"sha1=${{s%% *}}\"; fi\n"
         ));
     }
+    s.push_str("exit 0\n");
     s
 }
 
@@ -220,4 +224,37 @@ pub(crate) fn parse(path: &str, text: &str) -> Option<Option<FileStat>> {
 /// glibc's `makedev`, so `device_type` matches Python's `st_rdev`.
 fn makedev(major: u64, minor: u64) -> u64 {
     ((major & 0xffff_f000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffff_ff00) << 12) | (minor & 0xff)
+}
+
+/// Stats several paths in one round trip; one entry per path, `None` where nothing exists.
+pub async fn stat_many(
+    conn: &mut dyn Connection,
+    paths: &[&str],
+    opts: StatOptions,
+    privilege: Option<&Become>,
+) -> Result<Vec<Option<FileStat>>, FileError> {
+    const SEP: &str = "__ph_stat_sep__";
+    let mut script = String::new();
+    for path in paths {
+        script.push_str(&format!(
+            "( {} ) || echo failed=1\necho {SEP}\n",
+            stat_script(path, opts).trim_end().replace('\n', "\n  ")
+        ));
+    }
+    let out = run_script(conn, script, None, privilege).await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let sections: Vec<&str> = text.split(&format!("{SEP}\n")).collect();
+    let mut result = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        let section = sections.get(i).copied().unwrap_or("");
+        if section.lines().any(|l| l == "failed=1") || out.rc != 0 {
+            return Err(remote_error(path, &out));
+        }
+        let parsed = parse(path, section).ok_or_else(|| FileError::Remote {
+            path: path.to_string(),
+            message: format!("could not read the output of `stat`: {}", section.trim()),
+        })?;
+        result.push(parsed);
+    }
+    Ok(result)
 }

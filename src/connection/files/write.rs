@@ -10,7 +10,9 @@
 use super::super::quote::quote;
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
+use super::stat::{self, FileStat, StatOptions};
 use super::{FileError, remote_error, run_script};
+use crate::connection::Output;
 
 /// Reads a whole remote file.
 pub async fn read(
@@ -39,10 +41,12 @@ pub struct WriteOptions {
 }
 
 /// What a write did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriteResult {
     /// Path of the backup, when one was made.
     pub backup_file: Option<String>,
+    /// The written file's stat, taken in the same round trip.
+    pub stat: Option<FileStat>,
 }
 
 /// Writes `content` to `path` atomically.
@@ -53,27 +57,48 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     privilege: Option<&Become>,
 ) -> Result<WriteResult, FileError> {
-    let script = write_script(path, opts);
+    let script = write_script(path, opts, "cat > \"$t\"");
     let out = run_script(conn, script, Some(content.to_vec()), privilege).await?;
+    write_result(path, &out)
+}
+
+/// Copies the remote file `src` to `path` atomically (`remote_src`), like [`write_atomic`].
+pub async fn copy_remote_atomic(
+    conn: &mut dyn Connection,
+    src: &str,
+    path: &str,
+    opts: &WriteOptions,
+    privilege: Option<&Become>,
+) -> Result<WriteResult, FileError> {
+    let script = write_script(path, opts, &format!("cp -- {} \"$t\"", quote(src)));
+    let out = run_script(conn, script, None, privilege).await?;
+    write_result(path, &out)
+}
+
+fn write_result(path: &str, out: &Output) -> Result<WriteResult, FileError> {
     if out.rc != 0 {
-        return Err(remote_error(path, &out));
+        return Err(remote_error(path, out));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let backup_file = text
         .lines()
         .find_map(|l| l.strip_prefix("backup="))
         .map(str::to_string);
-    Ok(WriteResult { backup_file })
+    let stat = text
+        .split_once("__ph_written__\n")
+        .and_then(|(_, rest)| stat::parse(path, rest))
+        .flatten();
+    Ok(WriteResult { backup_file, stat })
 }
 
-fn write_script(path: &str, opts: &WriteOptions) -> String {
+fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     let (dir, name) = match path.rfind('/') {
         Some(0) => ("/", &path[1..]),
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (".", path),
     };
     let mut s = format!(
-        "set -e\nf={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n",
+        "set -e\nf={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\n{fill}\n",
         quote(path),
         quote(&format!("{dir}/.{name}.playhook-XXXXXX"))
     );
@@ -100,7 +125,8 @@ fn write_script(path: &str, opts: &WriteOptions) -> String {
              echo \"backup=$b\"; fi\n",
         );
     }
-    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT\n");
+    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT\necho __ph_written__\n");
+    s.push_str(&stat::stat_script(path, StatOptions::default()));
     s
 }
 

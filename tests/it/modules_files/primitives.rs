@@ -25,6 +25,7 @@ async fn stat_files_dirs_links_and_absence() {
     let opts = StatOptions {
         follow: false,
         checksum: true,
+        checksum_tool: None,
     };
     let st = files::stat(&mut conn, &p(&f), opts, None)
         .await
@@ -51,6 +52,7 @@ async fn stat_files_dirs_links_and_absence() {
     let followed = StatOptions {
         follow: true,
         checksum: true,
+        checksum_tool: None,
     };
     let st = files::stat(&mut conn, &l, followed, None)
         .await

@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
 
 pub mod local;
+pub mod modules;
 pub mod repo;

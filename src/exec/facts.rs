@@ -1,0 +1,532 @@
+//! Fact gathering (`gather_facts`): one shell script, one round trip, reading only what `sh`,
+//! coreutils, `/etc/os-release` and `/proc` (and `ip`/`getent` where present) give, parsed on
+//! the controller into the subset of Ansible's `setup` facts that repositories use, with the
+//! values `setup` reports on the same machine.
+
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use crate::connection::{Become, Command, Connection, ConnectionError};
+
+/// Fact gathering failed on a host.
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    #[error("gathering facts")]
+    Connection(#[source] ConnectionError),
+    #[error("gathering facts: the fact script exited with {rc}: {stderr}")]
+    Script { rc: i32, stderr: String },
+}
+
+/// Starts each section of the script's output.
+const SECTION: &str = "@@playhook-facts:";
+
+/// The script: prints raw sections; all interpretation happens in [`parse`].
+fn script() -> String {
+    let s = SECTION;
+    format!(
+        r#"printf '%s\n' '{s}os-release'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+printf '\n%s\n' '{s}debian_version'; cat /etc/debian_version 2>/dev/null
+printf '\n%s\n' '{s}uname'; uname -s; uname -n; uname -r; uname -v; uname -m
+printf '%s\n' '{s}id'; id -un; id -u; id -g
+printf '%s\n' '{s}passwd'; (getent passwd "$(id -un)" || grep "^$(id -un):" /etc/passwd) 2>/dev/null
+printf '%s\n' '{s}fqdn'
+n=$(uname -n)
+if command -v getent >/dev/null 2>&1; then
+  set -- $(getent ahosts "$n" 2>/dev/null | head -n 1)
+  if [ -n "$1" ]; then getent hosts "$1" 2>/dev/null | head -n 1; fi
+fi
+printf '%s\n' '{s}route-get'; ip -4 route get 8.8.8.8 2>/dev/null
+printf '%s\n' '{s}addr'; ip -4 -o addr show 2>/dev/null
+printf '%s\n' '{s}proc-route'; cat /proc/net/route 2>/dev/null
+printf '%s\n' '{s}fib-trie'; cat /proc/net/fib_trie 2>/dev/null
+printf '%s\n' '{s}link'
+for d in /sys/class/net/*; do
+  [ -e "$d/address" ] || continue
+  printf '%s %s %s %s\n' "${{d##*/}}" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/mtu" 2>/dev/null)" "$(cat "$d/type" 2>/dev/null)"
+done
+printf '%s\n' '{s}env'; env
+true
+"#
+    )
+}
+
+/// Gathers the facts of the host behind `conn`.
+///
+/// Returns the `ansible_facts` mapping (keys without the `ansible_` prefix); use
+/// [`top_level_vars`] for the variables a play sees.
+pub async fn gather(conn: &mut dyn Connection, privilege: Option<Become>) -> Result<Value, FactsError> {
+    let mut cmd = Command::new(script());
+    cmd.privilege = privilege;
+    let out = conn.run(&cmd, None).await.map_err(FactsError::Connection)?;
+    if out.rc != 0 {
+        return Err(FactsError::Script {
+            rc: out.rc,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(parse(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The variables gathering adds to a host: `ansible_facts` and an `ansible_<name>` alias for
+/// each fact, as Ansible injects them.
+pub fn top_level_vars(facts: &Value) -> IndexMap<String, Value> {
+    let mut vars = IndexMap::new();
+    vars.insert("ansible_facts".to_string(), facts.clone());
+    if let Ok(keys) = facts.try_iter() {
+        for key in keys {
+            if let Some(name) = key.as_str() {
+                vars.insert(
+                    format!("ansible_{name}"),
+                    facts.get_item(&key).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    vars
+}
+
+/// Turns the script's output into the facts mapping.
+pub fn parse(output: &str) -> Value {
+    let sections = split_sections(output);
+    let get = |name: &str| sections.get(name).map(String::as_str).unwrap_or("");
+    let mut facts: IndexMap<String, Value> = IndexMap::new();
+
+    let uname: Vec<&str> = get("uname").lines().collect();
+    let field = |i: usize| uname.get(i).copied().unwrap_or("").to_string();
+    let nodename = field(1);
+    let hostname = nodename.split('.').next().unwrap_or("").to_string();
+    let fqdn = fqdn(get("fqdn"), &nodename);
+    let domain = fqdn
+        .split_once('.')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_default();
+
+    facts.insert("hostname".into(), Value::from(hostname));
+    facts.insert("nodename".into(), Value::from(nodename.clone()));
+    facts.insert("fqdn".into(), Value::from(fqdn));
+    facts.insert("domain".into(), Value::from(domain));
+
+    let system = field(0);
+    for (key, value) in distribution(get("os-release"), get("debian_version"), &system) {
+        facts.insert(key.into(), Value::from(value));
+    }
+    let machine = field(4);
+    facts.insert("system".into(), Value::from(system));
+    facts.insert("kernel".into(), Value::from(field(2)));
+    facts.insert("kernel_version".into(), Value::from(field(3)));
+    facts.insert("machine".into(), Value::from(machine.clone()));
+    facts.insert("architecture".into(), Value::from(architecture(&machine)));
+
+    let id: Vec<&str> = get("id").lines().collect();
+    let user_id = id.first().copied().unwrap_or("").to_string();
+    facts.insert("user_id".into(), Value::from(user_id));
+    if let Some(uid) = id.get(1).and_then(|s| s.trim().parse::<i64>().ok()) {
+        facts.insert("user_uid".into(), Value::from(uid));
+    }
+    if let Some(gid) = id.get(2).and_then(|s| s.trim().parse::<i64>().ok()) {
+        facts.insert("user_gid".into(), Value::from(gid));
+    }
+    if let Some(line) = get("passwd").lines().next() {
+        let parts: Vec<&str> = line.split(':').collect();
+        if parts.len() >= 7 {
+            facts.insert("user_gecos".into(), Value::from(parts[4]));
+            facts.insert("user_dir".into(), Value::from(parts[5]));
+            facts.insert("user_shell".into(), Value::from(parts[6]));
+        }
+    }
+
+    let ipv4 = default_ipv4(
+        get("route-get"),
+        get("addr"),
+        get("proc-route"),
+        get("fib-trie"),
+        get("link"),
+    );
+    facts.insert("default_ipv4".into(), Value::from_iter(ipv4));
+
+    let env: IndexMap<String, Value> = parse_env(get("env"));
+    facts.insert("env".into(), Value::from_iter(env));
+    Value::from_iter(facts)
+}
+
+/// The script's output cut at the section markers.
+fn split_sections(output: &str) -> IndexMap<String, String> {
+    let mut sections = IndexMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in output.split_inclusive('\n') {
+        if let Some(name) = line.trim_end_matches('\n').strip_prefix(SECTION) {
+            if let Some((n, body)) = current.take() {
+                sections.insert(n, body);
+            }
+            current = Some((name.to_string(), String::new()));
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+        }
+    }
+    if let Some((n, body)) = current {
+        sections.insert(n, body);
+    }
+    sections
+}
+
+/// Python's `socket.getfqdn()`: the first name with a dot among the canonical name and aliases
+/// of the host's first address, else the canonical name; the node name when lookups fail.
+fn fqdn(lookup: &str, nodename: &str) -> String {
+    let names: Vec<&str> = lookup.split_whitespace().skip(1).collect();
+    match names.first() {
+        None => nodename.to_string(),
+        Some(canonical) => names
+            .iter()
+            .find(|n| n.contains('.'))
+            .unwrap_or(canonical)
+            .to_string(),
+    }
+}
+
+/// `architecture` as Ansible reports it (`uname -m`, with `i386` for the 32-bit x86 names).
+fn architecture(machine: &str) -> String {
+    match machine {
+        "i486" | "i586" | "i686" => "i386".to_string(),
+        _ => machine.to_string(),
+    }
+}
+
+/// Values of `/etc/os-release`, unquoted.
+fn os_release(text: &str) -> IndexMap<String, String> {
+    let mut map = IndexMap::new();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = if value.len() >= 2
+            && ((value.starts_with('"') && value.ends_with('"'))
+                || (value.starts_with('\'') && value.ends_with('\'')))
+        {
+            value[1..value.len() - 1]
+                .replace("\\\"", "\"")
+                .replace("\\\\", "\\")
+        } else {
+            value.to_string()
+        };
+        map.insert(key.trim().to_string(), value);
+    }
+    map
+}
+
+/// `distribution`, `distribution_version`, `distribution_major_version`,
+/// `distribution_release` and `os_family`, as Ansible derives them.
+fn distribution(os_release_text: &str, debian_version: &str, system: &str) -> Vec<(&'static str, String)> {
+    let rel = os_release(os_release_text);
+    let get = |k: &str| rel.get(k).cloned().unwrap_or_default();
+    let id = get("ID");
+    let name = match id.as_str() {
+        "" if system != "Linux" => system.to_string(),
+        "" => "OtherLinux".to_string(),
+        "debian" => "Debian".into(),
+        "ubuntu" => "Ubuntu".into(),
+        "raspbian" => "Debian".into(),
+        "linuxmint" => "Linux Mint".into(),
+        "rhel" => "RedHat".into(),
+        "centos" => "CentOS".into(),
+        "fedora" => "Fedora".into(),
+        "rocky" => "Rocky".into(),
+        "almalinux" => "AlmaLinux".into(),
+        "ol" => "OracleLinux".into(),
+        "amzn" => "Amazon".into(),
+        "alpine" => "Alpine".into(),
+        "arch" => "Archlinux".into(),
+        "manjaro" => "Manjaro".into(),
+        "gentoo" => "Gentoo".into(),
+        "sles" => "SLES".into(),
+        "opensuse-leap" => "openSUSE Leap".into(),
+        "opensuse-tumbleweed" => "openSUSE Tumbleweed".into(),
+        other => python_capitalize(other),
+    };
+    let mut version = get("VERSION_ID");
+    let debian_version = debian_version.trim();
+    if name == "Debian" && debian_version.starts_with(|c: char| c.is_ascii_digit()) {
+        version = debian_version.to_string();
+    }
+    if version.is_empty() {
+        version = "NA".into();
+    }
+    let major = version
+        .split('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("NA")
+        .to_string();
+    let mut release = get("VERSION_CODENAME");
+    if release.is_empty() {
+        release = get("UBUNTU_CODENAME");
+    }
+    if release.is_empty() {
+        release = "NA".into();
+    }
+    let family = os_family(&name).to_string();
+    vec![
+        ("distribution", name),
+        ("distribution_version", version),
+        ("distribution_major_version", major),
+        ("distribution_release", release),
+        ("os_family", family),
+    ]
+}
+
+/// Python's `str.capitalize()` on ASCII.
+fn python_capitalize(s: &str) -> String {
+    let lower = s.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Ansible's `OS_FAMILY_MAP`, for the distributions named above.
+fn os_family(distribution: &str) -> &str {
+    match distribution {
+        "RedHat" | "RHEL" | "Fedora" | "CentOS" | "OracleLinux" | "Amazon" | "AlmaLinux" | "Rocky"
+        | "Scientific" | "CloudLinux" | "EuroLinux" => "RedHat",
+        "Debian" | "Ubuntu" | "Raspbian" | "Linux Mint" | "Devuan" | "Kali" | "Pop!_OS" => "Debian",
+        "SLES" | "SLED" | "openSUSE" | "openSUSE Leap" | "openSUSE Tumbleweed" | "SUSE_LINUX" => "Suse",
+        "Archlinux" | "Manjaro" | "Antergos" => "Archlinux",
+        "Gentoo" | "Funtoo" => "Gentoo",
+        "Alpine" => "Alpine",
+        other => other,
+    }
+}
+
+/// `default_ipv4`: the interface and source address of the route to the internet, with the
+/// interface's address details. Uses `ip` when the host has it, else `/proc/net`.
+fn default_ipv4(
+    route_get: &str,
+    addr: &str,
+    proc_route: &str,
+    fib_trie: &str,
+    links: &str,
+) -> IndexMap<String, Value> {
+    let mut out = IndexMap::new();
+    let mut interface = None;
+    let mut address = None;
+    let mut gateway = None;
+    let words: Vec<&str> = route_get.split_whitespace().collect();
+    for pair in words.windows(2) {
+        match pair[0] {
+            "dev" => interface = interface.or(Some(pair[1].to_string())),
+            "src" => address = address.or(Some(pair[1].to_string())),
+            "via" => gateway = gateway.or(Some(pair[1].to_string())),
+            _ => {}
+        }
+    }
+    let routes = parse_proc_route(proc_route);
+    if interface.is_none() {
+        if let Some(default) = routes.iter().find(|r| r.destination == 0 && r.mask == 0) {
+            interface = Some(default.iface.clone());
+            gateway = Some(ipv4_text(default.gateway));
+        }
+    }
+    let Some(interface) = interface else {
+        return out;
+    };
+    // The interface's address and prefix: from `ip -o addr`, else from the routing tables.
+    let mut prefix = None;
+    let mut broadcast = None;
+    for line in addr.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.get(1).map(|w| w.trim_end_matches(':')) != Some(interface.as_str()) {
+            continue;
+        }
+        let Some(pos) = words.iter().position(|w| *w == "inet") else {
+            continue;
+        };
+        let Some((ip, len)) = words.get(pos + 1).and_then(|c| c.split_once('/')) else {
+            continue;
+        };
+        if address.as_deref().is_none_or(|a| a == ip) {
+            address = Some(ip.to_string());
+            prefix = len.parse::<u32>().ok();
+            broadcast = words
+                .iter()
+                .position(|w| *w == "brd")
+                .and_then(|i| words.get(i + 1))
+                .map(|s| s.to_string());
+            break;
+        }
+    }
+    if address.is_none() || prefix.is_none() {
+        let locals = fib_local_addresses(fib_trie);
+        for route in routes.iter().filter(|r| r.iface == interface && r.mask != 0) {
+            let found = locals.iter().find(|a| {
+                address.as_deref().is_none_or(|want| ipv4_text(**a) == want)
+                    && (**a & route.mask) == route.destination
+            });
+            if let Some(a) = found {
+                address = Some(ipv4_text(*a));
+                prefix = Some(route.mask.count_ones());
+                break;
+            }
+        }
+    }
+    let Some(address) = address else {
+        return out;
+    };
+    out.insert("address".into(), Value::from(address.clone()));
+    out.insert("alias".into(), Value::from(interface.clone()));
+    if let Some(b) = broadcast {
+        out.insert("broadcast".into(), Value::from(b));
+    }
+    if let Some(g) = gateway {
+        out.insert("gateway".into(), Value::from(g));
+    }
+    out.insert("interface".into(), Value::from(interface.clone()));
+    for line in links.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.first() == Some(&interface.as_str()) {
+            if let Some(mac) = parts.get(1) {
+                out.insert("macaddress".into(), Value::from(*mac));
+            }
+            if let Some(mtu) = parts.get(2).and_then(|m| m.parse::<i64>().ok()) {
+                out.insert("mtu".into(), Value::from(mtu));
+            }
+        }
+    }
+    if let (Some(p), Some(ip)) = (prefix, parse_ipv4(&address)) {
+        let mask = if p == 0 { 0 } else { u32::MAX << (32 - p) };
+        out.insert("netmask".into(), Value::from(ipv4_text(mask)));
+        out.insert("network".into(), Value::from(ipv4_text(ip & mask)));
+        out.insert("prefix".into(), Value::from(p.to_string()));
+    }
+    for line in links.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.first() == Some(&interface.as_str()) {
+            let kind = match parts.get(3).copied() {
+                Some("1") => "ether",
+                Some("772") => "loopback",
+                _ => "unknown",
+            };
+            out.insert("type".into(), Value::from(kind));
+        }
+    }
+    out
+}
+
+/// One line of `/proc/net/route`, addresses in host order.
+struct Route {
+    iface: String,
+    destination: u32,
+    gateway: u32,
+    mask: u32,
+}
+
+fn parse_proc_route(text: &str) -> Vec<Route> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let hex = |i: usize| f.get(i).and_then(|h| u32::from_str_radix(h, 16).ok());
+            Some(Route {
+                iface: f.first()?.to_string(),
+                destination: hex(1)?.swap_bytes(),
+                gateway: hex(2)?.swap_bytes(),
+                mask: hex(7)?.swap_bytes(),
+            })
+        })
+        .collect()
+}
+
+/// The host's own IPv4 addresses: the `/32 host LOCAL` leaves of `/proc/net/fib_trie`.
+fn fib_local_addresses(text: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut last_leaf = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(leaf) = t.strip_prefix("|-- ") {
+            last_leaf = parse_ipv4(leaf.trim());
+        } else if t.starts_with("/32 host LOCAL") {
+            if let Some(a) = last_leaf {
+                if a >> 24 != 127 && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_ipv4(s: &str) -> Option<u32> {
+    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
+}
+
+fn ipv4_text(a: u32) -> String {
+    std::net::Ipv4Addr::from(a).to_string()
+}
+
+/// `env` output (`NAME=value` lines; a line without `=` continues the previous value).
+fn parse_env(text: &str) -> IndexMap<String, Value> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((k, v)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                vars.push((k.to_string(), v.to_string()));
+            }
+            _ => {
+                if let Some((_, v)) = vars.last_mut() {
+                    v.push('\n');
+                    v.push_str(line);
+                }
+            }
+        }
+    }
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars.into_iter().map(|(k, v)| (k, Value::from(v))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_route_and_fib_trie_give_the_default_address() {
+        let proc_route = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+        let fib = "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     +-- 192.0.2.0/24 2 0 2\n        |-- 192.0.2.2\n           /32 host LOCAL\n";
+        let v = default_ipv4("", "", proc_route, fib, "eth0 02:fc:00:00:00:01 1400 1\n");
+        assert_eq!(v["address"].as_str(), Some("192.0.2.2"));
+        assert_eq!(v["interface"].as_str(), Some("eth0"));
+        assert_eq!(v["gateway"].as_str(), Some("192.0.2.1"));
+        assert_eq!(v["netmask"].as_str(), Some("255.255.255.0"));
+        assert_eq!(v["network"].as_str(), Some("192.0.2.0"));
+        assert_eq!(v["prefix"].as_str(), Some("24"));
+        assert_eq!(v["type"].as_str(), Some("ether"));
+    }
+
+    #[test]
+    fn distributions() {
+        let ubuntu = "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nVERSION_CODENAME=jammy\n";
+        let d: IndexMap<_, _> = distribution(ubuntu, "bookworm/sid", "Linux")
+            .into_iter()
+            .collect();
+        assert_eq!(d["distribution"], "Ubuntu");
+        assert_eq!(d["distribution_version"], "22.04");
+        assert_eq!(d["distribution_major_version"], "22");
+        assert_eq!(d["distribution_release"], "jammy");
+        assert_eq!(d["os_family"], "Debian");
+        let rocky = "ID=\"rocky\"\nVERSION_ID=\"9.3\"\n";
+        let d: IndexMap<_, _> = distribution(rocky, "", "Linux").into_iter().collect();
+        assert_eq!(d["os_family"], "RedHat");
+        assert_eq!(d["distribution_release"], "NA");
+    }
+
+    #[test]
+    fn fqdn_like_python() {
+        assert_eq!(fqdn("127.0.0.1       localhost\n", "vm"), "localhost");
+        assert_eq!(
+            fqdn("10.0.0.5 web1 web1.example.com\n", "web1"),
+            "web1.example.com"
+        );
+        assert_eq!(fqdn("", "vm"), "vm");
+    }
+}

@@ -1,0 +1,382 @@
+//! `command`: runs a program with arguments on the host, without a shell in between, with
+//! Ansible's semantics for `creates`, `removes`, `chdir`, `stdin`, check mode and the registered
+//! result. `shell` reuses [`run_command`] with a shell in between.
+
+use std::time::{Instant, SystemTime};
+
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use super::command_common::{
+    Expand, bool_param, expanding_word, lines_value, param, python_datetime, python_splitlines,
+    python_timedelta, sh_quote, shlex_split, str_param, value_to_text,
+};
+use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::connection::{Command as ShellCommand, LiveLines, Output};
+
+/// The `command` module.
+pub struct CommandModule;
+
+/// Printed on stderr by the check part of a script, never by a user's command.
+const MARKER: &str = "__playhook_command_check_2c41f0__";
+
+#[async_trait]
+impl Module for CommandModule {
+    fn name(&self) -> &'static str {
+        "command"
+    }
+
+    fn params(&self) -> &'static [&'static str] {
+        &[
+            "_raw_params",
+            "cmd",
+            "argv",
+            "chdir",
+            "creates",
+            "removes",
+            "stdin",
+            "stdin_add_newline",
+            "strip_empty_ends",
+            "expand_argument_vars",
+            "executable",
+        ]
+    }
+
+    fn free_form(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        run_command(args, ctx, false).await
+    }
+}
+
+/// What the task asked to run, after parameter checks.
+enum Program {
+    /// `command`: argument words, each becoming one argv entry.
+    Argv(Vec<String>),
+    /// `shell`: a script for `executable -c`.
+    Shell { script: String, executable: String },
+}
+
+/// Runs `command` (`uses_shell` false) or `shell` (`uses_shell` true).
+pub(crate) async fn run_command(
+    args: &Value,
+    ctx: &mut ModuleCtx<'_>,
+    uses_shell: bool,
+) -> Result<Outcome, ModuleError> {
+    let raw = str_param(args, "_raw_params").filter(|s| !s.is_empty());
+    let cmd = str_param(args, "cmd");
+    let argv = param(args, "argv");
+    let given: Vec<&str> = [
+        ("_raw_params", raw.is_some()),
+        ("cmd", cmd.is_some()),
+        ("argv", argv.is_some()),
+    ]
+    .iter()
+    .filter(|(_, present)| *present)
+    .map(|(name, _)| *name)
+    .collect();
+    if given.len() > 1 {
+        return Err(ModuleError::Params(format!(
+            "parameters are mutually exclusive: {}",
+            given.join("|")
+        )));
+    }
+    if given.is_empty() {
+        return Err(ModuleError::Params(
+            "one of the following is required: _raw_params, cmd, argv (write the command after the \
+             module name, or give `cmd`)"
+                .into(),
+        ));
+    }
+    let expand_vars = bool_param(args, "expand_argument_vars", true)?;
+    let stdin_add_newline = bool_param(args, "stdin_add_newline", true)?;
+    let strip = bool_param(args, "strip_empty_ends", true)?;
+    let chdir = str_param(args, "chdir");
+    let creates = str_param(args, "creates");
+    let removes = str_param(args, "removes");
+    let stdin = str_param(args, "stdin");
+
+    let text = raw.or(cmd);
+    let program = if uses_shell {
+        let script = match (&text, &argv) {
+            (Some(t), _) => t.clone(),
+            (None, Some(list)) => list_words(list)?
+                .iter()
+                .map(|w| sh_quote(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+            (None, None) => String::new(),
+        };
+        let executable = str_param(args, "executable").unwrap_or_else(|| "/bin/sh".into());
+        Program::Shell { script, executable }
+    } else {
+        let words = match (&text, &argv) {
+            (Some(t), _) => {
+                shlex_split(t).map_err(|e| ModuleError::Params(format!("cannot split the command: {e}")))?
+            }
+            (None, Some(list)) => list_words(list)?,
+            (None, None) => Vec::new(),
+        };
+        if words.is_empty() {
+            return Err(ModuleError::Params("no command given".into()));
+        }
+        Program::Argv(words)
+    };
+
+    let cmd_value = match &program {
+        Program::Argv(words) => {
+            Value::from(words.iter().map(|w| Value::from(w.as_str())).collect::<Vec<_>>())
+        }
+        Program::Shell { script, .. } => Value::from(script.as_str()),
+    };
+    let mut r = Registered::new(cmd_value);
+    let would = if ctx.check { "Would" } else { "Did" };
+
+    // The checks Ansible makes before running: chdir, then creates, then removes.
+    let mut checks = String::new();
+    if let Some(dir) = &chdir {
+        checks.push_str(&format!(
+            "cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}\n",
+            expanding_word(dir, Expand::Vars)
+        ));
+    }
+    if let Some(pattern) = &creates {
+        checks.push_str(&format!(
+            "for f in {}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then printf '%s\\n' '{MARKER}creates' >&2; \
+             exit 0; fi; done\n",
+            expanding_word(pattern, Expand::VarsAndGlob)
+        ));
+    }
+    if let Some(pattern) = &removes {
+        checks.push_str(&format!(
+            "found=; for f in {}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
+             [ -n \"$found\" ] || {{ printf '%s\\n' '{MARKER}removes' >&2; exit 0; }}\n",
+            expanding_word(pattern, Expand::VarsAndGlob)
+        ));
+    }
+
+    let run_part = match &program {
+        Program::Argv(words) => {
+            let quoted: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    if expand_vars {
+                        expanding_word(w, Expand::Vars)
+                    } else {
+                        sh_quote(w)
+                    }
+                })
+                .collect();
+            format!("(exec {})\n", quoted.join(" "))
+        }
+        Program::Shell { script, executable } => {
+            format!("{} -c {}\n", sh_quote(executable), sh_quote(script))
+        }
+    };
+
+    let decided_here = creates.is_some() || removes.is_some();
+    if ctx.check && checks.is_empty() {
+        return Ok(r.check_mode_outcome(decided_here));
+    }
+    let mut script = checks;
+    if ctx.check {
+        script.push_str(&format!("printf '%s\\n' '{MARKER}run' >&2\n"));
+    } else {
+        script.push_str(&run_part);
+    }
+    let mut command = ShellCommand::new(script);
+    command.env = ctx.env.clone();
+    command.privilege = ctx.privilege.clone();
+    if !ctx.check {
+        if let Some(input) = stdin.filter(|s| !s.is_empty()) {
+            let mut bytes = input.into_bytes();
+            if stdin_add_newline {
+                bytes.push(b'\n');
+            }
+            command.stdin = Some(bytes);
+        }
+    }
+
+    let started_wall = SystemTime::now();
+    let started = Instant::now();
+    let out = run_filtered(ctx, &command).await?;
+    let elapsed = started.elapsed();
+
+    let stderr_text = String::from_utf8_lossy(&out.stderr);
+    let marker = stderr_text
+        .lines()
+        .find_map(|l| l.strip_prefix(MARKER))
+        .map(str::to_string);
+    match marker.as_deref() {
+        Some("chdir") => {
+            r.msg = "Unable to change directory before execution.".into();
+            r.rc = Value::from(());
+            return Ok(r.outcome(false, true));
+        }
+        Some("creates") => {
+            let path = creates.unwrap_or_default();
+            r.msg = format!("{would} not run command since '{path}' exists");
+            r.stdout = format!("skipped, since {path} exists");
+            r.rc = Value::from(0);
+            return Ok(r.outcome(false, false));
+        }
+        Some("removes") => {
+            let path = removes.unwrap_or_default();
+            r.msg = format!("{would} not run command since '{path}' does not exist");
+            r.stdout = format!("skipped, since {path} does not exist");
+            r.rc = Value::from(0);
+            return Ok(r.outcome(false, false));
+        }
+        Some(_) => return Ok(r.check_mode_outcome(decided_here)),
+        None => {}
+    }
+
+    if let Program::Argv(words) = &program {
+        if let Some((errno, text)) = exec_error(&out, &words[0]) {
+            r.rc = Value::from(errno);
+            r.msg = format!("[Errno {errno}] {text}: b'{}'", words[0]);
+            return Ok(r.outcome(false, true));
+        }
+    }
+    let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut stderr = stderr_text.into_owned();
+    if strip {
+        stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
+        stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
+    }
+    r.stdout = stdout;
+    r.stderr = stderr;
+    r.rc = Value::from(out.rc);
+    r.start = Value::from(python_datetime(started_wall));
+    r.end = Value::from(python_datetime(started_wall + elapsed));
+    r.delta = Value::from(python_timedelta(elapsed));
+    let failed = out.rc != 0;
+    if failed {
+        r.msg = "non-zero return code".into();
+    }
+    Ok(r.outcome(true, failed))
+}
+
+/// Runs the script, passing live lines on except the check markers.
+async fn run_filtered(ctx: &mut ModuleCtx<'_>, command: &ShellCommand) -> Result<Output, ModuleError> {
+    let Some(live) = ctx.live else {
+        return Ok(ctx.conn.run(command, None).await?);
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let conn = &mut *ctx.conn;
+    let run = async move {
+        let sender: LiveLines = tx;
+        conn.run(command, Some(&sender)).await
+    };
+    let forward = async {
+        while let Some(line) = rx.recv().await {
+            if !line.contains(MARKER) {
+                // A closed receiver only means nobody watches the live lines any more.
+                let _ = live.send(line);
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(run, forward);
+    Ok(result?)
+}
+
+/// The program could not be started: Ansible reports the OS error where a shell says 127/126.
+fn exec_error(out: &Output, program: &str) -> Option<(i32, &'static str)> {
+    if !out.stdout.is_empty() {
+        return None;
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.rc {
+        127 if stderr.contains(&format!("{program}: not found"))
+            || stderr.contains("No such file or directory") =>
+        {
+            Some((2, "No such file or directory"))
+        }
+        126 if stderr.contains("Permission denied") => Some((13, "Permission denied")),
+        _ => None,
+    }
+}
+
+/// The words of an `argv` list, each converted to text.
+fn list_words(list: &Value) -> Result<Vec<String>, ModuleError> {
+    if list.as_str().is_some() {
+        return Ok(list
+            .as_str()
+            .map(|s| s.split(',').map(|w| w.trim().to_string()).collect())
+            .unwrap_or_default());
+    }
+    let iter = list
+        .try_iter()
+        .map_err(|_| ModuleError::Params("argument 'argv' must be a list of strings".into()))?;
+    Ok(iter.map(|v| value_to_text(&v)).collect())
+}
+
+/// The registered result Ansible's command module always returns.
+struct Registered {
+    cmd: Value,
+    stdout: String,
+    stderr: String,
+    rc: Value,
+    start: Value,
+    end: Value,
+    delta: Value,
+    msg: String,
+}
+
+impl Registered {
+    fn new(cmd: Value) -> Self {
+        Registered {
+            cmd,
+            stdout: String::new(),
+            stderr: String::new(),
+            rc: Value::from(()),
+            start: Value::from(()),
+            end: Value::from(()),
+            delta: Value::from(()),
+            msg: String::new(),
+        }
+    }
+
+    /// Check mode where the command would run: skipped unless `creates`/`removes` decided.
+    fn check_mode_outcome(mut self, decided_by_paths: bool) -> Outcome {
+        self.rc = Value::from(0);
+        self.msg = "Command would have run if not in check mode".into();
+        let mut outcome = self.outcome(decided_by_paths, false);
+        if !decided_by_paths {
+            outcome.skipped = true;
+            outcome.data.insert("skipped".into(), Value::from(true));
+        }
+        outcome
+    }
+
+    fn outcome(self, changed: bool, failed: bool) -> Outcome {
+        let mut data = IndexMap::new();
+        data.insert("cmd".to_string(), self.cmd);
+        data.insert("stdout".to_string(), Value::from(self.stdout.as_str()));
+        data.insert("stderr".to_string(), Value::from(self.stderr.as_str()));
+        data.insert("rc".to_string(), self.rc);
+        data.insert("start".to_string(), self.start);
+        data.insert("end".to_string(), self.end);
+        data.insert("delta".to_string(), self.delta);
+        data.insert("msg".to_string(), Value::from(self.msg.as_str()));
+        data.insert(
+            "stdout_lines".to_string(),
+            lines_value(python_splitlines(&self.stdout)),
+        );
+        data.insert(
+            "stderr_lines".to_string(),
+            lines_value(python_splitlines(&self.stderr)),
+        );
+        Outcome {
+            changed,
+            failed,
+            skipped: false,
+            msg: if self.msg.is_empty() { None } else { Some(self.msg) },
+            diff: Vec::new(),
+            data,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `debug`: shows a message (`msg`, default "Hello world!") or the value of an expression
+//! (`var`), only when the run's verbosity reaches `verbosity`.
+//!
+//! The run's verbosity is read from the `ansible_verbosity` variable, as Ansible names it.
+
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use super::command_common::{display_text, int_param, param, str_param};
+use super::{Module, ModuleCtx, ModuleError, Outcome};
+
+/// The `debug` module.
+pub struct DebugModule;
+
+/// Set in a result that the printer shows even without `-v`, as Ansible's key of that name.
+pub const VERBOSE_ALWAYS: &str = "_ansible_verbose_always";
+
+#[async_trait]
+impl Module for DebugModule {
+    fn name(&self) -> &'static str {
+        "debug"
+    }
+
+    fn params(&self) -> &'static [&'static str] {
+        &["msg", "var", "verbosity"]
+    }
+
+    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let var = str_param(args, "var");
+        let msg = param(args, "msg");
+        if var.is_some() && msg.is_some() {
+            return Err(ModuleError::Params(
+                "parameters are mutually exclusive: msg|var".into(),
+            ));
+        }
+        let verbosity = int_param(args, "verbosity", 0)?;
+        let current = ctx
+            .vars
+            .get_attr("ansible_verbosity")
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        let mut data = IndexMap::new();
+        if verbosity > current {
+            data.insert(
+                "skipped_reason".to_string(),
+                Value::from("Verbosity threshold not met."),
+            );
+            return Ok(Outcome {
+                skipped: true,
+                data,
+                ..Outcome::default()
+            });
+        }
+        let mut shown = None;
+        if let Some(expr) = var {
+            let value = evaluate(ctx, &expr);
+            data.insert(expr, value);
+        } else {
+            let value = msg.unwrap_or_else(|| Value::from("Hello world!"));
+            shown = Some(display_text(&value));
+            data.insert("msg".to_string(), value);
+        }
+        data.insert(VERBOSE_ALWAYS.to_string(), Value::from(true));
+        Ok(Outcome {
+            msg: shown,
+            data,
+            ..Outcome::default()
+        })
+    }
+}
+
+/// The value of a `var` expression; a failure becomes Ansible's placeholder text.
+fn evaluate(ctx: &ModuleCtx<'_>, expr: &str) -> Value {
+    let wrapped = Value::from(format!("{{{{ {expr} }}}}"));
+    match ctx.templates.template_value(&wrapped, ctx.vars) {
+        Ok(v) => v,
+        Err(e) => {
+            let plain_name = expr
+                .trim()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !expr.trim().is_empty();
+            let text = if plain_name && e.message.contains("undefined") {
+                format!("'{}' is undefined", expr.trim())
+            } else {
+                e.message
+            };
+            Value::from(format!("<< error 1 - {text} >>"))
+        }
+    }
+}

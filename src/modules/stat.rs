@@ -1,0 +1,169 @@
+//! `stat`: facts about a remote path, with Ansible's keys (`exists`, `isdir`, `mode`, `pw_name`,
+//! `checksum`, ...). Never changes anything.
+
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use minijinja::Value;
+use serde::Deserialize;
+
+use super::params::{self, file_failure, opt_bool, string};
+use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::connection::files::{self, FileKind, FileStat, StatOptions, format_mode};
+
+pub struct Stat;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(alias = "dest", alias = "name", deserialize_with = "string")]
+    path: String,
+    #[serde(default, deserialize_with = "opt_bool")]
+    follow: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    get_checksum: Option<bool>,
+    #[serde(default, alias = "checksum", alias = "checksum_algo")]
+    checksum_algorithm: Option<String>,
+    #[serde(
+        default,
+        alias = "mime",
+        alias = "mime_type",
+        alias = "mime-type",
+        deserialize_with = "opt_bool"
+    )]
+    get_mime: Option<bool>,
+    #[serde(default, alias = "attr", alias = "attributes", deserialize_with = "opt_bool")]
+    get_attributes: Option<bool>,
+}
+
+const PARAMS: &[&str] = &[
+    "path",
+    "dest",
+    "name",
+    "follow",
+    "get_checksum",
+    "checksum_algorithm",
+    "checksum",
+    "checksum_algo",
+    "get_mime",
+    "mime",
+    "mime_type",
+    "mime-type",
+    "get_attributes",
+    "attr",
+    "attributes",
+];
+
+/// The coreutils tool for one of Ansible's checksum algorithms.
+pub(crate) fn checksum_tool(algorithm: &str) -> Option<&'static str> {
+    Some(match algorithm {
+        "md5" => "md5sum",
+        "sha1" => "sha1sum",
+        "sha224" => "sha224sum",
+        "sha256" => "sha256sum",
+        "sha384" => "sha384sum",
+        "sha512" => "sha512sum",
+        _ => return None,
+    })
+}
+
+#[async_trait]
+impl Module for Stat {
+    fn name(&self) -> &'static str {
+        "stat"
+    }
+
+    fn params(&self) -> &'static [&'static str] {
+        PARAMS
+    }
+
+    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let p: Params = params::parse("stat", args)?;
+        let algorithm = p.checksum_algorithm.as_deref().unwrap_or("sha1");
+        let tool = checksum_tool(algorithm).ok_or_else(|| {
+            ModuleError::Params(format!(
+                "stat: checksum_algorithm `{algorithm}` is not one of md5, sha1, sha224, sha256, sha384, sha512"
+            ))
+        })?;
+        let opts = StatOptions {
+            follow: p.follow.unwrap_or(false),
+            checksum: p.get_checksum.unwrap_or(true),
+            checksum_tool: Some(tool),
+        };
+        let st = match files::stat(ctx.conn, &p.path, opts, ctx.privilege.as_ref()).await {
+            Ok(st) => st,
+            Err(e) => return file_failure(e),
+        };
+        let value = match st {
+            None => Value::from_iter([("exists", Value::from(false))]),
+            Some(st) => stat_value(&st, p.get_mime.unwrap_or(true), p.get_attributes.unwrap_or(true)),
+        };
+        let mut outcome = Outcome::default();
+        outcome.data.insert("stat".into(), value);
+        Ok(outcome)
+    }
+}
+
+/// Ansible's `stat` dictionary for an existing path.
+pub fn stat_value(st: &FileStat, mime: bool, attributes: bool) -> Value {
+    let m = st.mode;
+    let mut d: IndexMap<&str, Value> = IndexMap::new();
+    d.insert("exists", true.into());
+    d.insert("path", st.path.clone().into());
+    d.insert("mode", format_mode(m).into());
+    d.insert("isdir", (st.kind == FileKind::Directory).into());
+    d.insert("ischr", (st.kind == FileKind::CharDevice).into());
+    d.insert("isblk", (st.kind == FileKind::BlockDevice).into());
+    d.insert("isreg", (st.kind == FileKind::File).into());
+    d.insert("isfifo", (st.kind == FileKind::Fifo).into());
+    d.insert("islnk", (st.kind == FileKind::Symlink).into());
+    d.insert("issock", (st.kind == FileKind::Socket).into());
+    d.insert("uid", st.uid.into());
+    d.insert("gid", st.gid.into());
+    d.insert("size", st.size.into());
+    d.insert("inode", st.inode.into());
+    d.insert("dev", st.dev.into());
+    d.insert("nlink", st.nlink.into());
+    d.insert("atime", st.atime.into());
+    d.insert("mtime", st.mtime.into());
+    d.insert("ctime", st.ctime.into());
+    for (key, bit) in [
+        ("wusr", 0o200),
+        ("rusr", 0o400),
+        ("xusr", 0o100),
+        ("wgrp", 0o020),
+        ("rgrp", 0o040),
+        ("xgrp", 0o010),
+        ("woth", 0o002),
+        ("roth", 0o004),
+        ("xoth", 0o001),
+        ("isuid", 0o4000),
+        ("isgid", 0o2000),
+    ] {
+        d.insert(key, (m & bit != 0).into());
+    }
+    d.insert("blocks", st.blocks.into());
+    d.insert("block_size", st.block_size.into());
+    d.insert("device_type", st.device_type.into());
+    d.insert("readable", st.readable.into());
+    d.insert("writeable", st.writeable.into());
+    d.insert("executable", st.executable.into());
+    if let (Some(target), Some(source)) = (&st.link_target, &st.link_source) {
+        d.insert("lnk_source", source.clone().into());
+        d.insert("lnk_target", target.clone().into());
+    }
+    d.insert("pw_name", st.owner.clone().into());
+    d.insert("gr_name", st.group.clone().into());
+    if let Some(sum) = &st.checksum {
+        d.insert("checksum", sum.clone().into());
+    }
+    if mime {
+        d.insert("mimetype", "unknown".into());
+        d.insert("charset", "unknown".into());
+    }
+    if attributes {
+        d.insert("version", Value::from(()));
+        d.insert("attributes", Value::from(Vec::<Value>::new()));
+        d.insert("attr_flags", "".into());
+    }
+    Value::from_iter(d)
+}

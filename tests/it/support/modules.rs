@@ -1,0 +1,75 @@
+//! Running a module on a local connection, the way the executor does, for module tests.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+use playhook::connection::local::LocalConnection;
+use playhook::modules::{ModuleCtx, Outcome, lookup};
+use playhook::template::Engine;
+
+/// A local connection, a template engine and a playbook directory (a temp dir).
+pub struct Harness {
+    pub conn: LocalConnection,
+    pub engine: Engine,
+    pub playbook: tempfile::TempDir,
+    pub role: Option<PathBuf>,
+    pub vars: Value,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        Harness {
+            conn: LocalConnection::start("testhost").await.expect("local sh starts"),
+            engine: Engine::default(),
+            playbook: tempfile::tempdir().expect("tempdir"),
+            role: None,
+            vars: Value::from_iter([("inventory_hostname", Value::from("testhost"))]),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.playbook.path()
+    }
+
+    /// Runs module `name` with `args` (a JSON object), in check and/or diff mode.
+    pub async fn run_with(
+        &mut self,
+        name: &str,
+        args: serde_json::Value,
+        check: bool,
+        diff: bool,
+    ) -> Outcome {
+        self.try_run(name, args, check, diff)
+            .await
+            .expect("the module runs")
+    }
+
+    pub async fn try_run(
+        &mut self,
+        name: &str,
+        args: serde_json::Value,
+        check: bool,
+        diff: bool,
+    ) -> Result<Outcome, playhook::modules::ModuleError> {
+        let module = lookup(name).unwrap_or_else(|| panic!("module {name} is registered"));
+        let args = Value::from(minijinja::value::Serde(&args));
+        let mut ctx = ModuleCtx {
+            conn: &mut self.conn,
+            host: "testhost",
+            check,
+            diff,
+            privilege: None,
+            env: Vec::new(),
+            role_path: self.role.as_deref(),
+            playbook_dir: self.playbook.path(),
+            templates: &self.engine,
+            vars: &self.vars,
+            live: None,
+        };
+        module.run(&args, &mut ctx).await
+    }
+
+    pub async fn run(&mut self, name: &str, args: serde_json::Value) -> Outcome {
+        self.run_with(name, args, false, false).await
+    }
+}
