@@ -9,6 +9,7 @@ pub mod files;
 pub mod local;
 pub mod quote;
 pub mod shell;
+pub mod ssh;
 
 use std::time::Duration;
 
@@ -117,11 +118,6 @@ pub trait Connection: Send {
 pub async fn connect(target: &Target) -> Result<Box<dyn Connection>, ConnectionError> {
     match target.kind {
         ConnectionKind::Local => Ok(Box::new(local::LocalConnection::start(&target.name).await?)),
-        ConnectionKind::Ssh => Err(ConnectionError::Unreachable {
-            message: format!(
-                "{}: ssh connections are not available in this build; use `ansible_connection=local`",
-                target.name
-            ),
-        }),
+        ConnectionKind::Ssh => Ok(Box::new(ssh::SshConnection::connect(target).await?)),
     }
 }

@@ -2,6 +2,8 @@
 
 mod deploy;
 mod deploy_errors;
+mod example;
 mod modules_files;
 mod shell_protocol;
+mod ssh;
 mod support;

@@ -1,0 +1,207 @@
+//! The SSH connection: one authentication per host per run, and one long-lived remote `sh`.
+//!
+//! [`SshConnection::connect`] starts the system `ssh` as a control master (so `~/.ssh/config`,
+//! `-F`, ProxyJump, agents and keys behave as users expect): it authenticates once and forks into
+//! the background, serving sessions through a control socket in a private temp dir. The `openssh`
+//! crate then opens exactly one session over it, running `sh` behind a small guard (see
+//! [`REMOTE_SHELL`]), and [`ShellSession`] drives that shell for every command of the run.
+//! Closing (or dropping) the connection stops the remote shell, everything it started, and the
+//! master.
+
+mod args;
+mod failure;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use openssh::{Session, Stdio};
+
+use super::shell::ShellSession;
+use super::{Command, Connection, ConnectionError, LiveLines, Output, Target};
+
+/// The remote command of the one session. `sh` reads the protocol from `cat`; when the session's
+/// input ends (the controller closed it, or the connection dropped) the guard stops every process
+/// of the session's process group, so nothing started by the run outlives it. sshd runs it through
+/// the user's login shell, so it is written to parse in any shell as `exec sh -c '...'`.
+pub const REMOTE_SHELL: &str =
+    "exec sh -c '{ cat; exec >/dev/null 2>&1; trap \"\" TERM; kill -TERM 0; sleep 1; kill -KILL 0; } | sh'";
+
+/// An SSH connection to one host; see the module docs.
+pub struct SshConnection {
+    // Field order is drop order: the shell's pipes close first, then the remote child's local ssh
+    // process is killed, then the master is told to exit.
+    shell: Option<ShellSession>,
+    child: Option<openssh::Child<Arc<Session>>>,
+    master: Option<Arc<Session>>,
+}
+
+impl SshConnection {
+    /// Connects to `target`, authenticates once and starts the remote shell.
+    ///
+    /// Fails with [`ConnectionError::Unreachable`] and a message naming the host and what to do:
+    /// unknown or changed host key, refused authentication, timeout, no shell.
+    pub async fn connect(target: &Target) -> Result<Self, ConnectionError> {
+        let master = Arc::new(launch_master(target).await?);
+        let mut child = Session::arc_raw_command(master.clone(), REMOTE_SHELL)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .await
+            .map_err(|e| unreachable(target, format!("cannot start the remote shell: {}", chain(&e))))?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin().take(), child.stdout().take(), child.stderr().take())
+        else {
+            return Err(unreachable(
+                target,
+                "the remote shell started without its pipes".into(),
+            ));
+        };
+        let shell = ShellSession::start(&target.name, stdin, stdout, stderr).await?;
+        Ok(SshConnection {
+            shell: Some(shell),
+            child: Some(child),
+            master: Some(master),
+        })
+    }
+
+    /// The shell session, for callers that need more than [`Connection`].
+    pub fn session(&self) -> Option<&ShellSession> {
+        self.shell.as_ref()
+    }
+}
+
+#[async_trait]
+impl Connection for SshConnection {
+    async fn run(&mut self, cmd: &Command, live: Option<&LiveLines>) -> Result<Output, ConnectionError> {
+        match &mut self.shell {
+            Some(shell) => shell.run(cmd, live).await,
+            None => Err(ConnectionError::Unreachable {
+                message: "the ssh connection was closed".into(),
+            }),
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Some(mut shell) = self.shell.take() {
+            shell.close().await;
+        }
+        drop(self.child.take());
+        if let Some(master) = self.master.take() {
+            match Arc::try_unwrap(master) {
+                // Errors here say the master is gone already, which is what closing wants.
+                Ok(master) => drop(master.close().await),
+                Err(shared) => drop(shared),
+            }
+        }
+    }
+}
+
+/// Starts the master connection and waits until it authenticated and went to the background.
+async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
+    let dir = tempfile::Builder::new()
+        .prefix("playhook-ssh-")
+        .tempdir()
+        .map_err(|e| {
+            unreachable(
+                target,
+                format!("cannot create a temp dir for the ssh control socket: {e}"),
+            )
+        })?;
+    // The names the openssh crate expects in its session dir.
+    let control = dir.path().join("master");
+    let log = dir.path().join("log");
+    let stderr_path = dir.path().join("stderr");
+    let stderr = std::fs::File::create(&stderr_path)
+        .map_err(|e| unreachable(target, format!("cannot create {}: {e}", stderr_path.display())))?;
+    let mut ssh = tokio::process::Command::new("ssh");
+    ssh.args(args::master_args(target, &control, &log))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .kill_on_drop(true);
+    // ssh's ConnectTimeout covers each connect and banner; this bounds the whole login (jump
+    // hosts, a server that stalls after the banner).
+    let deadline = target.connect_timeout.max(Duration::from_secs(1)) * 2 + Duration::from_secs(5);
+    let status = match tokio::time::timeout(deadline, ssh.status()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => {
+            return Err(unreachable(
+                target,
+                format!("cannot run `ssh` on this machine: {e}; install the OpenSSH client"),
+            ));
+        }
+        Err(_) => {
+            return Err(unreachable(
+                target,
+                format!(
+                    "no ssh login within {deadline:?}; check the host and any jump host, or raise --timeout"
+                ),
+            ));
+        }
+    };
+    if status.success() {
+        return Ok(Session::new_process_mux(dir));
+    }
+    let mut text = std::fs::read_to_string(&log).unwrap_or_default();
+    text.push_str(&std::fs::read_to_string(&stderr_path).unwrap_or_default());
+    Err(ConnectionError::Unreachable {
+        message: explain(target, &text).await,
+    })
+}
+
+/// Words a failed login: host key problems get the key, the file and the way out.
+async fn explain(target: &Target, text: &str) -> String {
+    let Some(mut problem) = failure::host_key_problem(text) else {
+        return failure::connect_message(target, text);
+    };
+    let connection = args::connection_args(target);
+    if problem.fingerprint.is_none() {
+        // ssh does not print the offered key when it is unknown: ask again, verbosely; the
+        // connection stops at the host key check, before any authentication.
+        let mut probe = tokio::process::Command::new("ssh");
+        probe
+            .arg("-v")
+            .args(["-o", "StrictHostKeyChecking=yes"])
+            .args(&connection)
+            .arg("true")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let deadline = target.connect_timeout.max(Duration::from_secs(1)) * 2;
+        if let Ok(Ok(out)) = tokio::time::timeout(deadline, probe.output()).await {
+            if let Some((kind, fp)) = failure::server_host_key(&String::from_utf8_lossy(&out.stderr)) {
+                problem.fingerprint = Some(fp);
+                problem.key_type.get_or_insert(kind);
+            }
+        }
+    }
+    let mut config = tokio::process::Command::new("ssh");
+    config
+        .arg("-G")
+        .args(&connection)
+        .stdin(std::process::Stdio::null());
+    let files = match config.output().await {
+        Ok(out) => failure::known_hosts_files(&String::from_utf8_lossy(&out.stdout)),
+        Err(_) => Vec::new(),
+    };
+    failure::host_key_message(target, &problem, &files)
+}
+
+fn unreachable(target: &Target, reason: String) -> ConnectionError {
+    ConnectionError::Unreachable {
+        message: format!("{}: {reason}", target.name),
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}

@@ -1,0 +1,540 @@
+//! A fleet of real `sshd` hosts on loopback addresses, for tests that deploy over SSH.
+//!
+//! `Fleet::start(n)` starts n sshd processes listening on 127.0.0.11, 127.0.0.12, ... (inventory
+//! names h11, h12, ...), each on a free port, each inside its own mount namespace
+//! (`unshare --mount --propagation private`) where a per-host directory is bind-mounted over `/srv`
+//! and another over `/root`: every host has its own files and its own root home (shell start-up
+//! files, `~/.ansible`), while the controller reaches them through [`FleetHost::srv`] and
+//! [`FleetHost::root_home`]. A throwaway client key, a known_hosts file, an ssh_config (Host
+//! aliases h11, ...) and a YAML inventory tie them together. sshd logs at VERBOSE level to a file
+//! per host, so tests can count accepted authentications. Dropping the fleet kills every process
+//! of every host (found by mount namespace) and removes the files.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
+use tempfile::TempDir;
+
+/// First address and name suffix: host i listens on 127.0.0.(11 + i) and is called h(11 + i).
+const FIRST_HOST: usize = 11;
+/// Runs inside the new mount namespace: private /srv and /root, then sshd in the foreground; when
+/// the test process goes away (stdin closes) sshd goes too.
+const WRAPPER: &str = r#"mount --bind "$1" /srv && mount --bind "$2" /root || exit 1
+"$3" -D -f "$4" -E "$5" </dev/null &
+echo $! > "$6"
+cat >/dev/null
+kill -9 $! 2>/dev/null"#;
+
+/// N real sshd hosts; see the module docs.
+pub struct Fleet {
+    hosts: Vec<FleetHost>,
+    client_key: PathBuf,
+    known_hosts: PathBuf,
+    ssh_config: PathBuf,
+    inventory: PathBuf,
+    // Dropped last: the hosts' processes must be gone before their files are removed.
+    root: TempDir,
+}
+
+/// One sshd of the fleet.
+pub struct FleetHost {
+    /// Inventory name and ssh_config alias: `h11`, `h12`, ...
+    pub name: String,
+    /// Loopback address sshd listens on: `127.0.0.11`, ...
+    pub address: String,
+    pub port: u16,
+    dir: PathBuf,
+    wrapper: Child,
+    sshd_pid: i32,
+    mount_ns: PathBuf,
+}
+
+impl Fleet {
+    /// Starts `n` hosts (at most 200). Panics with a message saying what to install when a tool
+    /// is missing.
+    pub fn start(n: usize) -> Fleet {
+        assert!((1..=200).contains(&n), "a fleet has 1 to 200 hosts, not {n}");
+        let sshd = ensure_tools();
+        fs::create_dir_all("/run/sshd").expect("creating sshd's privilege separation dir /run/sshd");
+        let root = tempfile::Builder::new()
+            .prefix("playhook-fleet-")
+            .tempdir()
+            .expect("creating the fleet's temp dir");
+        // Readable by the non-root users whose authorized keys live here.
+        set_mode(root.path(), 0o755);
+        let client_key = root.path().join("client_key");
+        keygen(&client_key, "playhook-fleet-client");
+        let authorized_keys = root.path().join("authorized_keys");
+        fs::copy(client_key.with_extension("pub"), &authorized_keys).expect("writing authorized_keys");
+        set_mode(&authorized_keys, 0o644);
+
+        let mut starting = Vec::new();
+        for i in 0..n {
+            let name = format!("h{}", FIRST_HOST + i);
+            let dir = root.path().join(&name);
+            for sub in ["srv", "home"] {
+                fs::create_dir_all(dir.join(sub)).expect("creating a fleet host's dirs");
+            }
+            set_mode(&dir.join("home"), 0o700);
+            keygen(&dir.join("host_key"), &name);
+            starting.push((name, format!("127.0.0.{}", FIRST_HOST + i), dir));
+        }
+        let hosts = starting
+            .into_iter()
+            .map(|(name, address, dir)| FleetHost::start(&sshd, name, address, dir, &authorized_keys))
+            .collect::<Vec<_>>();
+
+        let fleet = Fleet {
+            client_key,
+            known_hosts: root.path().join("known_hosts"),
+            ssh_config: root.path().join("ssh_config"),
+            inventory: root.path().join("inventory.yml"),
+            hosts,
+            root,
+        };
+        fleet.write_known_hosts();
+        fleet.write_ssh_config();
+        fs::write(&fleet.inventory, fleet.inventory_yaml()).expect("writing the fleet inventory");
+        fleet
+    }
+
+    pub fn hosts(&self) -> &[FleetHost] {
+        &self.hosts
+    }
+
+    /// Host `i` (0-based: host 0 is h11).
+    pub fn host(&self, i: usize) -> &FleetHost {
+        &self.hosts[i]
+    }
+
+    /// The fleet's temp dir (owned by the fleet, removed on drop).
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The private key that every host accepts, for every user.
+    pub fn client_key(&self) -> &Path {
+        &self.client_key
+    }
+
+    /// A known_hosts file with every host's key.
+    pub fn known_hosts(&self) -> &Path {
+        &self.known_hosts
+    }
+
+    /// An ssh_config with one `Host h11` block per host; use it with `ssh -F`.
+    pub fn ssh_config(&self) -> &Path {
+        &self.ssh_config
+    }
+
+    /// A YAML inventory: group `fleet` with every host, connection variables included.
+    pub fn inventory(&self) -> &Path {
+        &self.inventory
+    }
+
+    /// The inventory text: hosts h11, ... in group `fleet`, with `ansible_host`, `ansible_port`,
+    /// `ansible_user: root`, the client key and `-F ssh_config` as common ssh args. Works with
+    /// `ansible-playbook` and `playhook`.
+    pub fn inventory_yaml(&self) -> String {
+        let mut out = String::from("all:\n  children:\n    fleet:\n      hosts:\n");
+        for h in &self.hosts {
+            writeln!(
+                out,
+                "        {}:\n          ansible_host: {}\n          ansible_port: {}",
+                h.name, h.address, h.port
+            )
+            .expect("writing to a String");
+        }
+        writeln!(
+            out,
+            "      vars:\n        ansible_user: root\n        ansible_ssh_private_key_file: {}\n        ansible_ssh_common_args: \"-F {}\"",
+            self.client_key.display(),
+            self.ssh_config.display()
+        )
+        .expect("writing to a String");
+        out
+    }
+
+    /// A connection target for host `i`, as the inventory above describes it.
+    pub fn target(&self, i: usize) -> playhook::connection::Target {
+        let h = &self.hosts[i];
+        playhook::connection::Target {
+            name: h.name.clone(),
+            kind: playhook::connection::ConnectionKind::Ssh,
+            address: h.address.clone(),
+            port: Some(h.port),
+            user: Some("root".into()),
+            private_key_file: Some(self.client_key.display().to_string()),
+            ssh_args: vec!["-F".into(), self.ssh_config.display().to_string()],
+            accept_new_host_keys: false,
+            skip_host_key_checking: false,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn write_known_hosts(&self) {
+        let mut out = String::new();
+        for h in &self.hosts {
+            let key = fs::read_to_string(h.dir.join("host_key.pub")).expect("reading a host's public key");
+            let key = key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            writeln!(out, "{} {key}", h.known_hosts_patterns()).expect("writing to a String");
+        }
+        fs::write(&self.known_hosts, out).expect("writing the fleet known_hosts");
+    }
+
+    fn write_ssh_config(&self) {
+        let mut out = String::new();
+        for h in &self.hosts {
+            writeln!(
+                out,
+                "Host {}\n  HostName {}\n  Port {}\n  User root\n",
+                h.name, h.address, h.port
+            )
+            .expect("writing to a String");
+        }
+        writeln!(
+            out,
+            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
+             GlobalKnownHostsFile /dev/null\n  BatchMode yes",
+            self.client_key.display(),
+            self.known_hosts.display()
+        )
+        .expect("writing to a String");
+        fs::write(&self.ssh_config, out).expect("writing the fleet ssh_config");
+    }
+}
+
+impl FleetHost {
+    fn start(sshd: &Path, name: String, address: String, dir: PathBuf, authorized_keys: &Path) -> FleetHost {
+        let mut last_log = String::new();
+        // A free port can be taken by someone else between probing and sshd binding it: retry.
+        for _attempt in 0..20 {
+            let port = free_port(&address);
+            write_sshd_config(&dir, &address, port, authorized_keys);
+            let log = dir.join("sshd.log");
+            let _ = fs::remove_file(&log);
+            let pid_file = dir.join("sshd.pid");
+            let _ = fs::remove_file(&pid_file);
+            let mut wrapper = Command::new("unshare")
+                .args(["--mount", "--propagation", "private", "sh", "-c", WRAPPER, "sh"])
+                .arg(dir.join("srv"))
+                .arg(dir.join("home"))
+                .arg(sshd)
+                .arg(dir.join("sshd_config"))
+                .arg(&log)
+                .arg(&pid_file)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("running unshare (util-linux) to start sshd");
+            match wait_listening(&mut wrapper, &log, &pid_file) {
+                Ok(sshd_pid) => {
+                    let mount_ns = mount_namespace(wrapper.id())
+                        .unwrap_or_else(|| panic!("sshd for {name} did not get its own mount namespace"));
+                    return FleetHost {
+                        name,
+                        address,
+                        port,
+                        dir,
+                        wrapper,
+                        sshd_pid,
+                        mount_ns,
+                    };
+                }
+                Err(text) => {
+                    if let Some(ns) = mount_namespace(wrapper.id()) {
+                        kill_namespace(&ns);
+                    }
+                    let _ = wrapper.kill();
+                    let mut stderr = String::new();
+                    if let Some(mut e) = wrapper.stderr.take() {
+                        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+                    }
+                    let _ = wrapper.wait();
+                    last_log = format!("{text}{stderr}");
+                    if !last_log.contains("Address already in use") {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("sshd for {name} on {address} did not start:\n{last_log}");
+    }
+
+    /// The host's `/srv`, seen from the controller.
+    pub fn srv(&self) -> PathBuf {
+        self.dir.join("srv")
+    }
+
+    /// The host's `/root` (root's home), seen from the controller.
+    pub fn root_home(&self) -> PathBuf {
+        self.dir.join("home")
+    }
+
+    /// `[127.0.0.11]:PORT,[h11]:PORT`: how known_hosts names this host.
+    pub fn known_hosts_patterns(&self) -> String {
+        format!("[{}]:{},[{}]:{}", self.address, self.port, self.name, self.port)
+    }
+
+    /// The path of this host's public host key.
+    pub fn host_public_key(&self) -> PathBuf {
+        self.dir.join("host_key.pub")
+    }
+
+    /// sshd's log so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+    }
+
+    /// How many users this sshd authenticated so far (any method).
+    pub fn accepted_auths(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with("Accepted ") && !l.starts_with("Accepted key "))
+            .count()
+    }
+
+    /// How many sessions (commands, shells, subsystems) sshd started so far.
+    pub fn sessions(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with("Starting session:"))
+            .count()
+    }
+
+    /// Freezes the listening sshd (SIGSTOP): new connections hang before the banner.
+    pub fn freeze(&self) {
+        signal(self.sshd_pid, Signal::STOP);
+    }
+
+    /// Undoes [`freeze`](Self::freeze).
+    pub fn thaw(&self) {
+        signal(self.sshd_pid, Signal::CONT);
+    }
+
+    /// Pids of every process of this host except the wrapper and its children (the listener):
+    /// per-connection sshd processes and everything running in sessions.
+    pub fn session_pids(&self) -> Vec<i32> {
+        let wrapper = i32::try_from(self.wrapper.id()).expect("pids fit in i32");
+        namespace_pids(&self.mount_ns)
+            .into_iter()
+            .filter(|&p| p != wrapper && parent_pid(p) != Some(wrapper))
+            .collect()
+    }
+
+    /// Command lines of the processes of [`session_pids`](Self::session_pids).
+    pub fn session_commands(&self) -> Vec<String> {
+        self.session_pids()
+            .into_iter()
+            .filter_map(|p| fs::read(format!("/proc/{p}/cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim().to_string())
+            .collect()
+    }
+
+    /// Kills every per-connection sshd of this host (the network dropping, seen from the client);
+    /// the listener keeps running.
+    pub fn drop_connections(&self) {
+        for p in self.session_pids() {
+            let cmdline = fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).starts_with("sshd") {
+                signal(p, Signal::KILL);
+            }
+        }
+    }
+}
+
+impl Drop for FleetHost {
+    fn drop(&mut self) {
+        drop(self.wrapper.stdin.take());
+        kill_namespace(&self.mount_ns);
+        let _ = self.wrapper.kill();
+        let _ = self.wrapper.wait();
+    }
+}
+
+/// Installs what the fleet needs when it is missing; returns the absolute path of sshd.
+fn ensure_tools() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let find = || {
+        ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+    };
+    if let Some(sshd) = find().filter(|_| which("ssh") && which("ssh-keygen")) {
+        return sshd;
+    }
+    apt_install(&["openssh-server", "openssh-client"]);
+    let sshd = find().expect("sshd is still missing after `apt-get install openssh-server`");
+    assert!(
+        which("unshare"),
+        "the fleet needs `unshare`: apt-get install util-linux"
+    );
+    sshd
+}
+
+/// `apt-get install -y PACKAGES` (with `apt-get update` first when the install fails).
+pub fn apt_install(packages: &[&str]) {
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if install() {
+        return;
+    }
+    let _ = Command::new("apt-get")
+        .args(["update", "-q"])
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        install(),
+        "could not install {packages:?}; install them by hand: apt-get install {}",
+        packages.join(" ")
+    );
+}
+
+fn which(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn keygen(path: &Path, comment: &str) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running ssh-keygen");
+    assert!(
+        out.status.success(),
+        "ssh-keygen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("setting a fleet file's mode");
+}
+
+fn free_port(address: &str) -> u16 {
+    let listener = TcpListener::bind((address, 0)).expect("binding a loopback address to find a free port");
+    listener
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port()
+}
+
+fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path) {
+    let config = format!(
+        "ListenAddress {address}:{port}\n\
+         HostKey {host_key}\n\
+         PidFile none\n\
+         AuthorizedKeysFile {authorized_keys}\n\
+         PermitRootLogin prohibit-password\n\
+         PubkeyAuthentication yes\n\
+         PasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\n\
+         UsePAM no\n\
+         StrictModes no\n\
+         LogLevel VERBOSE\n\
+         PrintMotd no\n\
+         PrintLastLog no\n\
+         AllowTcpForwarding yes\n\
+         MaxStartups 100:30:200\n\
+         Subsystem sftp internal-sftp\n",
+        host_key = dir.join("host_key").display(),
+        authorized_keys = authorized_keys.display(),
+    );
+    let mut f = fs::File::create(dir.join("sshd_config")).expect("writing sshd_config");
+    f.write_all(config.as_bytes()).expect("writing sshd_config");
+}
+
+/// Waits until sshd logs that it listens; returns its pid, or the log when it failed.
+fn wait_listening(wrapper: &mut Child, log: &Path, pid_file: &Path) -> Result<i32, String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        if text.contains("Server listening on") {
+            let pid = fs::read_to_string(pid_file).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse() {
+                return Ok(pid);
+            }
+        }
+        if text.contains("Cannot bind") || text.contains("fatal") || text.contains("Bad configuration") {
+            return Err(text);
+        }
+        if let Ok(Some(status)) = wrapper.try_wait() {
+            return Err(format!("{text}\nthe sshd wrapper exited: {status}\n"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{text}\nsshd did not log `Server listening` within 15 s\n"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The mount namespace of `pid`, if it is not ours.
+fn mount_namespace(pid: u32) -> Option<PathBuf> {
+    let ns = fs::read_link(format!("/proc/{pid}/ns/mnt")).ok()?;
+    let own = fs::read_link("/proc/self/ns/mnt").expect("reading our mount namespace");
+    (ns != own).then_some(ns)
+}
+
+fn namespace_pids(mount_ns: &Path) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| fs::read_link(format!("/proc/{p}/ns/mnt")).is_ok_and(|ns| ns == mount_ns))
+        .collect()
+}
+
+fn parent_pid(pid: i32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// SIGKILLs every process in the mount namespace, until none is left (or 5 s passed).
+fn kill_namespace(mount_ns: &Path) {
+    let own = fs::read_link("/proc/self/ns/mnt").expect("reading our mount namespace");
+    assert_ne!(own, mount_ns, "refusing to kill our own mount namespace");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids = namespace_pids(mount_ns);
+        if pids.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        for p in pids {
+            signal(p, Signal::KILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(pid: i32, sig: Signal) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}
