@@ -1,0 +1,359 @@
+//! Validation before anything runs: a template must parse, and every filter, test, function and
+//! lookup it names must be one playhook provides. Walks minijinja's syntax tree, so names are
+//! found wherever they appear (nested expressions, macros, loop filters) with their line.
+
+use std::collections::BTreeSet;
+
+use minijinja::machinery::ast::{CallArg, Expr, Stmt};
+use minijinja::syntax::SyntaxConfig;
+
+use super::error::{TemplateError, TemplateErrorKind};
+use super::{filters, lookups, tests};
+
+/// Functions callable as `name(...)` in templates.
+pub const FUNCTIONS: &[&str] = &["lookup", "query", "q", "range", "dict", "namespace"];
+
+/// Names that may be called without being global functions (macros' helpers, recursive loops).
+const CALLABLE_LOCALS: &[&str] = &["caller", "loop", "super", "varargs", "kwargs"];
+
+/// What a template uses, once it is known to be valid.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    pub filters: BTreeSet<String>,
+    pub tests: BTreeSet<String>,
+    pub lookups: BTreeSet<String>,
+    /// Variables read by the template that it does not set itself (top-level names only).
+    pub variables: BTreeSet<String>,
+}
+
+/// Checks a whole template text.
+pub fn check_source(syntax: &SyntaxConfig, source: &str) -> Result<CheckReport, TemplateError> {
+    let ast = minijinja::machinery::parse(source, "<template>", syntax.clone())
+        .map_err(|e| TemplateError::from_minijinja(&e, source))?;
+    let mut walker = Walker::default();
+    walker.stmt(&ast);
+    walker.finish()
+}
+
+/// Checks a bare expression (a condition).
+pub fn check_expression(expr: &str) -> Result<CheckReport, TemplateError> {
+    let ast = minijinja::machinery::parse_expr(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+    let mut walker = Walker::default();
+    walker.expr(&ast);
+    walker.finish()
+}
+
+#[derive(Default)]
+struct Walker {
+    report: CheckReport,
+    /// Names assigned in the template (set, for, macro arguments, ...).
+    assigned: BTreeSet<String>,
+    macros: BTreeSet<String>,
+    /// Calls to names that are not global functions, checked once macros are all known.
+    calls: Vec<(String, usize)>,
+    problems: Vec<(usize, String)>,
+}
+
+impl Walker {
+    fn finish(mut self) -> Result<CheckReport, TemplateError> {
+        for (name, line) in std::mem::take(&mut self.calls) {
+            if !self.macros.contains(&name) && !self.assigned.contains(&name) {
+                self.problems.push((
+                    line,
+                    format!(
+                        "unknown function '{name}'. Supported functions: {}",
+                        FUNCTIONS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some((line, message)) = self.problems.into_iter().min_by_key(|(line, _)| *line) {
+            return Err(TemplateError::new(TemplateErrorKind::Unsupported, message).with_line(Some(line)));
+        }
+        let assigned = &self.assigned;
+        self.report.variables.retain(|v| !assigned.contains(v));
+        Ok(self.report)
+    }
+
+    fn body(&mut self, stmts: &[Stmt<'_>]) {
+        for stmt in stmts {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt<'_>) {
+        match stmt {
+            Stmt::Template(t) => self.body(&t.children),
+            Stmt::EmitExpr(e) => self.expr(&e.expr),
+            Stmt::EmitRaw(_) => {}
+            Stmt::ForLoop(f) => {
+                self.expr(&f.iter);
+                self.assign(&f.target);
+                self.assigned.insert("loop".into());
+                if let Some(filter) = &f.filter_expr {
+                    self.expr(filter);
+                }
+                self.body(&f.body);
+                self.body(&f.else_body);
+            }
+            Stmt::IfCond(i) => {
+                self.expr(&i.expr);
+                self.body(&i.true_body);
+                self.body(&i.false_body);
+            }
+            Stmt::WithBlock(w) => {
+                for (target, value) in &w.assignments {
+                    self.expr(value);
+                    self.assign(target);
+                }
+                self.body(&w.body);
+            }
+            Stmt::Set(s) => {
+                self.expr(&s.expr);
+                self.assign(&s.target);
+            }
+            Stmt::SetBlock(s) => {
+                self.assign(&s.target);
+                if let Some(filter) = &s.filter {
+                    self.expr(filter);
+                }
+                self.body(&s.body);
+            }
+            Stmt::AutoEscape(a) => {
+                self.expr(&a.enabled);
+                self.body(&a.body);
+            }
+            Stmt::FilterBlock(f) => {
+                self.expr(&f.filter);
+                self.body(&f.body);
+            }
+            Stmt::Block(b) => self.body(&b.body),
+            Stmt::Import(i) => {
+                self.expr(&i.expr);
+                self.assign(&i.name);
+            }
+            Stmt::FromImport(i) => {
+                self.expr(&i.expr);
+                for (name, alias) in &i.names {
+                    self.assign(alias.as_ref().unwrap_or(name));
+                }
+            }
+            Stmt::Extends(e) => self.expr(&e.name),
+            Stmt::Include(i) => self.expr(&i.name),
+            Stmt::Macro(m) => {
+                self.macros.insert(m.name.to_string());
+                self.assigned.insert(m.name.to_string());
+                for arg in &m.args {
+                    self.assign(arg);
+                }
+                for default in &m.defaults {
+                    self.expr(default);
+                }
+                self.body(&m.body);
+            }
+            Stmt::CallBlock(c) => {
+                self.call(&c.call.expr, &c.call.args, c.call.span().start_line as usize);
+                for arg in &c.macro_decl.args {
+                    self.assign(arg);
+                }
+                self.body(&c.macro_decl.body);
+            }
+            Stmt::Continue(_) | Stmt::Break(_) => {}
+            Stmt::Do(d) => self.call(&d.call.expr, &d.call.args, d.call.span().start_line as usize),
+        }
+    }
+
+    fn assign(&mut self, target: &Expr<'_>) {
+        match target {
+            Expr::Var(v) => {
+                self.assigned.insert(v.id.to_string());
+            }
+            Expr::List(l) => l.items.iter().for_each(|i| self.assign(i)),
+            Expr::Tuple(t) => t.items.iter().for_each(|i| self.assign(i)),
+            other => self.expr(other),
+        }
+    }
+
+    fn args(&mut self, args: &[CallArg<'_>]) {
+        for arg in args {
+            match arg {
+                CallArg::Pos(e) | CallArg::Kwarg(_, e) | CallArg::PosSplat(e) | CallArg::KwargSplat(e) => {
+                    self.expr(e)
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, callee: &Expr<'_>, args: &[CallArg<'_>], line: usize) {
+        match callee {
+            Expr::Var(v) => {
+                let name = v.id;
+                if matches!(name, "lookup" | "query" | "q") {
+                    self.lookup_name(args, line);
+                } else if !FUNCTIONS.contains(&name) && !CALLABLE_LOCALS.contains(&name) {
+                    self.calls.push((name.to_string(), line));
+                }
+                if !FUNCTIONS.contains(&name) {
+                    self.report.variables.insert(name.to_string());
+                }
+            }
+            other => self.expr(other),
+        }
+        self.args(args);
+    }
+
+    fn lookup_name(&mut self, args: &[CallArg<'_>], line: usize) {
+        let first = args.iter().find_map(|a| match a {
+            CallArg::Pos(e) => Some(e),
+            _ => None,
+        });
+        let Some(first) = first else {
+            self.problems
+                .push((line, "lookup() needs the lookup's name as first argument".into()));
+            return;
+        };
+        let Some(name) = first.as_const().and_then(|v| v.as_str().map(str::to_string)) else {
+            // A computed lookup name is checked when it runs.
+            return;
+        };
+        let short = name.strip_prefix("ansible.builtin.").unwrap_or(&name);
+        if lookups::NAMES.contains(&short) {
+            self.report.lookups.insert(short.to_string());
+        } else {
+            self.problems.push((
+                line,
+                format!(
+                    "unknown lookup '{name}'. Supported lookups: {}",
+                    lookups::NAMES.join(", ")
+                ),
+            ));
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr<'_>) {
+        match expr {
+            Expr::Var(v) => {
+                self.report.variables.insert(v.id.to_string());
+            }
+            Expr::Const(_) => {}
+            Expr::Slice(s) => {
+                self.expr(&s.expr);
+                for part in [&s.start, &s.stop, &s.step].into_iter().flatten() {
+                    self.expr(part);
+                }
+            }
+            Expr::UnaryOp(u) => self.expr(&u.expr),
+            Expr::BinOp(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.expr);
+                for op in &c.ops {
+                    self.expr(&op.expr);
+                }
+            }
+            Expr::IfExpr(i) => {
+                self.expr(&i.test_expr);
+                self.expr(&i.true_expr);
+                if let Some(f) = &i.false_expr {
+                    self.expr(f);
+                }
+            }
+            Expr::Filter(f) => {
+                let line = f.span().start_line as usize;
+                if filters::NAMES.contains(&f.name) {
+                    self.report.filters.insert(f.name.to_string());
+                } else {
+                    self.problems.push((
+                        line,
+                        format!(
+                            "unknown filter '{}'. Supported filters: {}",
+                            f.name,
+                            filters::NAMES.join(", ")
+                        ),
+                    ));
+                }
+                if let Some(e) = &f.expr {
+                    self.expr(e);
+                }
+                self.name_args(f.name, &f.args, line);
+                self.args(&f.args);
+            }
+            Expr::Test(t) => {
+                let line = t.span().start_line as usize;
+                if tests::NAMES.contains(&t.name) {
+                    self.report.tests.insert(t.name.to_string());
+                } else {
+                    self.problems.push((
+                        line,
+                        format!(
+                            "unknown test '{}'. Supported tests: {}",
+                            t.name,
+                            tests::NAMES.join(", ")
+                        ),
+                    ));
+                }
+                self.expr(&t.expr);
+                self.args(&t.args);
+            }
+            Expr::GetAttr(g) => self.expr(&g.expr),
+            Expr::GetItem(g) => {
+                self.expr(&g.expr);
+                self.expr(&g.subscript_expr);
+            }
+            Expr::Call(c) => self.call(&c.expr, &c.args, c.span().start_line as usize),
+            Expr::List(l) => l.items.iter().for_each(|i| self.expr(i)),
+            Expr::Tuple(t) => t.items.iter().for_each(|i| self.expr(i)),
+            Expr::Map(m) => {
+                m.keys.iter().for_each(|k| self.expr(k));
+                m.values.iter().for_each(|v| self.expr(v));
+            }
+        }
+    }
+
+    /// `map('upper')`, `select('defined')`, `selectattr('x', 'match', ...)` name filters and
+    /// tests in string arguments: check those too when they are constants.
+    fn name_args(&mut self, filter: &str, args: &[CallArg<'_>], line: usize) {
+        let (index, is_test) = match filter {
+            "map" => (0, false),
+            "select" | "reject" => (0, true),
+            "selectattr" | "rejectattr" => (1, true),
+            _ => return,
+        };
+        let positional: Vec<&Expr<'_>> = args
+            .iter()
+            .filter_map(|a| match a {
+                CallArg::Pos(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let Some(name) = positional
+            .get(index)
+            .and_then(|e| e.as_const())
+            .and_then(|v| v.as_str().map(str::to_string))
+        else {
+            return;
+        };
+        let (known, kind, list) = if is_test {
+            (tests::NAMES.contains(&name.as_str()), "test", tests::NAMES)
+        } else {
+            (filters::NAMES.contains(&name.as_str()), "filter", filters::NAMES)
+        };
+        if known {
+            if is_test {
+                self.report.tests.insert(name);
+            } else {
+                self.report.filters.insert(name);
+            }
+        } else {
+            self.problems.push((
+                line,
+                format!(
+                    "unknown {kind} '{name}' given to {filter}(). Supported {kind}s: {}",
+                    list.join(", ")
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The engine: one minijinja environment configured like Ansible's template module, and the
+//! three ways a run uses it (render a template file, template a task's values, evaluate `when`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::ValueMap;
+use minijinja::{Environment, Value};
+
+use super::error::{TemplateError, TemplateErrorKind};
+use super::tests as jinja_tests;
+use super::{check, condition, filters, lookups, native, python};
+
+/// What the engine needs from the outside world.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// The controller's environment, read by `lookup('env', ...)`. The library never reads the
+    /// process environment itself: the command line passes it in.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// The templating engine shared by a whole run.
+pub struct Engine {
+    env: Environment<'static>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(EngineOptions::default())
+    }
+}
+
+impl Engine {
+    pub fn new(options: EngineOptions) -> Self {
+        let mut env = Environment::new();
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(false)
+            .keep_trailing_newline(false)
+            .build()
+            .expect("the default delimiters are valid");
+        env.set_syntax(syntax);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_formatter(|out, _state, value| {
+            out.write_str(&python::python_output(value))
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+        });
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        filters::register(&mut env);
+        jinja_tests::register(&mut env);
+        lookups::register(&mut env, Arc::new(options));
+        Engine { env }
+    }
+
+    /// Renders a whole template text (the `template` module): the output keeps as many trailing
+    /// newlines as the source has, as Ansible does.
+    pub fn render_str(&self, source: &str, vars: &Value) -> Result<String, TemplateError> {
+        let mut rendered = self
+            .env
+            .render_str(source, vars)
+            .map_err(|e| TemplateError::from_minijinja(&e, source))?;
+        let wanted = trailing_newlines(source);
+        let have = trailing_newlines(&rendered);
+        if wanted > have {
+            rendered.push_str(&"\n".repeat(wanted - have));
+        }
+        Ok(rendered)
+    }
+
+    /// Templates every string inside `value`, recursing through maps and lists. A string that is
+    /// exactly one `{{ expression }}` yields the expression's value itself (a list stays a list),
+    /// as Ansible does; other strings render to strings.
+    pub fn template_value(&self, value: &Value, vars: &Value) -> Result<Value, TemplateError> {
+        if let Some(s) = value.as_str() {
+            return self.template_string(s, vars);
+        }
+        match value.kind() {
+            minijinja::value::ValueKind::Map => {
+                let mut map = ValueMap::new();
+                for key in value.try_iter().map_err(render_error)? {
+                    let item = value.get_item(&key).map_err(render_error)?;
+                    let key = self.template_value(&key, vars)?;
+                    map.insert(key, self.template_value(&item, vars)?);
+                }
+                Ok(Value::from_object(map))
+            }
+            minijinja::value::ValueKind::Seq => {
+                let items = value
+                    .try_iter()
+                    .map_err(render_error)?
+                    .map(|item| self.template_value(&item, vars))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::from(items))
+            }
+            _ => Ok(value.clone()),
+        }
+    }
+
+    fn template_string(&self, s: &str, vars: &Value) -> Result<Value, TemplateError> {
+        if !native::may_be_template(s) {
+            return Ok(Value::from(s));
+        }
+        if let Some(expr) = native::single_expression(s) {
+            return self.eval_expression(expr, vars);
+        }
+        Ok(Value::from(self.render_str(s, vars)?))
+    }
+
+    /// Evaluates a bare Jinja expression (no delimiters) to its native value.
+    pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        let value = compiled
+            .eval(vars)
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        Ok(native::finalize(value))
+    }
+
+    /// Evaluates a condition (`when`, `failed_when`, `changed_when`, `assert`'s `that`) with
+    /// Ansible's rules: the result must be a boolean.
+    pub fn eval_condition(&self, expr: &str, vars: &Value) -> Result<bool, TemplateError> {
+        condition::evaluate(self, expr, vars)
+    }
+
+    /// Evaluates a condition given as a YAML value: booleans stand for themselves, strings are
+    /// expressions (see [`Engine::eval_condition`]).
+    pub fn eval_condition_value(&self, cond: &Value, vars: &Value) -> Result<bool, TemplateError> {
+        condition::evaluate_value(self, cond, vars)
+    }
+
+    /// Validates a template before anything runs: syntax, and that every filter, test and
+    /// lookup it uses is one playhook provides.
+    pub fn check_source(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
+        check::check_source(self.env.syntax(), source)
+    }
+
+    /// Validates a bare expression (a `when:` condition) the same way as [`Engine::check_source`].
+    pub fn check_expression(&self, expr: &str) -> Result<check::CheckReport, TemplateError> {
+        check::check_expression(expr)
+    }
+}
+
+fn render_error(e: minijinja::Error) -> TemplateError {
+    TemplateError::new(TemplateErrorKind::Render, e.to_string())
+}
+
+fn trailing_newlines(s: &str) -> usize {
+    s.bytes().rev().take_while(|b| *b == b'\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Value {
+        Value::from(minijinja::value::Serde(serde_json::json!({
+            "d": {"a": 1}, "l": [1, 2], "n": null, "s": "x", "flag": false
+        })))
+    }
+
+    fn render(src: &str) -> Result<String, String> {
+        Engine::default()
+            .render_str(src, &vars())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn prints_like_python() {
+        assert_eq!(
+            render("{{ 1.0 }} {{ [1, 'a', none, true] }} {{ d }} {{ 10 / 4 }} {{ n }}|").as_deref(),
+            Ok("1.0 [1, 'a', None, True] {'a': 1} 2.5 |")
+        );
+    }
+
+    #[test]
+    fn undefined_names_the_variable_and_line() {
+        assert_eq!(
+            render("a\n{{ nope }}"),
+            Err("line 2: 'nope' is undefined".to_string())
+        );
+    }
+
+    #[test]
+    fn trailing_newlines_are_kept() {
+        assert_eq!(
+            render("{% for i in l %}\n{{ i }}\n{% endfor %}\n").as_deref(),
+            Ok("1\n2\n")
+        );
+        assert_eq!(render("a\n\n").as_deref(), Ok("a\n\n"));
+        assert_eq!(render("{{ s }}\n").as_deref(), Ok("x\n"));
+    }
+
+    #[test]
+    fn single_expressions_stay_native() {
+        let e = Engine::default();
+        let v = e
+            .template_value(&Value::from("{{ l }}"), &vars())
+            .expect("renders");
+        assert_eq!(v.kind(), minijinja::value::ValueKind::Seq);
+        let v = e
+            .template_value(&Value::from("{{ l }} "), &vars())
+            .expect("renders");
+        assert_eq!(v.as_str(), Some("[1, 2] "));
+    }
+
+    #[test]
+    fn conditions_must_be_boolean() {
+        let e = Engine::default();
+        assert!(e.eval_condition("not flag", &vars()).expect("evaluates"));
+        assert!(
+            e.eval_condition("nope is not defined", &vars())
+                .expect("evaluates")
+        );
+        assert!(e.eval_condition("s", &vars()).is_err());
+        assert!(e.eval_condition("{{ flag }}", &vars()).is_ok());
+    }
+}

@@ -1,0 +1,43 @@
+//! Hashes of a string's UTF-8 bytes: `hash(type)`, `md5`, `sha1`, `checksum`.
+
+use md5::Md5;
+use minijinja::value::{Rest, Value};
+use minijinja::{Environment, Error};
+use sha1::{Digest, Sha1};
+use sha2::{Sha224, Sha256, Sha384, Sha512};
+
+use super::args::bind;
+use super::{fail, text};
+
+pub(super) fn register(env: &mut Environment<'static>) {
+    env.add_filter("hash", hash);
+    env.add_filter("md5", |v: Value| {
+        Value::from(hex::encode(Md5::digest(text(&v).as_bytes())))
+    });
+    env.add_filter("sha1", |v: Value| {
+        Value::from(hex::encode(Sha1::digest(text(&v).as_bytes())))
+    });
+    env.add_filter("checksum", |v: Value| {
+        Value::from(hex::encode(Sha1::digest(text(&v).as_bytes())))
+    });
+}
+
+fn hash(value: Value, args: Rest<Value>) -> Result<Value, Error> {
+    let a = bind("hash", &["hashtype"], args.0)?;
+    let data = text(&value);
+    let data = data.as_bytes();
+    let digest = match a.string("hashtype", "sha1").as_str() {
+        "md5" => hex::encode(Md5::digest(data)),
+        "sha1" => hex::encode(Sha1::digest(data)),
+        "sha224" => hex::encode(Sha224::digest(data)),
+        "sha256" => hex::encode(Sha256::digest(data)),
+        "sha384" => hex::encode(Sha384::digest(data)),
+        "sha512" => hex::encode(Sha512::digest(data)),
+        other => {
+            return Err(fail(format!(
+                "unsupported hash type {other}; supported: md5, sha1, sha224, sha256, sha384, sha512"
+            )));
+        }
+    };
+    Ok(Value::from(digest))
+}

@@ -1,0 +1,125 @@
+//! Ansible's filters, one file per family. Where Ansible's behaviour differs from minijinja's
+//! built-in filter of the same name, the built-in is replaced.
+
+mod args;
+mod dicts;
+mod encoding;
+mod hashing;
+mod lists;
+mod paths;
+mod pyrandom;
+mod random;
+mod regex;
+mod serialization;
+mod strings;
+mod types;
+mod yaml_dump;
+
+use minijinja::{Environment, Error, ErrorKind, Value};
+
+pub(crate) use self::args::bind as bind_args;
+pub use self::dicts::merge_hash;
+pub use self::regex::{PyRegex, compile as compile_regex};
+
+/// Every filter a template may use.
+pub const NAMES: &[&str] = &[
+    "abs",
+    "b64decode",
+    "b64encode",
+    "basename",
+    "batch",
+    "bool",
+    "capitalize",
+    "center",
+    "checksum",
+    "combine",
+    "count",
+    "d",
+    "default",
+    "dict2items",
+    "dictsort",
+    "difference",
+    "dirname",
+    "extract",
+    "first",
+    "flatten",
+    "float",
+    "from_json",
+    "from_yaml",
+    "hash",
+    "indent",
+    "int",
+    "intersect",
+    "items2dict",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "mandatory",
+    "map",
+    "max",
+    "md5",
+    "min",
+    "path_join",
+    "quote",
+    "random",
+    "regex_escape",
+    "regex_findall",
+    "regex_replace",
+    "regex_search",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "sha1",
+    "shuffle",
+    "sort",
+    "split",
+    "splitext",
+    "string",
+    "sum",
+    "symmetric_difference",
+    "ternary",
+    "title",
+    "to_json",
+    "to_nice_json",
+    "to_nice_yaml",
+    "to_yaml",
+    "trim",
+    "type_debug",
+    "union",
+    "unique",
+    "upper",
+    "urldecode",
+    "urlencode",
+    "wordcount",
+    "zip",
+    "zip_longest",
+];
+
+pub(crate) fn register(env: &mut Environment<'static>) {
+    types::register(env);
+    strings::register(env);
+    lists::register(env);
+    dicts::register(env);
+    regex::register(env);
+    encoding::register(env);
+    hashing::register(env);
+    serialization::register(env);
+    paths::register(env);
+    random::register(env);
+}
+
+/// Python's `str()` of a value, as Ansible's `to_text` gives it to filters.
+pub(crate) fn text(value: &Value) -> String {
+    super::python::python_str(value)
+}
+
+/// An error raised by a filter, worded for the user.
+pub(crate) fn fail(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into())
+}
