@@ -13,6 +13,8 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod inventory;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +63,7 @@ pub struct Cli {
 pub enum Command {
     Deploy(deploy::DeployArgs),
     Check(check::CheckArgs),
+    Inventory(inventory::Args),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -85,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Deploy(args) => deploy::run(args, cli.verbose),
         Command::Check(args) => check::run(args),
+        Command::Inventory(args) => inventory::run(args),
     }
 }
 

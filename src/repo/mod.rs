@@ -1,9 +1,14 @@
-//! The repository: playbook, plays, roles and tasks read from YAML into typed, checked values.
+//! The Ansible repository as playhook reads it: `ansible.cfg`, the inventory, host patterns,
+//! extra variables (`-e`), and the playbook, plays, roles and tasks as typed, checked values.
 
+pub mod config;
 pub mod error;
+pub mod extra_vars;
+pub mod inventory;
 pub mod keywords;
 pub mod kv;
 pub mod load;
+pub mod pattern;
 pub mod playbook;
 pub mod role;
 pub mod task;

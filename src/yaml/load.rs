@@ -49,12 +49,11 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar(v) => v.clone(),
             NodeKind::Seq(items) => Value::from(items.iter().map(Node::to_value).collect::<Vec<_>>()),
-            NodeKind::Map(entries) => entries
-                .iter()
-                .map(|(k, v)| (Value::from(k.as_str()), v.to_value()))
-                .collect::<indexmap::IndexMap<_, _>>()
-                .into_iter()
-                .collect(),
+            NodeKind::Map(entries) => Value::from_pairs(
+                entries
+                    .iter()
+                    .map(|(k, v)| (Value::from(k.as_str()), v.to_value())),
+            ),
         }
     }
 

@@ -1,0 +1,100 @@
+//! `playhook inventory`: shows the inventory as Ansible sees it, printing exactly what
+//! `ansible-inventory` prints for `--list`, `--host NAME` and `--graph [GROUP] [--vars]`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::ArgGroup;
+
+use crate::cli::Exit;
+use crate::repo::config::Config;
+use crate::repo::extra_vars;
+use crate::repo::inventory::{Inventory, InventoryOptions, dump};
+
+/// Show the inventory: hosts, groups and variables, as `ansible-inventory` shows them.
+///
+/// Without `-i`, the inventory is `inventory` from the repository's `ansible.cfg`, else
+/// `inventory/` or `hosts` in the repository, else only the implicit localhost.
+#[derive(Debug, clap::Args)]
+#[command(group(ArgGroup::new("action").required(true).args(["list", "graph", "host"])))]
+pub struct Args {
+    /// The repository (where `ansible.cfg`, `group_vars/` and the playbook are).
+    #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// An inventory source: a YAML or INI file, a directory, an executable script, or
+    /// `host1,host2,` (repeatable).
+    #[arg(short, long = "inventory", value_name = "SOURCE")]
+    pub inventory: Vec<PathBuf>,
+
+    /// Only these hosts (a host pattern) in `--list`.
+    #[arg(short, long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+
+    /// Extra variables: `k=v`, `@file.yml` or a JSON/YAML mapping (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+
+    /// Print every group, host and its variables as JSON (the inventory script format).
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the tree of groups and hosts.
+    #[arg(long)]
+    pub graph: bool,
+
+    /// Print one host's variables as JSON.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// With `--graph`: show the variables too.
+    #[arg(long)]
+    pub vars: bool,
+
+    /// With `--graph`: start at this group instead of `all`.
+    #[arg(value_name = "GROUP")]
+    pub group: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let config = Config::load(&args.dir).context("reading ansible.cfg")?;
+    let sources = if args.inventory.is_empty() {
+        Inventory::default_sources(&args.dir, &config)
+    } else {
+        args.inventory.clone()
+    };
+    let options = InventoryOptions {
+        playbook_dir: Some(args.dir.clone()),
+    };
+    let inventory = Inventory::load(&sources, &options)?;
+    for warning in inventory.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let cwd = std::env::current_dir().context("finding the current directory")?;
+    let extra = extra_vars::parse_vars(&args.extra_vars, &cwd)?;
+    let output = if let Some(pattern) = &args.host {
+        let hosts = inventory.select(pattern)?;
+        let [host] = hosts.as_slice() else {
+            bail!(
+                "--host needs exactly one host, but `{pattern}` matches {}",
+                if hosts.is_empty() {
+                    "none".to_string()
+                } else {
+                    hosts.join(", ")
+                }
+            );
+        };
+        dump::host(&inventory, host, &extra)
+    } else if args.graph {
+        let group = args.group.as_deref().unwrap_or("all");
+        match dump::graph(&inventory, group, args.vars, &extra) {
+            Some(text) => text,
+            None => bail!("--graph {group}: there is no group `{group}` in the inventory"),
+        }
+    } else {
+        let hosts = inventory.select_limited("all", args.limit.as_deref(), &cwd)?;
+        dump::list(&inventory, &hosts, &extra)
+    };
+    println!("{output}");
+    Ok(Exit::Success)
+}
