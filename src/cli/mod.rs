@@ -23,6 +23,7 @@ pub mod check;
 pub mod deploy;
 mod listing;
 pub mod repo_args;
+pub mod secrets;
 
 /// Exit statuses, as `ansible-playbook` uses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +65,7 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     Check(check::CheckArgs),
     Inventory(inventory::Args),
+    Secrets(secrets::SecretsArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -89,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Deploy(args) => deploy::run(args, cli.verbose),
         Command::Check(args) => check::run(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Secrets(args) => secrets::run(args),
     }
 }
 
