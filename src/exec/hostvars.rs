@@ -34,7 +34,6 @@ impl HostVarsTable {
 }
 
 /// The object behind `hostvars`.
-#[derive(Debug)]
 pub struct HostVars {
     pub table: Arc<HostVarsTable>,
     pub engine: Arc<Engine>,
@@ -44,6 +43,12 @@ pub struct HostVars {
 impl HostVars {
     pub fn new(table: Arc<HostVarsTable>, engine: Arc<Engine>) -> Self {
         HostVars { table, engine, cache: RwLock::new(HashMap::new()) }
+    }
+}
+
+impl std::fmt::Debug for HostVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostVars").finish_non_exhaustive()
     }
 }
 

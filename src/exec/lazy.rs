@@ -10,7 +10,6 @@ use minijinja::value::{Enumerator, Object};
 use crate::template::{Engine, TemplateError};
 
 /// A variable scope whose string values are templated, on first read, against the scope itself.
-#[derive(Debug)]
 pub struct LazyVars {
     raw: Value,
     engine: Arc<Engine>,
@@ -48,6 +47,12 @@ impl LazyVars {
     }
 }
 
+impl std::fmt::Debug for LazyVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyVars").finish_non_exhaustive()
+    }
+}
+
 impl Object for LazyVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
@@ -61,7 +66,7 @@ impl Object for LazyVars {
         if !self.resolving.lock().ok()?.insert(name.to_string()) {
             let mut slot = self.error.lock().ok()?;
             slot.get_or_insert_with(|| {
-                (name.to_string(), TemplateError::new(format!("recursive loop detected in the value of `{name}`")))
+                (name.to_string(), TemplateError::new(crate::template::TemplateErrorKind::Render, format!("recursive loop detected in the value of `{name}`")))
             });
             return None;
         }

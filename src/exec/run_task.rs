@@ -555,7 +555,7 @@ fn from_outcome(o: Outcome) -> ItemResult {
         result.insert("skipped".to_string(), Value::from(true));
     }
     if !o.diff.is_empty() {
-        let diffs: Vec<Value> = o.diff.iter().map(Value::from_serialize).collect();
+        let diffs: Vec<Value> = o.diff.iter().map(|d| Value::from(minijinja::value::Serde(d))).collect();
         result.insert("diff".to_string(), Value::from(diffs));
     }
     ItemResult { changed: o.changed, failed: o.failed, skipped: o.skipped, unreachable: false, result }
