@@ -5,7 +5,7 @@ use minijinja::value::ValueKind;
 
 /// An empty mapping.
 pub fn empty_map() -> Value {
-    Value::from_iter(std::iter::empty::<(Value, Value)>())
+    Value::from_pairs(std::iter::empty::<(Value, Value)>())
 }
 
 /// Whether `v` is a mapping.
@@ -28,10 +28,10 @@ pub fn merged(base: &Value, over: &Value) -> Value {
     for (k, v) in entries(base).into_iter().chain(entries(over)) {
         map.insert(k, v);
     }
-    Value::from_iter(map)
+    Value::from_pairs(map)
 }
 
 /// A mapping from `(name, value)` pairs.
 pub fn map_of<K: Into<Value>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-    Value::from_iter(pairs.into_iter().map(|(k, v)| (k.into(), v)))
+    Value::from_pairs(pairs.into_iter().map(|(k, v)| (k.into(), v)))
 }

@@ -142,11 +142,11 @@ pub fn parse(output: &str) -> Value {
         get("fib-trie"),
         get("link"),
     );
-    facts.insert("default_ipv4".into(), Value::from_iter(ipv4));
+    facts.insert("default_ipv4".into(), Value::from_pairs(ipv4));
 
     let env: IndexMap<String, Value> = parse_env(get("env"));
-    facts.insert("env".into(), Value::from_iter(env));
-    Value::from_iter(facts)
+    facts.insert("env".into(), Value::from_pairs(env));
+    Value::from_pairs(facts)
 }
 
 /// The script's output cut at the section markers.

@@ -66,7 +66,7 @@ impl ItemResult {
     }
 
     fn value(&self) -> Value {
-        Value::from_iter(self.result.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())))
+        Value::from_pairs(self.result.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())))
     }
 }
 
@@ -582,7 +582,7 @@ fn drop_omitted(args: &Value) -> Value {
     if !crate::value::is_map(args) {
         return args.clone();
     }
-    Value::from_iter(entries(args).into_iter().filter(|(_, v)| v.as_str() != Some(OMIT)))
+    Value::from_pairs(entries(args).into_iter().filter(|(_, v)| v.as_str() != Some(OMIT)))
 }
 
 /// A value as text: strings as they are, anything else as Python would print it.

@@ -66,7 +66,7 @@ impl Runner<'_> {
         }
         layers.add(&self.opts.extra_vars);
         self.add_magic(&mut layers, host, role, play_hosts);
-        Value::from_iter(layers.0)
+        Value::from_pairs(layers.0)
     }
 
     /// The variables other hosts see for `host` through `hostvars`.
@@ -80,7 +80,7 @@ impl Runner<'_> {
         layers.set("inventory_hostname", Value::from(host.name.as_str()));
         layers.set("inventory_hostname_short", Value::from(short_name(&host.name)));
         layers.set("group_names", Value::from(self.inventory.group_names(&host.name)));
-        Value::from_iter(layers.0)
+        Value::from_pairs(layers.0)
     }
 
     fn add_facts(&self, layers: &mut Layers, facts: &Value) {

@@ -58,7 +58,7 @@ impl Module for SetFactModule {
             ));
         }
         let mut data = IndexMap::new();
-        data.insert("ansible_facts".to_string(), Value::from_iter(facts));
+        data.insert("ansible_facts".to_string(), Value::from_pairs(facts));
         if cacheable {
             data.insert("_ansible_facts_cacheable".to_string(), Value::from(true));
         }

@@ -83,7 +83,7 @@ impl Inherited {
 
     /// The merged `vars` as one mapping value.
     pub fn vars_value(&self) -> Value {
-        self.vars.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())).collect()
+        Value::from_pairs(self.vars.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())))
     }
 }
 

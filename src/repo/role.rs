@@ -115,7 +115,7 @@ pub fn parse_role_entry(node: &Yaml) -> Result<(String, Value, Yaml), LoadError>
             params.insert(k.clone(), v.to_value());
         }
     }
-    let params: Value = params.into_iter().map(|(k, v)| (Value::from(k), v)).collect();
+    let params = Value::from_pairs(params.into_iter().map(|(k, v)| (Value::from(k), v)));
     Ok((name, params, node.clone()))
 }
 

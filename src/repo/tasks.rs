@@ -207,7 +207,7 @@ impl Loader {
             params.extend(vars.iter().map(|(k, v)| (k.clone(), v.to_value())));
         }
         let name = name.ok_or_else(|| LoadError::at(&arg.loc, "`import_role` needs `name:`"))?;
-        let params_value: Value = params.into_iter().map(|(k, v)| (Value::from(k), v)).collect();
+        let params_value = Value::from_pairs(params.into_iter().map(|(k, v)| (Value::from(k), v)));
         let mut inner = scope.clone();
         inner.inherited = inherited;
         let nodes = self.expand_role(&name, &arg.loc, params_value, tasks_from.as_deref(), &inner, false)?;
@@ -324,7 +324,7 @@ enum ArgsSource {
 
 fn args_value(source: &ArgsSource, free_form: bool) -> Value {
     let pairs_to_value = |pairs: Vec<(String, String)>| -> Value {
-        pairs.into_iter().map(|(k, v)| (Value::from(k), Value::from(v))).collect()
+        Value::from_pairs(pairs.into_iter().map(|(k, v)| (Value::from(k), Value::from(v))))
     };
     match source {
         ArgsSource::Text(text) => pairs_to_value(parse_kv(text, free_form)),
@@ -355,7 +355,7 @@ fn merge_args(base: &Value, extra: &Value) -> Value {
             }
         }
     }
-    map.into_iter().collect()
+    Value::from_pairs(map)
 }
 
 fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result<(), LoadError> {

@@ -46,7 +46,13 @@ fn tags_select_roles_imported_with_tags() {
     assert!(out.join("dns").exists(), "the dns role ran");
     assert!(out.join("base").exists(), "its dependency ran with the dns tag");
     assert!(!out.join("web").exists(), "the web role did not run");
-    assert!(!out.join("never").exists(), "a `never` task does not run");
+    assert!(out.join("never").exists(), "as in Ansible, a `never` task runs when a tag it inherits is asked for");
+
+    std::fs::remove_file(out.join("never")).expect("remove");
+    let all = repo.playhook(&["deploy", "all", "--json"]);
+    assert_eq!(all.code(), 0, "{}{}", all.stdout(), all.stderr());
+    assert!(out.join("web").exists(), "`all` runs every role");
+    assert!(!out.join("never").exists(), "`all` does not run `never` tasks");
 
     let listed = repo.playhook(&["deploy", "--list-tags"]);
     assert!(listed.stdout().contains("TASK TAGS: [dns, never, web]"), "{}", listed.stdout());
