@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 
 use super::command_common::{
-    Expand, bool_param, expanding_word, lines_value, param, python_datetime, python_splitlines,
+    Expand, WORD_PRELUDE, bool_param, expanding_word, lines_value, param, python_datetime, python_splitlines,
     python_timedelta, sh_quote, shlex_split, str_param, value_to_text,
 };
 use super::{Module, ModuleCtx, ModuleError, Outcome};
@@ -139,7 +139,7 @@ pub(crate) async fn run_command(
     let mut checks = String::new();
     if let Some(dir) = &chdir {
         checks.push_str(&format!(
-            "cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}\n",
+            "set -f; cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}; set +f\n",
             expanding_word(dir, Expand::Vars)
         ));
     }
@@ -170,7 +170,7 @@ pub(crate) async fn run_command(
                     }
                 })
                 .collect();
-            format!("(exec {})\n", quoted.join(" "))
+            format!("(set -f; exec {})\n", quoted.join(" "))
         }
         Program::Shell { script, executable } => {
             format!("{} -c {}\n", sh_quote(executable), sh_quote(script))
@@ -181,7 +181,7 @@ pub(crate) async fn run_command(
     if ctx.check && checks.is_empty() {
         return Ok(r.check_mode_outcome(decided_here));
     }
-    let mut script = checks;
+    let mut script = format!("{WORD_PRELUDE}\n{checks}");
     if ctx.check {
         script.push_str(&format!("printf '%s\\n' '{MARKER}run' >&2\n"));
     } else {
@@ -236,9 +236,7 @@ pub(crate) async fn run_command(
 
     if let Program::Argv(words) = &program {
         if let Some((errno, text)) = exec_error(&out, &words[0]) {
-            r.rc = Value::from(errno);
-            r.msg = format!("[Errno {errno}] {text}: b'{}'", words[0]);
-            return Ok(r.outcome(false, true));
+            return Ok(exec_failure_outcome(words, errno, text));
         }
     }
     let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -297,6 +295,29 @@ fn exec_error(out: &Output, program: &str) -> Option<(i32, &'static str)> {
         }
         126 if stderr.contains("Permission denied") => Some((13, "Permission denied")),
         _ => None,
+    }
+}
+
+/// Ansible's result when the program cannot be started: no times, `cmd` as one quoted string.
+fn exec_failure_outcome(words: &[String], errno: i32, text: &str) -> Outcome {
+    let msg = "Error executing command.";
+    let mut data = IndexMap::new();
+    let joined: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
+    data.insert("cmd".to_string(), Value::from(joined.join(" ")));
+    data.insert("msg".to_string(), Value::from(msg));
+    data.insert("rc".to_string(), Value::from(errno));
+    data.insert("stdout".to_string(), Value::from(""));
+    data.insert("stderr".to_string(), Value::from(""));
+    data.insert("stdout_lines".to_string(), lines_value(Vec::new()));
+    data.insert("stderr_lines".to_string(), lines_value(Vec::new()));
+    Outcome {
+        failed: true,
+        msg: Some(format!(
+            "Error executing command: [Errno {errno}] {text}: b'{}'",
+            words[0]
+        )),
+        data,
+        ..Outcome::default()
     }
 }
 

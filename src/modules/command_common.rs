@@ -248,6 +248,9 @@ pub(crate) enum Expand {
 /// Builds a shell word that yields `word` after Ansible's argument expansion on the target:
 /// a leading `~` or `~user` becomes the home directory, `$NAME` and `${NAME}` become the
 /// variable's value when it is set and stay as written when it is not (unlike a shell).
+///
+/// The word relies on `IFS` being empty (no field splitting of the values) and, unless glob
+/// characters are meant, on `set -f`; see [`WORD_PRELUDE`].
 pub(crate) fn expanding_word(word: &str, mode: Expand) -> String {
     let mut out = String::new();
     let mut literal = String::new();
@@ -262,6 +265,10 @@ pub(crate) fn expanding_word(word: &str, mode: Expand) -> String {
             out.push('~');
             out.push_str(user);
             rest = &after[end..];
+            if let Some(r) = rest.strip_prefix('/') {
+                out.push('/');
+                rest = r;
+            }
         }
     }
     let flush = |literal: &mut String, out: &mut String| {
@@ -292,11 +299,12 @@ pub(crate) fn expanding_word(word: &str, mode: Expand) -> String {
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if valid && written_len > 0 {
                     flush(&mut literal, &mut out);
+                    if out.is_empty() {
+                        // Keeps the word when the value is empty.
+                        out.push_str("''");
+                    }
                     let written = &rest[i..i + 1 + written_len];
-                    out.push_str(&format!(
-                        "${{{name}+\"${name}\"}}${{{name}-'{}'}}",
-                        written.replace('\'', r"'\''")
-                    ));
+                    out.push_str(&format!("${{{name}-'{}'}}", written.replace('\'', r"'\''")));
                     for _ in 0..written_len {
                         chars.next();
                     }
@@ -317,6 +325,9 @@ pub(crate) fn expanding_word(word: &str, mode: Expand) -> String {
     }
     out
 }
+
+/// Shell settings under which [`expanding_word`] words expand exactly once, unsplit.
+pub(crate) const WORD_PRELUDE: &str = "IFS=";
 
 /// A wall-clock instant formatted like Python's `str(datetime)` (UTC).
 pub(crate) fn python_datetime(t: SystemTime) -> String {
@@ -403,11 +414,10 @@ mod tests {
     #[test]
     fn expansion_words() {
         assert_eq!(expanding_word("plain", Expand::Vars), "'plain'");
-        assert_eq!(expanding_word("~/x", Expand::Vars), "~'/x'");
-        assert_eq!(
-            expanding_word("$HOME!", Expand::Vars),
-            r#"${HOME+"$HOME"}${HOME-'$HOME'}'!'"#
-        );
+        assert_eq!(expanding_word("~/x", Expand::Vars), "~/'x'");
+        assert_eq!(expanding_word("~", Expand::Vars), "~");
+        assert_eq!(expanding_word("$HOME!", Expand::Vars), "''${HOME-'$HOME'}'!'");
+        assert_eq!(expanding_word("a${B}", Expand::Vars), "'a'${B-'${B}'}");
         assert_eq!(expanding_word("$1 ${}", Expand::Vars), "'$1 ${}'");
         assert_eq!(
             expanding_word("/a b/*.txt", Expand::VarsAndGlob),

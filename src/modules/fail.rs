@@ -1,6 +1,7 @@
 //! `fail`: fails the host with a message (`msg`, default "Failed as requested from task").
 
 use async_trait::async_trait;
+use indexmap::IndexMap;
 use minijinja::Value;
 
 use super::command_common::{display_text, param};
@@ -24,9 +25,15 @@ impl Module for FailModule {
             Some(v) => display_text(&v),
             None => "Failed as requested from task".to_string(),
         };
+        let mut data = IndexMap::new();
+        data.insert(
+            "msg".to_string(),
+            param(args, "msg").unwrap_or_else(|| Value::from(msg.as_str())),
+        );
         Ok(Outcome {
             failed: true,
             msg: Some(msg),
+            data,
             ..Outcome::default()
         })
     }

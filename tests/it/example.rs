@@ -315,3 +315,17 @@ fn deploy_shim_dns_runs_only_the_dns_role() {
         tree::report(&expected, &sandbox.root(), &mismatches)
     );
 }
+
+/// `--check` on a fresh root reports what it would change and writes nothing at all.
+#[test]
+#[ignore = "needs `playhook deploy`"]
+fn check_mode_on_a_fresh_root_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let recap = json_recap(&playhook_deploy(&sandbox, &["all", "--check", "--diff"]));
+    assert!(recap.changed > 0 && recap.failed == 0, "{recap:?}");
+    assert!(
+        !sandbox.root().exists(),
+        "--check created {}",
+        sandbox.root().display()
+    );
+}

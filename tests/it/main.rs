@@ -3,6 +3,9 @@
 mod deploy;
 mod deploy_errors;
 mod example;
+mod facts;
+mod inventory;
+mod modules_command;
 mod modules_files;
 mod shell_protocol;
 mod ssh;

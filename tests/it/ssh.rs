@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use playhook::connection::{Become, BecomeMethod, Command, Connection, ConnectionError, Target, connect};
+use playhook::connection::{
+    Become, BecomeMethod, Command, Connection, ConnectionError, Target, connect, files,
+};
 use playhook::secrets::SecretString;
 
 use crate::support::become_users::{NOPASSWD_USER, SUDO_PASSWORD, SUDO_USER, ensure_become_users};
@@ -296,9 +298,12 @@ async fn a_dropped_connection_is_unreachable_and_leaves_no_process_behind() {
     .await;
     host.drop_connections();
     let (mut conn, result) = running.await.expect("the task finishes");
+    let Err(ConnectionError::Unreachable { message }) = result else {
+        panic!("expected unreachable, got {result:?}");
+    };
     assert!(
-        matches!(result, Err(ConnectionError::Unreachable { .. })),
-        "{result:?}"
+        message.starts_with("h11: lost the ssh connection to root@127.0.0.11"),
+        "{message}"
     );
     let again = conn.run(&Command::new("true"), None).await;
     assert!(
@@ -426,4 +431,114 @@ async fn becomes_root_with_sudo_with_and_without_password() {
     assert_eq!(text(&out.stdout), "root\n/root\n");
     conn.close().await;
     assert_eq!(fleet.host(0).accepted_auths(), 4, "{}", fleet.host(0).log());
+}
+
+fn sha1_hex(data: &[u8]) -> String {
+    use sha1::Digest as _;
+    hex::encode(sha1::Sha1::digest(data))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_travel_binary_safe_and_atomically_as_the_become_user() {
+    ensure_become_users();
+    let fleet = Fleet::start(1);
+    let mut target = fleet.target(0);
+    target.user = Some(NOPASSWD_USER.into());
+    let mut conn = open(&target).await;
+    let root = Become {
+        user: "root".into(),
+        method: BecomeMethod::Sudo,
+        password: None,
+    };
+    let data: Vec<u8> = (0..1_000_003u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let opts = files::WriteOptions {
+        attrs: files::FileAttrs {
+            mode: Some(files::Mode::parse("0640").expect("a mode")),
+            ..files::FileAttrs::default()
+        },
+        ..files::WriteOptions::default()
+    };
+    files::write_atomic(conn.as_mut(), "/srv/blob.bin", &data, &opts, Some(&root))
+        .await
+        .expect("writing as root");
+    let stat = files::stat(
+        conn.as_mut(),
+        "/srv/blob.bin",
+        files::StatOptions {
+            checksum: true,
+            ..Default::default()
+        },
+        Some(&root),
+    )
+    .await
+    .expect("stat")
+    .expect("the file exists");
+    assert_eq!(
+        (stat.mode, stat.owner.as_str(), stat.size),
+        (0o640, "root", data.len() as u64)
+    );
+    assert_eq!(stat.checksum.as_deref(), Some(sha1_hex(&data).as_str()));
+    let back = files::read(conn.as_mut(), "/srv/blob.bin", Some(&root))
+        .await
+        .expect("reading back");
+    assert!(back == data, "the bytes read back differ");
+    conn.close().await;
+
+    use std::os::unix::fs::MetadataExt as _;
+    let path = fleet.host(0).srv().join("blob.bin");
+    let meta = std::fs::metadata(&path).expect("the file is on the host");
+    assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o640, 0));
+    assert!(std::fs::read(&path).expect("reading the blob") == data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_killed_mid_write_leaves_the_old_or_the_new_file_and_a_rerun_converges() {
+    let fleet = Fleet::start(1);
+    let host = fleet.host(0);
+    let dest = host.srv().join("big");
+    std::fs::write(&dest, "old\n").expect("writing the old file");
+    let new: Vec<u8> = (0..40_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut conn = open(&fleet.target(0)).await;
+    let content = new.clone();
+    let writing = tokio::spawn(async move {
+        let r = files::write_atomic(
+            conn.as_mut(),
+            "/srv/big",
+            &content,
+            &files::WriteOptions::default(),
+            None,
+        )
+        .await;
+        (conn, r.map(|_| ()))
+    });
+    // Cut the connection once the host is writing the temp file (or when the write is done).
+    while !writing.is_finished() && !host.session_commands().iter().any(|c| c.starts_with("base64")) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    host.drop_connections();
+    let (_conn, result) = writing.await.expect("the task finishes");
+    let now = std::fs::read(&dest).expect("the destination still exists");
+    assert!(
+        now == b"old\n" || now == new,
+        "a half-written file: {} bytes ({result:?})",
+        now.len()
+    );
+
+    let mut conn = open(&fleet.target(0)).await;
+    files::write_atomic(
+        conn.as_mut(),
+        "/srv/big",
+        &new,
+        &files::WriteOptions::default(),
+        None,
+    )
+    .await
+    .expect("the re-run writes the file");
+    conn.close().await;
+    assert!(
+        std::fs::read(&dest).expect("reading the file") == new,
+        "the re-run did not converge"
+    );
 }

@@ -120,22 +120,31 @@ pub(crate) fn host_key_message(target: &Target, p: &HostKeyProblem, files: &[Str
     msg
 }
 
-/// The message for any other failure to connect, from ssh's own output.
-pub(crate) fn connect_message(target: &Target, text: &str) -> String {
-    let said = text
-        .lines()
+/// What ssh said, on one line, without debug output and notes about recorded keys.
+pub(crate) fn ssh_said(text: &str) -> String {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("debug") && !l.starts_with("Warning: Permanently added"))
         .collect::<Vec<_>>()
-        .join("; ");
+        .join("; ")
+}
+
+/// `user@address port N`, as far as the target says.
+pub(crate) fn destination(target: &Target) -> String {
     let whom = match &target.user {
         Some(u) => format!("{u}@{}", target.address),
         None => target.address.clone(),
     };
-    let whom = match target.port {
+    match target.port {
         Some(p) => format!("{whom} port {p}"),
         None => whom,
-    };
+    }
+}
+
+/// The message for any other failure to connect, from ssh's own output.
+pub(crate) fn connect_message(target: &Target, text: &str) -> String {
+    let said = ssh_said(text);
+    let whom = destination(target);
     let hint = if said.contains("Permission denied") {
         " Check ansible_user and ansible_ssh_private_key_file, or load the key into ssh-agent; \
          playhook never prompts for passwords."

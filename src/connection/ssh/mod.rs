@@ -11,6 +11,7 @@
 mod args;
 mod failure;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,11 @@ pub struct SshConnection {
     shell: Option<ShellSession>,
     child: Option<openssh::Child<Arc<Session>>>,
     master: Option<Arc<Session>>,
+    /// The master's log (in the session dir the master owns), read when the connection is lost.
+    log: PathBuf,
+    /// `h11: ... root@127.0.0.11 port 2222`, for messages.
+    name: String,
+    whom: String,
 }
 
 impl SshConnection {
@@ -43,6 +49,7 @@ impl SshConnection {
     /// unknown or changed host key, refused authentication, timeout, no shell.
     pub async fn connect(target: &Target) -> Result<Self, ConnectionError> {
         let master = Arc::new(launch_master(target).await?);
+        let log = master.control_socket().with_file_name("log");
         let mut child = Session::arc_raw_command(master.clone(), REMOTE_SHELL)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -63,7 +70,33 @@ impl SshConnection {
             shell: Some(shell),
             child: Some(child),
             master: Some(master),
+            log,
+            name: target.name.clone(),
+            whom: failure::destination(target),
         })
+    }
+
+    /// Rewords a broken session as a lost connection when the master is gone, with ssh's reason.
+    async fn explain_loss(&mut self, err: ConnectionError) -> ConnectionError {
+        let ConnectionError::Unreachable { message } = err else {
+            return err;
+        };
+        let master_alive = match &self.master {
+            Some(master) => Arc::clone(master).check().await.is_ok(),
+            None => false,
+        };
+        if master_alive {
+            return ConnectionError::Unreachable { message };
+        }
+        let said = failure::ssh_said(&std::fs::read_to_string(&self.log).unwrap_or_default());
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        ConnectionError::Unreachable {
+            message: format!("{}: lost the ssh connection to {}{said}", self.name, self.whom),
+        }
     }
 
     /// The shell session, for callers that need more than [`Connection`].
@@ -75,11 +108,17 @@ impl SshConnection {
 #[async_trait]
 impl Connection for SshConnection {
     async fn run(&mut self, cmd: &Command, live: Option<&LiveLines>) -> Result<Output, ConnectionError> {
-        match &mut self.shell {
+        let result = match &mut self.shell {
             Some(shell) => shell.run(cmd, live).await,
-            None => Err(ConnectionError::Unreachable {
-                message: "the ssh connection was closed".into(),
-            }),
+            None => {
+                return Err(ConnectionError::Unreachable {
+                    message: format!("{}: the ssh connection was closed", self.name),
+                });
+            }
+        };
+        match result {
+            Err(e @ ConnectionError::Unreachable { .. }) => Err(self.explain_loss(e).await),
+            other => other,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod ansible_tasks;
 pub mod become_users;
 pub mod fleet;
 pub mod local;
