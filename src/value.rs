@@ -19,7 +19,8 @@ pub fn entries(v: &Value) -> Vec<(Value, Value)> {
         return Vec::new();
     }
     let Ok(keys) = v.try_iter() else { return Vec::new() };
-    keys.filter_map(|k| v.get_item(&k).ok().map(|val| (k, val))).collect()
+    keys.filter_map(|k| v.get_item(&k).ok().map(|val| (k, val)))
+        .collect()
 }
 
 /// `base` with `over`'s keys on top (a shallow merge, as Ansible's default hash behaviour).

@@ -17,7 +17,10 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> Result<Exit> {
-    let key = std::env::var("SECRETS_KEY").ok().filter(|k| !k.is_empty()).map(crate::secrets::SecretString::new);
+    let key = std::env::var("SECRETS_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .map(crate::secrets::SecretString::new);
     let loaded = match args.repo.load(key) {
         Ok(l) => l,
         Err(err) => {
@@ -26,7 +29,9 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
             return Ok(code);
         }
     };
-    let engine = Arc::new(Engine::new(crate::template::EngineOptions { environment: std::env::vars().collect() }));
+    let engine = Arc::new(Engine::new(crate::template::EngineOptions {
+        environment: std::env::vars().collect(),
+    }));
     if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine) {
         let text = problems.to_string();
         let text = match &loaded.secrets {

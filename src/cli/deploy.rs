@@ -96,7 +96,10 @@ pub enum Color {
 }
 
 pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
-    let key = std::env::var("SECRETS_KEY").ok().filter(|k| !k.is_empty()).map(crate::secrets::SecretString::new);
+    let key = std::env::var("SECRETS_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .map(crate::secrets::SecretString::new);
     let loaded = match args.repo.load(key) {
         Ok(l) => l,
         Err(err) => {
@@ -111,10 +114,16 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         None => Arc::new(|text: &str| text.to_string()),
     };
     let tags = TagFilter::new(
-        args.tags.iter().chain(&args.tags_option).cloned().filter(|t| t != "all"),
+        args.tags
+            .iter()
+            .chain(&args.tags_option)
+            .filter(|t| *t != "all")
+            .cloned(),
         args.skip_tags.clone(),
     );
-    let engine = Arc::new(Engine::new(crate::template::EngineOptions { environment: std::env::vars().collect() }));
+    let engine = Arc::new(Engine::new(crate::template::EngineOptions {
+        environment: std::env::vars().collect(),
+    }));
     if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine) {
         eprintln!("{}", mask(&problems.to_string()));
         return Ok(Exit::ParseError);
@@ -123,7 +132,14 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         eprintln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
     if args.list_tags || args.list_tasks || args.list_hosts {
-        let text = listing::render(&loaded, &tags, args.limit.as_deref(), args.list_tags, args.list_tasks, args.list_hosts);
+        let text = listing::render(
+            &loaded,
+            &tags,
+            args.limit.as_deref(),
+            args.list_tags,
+            args.list_tasks,
+            args.list_hosts,
+        );
         print!("{}", mask(&text));
         return Ok(Exit::Success);
     }
@@ -132,7 +148,9 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
     let opts = RunOptions {
         check: args.check,
         diff: args.diff,
-        forks: args.forks.unwrap_or(if config.forks != 5 { config.forks } else { 50 }),
+        forks: args
+            .forks
+            .unwrap_or(if config.forks != 5 { config.forks } else { 50 }),
         tags,
         limit: args.limit.clone(),
         extra_vars: loaded.extra_vars.clone(),
@@ -140,7 +158,11 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         gather_by_default: config.gathering != crate::repo::config::Gathering::Explicit,
         remote_user: config.remote_user.clone(),
         private_key_file: config.private_key_file.as_ref().map(|p| p.display().to_string()),
-        ssh_args: config.ssh_args.as_deref().map(crate::exec::split_words).unwrap_or_default(),
+        ssh_args: config
+            .ssh_args
+            .as_deref()
+            .map(crate::exec::split_words)
+            .unwrap_or_default(),
         accept_new_host_keys: args.accept_new_host_keys,
         skip_host_key_checking: !config.host_key_checking,
         connect_timeout: Duration::from_secs(args.timeout.unwrap_or(config.timeout)),
@@ -163,8 +185,19 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         Color::Never => false,
         Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let style = if args.json { Style::Json } else { Style::Human { color, progress: terminal && verbosity < 2 } };
-    let secrets_value = loaded.secrets.as_ref().map(|s| s.to_value()).unwrap_or_else(crate::value::empty_map);
+    let style = if args.json {
+        Style::Json
+    } else {
+        Style::Human {
+            color,
+            progress: terminal && verbosity < 2,
+        }
+    };
+    let secrets_value = loaded
+        .secrets
+        .as_ref()
+        .map(|s| s.to_value())
+        .unwrap_or_else(crate::value::empty_map);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut printer = Printer::new(style, mask, events_file, verbosity);
@@ -174,9 +207,19 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         }
         printer.finish();
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
-        let runner = Runner::new(&loaded.playbook, &loaded.inventory, engine, &opts, EventSink::new(tx), secrets_value);
+        let runner = Runner::new(
+            &loaded.playbook,
+            &loaded.inventory,
+            engine,
+            &opts,
+            EventSink::new(tx),
+            secrets_value,
+        );
         runner.run().await
     });
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -54,7 +54,10 @@ pub struct ParseFailure(pub String);
 impl RepoArgs {
     /// Reads config, secrets, playbook and inventory, in that order.
     pub fn load(&self, secrets_key: Option<crate::secrets::SecretString>) -> Result<Loaded> {
-        let dir = self.dir.canonicalize().with_context(|| format!("repository directory `{}` not found", self.dir.display()))?;
+        let dir = self
+            .dir
+            .canonicalize()
+            .with_context(|| format!("repository directory `{}` not found", self.dir.display()))?;
         let config = Config::load(&dir).map_err(|e| ParseFailure(e.to_string()))?;
         let key = match (secrets_key, &self.key_file) {
             (Some(passphrase), _) => KeySource::passphrase(passphrase, "SECRETS_KEY"),
@@ -62,7 +65,8 @@ impl RepoArgs {
             (None, None) => KeySource::BesideFile,
         };
         let secrets = Secrets::open(&dir, &key)?;
-        let playbook_path = find_playbook(&dir, self.playbook.as_deref()).map_err(|e| ParseFailure(e.to_string()))?;
+        let playbook_path =
+            find_playbook(&dir, self.playbook.as_deref()).map_err(|e| ParseFailure(e.to_string()))?;
         let mut roles_path = config.roles_path.clone();
         roles_path.retain(|p| p.is_dir());
         let playbook = load_playbook(&playbook_path, roles_path).map_err(|e| ParseFailure(e.to_string()))?;
@@ -71,20 +75,38 @@ impl RepoArgs {
         } else {
             self.inventory.iter().map(|p| absolute(&dir, p)).collect()
         };
-        let options = InventoryOptions { playbook_dir: Some(playbook.dir.clone()) };
+        let options = InventoryOptions {
+            playbook_dir: Some(playbook.dir.clone()),
+        };
         let inventory = Inventory::load(&sources, &options).map_err(|e| ParseFailure(e.to_string()))?;
-        let extra_vars = crate::repo::extra_vars::parse(&self.extra_vars, &dir).map_err(|e| ParseFailure(e.to_string()))?;
-        Ok(Loaded { dir, config, playbook, inventory, extra_vars, secrets })
+        let extra_vars = crate::repo::extra_vars::parse(&self.extra_vars, &dir)
+            .map_err(|e| ParseFailure(e.to_string()))?;
+        Ok(Loaded {
+            dir,
+            config,
+            playbook,
+            inventory,
+            extra_vars,
+            secrets,
+        })
     }
 }
 
 /// The exit code for a failed load: parse errors are 4, anything else 1.
 pub fn load_exit(err: &anyhow::Error) -> Exit {
-    if err.downcast_ref::<ParseFailure>().is_some() { Exit::ParseError } else { Exit::Error }
+    if err.downcast_ref::<ParseFailure>().is_some() {
+        Exit::ParseError
+    } else {
+        Exit::Error
+    }
 }
 
 /// A path given on the command line: as written if it exists from the current directory,
 /// else relative to the repository.
 fn absolute(dir: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() || p.exists() { p.to_path_buf() } else { dir.join(p) }
+    if p.is_absolute() || p.exists() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
 }

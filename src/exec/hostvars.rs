@@ -29,7 +29,10 @@ impl HostVarsTable {
     }
 
     fn names(&self) -> Vec<Value> {
-        self.hosts.read().map(|h| h.keys().map(|k| Value::from(k.as_str())).collect()).unwrap_or_default()
+        self.hosts
+            .read()
+            .map(|h| h.keys().map(|k| Value::from(k.as_str())).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -42,7 +45,11 @@ pub struct HostVars {
 
 impl HostVars {
     pub fn new(table: Arc<HostVarsTable>, engine: Arc<Engine>) -> Self {
-        HostVars { table, engine, cache: RwLock::new(HashMap::new()) }
+        HostVars {
+            table,
+            engine,
+            cache: RwLock::new(HashMap::new()),
+        }
     }
 }
 

@@ -66,7 +66,13 @@ impl Object for LazyVars {
         if !self.resolving.lock().ok()?.insert(name.to_string()) {
             let mut slot = self.error.lock().ok()?;
             slot.get_or_insert_with(|| {
-                (name.to_string(), TemplateError::new(crate::template::TemplateErrorKind::Render, format!("recursive loop detected in the value of `{name}`")))
+                (
+                    name.to_string(),
+                    TemplateError::new(
+                        crate::template::TemplateErrorKind::Render,
+                        format!("recursive loop detected in the value of `{name}`"),
+                    ),
+                )
             });
             return None;
         }
@@ -106,7 +112,11 @@ fn needs_templating(v: &Value) -> bool {
     match v.kind() {
         minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map => match v.try_iter() {
             Ok(iter) => iter.into_iter().any(|k| {
-                let item = if v.kind() == minijinja::value::ValueKind::Map { v.get_item(&k).unwrap_or_default() } else { k };
+                let item = if v.kind() == minijinja::value::ValueKind::Map {
+                    v.get_item(&k).unwrap_or_default()
+                } else {
+                    k
+                };
                 needs_templating(&item)
             }),
             Err(_) => false,

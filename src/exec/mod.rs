@@ -119,8 +119,12 @@ impl<'a> Runner<'a> {
                 conn.close().await;
             }
         }
-        let summary = RunSummary { hosts: hosts.iter().map(|h| (h.name.clone(), h.counts)).collect() };
-        self.events.send(crate::output::Event::Recap { hosts: summary.hosts.clone() });
+        let summary = RunSummary {
+            hosts: hosts.iter().map(|h| (h.name.clone(), h.counts)).collect(),
+        };
+        self.events.send(crate::output::Event::Recap {
+            hosts: summary.hosts.clone(),
+        });
         summary
     }
 }

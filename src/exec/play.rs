@@ -27,13 +27,20 @@ impl Runner<'_> {
         let names = match self.select_hosts(&play.hosts) {
             Ok(n) => n,
             Err(message) => {
-                self.events.send(Event::Warning { message: format!("{}: {message}", play.loc) });
+                self.events.send(Event::Warning {
+                    message: format!("{}: {message}", play.loc),
+                });
                 Vec::new()
             }
         };
-        self.events.send(Event::PlayStart { name: play.name.clone(), hosts: names.clone() });
+        self.events.send(Event::PlayStart {
+            name: play.name.clone(),
+            hosts: names.clone(),
+        });
         if names.is_empty() {
-            self.events.send(Event::Warning { message: "no hosts matched, skipping this play".to_string() });
+            self.events.send(Event::Warning {
+                message: "no hosts matched, skipping this play".to_string(),
+            });
             return;
         }
         for name in &names {
@@ -44,8 +51,10 @@ impl Runner<'_> {
                 all.push(host);
             }
         }
-        let mut hosts: Vec<&mut HostState> =
-            all.iter_mut().filter(|h| names.contains(&h.name) && !h.failed && !h.unreachable).collect();
+        let mut hosts: Vec<&mut HostState> = all
+            .iter_mut()
+            .filter(|h| names.contains(&h.name) && !h.failed && !h.unreachable)
+            .collect();
         for h in hosts.iter_mut() {
             h.ended = false;
             h.notified.clear();
@@ -79,7 +88,10 @@ impl Runner<'_> {
     fn select_hosts(&self, pattern: &str) -> Result<Vec<String>, String> {
         let mut names = self.inventory.select(pattern).map_err(|e| e.to_string())?;
         if let Some(limit) = &self.opts.limit {
-            let allowed = self.inventory.select(limit).map_err(|e| format!("--limit: {e}"))?;
+            let allowed = self
+                .inventory
+                .select(limit)
+                .map_err(|e| format!("--limit: {e}"))?;
             names.retain(|n| allowed.contains(n));
         }
         Ok(names)
@@ -100,7 +112,8 @@ impl Runner<'_> {
                     .map_err(|e| format!("{loc}: vars_files: {e}"))
                     .and_then(|name| {
                         let path = self.playbook.dir.join(display(&name));
-                        crate::repo::vars_file::load_vars_file(&path).map_err(|e| format!("{loc}: vars_files: {e}"))
+                        crate::repo::vars_file::load_vars_file(&path)
+                            .map_err(|e| format!("{loc}: vars_files: {e}"))
                     });
                 match loaded {
                     Ok(vars) => merged = crate::value::merged(&merged, &vars),
@@ -115,7 +128,11 @@ impl Runner<'_> {
     }
 
     async fn gather_facts(&self, play: &Play, hosts: Hosts<'_, '_>) {
-        self.events.send(Event::TaskStart { name: "Gathering Facts".to_string(), location: play.loc.to_string(), handler: false });
+        self.events.send(Event::TaskStart {
+            name: "Gathering Facts".to_string(),
+            location: play.loc.to_string(),
+            handler: false,
+        });
         join_all(hosts.iter_mut().filter(|h| h.active()).map(|h| async move {
             let _permit = self.forks.acquire().await;
             let outcome = self.facts_for(play, h).await;
@@ -156,8 +173,11 @@ impl Runner<'_> {
         let mut conn = match host.conn.take() {
             Some(c) => c,
             None => {
-                let target = super::target::target_for(&host.name, &ctx, self.opts, play.connection.as_deref());
-                crate::connection::connect(&target).await.map_err(|e| (true, format!("{}: {e}", host.name)))?
+                let target =
+                    super::target::target_for(&host.name, &ctx, self.opts, play.connection.as_deref());
+                crate::connection::connect(&target)
+                    .await
+                    .map_err(|e| (true, format!("{}: {e}", host.name)))?
             }
         };
         let result = super::facts::gather(conn.as_mut(), None).await;
@@ -166,7 +186,13 @@ impl Runner<'_> {
     }
 
     /// Runs a list of nodes on the hosts still active.
-    fn run_nodes<'f>(&'f self, play: &'f Play, nodes: &'f [Node], hosts: Hosts<'_, 'f>, play_hosts: &'f [String]) -> Boxed<'f>
+    fn run_nodes<'f>(
+        &'f self,
+        play: &'f Play,
+        nodes: &'f [Node],
+        hosts: Hosts<'_, 'f>,
+        play_hosts: &'f [String],
+    ) -> Boxed<'f>
     where
         Self: 'f,
     {
@@ -192,10 +218,18 @@ impl Runner<'_> {
     }
 
     async fn run_block(&self, play: &Play, block: &Block, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
-        let entered: Vec<String> = hosts.iter().filter(|h| h.active()).map(|h| h.name.clone()).collect();
+        let entered: Vec<String> = hosts
+            .iter()
+            .filter(|h| h.active())
+            .map(|h| h.name.clone())
+            .collect();
         let failures_before: Vec<u32> = hosts.iter().map(|h| h.counts.failed).collect();
         {
-            let mut inside: Vec<&mut HostState> = hosts.iter_mut().filter(|h| entered.contains(&h.name)).map(|h| &mut **h).collect();
+            let mut inside: Vec<&mut HostState> = hosts
+                .iter_mut()
+                .filter(|h| entered.contains(&h.name))
+                .map(|h| &mut **h)
+                .collect();
             self.run_nodes(play, &block.block, &mut inside, play_hosts).await;
         }
         let failed: Vec<String> = hosts
@@ -213,10 +247,15 @@ impl Runner<'_> {
                     rescued.push(&mut **h);
                 }
             }
-            self.run_nodes(play, &block.rescue, &mut rescued, play_hosts).await;
+            self.run_nodes(play, &block.rescue, &mut rescued, play_hosts)
+                .await;
         }
         if !block.always.is_empty() {
-            let still_failed: Vec<String> = hosts.iter().filter(|h| entered.contains(&h.name) && h.failed).map(|h| h.name.clone()).collect();
+            let still_failed: Vec<String> = hosts
+                .iter()
+                .filter(|h| entered.contains(&h.name) && h.failed)
+                .map(|h| h.name.clone())
+                .collect();
             let mut always: Vec<&mut HostState> = Vec::new();
             for h in hosts.iter_mut() {
                 if entered.contains(&h.name) && !h.unreachable {
@@ -235,14 +274,26 @@ impl Runner<'_> {
 
     async fn run_task(&self, play: &Play, task: &Task, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
         let handler_run = false;
-        self.events.send(Event::TaskStart { name: task.display_name(), location: task.loc.to_string(), handler: handler_run });
+        self.events.send(Event::TaskStart {
+            name: task.display_name(),
+            location: task.loc.to_string(),
+            handler: handler_run,
+        });
         match &task.action {
             Action::Meta(meta) => self.run_meta(play, *meta, task, hosts, play_hosts).await,
-            Action::IncludeTasks { .. } | Action::IncludeRole { .. } => self.run_include(play, task, hosts, play_hosts).await,
+            Action::IncludeTasks { .. } | Action::IncludeRole { .. } => {
+                self.run_include(play, task, hosts, play_hosts).await
+            }
             Action::Module { .. } => {
-                let mut active: Vec<&mut HostState> = hosts.iter_mut().filter(|h| h.active()).map(|h| &mut **h).collect();
+                let mut active: Vec<&mut HostState> = hosts
+                    .iter_mut()
+                    .filter(|h| h.active())
+                    .map(|h| &mut **h)
+                    .collect();
                 if task.run_once {
-                    let Some((first, rest)) = active.split_first_mut() else { return };
+                    let Some((first, rest)) = active.split_first_mut() else {
+                        return;
+                    };
                     self.run_task_on_host(play, task, first, play_hosts).await;
                     if let Some(name) = &task.register {
                         if let Some(value) = first.host_vars.get(name).cloned() {
@@ -252,7 +303,12 @@ impl Runner<'_> {
                         }
                     }
                 } else {
-                    join_all(active.iter_mut().map(|h| self.run_task_on_host(play, task, h, play_hosts))).await;
+                    join_all(
+                        active
+                            .iter_mut()
+                            .map(|h| self.run_task_on_host(play, task, h, play_hosts)),
+                    )
+                    .await;
                 }
                 for h in active.iter() {
                     self.hostvars.set(&h.name, self.hostvars_entry(h));
@@ -261,7 +317,14 @@ impl Runner<'_> {
         }
     }
 
-    async fn run_meta(&self, play: &Play, meta: MetaAction, task: &Task, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
+    async fn run_meta(
+        &self,
+        play: &Play,
+        meta: MetaAction,
+        task: &Task,
+        hosts: Hosts<'_, '_>,
+        play_hosts: &[String],
+    ) {
         match meta {
             MetaAction::FlushHandlers => self.flush_handlers(play, hosts, play_hosts).await,
             MetaAction::Noop => {}
@@ -333,8 +396,12 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            let mut group: Vec<&mut HostState> =
-                hosts.iter_mut().enumerate().filter(|(i, _)| members.contains(i)).map(|(_, h)| &mut **h).collect();
+            let mut group: Vec<&mut HostState> = hosts
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| members.contains(i))
+                .map(|(_, h)| &mut **h)
+                .collect();
             for h in group.iter_mut() {
                 h.counts.ok += 1;
             }
@@ -358,7 +425,14 @@ impl Runner<'_> {
                 loader.load_task_file(&path, &scope).map_err(|e| e.to_string())
             }
             Action::IncludeRole { tasks_from, .. } => loader
-                .expand_role(target, &task.loc, task.vars.clone(), tasks_from.as_deref(), &scope, false)
+                .expand_role(
+                    target,
+                    &task.loc,
+                    task.vars.clone(),
+                    tasks_from.as_deref(),
+                    &scope,
+                    false,
+                )
                 .map_err(|e| e.to_string()),
             _ => Ok(Vec::new()),
         }
@@ -368,16 +442,28 @@ impl Runner<'_> {
     pub(super) async fn flush_handlers(&self, play: &Play, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
         let handlers = handler_tasks(play);
         for (index, handler) in handlers.iter().enumerate() {
-            let mut notified: Vec<&mut HostState> =
-                hosts.iter_mut().filter(|h| h.active() && h.notified.contains(&index)).map(|h| &mut **h).collect();
+            let mut notified: Vec<&mut HostState> = hosts
+                .iter_mut()
+                .filter(|h| h.active() && h.notified.contains(&index))
+                .map(|h| &mut **h)
+                .collect();
             if notified.is_empty() {
                 continue;
             }
             for h in notified.iter_mut() {
                 h.notified.shift_remove(&index);
             }
-            self.events.send(Event::TaskStart { name: handler.display_name(), location: handler.loc.to_string(), handler: true });
-            join_all(notified.iter_mut().map(|h| self.run_task_on_host(play, handler, h, play_hosts))).await;
+            self.events.send(Event::TaskStart {
+                name: handler.display_name(),
+                location: handler.loc.to_string(),
+                handler: true,
+            });
+            join_all(
+                notified
+                    .iter_mut()
+                    .map(|h| self.run_task_on_host(play, handler, h, play_hosts)),
+            )
+            .await;
         }
     }
 
@@ -399,7 +485,10 @@ impl Runner<'_> {
 }
 
 fn skipped() -> ItemResult {
-    ItemResult { skipped: true, ..ItemResult::default() }
+    ItemResult {
+        skipped: true,
+        ..ItemResult::default()
+    }
 }
 
 fn gather_task(play: &Play) -> Task {

@@ -21,7 +21,8 @@ use super::lazy::LazyVars;
 use super::target::{become_for, target_for};
 use super::vars::OMIT;
 
-const NO_LOG_MESSAGE: &str = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+const NO_LOG_MESSAGE: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /// The result of one task (or one loop item) on a host.
 #[derive(Debug, Default)]
@@ -39,7 +40,11 @@ impl ItemResult {
         let mut result = IndexMap::new();
         result.insert("failed".to_string(), Value::from(true));
         result.insert("msg".to_string(), Value::from(msg));
-        ItemResult { failed: true, result, ..ItemResult::default() }
+        ItemResult {
+            failed: true,
+            result,
+            ..ItemResult::default()
+        }
     }
 
     fn skipped(reason: &str) -> Self {
@@ -48,7 +53,11 @@ impl ItemResult {
         result.insert("skipped".to_string(), Value::from(true));
         result.insert("skip_reason".to_string(), Value::from(reason));
         result.insert("false_condition".to_string(), Value::from(reason));
-        ItemResult { skipped: true, result, ..ItemResult::default() }
+        ItemResult {
+            skipped: true,
+            result,
+            ..ItemResult::default()
+        }
     }
 
     fn status(&self) -> HostStatus {
@@ -66,13 +75,23 @@ impl ItemResult {
     }
 
     fn value(&self) -> Value {
-        Value::from_pairs(self.result.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())))
+        Value::from_pairs(
+            self.result
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_str()), v.clone())),
+        )
     }
 }
 
 impl Runner<'_> {
     /// Runs `task` on `host` and records the outcome on it.
-    pub(super) async fn run_task_on_host(&self, play: &Play, task: &Task, host: &mut HostState, play_hosts: &[String]) {
+    pub(super) async fn run_task_on_host(
+        &self,
+        play: &Play,
+        task: &Task,
+        host: &mut HostState,
+        play_hosts: &[String],
+    ) {
         let _permit = self.forks.acquire().await;
         let raw = self.task_vars(play, Some(task), host, play_hosts);
         let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
@@ -87,7 +106,10 @@ impl Runner<'_> {
             },
             Some(spec) => match self.loop_items(spec.kind, &spec.items, &lazy) {
                 Err(msg) => ItemResult::failure(format!("{}: {msg}", task.loc)),
-                Ok(items) => self.run_loop(play, task, host, &raw, items, no_log, ignore_errors).await,
+                Ok(items) => {
+                    self.run_loop(play, task, host, &raw, items, no_log, ignore_errors)
+                        .await
+                }
             },
         };
         self.record(play, task, host, outcome, no_log, ignore_errors, None);
@@ -104,12 +126,23 @@ impl Runner<'_> {
         no_log: bool,
         ignore_errors: bool,
     ) -> ItemResult {
-        let spec = task.loop_spec.as_ref().expect("run_loop is called for looping tasks");
+        let spec = task
+            .loop_spec
+            .as_ref()
+            .expect("run_loop is called for looping tasks");
         let mut results = Vec::new();
-        let mut total = ItemResult::default();
-        total.skipped = true;
+        let mut total = ItemResult {
+            skipped: true,
+            ..ItemResult::default()
+        };
         for (index, item) in items.iter().enumerate() {
-            let mut extra = vec![(spec.loop_var.clone(), item.clone()), ("ansible_loop_var".to_string(), Value::from(spec.loop_var.as_str()))];
+            let mut extra = vec![
+                (spec.loop_var.clone(), item.clone()),
+                (
+                    "ansible_loop_var".to_string(),
+                    Value::from(spec.loop_var.as_str()),
+                ),
+            ];
             if let Some(index_var) = &spec.index_var {
                 extra.push((index_var.clone(), Value::from(index)));
                 extra.push(("ansible_index_var".to_string(), Value::from(index_var.as_str())));
@@ -122,12 +155,26 @@ impl Runner<'_> {
                 Err(msg) => ItemResult::failure(format!("{}: {msg}", task.loc)),
             };
             outcome.result.insert(spec.loop_var.clone(), item.clone());
-            outcome.result.insert("ansible_loop_var".to_string(), Value::from(spec.loop_var.as_str()));
+            outcome.result.insert(
+                "ansible_loop_var".to_string(),
+                Value::from(spec.loop_var.as_str()),
+            );
             let label = match &spec.label {
-                Some(label) => self.engine.template_value(label, &lazy.context()).map(|v| display(&v)).unwrap_or_default(),
+                Some(label) => self
+                    .engine
+                    .template_value(label, &lazy.context())
+                    .map(|v| display(&v))
+                    .unwrap_or_default(),
                 None => display(item),
             };
-            self.report(task, host, &outcome, no_log, ignore_errors && outcome.failed, Some(label));
+            self.report(
+                task,
+                host,
+                &outcome,
+                no_log,
+                ignore_errors && outcome.failed,
+                Some(label),
+            );
             total.changed |= outcome.changed;
             total.failed |= outcome.failed;
             total.unreachable |= outcome.unreachable;
@@ -137,21 +184,34 @@ impl Runner<'_> {
                 break;
             }
         }
-        total.result.insert("changed".to_string(), Value::from(total.changed));
+        total
+            .result
+            .insert("changed".to_string(), Value::from(total.changed));
         if total.failed {
             total.result.insert("failed".to_string(), Value::from(true));
-            total.result.insert("msg".to_string(), Value::from("One or more items failed"));
+            total
+                .result
+                .insert("msg".to_string(), Value::from("One or more items failed"));
         }
         if total.skipped {
             total.result.insert("skipped".to_string(), Value::from(true));
         }
         total.result.insert("results".to_string(), Value::from(results));
-        total.result.insert("__loop_reported".to_string(), Value::from(true));
+        total
+            .result
+            .insert("__loop_reported".to_string(), Value::from(true));
         total
     }
 
     /// One execution of the module (one loop item, or the task itself), with retries.
-    async fn run_item(&self, play: &Play, task: &Task, host: &mut HostState, raw: &Value, lazy: Option<&Arc<LazyVars>>) -> ItemResult {
+    async fn run_item(
+        &self,
+        play: &Play,
+        task: &Task,
+        host: &mut HostState,
+        raw: &Value,
+        lazy: Option<&Arc<LazyVars>>,
+    ) -> ItemResult {
         let owned;
         let lazy = match lazy {
             Some(l) => l,
@@ -168,14 +228,19 @@ impl Runner<'_> {
             (Some(_), None) => 3,
             (Some(_), Some(r)) => self.number(r, lazy).unwrap_or(3),
         };
-        let delay = task.delay.as_ref().and_then(|d| self.number(d, lazy)).unwrap_or(5);
+        let delay = task
+            .delay
+            .as_ref()
+            .and_then(|d| self.number(d, lazy))
+            .unwrap_or(5);
         let mut attempt = 0;
         loop {
             let mut result = self.execute(play, task, *module, args, host, lazy).await;
             if result.unreachable {
                 return result;
             }
-            let needs_result = task.changed_when.is_some() || task.failed_when.is_some() || task.until.is_some();
+            let needs_result =
+                task.changed_when.is_some() || task.failed_when.is_some() || task.until.is_some();
             let after = needs_result.then(|| {
                 let name = task.register.clone().unwrap_or_else(|| "result".to_string());
                 let raw_with = merged(raw, &map_of([(name.as_str(), result.value())]));
@@ -186,16 +251,22 @@ impl Runner<'_> {
                     Ok(c) => result.changed = c,
                     Err(msg) => return ItemResult::failure(format!("{}: changed_when: {msg}", task.loc)),
                 }
-                result.result.insert("changed".to_string(), Value::from(result.changed));
+                result
+                    .result
+                    .insert("changed".to_string(), Value::from(result.changed));
             }
             if let (Some(conds), Some(scope)) = (&task.failed_when, &after) {
                 match self.conditions(conds, scope) {
                     Ok(f) => result.failed = f,
                     Err(msg) => return ItemResult::failure(format!("{}: failed_when: {msg}", task.loc)),
                 }
-                result.result.insert("failed".to_string(), Value::from(result.failed));
+                result
+                    .result
+                    .insert("failed".to_string(), Value::from(result.failed));
                 if result.failed && !result.result.contains_key("msg") {
-                    result.result.insert("msg".to_string(), Value::from("failed_when condition was true"));
+                    result
+                        .result
+                        .insert("msg".to_string(), Value::from("failed_when condition was true"));
                 }
             }
             let Some(until) = &task.until else { return result };
@@ -211,7 +282,10 @@ impl Runner<'_> {
             if attempt > retries {
                 result.failed = true;
                 result.result.insert("failed".to_string(), Value::from(true));
-                result.result.insert("msg".to_string(), Value::from(format!("retries exhausted after {attempt} attempts")));
+                result.result.insert(
+                    "msg".to_string(),
+                    Value::from(format!("retries exhausted after {attempt} attempts")),
+                );
                 return result;
             }
             tokio::time::sleep(Duration::from_secs(delay)).await;
@@ -311,7 +385,10 @@ impl Runner<'_> {
             let _ = f.await;
         }
         let timed_out = matches!(outcome, Err(ModuleError::Connection(ConnectionError::Timeout(_))));
-        let broken = matches!(outcome, Err(ModuleError::Connection(ConnectionError::Unreachable { .. })));
+        let broken = matches!(
+            outcome,
+            Err(ModuleError::Connection(ConnectionError::Unreachable { .. }))
+        );
         if timed_out || broken {
             conn.close().await;
         } else if local {
@@ -333,8 +410,18 @@ impl Runner<'_> {
     }
 
     /// The host's connection (opened on first use), or its local shell for delegated tasks.
-    async fn take_connection(&self, play: &Play, host: &mut HostState, local: bool, ctx: &Value) -> Result<Box<dyn Connection>, ConnectionError> {
-        let slot = if local { host.local.take() } else { host.conn.take() };
+    async fn take_connection(
+        &self,
+        play: &Play,
+        host: &mut HostState,
+        local: bool,
+        ctx: &Value,
+    ) -> Result<Box<dyn Connection>, ConnectionError> {
+        let slot = if local {
+            host.local.take()
+        } else {
+            host.conn.take()
+        };
         if let Some(conn) = slot {
             return Ok(conn);
         }
@@ -351,8 +438,15 @@ impl Runner<'_> {
         &self,
         host: &str,
         task: &Task,
-    ) -> (Option<crate::connection::LiveLines>, Option<tokio::task::JoinHandle<()>>) {
-        if self.flag(&task.no_log, &LazyVars::new(crate::value::empty_map(), Arc::clone(&self.engine))) == Some(true) {
+    ) -> (
+        Option<crate::connection::LiveLines>,
+        Option<tokio::task::JoinHandle<()>>,
+    ) {
+        if self.flag(
+            &task.no_log,
+            &LazyVars::new(crate::value::empty_map(), Arc::clone(&self.engine)),
+        ) == Some(true)
+        {
             return (None, None);
         }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -360,7 +454,10 @@ impl Runner<'_> {
         let host = host.to_string();
         let handle = tokio::spawn(async move {
             while let Some(line) = rx.recv().await {
-                events.send(Event::Output { host: host.clone(), line });
+                events.send(Event::Output {
+                    host: host.clone(),
+                    line,
+                });
             }
         });
         (Some(tx), Some(handle))
@@ -368,10 +465,23 @@ impl Runner<'_> {
 
     /// Applies a finished task to the host: register, facts, notifications, counts, event.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn record(&self, play: &Play, task: &Task, host: &mut HostState, mut outcome: ItemResult, no_log: bool, ignore_errors: bool, label: Option<String>) {
+    pub(super) fn record(
+        &self,
+        play: &Play,
+        task: &Task,
+        host: &mut HostState,
+        mut outcome: ItemResult,
+        no_log: bool,
+        ignore_errors: bool,
+        label: Option<String>,
+    ) {
         let loop_reported = outcome.result.shift_remove("__loop_reported").is_some();
         if let Some(name) = &task.register {
-            let value = if no_log { censored(outcome.changed) } else { outcome.value() };
+            let value = if no_log {
+                censored(outcome.changed)
+            } else {
+                outcome.value()
+            };
             host.host_vars.insert(name.clone(), value);
         }
         if !outcome.failed && !outcome.skipped {
@@ -380,7 +490,12 @@ impl Runner<'_> {
                     host.host_vars.insert(display(&k), v);
                 }
             }
-            for item in outcome.result.get("results").map(|r| r.try_iter().map(|i| i.collect::<Vec<_>>()).unwrap_or_default()).unwrap_or_default() {
+            for item in outcome
+                .result
+                .get("results")
+                .map(|r| r.try_iter().map(|i| i.collect::<Vec<_>>()).unwrap_or_default())
+                .unwrap_or_default()
+            {
                 if let Ok(facts) = item.get_attr("ansible_facts") {
                     for (k, v) in entries(&facts) {
                         host.host_vars.insert(display(&k), v);
@@ -409,18 +524,37 @@ impl Runner<'_> {
             }
         }
         if !loop_reported {
-            self.report(task, host, &outcome, no_log, ignore_errors && outcome.failed, label);
+            self.report(
+                task,
+                host,
+                &outcome,
+                no_log,
+                ignore_errors && outcome.failed,
+                label,
+            );
         }
         outcome.result.clear();
     }
 
-    fn report(&self, task: &Task, host: &HostState, outcome: &ItemResult, no_log: bool, ignored: bool, item: Option<String>) {
-        let msg = if no_log {
-            None
-        } else {
-            outcome.result.get("msg").map(display).filter(|m| outcome.failed || outcome.unreachable || !m.is_empty() && is_message_module(task))
-        };
-        let show_result = outcome.failed || outcome.unreachable || self.opts.verbosity > 0 || is_message_module(task);
+    fn report(
+        &self,
+        task: &Task,
+        host: &HostState,
+        outcome: &ItemResult,
+        no_log: bool,
+        ignored: bool,
+        item: Option<String>,
+    ) {
+        let msg =
+            if no_log {
+                None
+            } else {
+                outcome.result.get("msg").map(display).filter(|m| {
+                    outcome.failed || outcome.unreachable || !m.is_empty() && is_message_module(task)
+                })
+            };
+        let show_result =
+            outcome.failed || outcome.unreachable || self.opts.verbosity > 0 || is_message_module(task);
         let result = if no_log {
             Some(serde_json::json!({ "censored": NO_LOG_MESSAGE, "changed": outcome.changed }))
         } else if show_result {
@@ -453,7 +587,11 @@ impl Runner<'_> {
             for (index, handler) in handler_tasks(play).iter().enumerate() {
                 let matches = handler.name.as_deref() == Some(name.as_str())
                     || handler.listen.iter().any(|l| l == name)
-                    || handler.role.as_ref().zip(handler.name.as_ref()).is_some_and(|(r, n)| format!("{} : {n}", r.name) == *name);
+                    || handler
+                        .role
+                        .as_ref()
+                        .zip(handler.name.as_ref())
+                        .is_some_and(|(r, n)| format!("{} : {n}", r.name) == *name);
                 if matches {
                     host.notified.insert(index);
                 }
@@ -482,7 +620,10 @@ impl Runner<'_> {
     }
 
     fn loop_items(&self, kind: LoopKind, items: &Value, lazy: &Arc<LazyVars>) -> Result<Vec<Value>, String> {
-        let value = self.engine.template_value(items, &lazy.context()).map_err(|e| self.explain(lazy, &format!("loop: {e}")))?;
+        let value = self
+            .engine
+            .template_value(items, &lazy.context())
+            .map_err(|e| self.explain(lazy, &format!("loop: {e}")))?;
         if value.is_none() || value.is_undefined() {
             return Ok(Vec::new());
         }
@@ -491,7 +632,10 @@ impl Runner<'_> {
                 if !crate::value::is_map(&value) {
                     return Err("with_dict expects a mapping".to_string());
                 }
-                Ok(entries(&value).into_iter().map(|(k, v)| map_of([("key", k), ("value", v)])).collect())
+                Ok(entries(&value)
+                    .into_iter()
+                    .map(|(k, v)| map_of([("key", k), ("value", v)]))
+                    .collect())
             }
             _ => {
                 if value.as_str().is_some() || value.kind() == minijinja::value::ValueKind::Map {
@@ -523,7 +667,9 @@ impl Runner<'_> {
 
     fn number(&self, value: &Value, lazy: &Arc<LazyVars>) -> Option<u64> {
         let v = self.engine.template_value(value, &lazy.context()).ok()?;
-        u64::try_from(v.clone()).ok().or_else(|| v.as_str()?.trim().parse().ok())
+        u64::try_from(v.clone())
+            .ok()
+            .or_else(|| v.as_str()?.trim().parse().ok())
     }
 
     fn template_failure(&self, task: &Task, lazy: &Arc<LazyVars>, message: &str) -> String {
@@ -555,18 +701,36 @@ fn from_outcome(o: Outcome) -> ItemResult {
         result.insert("skipped".to_string(), Value::from(true));
     }
     if !o.diff.is_empty() {
-        let diffs: Vec<Value> = o.diff.iter().map(|d| Value::from(minijinja::value::Serde(d))).collect();
+        let diffs: Vec<Value> = o
+            .diff
+            .iter()
+            .map(|d| Value::from(minijinja::value::Serde(d)))
+            .collect();
         result.insert("diff".to_string(), Value::from(diffs));
     }
-    ItemResult { changed: o.changed, failed: o.failed, skipped: o.skipped, unreachable: false, result }
+    ItemResult {
+        changed: o.changed,
+        failed: o.failed,
+        skipped: o.skipped,
+        unreachable: false,
+        result,
+    }
 }
 
 fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
-    let Ok(items) = v.try_iter() else { return Vec::new() };
+    let Ok(items) = v.try_iter() else {
+        return Vec::new();
+    };
     items
         .map(|d| crate::modules::Diff {
-            before_header: d.get_attr("before_header").map(|v| display(&v)).unwrap_or_default(),
-            after_header: d.get_attr("after_header").map(|v| display(&v)).unwrap_or_default(),
+            before_header: d
+                .get_attr("before_header")
+                .map(|v| display(&v))
+                .unwrap_or_default(),
+            after_header: d
+                .get_attr("after_header")
+                .map(|v| display(&v))
+                .unwrap_or_default(),
             before: d.get_attr("before").map(|v| display(&v)).unwrap_or_default(),
             after: d.get_attr("after").map(|v| display(&v)).unwrap_or_default(),
         })
@@ -574,7 +738,10 @@ fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
 }
 
 fn censored(changed: bool) -> Value {
-    map_of([("censored", Value::from(NO_LOG_MESSAGE)), ("changed", Value::from(changed))])
+    map_of([
+        ("censored", Value::from(NO_LOG_MESSAGE)),
+        ("changed", Value::from(changed)),
+    ])
 }
 
 /// Removes arguments whose value is `omit`.
@@ -582,7 +749,11 @@ fn drop_omitted(args: &Value) -> Value {
     if !crate::value::is_map(args) {
         return args.clone();
     }
-    Value::from_pairs(entries(args).into_iter().filter(|(_, v)| v.as_str() != Some(OMIT)))
+    Value::from_pairs(
+        entries(args)
+            .into_iter()
+            .filter(|(_, v)| v.as_str() != Some(OMIT)),
+    )
 }
 
 /// A value as text: strings as they are, anything else as Python would print it.

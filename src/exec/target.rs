@@ -18,7 +18,10 @@ fn string_var(vars: &Value, name: &str) -> Option<String> {
 
 /// The connection target of `host`, from its (templated) variables and the run's options.
 pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: Option<&str>) -> Target {
-    let kind = match string_var(vars, "ansible_connection").as_deref().or(play_connection) {
+    let kind = match string_var(vars, "ansible_connection")
+        .as_deref()
+        .or(play_connection)
+    {
         Some("local") => ConnectionKind::Local,
         _ if host == "localhost" && string_var(vars, "ansible_host").is_none() => ConnectionKind::Local,
         _ => ConnectionKind::Ssh,
@@ -41,7 +44,11 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: 
         ssh_args,
         accept_new_host_keys: opts.accept_new_host_keys,
         skip_host_key_checking: opts.skip_host_key_checking
-            || vars.get_attr("ansible_host_key_checking").ok().and_then(|v| literal_bool(&v)) == Some(false),
+            || vars
+                .get_attr("ansible_host_key_checking")
+                .ok()
+                .and_then(|v| literal_bool(&v))
+                == Some(false),
         connect_timeout: opts.connect_timeout,
     }
 }
@@ -54,21 +61,39 @@ pub fn become_for(
     method: Option<&str>,
 ) -> Result<Option<Become>, String> {
     let enabled = escalate
-        .or_else(|| vars.get_attr("ansible_become").ok().and_then(|v| literal_bool(&v)))
+        .or_else(|| {
+            vars.get_attr("ansible_become")
+                .ok()
+                .and_then(|v| literal_bool(&v))
+        })
         .unwrap_or(false);
     if !enabled {
         return Ok(None);
     }
-    let user = user.or_else(|| string_var(vars, "ansible_become_user")).unwrap_or_else(|| "root".to_string());
-    let method = match method.map(str::to_string).or_else(|| string_var(vars, "ansible_become_method")).as_deref() {
+    let user = user
+        .or_else(|| string_var(vars, "ansible_become_user"))
+        .unwrap_or_else(|| "root".to_string());
+    let method = match method
+        .map(str::to_string)
+        .or_else(|| string_var(vars, "ansible_become_method"))
+        .as_deref()
+    {
         None | Some("sudo") => BecomeMethod::Sudo,
         Some("su") => BecomeMethod::Su,
-        Some(other) => return Err(format!("become_method `{other}` is not supported; supported: sudo, su")),
+        Some(other) => {
+            return Err(format!(
+                "become_method `{other}` is not supported; supported: sudo, su"
+            ));
+        }
     };
     let password = string_var(vars, "ansible_become_password")
         .or_else(|| string_var(vars, "ansible_become_pass"))
         .map(SecretString::new);
-    Ok(Some(Become { user, method, password }))
+    Ok(Some(Become {
+        user,
+        method,
+        password,
+    }))
 }
 
 /// Splits ssh option text like a shell would (quotes group words).

@@ -36,7 +36,13 @@ impl Layers {
 
 impl Runner<'_> {
     /// The raw (untemplated) variables of `task` on `host` in `play`.
-    pub fn task_vars(&self, play: &Play, task: Option<&Task>, host: &HostState, play_hosts: &[String]) -> Value {
+    pub fn task_vars(
+        &self,
+        play: &Play,
+        task: Option<&Task>,
+        host: &HostState,
+        play_hosts: &[String],
+    ) -> Value {
         let role: Option<&Arc<RoleInstance>> = task.and_then(|t| t.role.as_ref());
         let mut layers = Layers(IndexMap::new());
         for r in &play.roles {
@@ -95,14 +101,23 @@ impl Runner<'_> {
         layers.set("ansible_facts", facts.clone());
     }
 
-    fn add_magic(&self, layers: &mut Layers, host: &HostState, role: Option<&Arc<RoleInstance>>, play_hosts: &[String]) {
+    fn add_magic(
+        &self,
+        layers: &mut Layers,
+        host: &HostState,
+        role: Option<&Arc<RoleInstance>>,
+        play_hosts: &[String],
+    ) {
         layers.set("inventory_hostname", Value::from(host.name.as_str()));
         layers.set("inventory_hostname_short", Value::from(short_name(&host.name)));
         layers.set("group_names", Value::from(self.inventory.group_names(&host.name)));
         layers.set("groups", self.groups.clone());
         layers.set(
             "hostvars",
-            Value::from_object(HostVars::new(Arc::clone(&self.hostvars), Arc::clone(&self.engine))),
+            Value::from_object(HostVars::new(
+                Arc::clone(&self.hostvars),
+                Arc::clone(&self.engine),
+            )),
         );
         let hosts = Value::from(play_hosts.to_vec());
         layers.set("play_hosts", hosts.clone());
@@ -112,7 +127,10 @@ impl Runner<'_> {
         layers.set("ansible_check_mode", Value::from(self.opts.check));
         layers.set("ansible_diff_mode", Value::from(self.opts.diff));
         layers.set("ansible_verbosity", Value::from(self.opts.verbosity));
-        layers.set("playbook_dir", Value::from(self.playbook.dir.display().to_string()));
+        layers.set(
+            "playbook_dir",
+            Value::from(self.playbook.dir.display().to_string()),
+        );
         layers.set("omit", Value::from(OMIT));
         layers.set("secrets", self.secrets.clone());
         layers.set("ansible_run_tags", Value::from(self.tag_list(true)));
@@ -125,7 +143,11 @@ impl Runner<'_> {
     }
 
     fn tag_list(&self, only: bool) -> Vec<String> {
-        let set = if only { &self.opts.tags.only } else { &self.opts.tags.skip };
+        let set = if only {
+            &self.opts.tags.only
+        } else {
+            &self.opts.tags.skip
+        };
         if only && set.is_empty() {
             return vec!["all".to_string()];
         }

@@ -39,13 +39,25 @@ impl Printer {
         let bar = match style {
             Style::Human { progress: true, .. } => {
                 let bar = ProgressBar::new_spinner();
-                bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
                 bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 Some(bar)
             }
             _ => None,
         };
-        Printer { style, mask, out: Box::new(io::stdout()), events_file, bar, hosts_in_play: 0, done_in_task: 0, verbosity }
+        Printer {
+            style,
+            mask,
+            out: Box::new(io::stdout()),
+            events_file,
+            bar,
+            hosts_in_play: 0,
+            done_in_task: 0,
+            verbosity,
+        }
     }
 
     /// Writes one event.
@@ -91,7 +103,13 @@ impl Printer {
     }
 
     fn human(&mut self, event: &Event, color: bool) -> Option<String> {
-        let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("\x1b[{code}m{text}\x1b[0m")
+            } else {
+                text.to_string()
+            }
+        };
         match event {
             Event::PlayStart { name, hosts } => {
                 self.hosts_in_play = hosts.len();
@@ -102,32 +120,57 @@ impl Printer {
                 if let Some(bar) = &self.bar {
                     bar.set_message((self.mask)(&format!("{name} (0/{} hosts)", self.hosts_in_play)));
                 }
-                let title = if *handler { format!("RUNNING HANDLER [{name}]") } else { format!("TASK [{name}]") };
+                let title = if *handler {
+                    format!("RUNNING HANDLER [{name}]")
+                } else {
+                    format!("TASK [{name}]")
+                };
                 Some(format!("\n{}", banner(&title)))
             }
             Event::Output { host, line } => Some(paint("2", &format!("  [{host}] {line}"))),
-            Event::HostResult { host, status, item, msg, diff, result, ignored, task, .. } => {
+            Event::HostResult {
+                host,
+                status,
+                item,
+                msg,
+                diff,
+                result,
+                ignored,
+                task,
+                ..
+            } => {
                 self.done_in_task += 1;
                 if let Some(bar) = &self.bar {
-                    bar.set_message((self.mask)(&format!("{task} ({}/{} hosts)", self.done_in_task, self.hosts_in_play)));
+                    bar.set_message((self.mask)(&format!(
+                        "{task} ({}/{} hosts)",
+                        self.done_in_task, self.hosts_in_play
+                    )));
                 }
                 let mut text = String::new();
                 for d in diff {
                     text.push_str(&super::diff::render(d, color));
                 }
-                let item = item.as_ref().map(|i| format!(" => (item={i})")).unwrap_or_default();
+                let item = item
+                    .as_ref()
+                    .map(|i| format!(" => (item={i})"))
+                    .unwrap_or_default();
                 let detail = |r: &Option<serde_json::Value>| -> String {
                     match r {
                         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
                         None => match msg {
-                            Some(m) => serde_json::to_string_pretty(&serde_json::json!({ "msg": m })).unwrap_or_default(),
+                            Some(m) => serde_json::to_string_pretty(&serde_json::json!({ "msg": m }))
+                                .unwrap_or_default(),
                             None => "{}".to_string(),
                         },
                     }
                 };
                 let line = match status {
                     HostStatus::Ok | HostStatus::Changed => {
-                        let (word, code) = if *status == HostStatus::Ok { ("ok", "32") } else { ("changed", "33") };
+                        let (word, code) = if *status == HostStatus::Ok {
+                            ("ok", "32")
+                        } else {
+                            ("changed", "33")
+                        };
                         let mut line = paint(code, &format!("{word}: [{host}]{item}"));
                         if result.is_some() && (self.verbosity > 0 || msg.is_some() || is_debug(result)) {
                             line.push_str(&paint(code, &format!(" => {}", detail(result))));
@@ -136,13 +179,19 @@ impl Printer {
                     }
                     HostStatus::Skipped => paint("36", &format!("skipping: [{host}]{item}")),
                     HostStatus::Failed => {
-                        let mut line = paint("31", &format!("fatal: [{host}]: FAILED!{item} => {}", detail(result)));
+                        let mut line = paint(
+                            "31",
+                            &format!("fatal: [{host}]: FAILED!{item} => {}", detail(result)),
+                        );
                         if *ignored {
                             line.push_str(&format!("\n{}", paint("36", "...ignoring")));
                         }
                         line
                     }
-                    HostStatus::Unreachable => paint("31", &format!("fatal: [{host}]: UNREACHABLE! => {}", detail(result))),
+                    HostStatus::Unreachable => paint(
+                        "31",
+                        &format!("fatal: [{host}]: UNREACHABLE! => {}", detail(result)),
+                    ),
                 };
                 text.push_str(&line);
                 Some(text)
@@ -169,7 +218,9 @@ impl Printer {
 }
 
 fn is_debug(result: &Option<serde_json::Value>) -> bool {
-    result.as_ref().is_some_and(|r| r.get("msg").is_some() || r.as_object().is_some_and(|o| o.len() > 2))
+    result
+        .as_ref()
+        .is_some_and(|r| r.get("msg").is_some() || r.as_object().is_some_and(|o| o.len() > 2))
 }
 
 /// `TITLE *****` padded to 80 columns, as Ansible prints headers.

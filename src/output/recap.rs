@@ -17,17 +17,21 @@ pub fn recap_lines(hosts: &BTreeMap<String, Counts>, color: bool) -> Vec<String>
             } else {
                 "32"
             };
-            let name = if color { format!("\x1b[{code}m{host:<width$}\x1b[0m") } else { format!("{host:<width$}") };
+            let name = if color {
+                format!("\x1b[{code}m{host:<width$}\x1b[0m")
+            } else {
+                format!("{host:<width$}")
+            };
             let field = |label: &str, n: u32| format!("{:<15}", format!("{label}={n}"));
             format!(
-                "{name} : {}{}{}{}{}{}{}",
+                "{name} : {}{}{}{}{}{}ignored={}",
                 field("ok", c.ok),
                 field("changed", c.changed),
                 field("unreachable", c.unreachable),
                 field("failed", c.failed),
                 field("skipped", c.skipped),
                 field("rescued", c.rescued),
-                format!("ignored={}", c.ignored)
+                c.ignored
             )
         })
         .collect()

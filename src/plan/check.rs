@@ -48,13 +48,22 @@ pub fn check(playbook: &Playbook, engine: &Engine) -> Result<(), Problems> {
             check_task(task, engine, &playbook.dir, &mut problems);
         }
     }
-    if problems.0.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.0.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Things worth a warning that do not stop the run: tags that match no task.
 pub fn warnings(playbook: &Playbook, tags: &TagFilter) -> Vec<String> {
-    let known: BTreeSet<String> = all_tasks(playbook).iter().flat_map(|(_, t)| t.tags.iter().cloned()).collect();
-    tags.unmatched(&known).map(|t| format!("tag `{t}` matches no task in the playbook")).collect()
+    let known: BTreeSet<String> = all_tasks(playbook)
+        .iter()
+        .flat_map(|(_, t)| t.tags.iter().cloned())
+        .collect();
+    tags.unmatched(&known)
+        .map(|t| format!("tag `{t}` matches no task in the playbook"))
+        .collect()
 }
 
 fn play_handler_names(play: &crate::repo::playbook::Play) -> BTreeSet<String> {
@@ -77,14 +86,20 @@ fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut 
     let mut strings = Vec::new();
     if let Action::Module { module, args } = &task.action {
         collect_strings(args, &mut strings);
-        let src = args.get_attr("src").ok().and_then(|v| v.as_str().map(str::to_string));
+        let src = args
+            .get_attr("src")
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
         let sub = match module.name() {
             "template" => Some("templates"),
             "copy" => Some("files"),
             _ => None,
         };
         if let (Some(sub), Some(src)) = (sub, src.filter(|s| !s.contains("{{") && !s.contains("{%"))) {
-            let remote_src = args.get_attr("remote_src").ok().is_some_and(|v| v.is_true() || v.as_str() == Some("yes"));
+            let remote_src = args
+                .get_attr("remote_src")
+                .ok()
+                .is_some_and(|v| v.is_true() || v.as_str() == Some("yes"));
             if !remote_src {
                 match find_source(task, playbook_dir, sub, &src) {
                     Some(path) if sub == "templates" => check_template_file(&path, engine, problems),
@@ -93,7 +108,11 @@ fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut 
                         "{}: `{}` source `{src}` not found (looked in {})",
                         task.loc,
                         module.name(),
-                        search_dirs(task, playbook_dir, sub).iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                        search_dirs(task, playbook_dir, sub)
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 }
             }
@@ -116,7 +135,11 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
     if let Ok(iter) = v.try_iter() {
         let is_map = crate::value::is_map(v);
         for item in iter {
-            let child = if is_map { v.get_item(&item).unwrap_or_default() } else { item };
+            let child = if is_map {
+                v.get_item(&item).unwrap_or_default()
+            } else {
+                item
+            };
             collect_strings(&child, out);
         }
     }
@@ -143,17 +166,25 @@ fn find_source(task: &Task, playbook_dir: &Path, sub: &str, src: &str) -> Option
     if Path::new(src).is_absolute() {
         return Path::new(src).exists().then(|| PathBuf::from(src));
     }
-    search_dirs(task, playbook_dir, sub).into_iter().map(|d| d.join(src)).find(|p| p.exists())
+    search_dirs(task, playbook_dir, sub)
+        .into_iter()
+        .map(|d| d.join(src))
+        .find(|p| p.exists())
 }
 
 fn check_template_file(path: &Path, engine: &Engine, problems: &mut Problems) {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             if let Err(e) = engine.check_source(&text) {
-                let loc = Loc { file: std::sync::Arc::new(path.to_path_buf()), line: e.line.unwrap_or(0) };
+                let loc = Loc {
+                    file: std::sync::Arc::new(path.to_path_buf()),
+                    line: e.line.unwrap_or(0),
+                };
                 problems.0.push(format!("{loc}: {}", e.message));
             }
         }
-        Err(e) => problems.0.push(format!("{}: cannot read the template: {e}", path.display())),
+        Err(e) => problems
+            .0
+            .push(format!("{}: cannot read the template: {e}", path.display())),
     }
 }

@@ -21,7 +21,10 @@ impl TagFilter {
                 .filter(|s| !s.is_empty())
                 .collect()
         };
-        TagFilter { only: split(only.into_iter().collect()), skip: split(skip.into_iter().collect()) }
+        TagFilter {
+            only: split(only.into_iter().collect()),
+            skip: split(skip.into_iter().collect()),
+        }
     }
 
     /// Whether a task with `tags` runs, as Ansible's `Taggable.evaluate_tags` decides.
@@ -29,35 +32,29 @@ impl TagFilter {
         let untagged = tags.is_empty();
         let has = |t: &str| tags.iter().any(|x| x == t);
         let only_all = self.only.is_empty() || self.only.contains("all");
-        let mut run = if has("always") {
-            true
-        } else if only_all && !has("never") {
-            true
-        } else if tags.iter().any(|t| self.only.contains(t)) {
-            true
-        } else if self.only.contains("untagged") && untagged {
-            true
-        } else {
-            self.only.contains("tagged") && !untagged && !has("never")
-        };
-        if run && !self.skip.is_empty() {
-            if self.skip.contains("all") {
-                if !has("always") || self.skip.contains("always") {
-                    run = false;
-                }
-            } else if tags.iter().any(|t| self.skip.contains(t)) || (untagged && self.skip.contains("untagged")) {
-                run = false;
-            } else if self.skip.contains("tagged") && !untagged {
-                run = false;
-            }
+        let run = has("always")
+            || (only_all && !has("never"))
+            || tags.iter().any(|t| self.only.contains(t))
+            || (self.only.contains("untagged") && untagged)
+            || (self.only.contains("tagged") && !untagged && !has("never"));
+        if !run || self.skip.is_empty() {
+            return run;
         }
-        run
+        if self.skip.contains("all") {
+            return has("always") && !self.skip.contains("always");
+        }
+        let skipped = tags.iter().any(|t| self.skip.contains(t))
+            || (untagged && self.skip.contains("untagged"))
+            || (self.skip.contains("tagged") && !untagged);
+        !skipped
     }
 
     /// Tags asked for that no task has (Ansible warns about these).
     pub fn unmatched<'a>(&'a self, known: &'a BTreeSet<String>) -> impl Iterator<Item = &'a String> + 'a {
         const SPECIAL: &[&str] = &["all", "always", "never", "tagged", "untagged"];
-        self.only.iter().filter(move |t| !known.contains(*t) && !SPECIAL.contains(&t.as_str()))
+        self.only
+            .iter()
+            .filter(move |t| !known.contains(*t) && !SPECIAL.contains(&t.as_str()))
     }
 }
 

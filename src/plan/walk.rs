@@ -29,5 +29,9 @@ pub fn play_tasks(play: &Play) -> Vec<&Task> {
 
 /// Every task of every play.
 pub fn all_tasks(playbook: &Playbook) -> Vec<(&Play, &Task)> {
-    playbook.plays.iter().flat_map(|p| play_tasks(p).into_iter().map(move |t| (p, t))).collect()
+    playbook
+        .plays
+        .iter()
+        .flat_map(|p| play_tasks(p).into_iter().map(move |t| (p, t)))
+        .collect()
 }

@@ -15,6 +15,9 @@ pub enum LoadError {
 
 impl LoadError {
     pub fn at(loc: &Loc, message: impl Into<String>) -> Self {
-        LoadError::At { loc: loc.clone(), message: message.into() }
+        LoadError::At {
+            loc: loc.clone(),
+            message: message.into(),
+        }
     }
 }

@@ -57,7 +57,9 @@ impl Inherited {
                 "tags" => self.tags.extend(parse_tags(value)?),
                 "when" => self.when.extend(parse_conditions(value)),
                 "vars" => {
-                    let entries = value.as_map().ok_or_else(|| LoadError::at(&value.loc, "`vars` must be a mapping"));
+                    let entries = value
+                        .as_map()
+                        .ok_or_else(|| LoadError::at(&value.loc, "`vars` must be a mapping"));
                     if !value.is_null() {
                         for (k, v) in entries? {
                             self.vars.retain(|(existing, _)| existing != k);
@@ -83,7 +85,11 @@ impl Inherited {
 
     /// The merged `vars` as one mapping value.
     pub fn vars_value(&self) -> Value {
-        Value::from_pairs(self.vars.iter().map(|(k, v)| (Value::from(k.as_str()), v.clone())))
+        Value::from_pairs(
+            self.vars
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_str()), v.clone())),
+        )
     }
 }
 
@@ -96,7 +102,11 @@ pub fn parse_tags(node: &Node) -> Result<Vec<String>, LoadError> {
             Some(s) => s.to_string(),
             None => v.to_string(),
         };
-        tags.extend(text.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+        tags.extend(
+            text.split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+        );
     };
     if value.is_none() {
         return Ok(tags);
@@ -109,7 +119,10 @@ pub fn parse_tags(node: &Node) -> Result<Vec<String>, LoadError> {
             push(&item.to_value());
         }
     } else if node.as_map().is_some() {
-        return Err(LoadError::at(&node.loc, "`tags` must be a string or a list of strings"));
+        return Err(LoadError::at(
+            &node.loc,
+            "`tags` must be a string or a list of strings",
+        ));
     } else {
         push(&value);
     }
@@ -131,14 +144,20 @@ pub fn parse_bool(node: &Node) -> Result<bool, LoadError> {
     if let Some(b) = crate::repo::truthy::literal_bool(&v) {
         return Ok(b);
     }
-    Err(LoadError::at(&node.loc, format!("expected a boolean (true/false), found {}", node.type_name())))
+    Err(LoadError::at(
+        &node.loc,
+        format!("expected a boolean (true/false), found {}", node.type_name()),
+    ))
 }
 
 /// A keyword that must be a scalar, as a string.
 pub fn scalar_string(node: &Node) -> Result<String, LoadError> {
     let v = node.to_value();
     if node.as_map().is_some() || node.as_seq().is_some() || v.is_none() {
-        return Err(LoadError::at(&node.loc, format!("expected a string, found {}", node.type_name())));
+        return Err(LoadError::at(
+            &node.loc,
+            format!("expected a string, found {}", node.type_name()),
+        ));
     }
     Ok(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
 }

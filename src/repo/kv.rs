@@ -102,7 +102,10 @@ mod tests {
 
     #[test]
     fn key_values_respect_quotes_and_jinja() {
-        let pairs = parse_kv("src=a.j2 dest='/etc/my file' mode={{ m | default('0644') }}", false);
+        let pairs = parse_kv(
+            "src=a.j2 dest='/etc/my file' mode={{ m | default('0644') }}",
+            false,
+        );
         assert_eq!(
             pairs,
             vec![
@@ -118,7 +121,10 @@ mod tests {
         let pairs = parse_kv("echo a=b 'c d' creates=/tmp/x", true);
         assert_eq!(
             pairs,
-            vec![("creates".into(), "/tmp/x".into()), ("_raw_params".into(), "echo a=b 'c d'".into())]
+            vec![
+                ("creates".into(), "/tmp/x".into()),
+                ("_raw_params".into(), "echo a=b 'c d'".into())
+            ]
         );
     }
 }

@@ -16,7 +16,14 @@ use super::task::{Node, RoleInstance};
 use super::tasks::Scope;
 
 /// Playbook file names tried, in order, when none is given.
-pub const DEFAULT_PLAYBOOKS: &[&str] = &["deploy.yaml", "deploy.yml", "site.yml", "site.yaml", "playbook.yml", "playbook.yaml"];
+pub const DEFAULT_PLAYBOOKS: &[&str] = &[
+    "deploy.yaml",
+    "deploy.yml",
+    "site.yml",
+    "site.yaml",
+    "playbook.yml",
+    "playbook.yaml",
+];
 
 const PLAY_KEYWORDS: &[&str] = &[
     "name",
@@ -83,20 +90,28 @@ pub struct Play {
 /// Finds the playbook: `explicit` if given, else the first of [`DEFAULT_PLAYBOOKS`] in `dir`.
 pub fn find_playbook(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
     if let Some(p) = explicit {
-        let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        };
         return if p.is_file() {
             Ok(p)
         } else {
             Err(LoadError::Other(format!("playbook `{}` not found", p.display())))
         };
     }
-    DEFAULT_PLAYBOOKS.iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
-        LoadError::Other(format!(
-            "no playbook in `{}`: expected one of {} (or pass --playbook FILE)",
-            dir.display(),
-            DEFAULT_PLAYBOOKS.join(", ")
-        ))
-    })
+    DEFAULT_PLAYBOOKS
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            LoadError::Other(format!(
+                "no playbook in `{}`: expected one of {} (or pass --playbook FILE)",
+                dir.display(),
+                DEFAULT_PLAYBOOKS.join(", ")
+            ))
+        })
 }
 
 /// Reads a playbook and everything it imports.
@@ -105,7 +120,11 @@ pub fn load_playbook(path: &Path, roles_path: Vec<PathBuf>) -> Result<Playbook, 
     let mut loader = Loader::new(dir.clone(), roles_path);
     let mut plays = Vec::new();
     loader.load_plays(path, &mut plays)?;
-    Ok(Playbook { path: path.to_path_buf(), dir, plays })
+    Ok(Playbook {
+        path: path.to_path_buf(),
+        dir,
+        plays,
+    })
 }
 
 impl Loader {
@@ -113,16 +132,25 @@ impl Loader {
         let Some(doc) = yaml::load_file(path)? else {
             return Err(LoadError::at(&Loc::file(path), "the playbook is empty"));
         };
-        let entries = doc
-            .as_seq()
-            .ok_or_else(|| LoadError::at(&doc.loc, format!("a playbook must be a list of plays, found {}", doc.type_name())))?;
+        let entries = doc.as_seq().ok_or_else(|| {
+            LoadError::at(
+                &doc.loc,
+                format!("a playbook must be a list of plays, found {}", doc.type_name()),
+            )
+        })?;
         for entry in entries {
-            if let Some(import) = entry.get("import_playbook").or_else(|| entry.get("ansible.builtin.import_playbook")) {
+            if let Some(import) = entry
+                .get("import_playbook")
+                .or_else(|| entry.get("ansible.builtin.import_playbook"))
+            {
                 let file = scalar_string(import)?;
                 let base = path.parent().unwrap_or(Path::new("."));
                 let target = base.join(&file);
                 if !target.is_file() {
-                    return Err(LoadError::at(&import.loc, format!("`import_playbook`: `{}` not found", target.display())));
+                    return Err(LoadError::at(
+                        &import.loc,
+                        format!("`import_playbook`: `{}` not found", target.display()),
+                    ));
                 }
                 self.load_plays(&target, plays)?;
                 continue;
@@ -133,9 +161,12 @@ impl Loader {
     }
 
     fn parse_play(&mut self, node: &Yaml) -> Result<Play, LoadError> {
-        let map = node
-            .as_map()
-            .ok_or_else(|| LoadError::at(&node.loc, format!("a play must be a mapping, found {}", node.type_name())))?;
+        let map = node.as_map().ok_or_else(|| {
+            LoadError::at(
+                &node.loc,
+                format!("a play must be a mapping, found {}", node.type_name()),
+            )
+        })?;
         for (key, value) in map {
             if !PLAY_KEYWORDS.contains(&key.as_str()) {
                 let mut supported = PLAY_KEYWORDS.to_vec();
@@ -143,7 +174,10 @@ impl Loader {
                 supported.sort_unstable();
                 return Err(LoadError::at(
                     &value.loc,
-                    format!("`{key}` is not a supported play keyword; supported: {}", supported.join(", ")),
+                    format!(
+                        "`{key}` is not a supported play keyword; supported: {}",
+                        supported.join(", ")
+                    ),
                 ));
             }
         }
@@ -153,16 +187,30 @@ impl Loader {
 
         let hosts = match node.get("hosts") {
             Some(h) => match h.as_seq() {
-                Some(items) => items.iter().map(scalar_string).collect::<Result<Vec<_>, _>>()?.join(","),
+                Some(items) => items
+                    .iter()
+                    .map(scalar_string)
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
                 None => scalar_string(h)?,
             },
-            None => return Err(LoadError::at(&node.loc, "a play needs `hosts:` (for example `hosts: all`)")),
+            None => {
+                return Err(LoadError::at(
+                    &node.loc,
+                    "a play needs `hosts:` (for example `hosts: all`)",
+                ));
+            }
         };
         // Play-level keywords apply to every task; play `vars` keep their own precedence level.
         let mut inherited = Inherited::default();
         inherited.absorb(node)?;
         inherited.vars.clear();
-        let scope = Scope { inherited, role: None, dir: self.playbook_dir.clone(), handler: false };
+        let scope = Scope {
+            inherited,
+            role: None,
+            dir: self.playbook_dir.clone(),
+            handler: false,
+        };
 
         let list = |loader: &mut Loader, key: &str, scope: &Scope| -> Result<Vec<Node>, LoadError> {
             match node.get(key) {
@@ -173,7 +221,9 @@ impl Loader {
         let pre_tasks = list(self, "pre_tasks", &scope)?;
         let mut main = Vec::new();
         if let Some(roles) = node.get("roles").filter(|r| !r.is_null()) {
-            let entries = roles.as_seq().ok_or_else(|| LoadError::at(&roles.loc, "`roles` must be a list"))?;
+            let entries = roles
+                .as_seq()
+                .ok_or_else(|| LoadError::at(&roles.loc, "`roles` must be a list"))?;
             for entry in entries {
                 let (name, params, entry_node) = parse_role_entry(entry)?;
                 let mut role_scope = scope.clone();
@@ -184,7 +234,10 @@ impl Loader {
         }
         main.extend(list(self, "tasks", &scope)?);
         let post_tasks = list(self, "post_tasks", &scope)?;
-        let handler_scope = Scope { handler: true, ..scope.clone() };
+        let handler_scope = Scope {
+            handler: true,
+            ..scope.clone()
+        };
         let mut handlers = std::mem::take(&mut self.role_handlers);
         handlers.extend(list(self, "handlers", &handler_scope)?);
 
@@ -205,13 +258,23 @@ impl Loader {
             None | Some("linear") => Strategy::Linear,
             Some("free") => Strategy::Free,
             Some(other) => {
-                let loc = node.get("strategy").map(|n| n.loc.clone()).unwrap_or_else(|| node.loc.clone());
-                return Err(LoadError::at(&loc, format!("strategy `{other}` is not supported; supported: linear, free")));
+                let loc = node
+                    .get("strategy")
+                    .map(|n| n.loc.clone())
+                    .unwrap_or_else(|| node.loc.clone());
+                return Err(LoadError::at(
+                    &loc,
+                    format!("strategy `{other}` is not supported; supported: linear, free"),
+                ));
             }
         };
         let _ = node.get("tags").map(parse_tags).transpose()?;
         Ok(Play {
-            name: node.get("name").map(scalar_string).transpose()?.unwrap_or_else(|| hosts.clone()),
+            name: node
+                .get("name")
+                .map(scalar_string)
+                .transpose()?
+                .unwrap_or_else(|| hosts.clone()),
             loc: node.loc.clone(),
             hosts,
             gather_facts: node.get("gather_facts").map(parse_bool).transpose()?,
@@ -223,7 +286,11 @@ impl Loader {
             handlers,
             remote_user: node.get("remote_user").map(scalar_string).transpose()?,
             connection: node.get("connection").map(scalar_string).transpose()?,
-            any_errors_fatal: node.get("any_errors_fatal").map(parse_bool).transpose()?.unwrap_or(false),
+            any_errors_fatal: node
+                .get("any_errors_fatal")
+                .map(parse_bool)
+                .transpose()?
+                .unwrap_or(false),
         })
     }
 }

@@ -16,7 +16,16 @@ use super::task::{Node, RoleInstance};
 use super::tasks::Scope;
 
 /// Keys a `roles:` entry or a `dependencies:` entry may have besides role parameters.
-const ROLE_ENTRY_KEYS: &[&str] = &["role", "name", "tags", "when", "become", "become_user", "become_method", "vars"];
+const ROLE_ENTRY_KEYS: &[&str] = &[
+    "role",
+    "name",
+    "tags",
+    "when",
+    "become",
+    "become_user",
+    "become_method",
+    "vars",
+];
 
 impl Loader {
     /// Finds a role's directory.
@@ -25,7 +34,10 @@ impl Loader {
             let p = self.playbook_dir.join(name);
             return p.is_dir().then_some(p);
         }
-        self.roles_path.iter().map(|dir| dir.join(name)).find(|p| p.join("tasks").is_dir() || p.join("meta").is_dir() || p.join("handlers").is_dir())
+        self.roles_path
+            .iter()
+            .map(|dir| dir.join(name))
+            .find(|p| p.join("tasks").is_dir() || p.join("meta").is_dir() || p.join("handlers").is_dir())
     }
 
     /// Expands a role into its nodes: dependencies first, then its tasks, all under `scope`
@@ -42,9 +54,15 @@ impl Loader {
     ) -> Result<Vec<Node>, LoadError> {
         let path = self.find_role(name).ok_or_else(|| {
             let searched: Vec<String> = self.roles_path.iter().map(|p| p.display().to_string()).collect();
-            LoadError::at(loc, format!("role `{name}` not found; looked in: {}", searched.join(", ")))
+            LoadError::at(
+                loc,
+                format!("role `{name}` not found; looked in: {}", searched.join(", ")),
+            )
         })?;
-        let key = format!("{name}\u{0}{}", serde_json::to_string(&params).unwrap_or_default());
+        let key = format!(
+            "{name}\u{0}{}",
+            serde_json::to_string(&params).unwrap_or_default()
+        );
         if dedup && !self.applied_roles.insert(key) {
             return Ok(Vec::new());
         }
@@ -70,7 +88,13 @@ impl Loader {
             inner.role = Some(Arc::clone(&role));
             out.extend(self.load_task_file(&tasks_file, &inner)?);
         } else if let Some(from) = tasks_from {
-            return Err(LoadError::at(loc, format!("role `{name}` has no tasks file `{from}` in {}", path.join("tasks").display())));
+            return Err(LoadError::at(
+                loc,
+                format!(
+                    "role `{name}` has no tasks file `{from}` in {}",
+                    path.join("tasks").display()
+                ),
+            ));
         }
         let handlers_file = find_main(&path.join("handlers"), "main");
         if let Some(handlers_file) = handlers_file {
@@ -91,12 +115,21 @@ impl Loader {
 /// keywords and role parameters. Returns the name, the parameters, and the node for keywords.
 pub fn parse_role_entry(node: &Yaml) -> Result<(String, Value, Yaml), LoadError> {
     if let Some(name) = node.as_str() {
-        let empty = Yaml { kind: crate::yaml::NodeKind::Map(Vec::new()), loc: node.loc.clone() };
+        let empty = Yaml {
+            kind: crate::yaml::NodeKind::Map(Vec::new()),
+            loc: node.loc.clone(),
+        };
         return Ok((name.to_string(), crate::value::empty_map(), empty));
     }
-    let map = node
-        .as_map()
-        .ok_or_else(|| LoadError::at(&node.loc, format!("a role entry must be a name or a mapping, found {}", node.type_name())))?;
+    let map = node.as_map().ok_or_else(|| {
+        LoadError::at(
+            &node.loc,
+            format!(
+                "a role entry must be a name or a mapping, found {}",
+                node.type_name()
+            ),
+        )
+    })?;
     let name = node
         .get("role")
         .or_else(|| node.get("name"))
@@ -120,8 +153,12 @@ pub fn parse_role_entry(node: &Yaml) -> Result<(String, Value, Yaml), LoadError>
 }
 
 fn role_dependencies(role: &Path) -> Result<Vec<Yaml>, LoadError> {
-    let Some(meta) = find_main(&role.join("meta"), "main") else { return Ok(Vec::new()) };
-    let Some(doc) = yaml::load_file(&meta)? else { return Ok(Vec::new()) };
+    let Some(meta) = find_main(&role.join("meta"), "main") else {
+        return Ok(Vec::new());
+    };
+    let Some(doc) = yaml::load_file(&meta)? else {
+        return Ok(Vec::new());
+    };
     match doc.get("dependencies") {
         None => Ok(Vec::new()),
         Some(deps) if deps.is_null() => Ok(Vec::new()),

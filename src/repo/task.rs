@@ -30,11 +30,18 @@ pub struct Block {
 #[derive(Clone)]
 pub enum Action {
     /// Run a module with (untemplated) arguments.
-    Module { module: &'static dyn Module, args: Value },
+    Module {
+        module: &'static dyn Module,
+        args: Value,
+    },
     /// `include_tasks`: loaded per host at run time; tags of the include do not pass inside.
     IncludeTasks { file: Value },
     /// `include_role`: loaded per host at run time.
-    IncludeRole { name: Value, tasks_from: Option<String>, public: bool },
+    IncludeRole {
+        name: Value,
+        tasks_from: Option<String>,
+        public: bool,
+    },
     /// `meta: flush_handlers` and friends.
     Meta(MetaAction),
 }
@@ -60,7 +67,13 @@ pub enum MetaAction {
 }
 
 impl MetaAction {
-    pub const NAMES: &[&str] = &["flush_handlers", "noop", "end_play", "end_host", "clear_host_errors"];
+    pub const NAMES: &[&str] = &[
+        "flush_handlers",
+        "noop",
+        "end_play",
+        "end_host",
+        "clear_host_errors",
+    ];
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {

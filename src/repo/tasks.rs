@@ -54,7 +54,13 @@ pub const TASK_KEYWORDS: &[&str] = &[
 const BLOCK_KEYWORDS: &[&str] = &["block", "rescue", "always", "name"];
 
 /// Task "modules" that the loader and executor handle themselves.
-pub const CONTROL_ACTIONS: &[&str] = &["import_tasks", "include_tasks", "import_role", "include_role", "meta"];
+pub const CONTROL_ACTIONS: &[&str] = &[
+    "import_tasks",
+    "include_tasks",
+    "import_role",
+    "include_role",
+    "meta",
+];
 
 /// Where a task list is being read: its file, its role and its inherited keywords.
 #[derive(Clone)]
@@ -69,7 +75,9 @@ pub struct Scope {
 impl Loader {
     /// Reads a task file (`import_tasks`, a role's `tasks/main.yml`) into nodes.
     pub fn load_task_file(&mut self, path: &Path, scope: &Scope) -> Result<Vec<Node>, LoadError> {
-        let Some(doc) = yaml::load_file(path)? else { return Ok(Vec::new()) };
+        let Some(doc) = yaml::load_file(path)? else {
+            return Ok(Vec::new());
+        };
         let mut scope = scope.clone();
         scope.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         self.parse_task_list(&doc, &scope)
@@ -80,9 +88,12 @@ impl Loader {
         if list.is_null() {
             return Ok(Vec::new());
         }
-        let items = list
-            .as_seq()
-            .ok_or_else(|| LoadError::at(&list.loc, format!("expected a list of tasks, found {}", list.type_name())))?;
+        let items = list.as_seq().ok_or_else(|| {
+            LoadError::at(
+                &list.loc,
+                format!("expected a list of tasks, found {}", list.type_name()),
+            )
+        })?;
         let mut out = Vec::new();
         for item in items {
             self.parse_entry(item, scope, &mut out)?;
@@ -91,15 +102,21 @@ impl Loader {
     }
 
     fn parse_entry(&mut self, node: &Yaml, scope: &Scope, out: &mut Vec<Node>) -> Result<(), LoadError> {
-        let map = node
-            .as_map()
-            .ok_or_else(|| LoadError::at(&node.loc, format!("a task must be a mapping, found {}", node.type_name())))?;
+        let map = node.as_map().ok_or_else(|| {
+            LoadError::at(
+                &node.loc,
+                format!("a task must be a mapping, found {}", node.type_name()),
+            )
+        })?;
         if map.iter().any(|(k, _)| k == "block") {
             return self.parse_block(node, scope, out);
         }
         for key in ["rescue", "always"] {
             if let Some(v) = node.get(key) {
-                return Err(LoadError::at(&v.loc, format!("`{key}` is only valid in a `block`")));
+                return Err(LoadError::at(
+                    &v.loc,
+                    format!("`{key}` is only valid in a `block`"),
+                ));
             }
         }
         let (action_key, action_node) = self.find_action(node)?;
@@ -117,7 +134,12 @@ impl Loader {
     fn parse_block(&mut self, node: &Yaml, scope: &Scope, out: &mut Vec<Node>) -> Result<(), LoadError> {
         for (key, value) in node.as_map().unwrap_or_default() {
             if !BLOCK_KEYWORDS.contains(&key.as_str()) && !INHERITED_KEYS.contains(&key.as_str()) {
-                return Err(unknown_keyword(&value.loc, key, "block", &[BLOCK_KEYWORDS, INHERITED_KEYS]));
+                return Err(unknown_keyword(
+                    &value.loc,
+                    key,
+                    "block",
+                    &[BLOCK_KEYWORDS, INHERITED_KEYS],
+                ));
             }
         }
         let mut inner = scope.clone();
@@ -163,15 +185,33 @@ impl Loader {
             found = Some((key.clone(), value));
         }
         found.ok_or_else(|| {
-            LoadError::at(&node.loc, "this task has no action: add a module such as `command:` or `copy:`")
+            LoadError::at(
+                &node.loc,
+                "this task has no action: add a module such as `command:` or `copy:`",
+            )
         })
     }
 
-    fn import_tasks(&mut self, node: &Yaml, arg: &Yaml, scope: &Scope, out: &mut Vec<Node>) -> Result<(), LoadError> {
-        check_keys(node, &["import_tasks", "name", "ansible.builtin.import_tasks"], "import_tasks")?;
+    fn import_tasks(
+        &mut self,
+        node: &Yaml,
+        arg: &Yaml,
+        scope: &Scope,
+        out: &mut Vec<Node>,
+    ) -> Result<(), LoadError> {
+        check_keys(
+            node,
+            &["import_tasks", "name", "ansible.builtin.import_tasks"],
+            "import_tasks",
+        )?;
         let file = literal_path(arg, "import_tasks")?;
         let path = self.resolve_task_file(&file, scope).ok_or_else(|| {
-            LoadError::at(&arg.loc, format!("`import_tasks`: cannot find `{file}` (looked beside this file and in the role's tasks/)"))
+            LoadError::at(
+                &arg.loc,
+                format!(
+                    "`import_tasks`: cannot find `{file}` (looked beside this file and in the role's tasks/)"
+                ),
+            )
         })?;
         let mut inner = scope.clone();
         inner.inherited = scope.inherited.child(node)?;
@@ -179,8 +219,18 @@ impl Loader {
         Ok(())
     }
 
-    fn import_role(&mut self, node: &Yaml, arg: &Yaml, scope: &Scope, out: &mut Vec<Node>) -> Result<(), LoadError> {
-        check_keys(node, &["import_role", "name", "ansible.builtin.import_role"], "import_role")?;
+    fn import_role(
+        &mut self,
+        node: &Yaml,
+        arg: &Yaml,
+        scope: &Scope,
+        out: &mut Vec<Node>,
+    ) -> Result<(), LoadError> {
+        check_keys(
+            node,
+            &["import_role", "name", "ansible.builtin.import_role"],
+            "import_role",
+        )?;
         let role_args = arg
             .as_map()
             .ok_or_else(|| LoadError::at(&arg.loc, "`import_role` needs a mapping with `name:`"))?;
@@ -191,11 +241,14 @@ impl Loader {
             match key.as_str() {
                 "name" => name = Some(scalar_string(value)?),
                 "tasks_from" => tasks_from = Some(scalar_string(value)?),
-                "handlers_from" | "vars_from" | "defaults_from" | "allow_duplicates" | "public" | "rolespec_validate" => {}
+                "handlers_from" | "vars_from" | "defaults_from" | "allow_duplicates" | "public"
+                | "rolespec_validate" => {}
                 other => {
                     return Err(LoadError::at(
                         &value.loc,
-                        format!("`import_role` does not take `{other}`; supported: name, tasks_from, handlers_from, vars_from, defaults_from"),
+                        format!(
+                            "`import_role` does not take `{other}`; supported: name, tasks_from, handlers_from, vars_from, defaults_from"
+                        ),
                     ));
                 }
             }
@@ -203,20 +256,35 @@ impl Loader {
         // `vars:` on an import_role are role parameters for the imported role.
         let mut inherited = scope.inherited.child(node)?;
         if let Some(vars) = node.get("vars").and_then(|v| v.as_map()) {
-            inherited.vars.retain(|(k, _)| !vars.iter().any(|(vk, _)| vk == k));
+            inherited
+                .vars
+                .retain(|(k, _)| !vars.iter().any(|(vk, _)| vk == k));
             params.extend(vars.iter().map(|(k, v)| (k.clone(), v.to_value())));
         }
         let name = name.ok_or_else(|| LoadError::at(&arg.loc, "`import_role` needs `name:`"))?;
         let params_value = Value::from_pairs(params.into_iter().map(|(k, v)| (Value::from(k), v)));
         let mut inner = scope.clone();
         inner.inherited = inherited;
-        let nodes = self.expand_role(&name, &arg.loc, params_value, tasks_from.as_deref(), &inner, false)?;
+        let nodes = self.expand_role(
+            &name,
+            &arg.loc,
+            params_value,
+            tasks_from.as_deref(),
+            &inner,
+            false,
+        )?;
         out.extend(nodes);
         Ok(())
     }
 
     /// Builds one task (a module, an include, or `meta`).
-    fn build_task(&mut self, node: &Yaml, action_key: &str, action_node: &Yaml, scope: &Scope) -> Result<Task, LoadError> {
+    fn build_task(
+        &mut self,
+        node: &Yaml,
+        action_key: &str,
+        action_node: &Yaml,
+        scope: &Scope,
+    ) -> Result<Task, LoadError> {
         for (key, value) in node.as_map().unwrap_or_default() {
             if key == "listen" && !scope.handler {
                 return Err(LoadError::at(&value.loc, "`listen` is only valid on handlers"));
@@ -236,29 +304,48 @@ impl Loader {
         }
         let short = short_name(&module_key);
         let action = match short {
-            "include_tasks" => Action::IncludeTasks { file: include_file(&args_node_value, &action_node.loc)? },
+            "include_tasks" => Action::IncludeTasks {
+                file: include_file(&args_node_value, &action_node.loc)?,
+            },
             "include_role" => {
                 let args = args_value(&args_node_value, false);
-                let name = args.get_attr("name").ok().filter(|v| !v.is_undefined()).ok_or_else(|| {
-                    LoadError::at(&action_node.loc, "`include_role` needs `name:`")
-                })?;
-                let tasks_from = args.get_attr("tasks_from").ok().and_then(|v| v.as_str().map(str::to_string));
+                let name = args
+                    .get_attr("name")
+                    .ok()
+                    .filter(|v| !v.is_undefined())
+                    .ok_or_else(|| LoadError::at(&action_node.loc, "`include_role` needs `name:`"))?;
+                let tasks_from = args
+                    .get_attr("tasks_from")
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
                 let public = args.get_attr("public").ok().map(|v| v.is_true()).unwrap_or(false);
-                Action::IncludeRole { name, tasks_from, public }
+                Action::IncludeRole {
+                    name,
+                    tasks_from,
+                    public,
+                }
             }
             "meta" => {
                 let text = args_value(&args_node_value, true);
-                let text = text.get_attr("_raw_params").ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let text = text
+                    .get_attr("_raw_params")
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 let meta = MetaAction::parse(text.trim()).ok_or_else(|| {
                     LoadError::at(
                         &action_node.loc,
-                        format!("`meta: {text}` is not supported; supported: {}", MetaAction::NAMES.join(", ")),
+                        format!(
+                            "`meta: {text}` is not supported; supported: {}",
+                            MetaAction::NAMES.join(", ")
+                        ),
                     )
                 })?;
                 Action::Meta(meta)
             }
             _ => {
-                let module = modules::lookup(&module_key).ok_or_else(|| unknown_task_key(&action_node.loc, &module_key))?;
+                let module = modules::lookup(&module_key)
+                    .ok_or_else(|| unknown_task_key(&action_node.loc, &module_key))?;
                 let mut args = args_value(&args_node_value, module.free_form());
                 if let Some(extra) = node.get("args") {
                     args = merge_args(&args, &extra.to_value());
@@ -282,7 +369,11 @@ impl Loader {
             vars: own.vars_value(),
             loop_spec,
             register: node.get("register").map(scalar_string).transpose()?,
-            notify: node.get("notify").map(string_list).transpose()?.unwrap_or_default(),
+            notify: node
+                .get("notify")
+                .map(string_list)
+                .transpose()?
+                .unwrap_or_default(),
             changed_when: node.get("changed_when").map(super::keywords::parse_conditions),
             failed_when: node.get("failed_when").map(super::keywords::parse_conditions),
             until: node.get("until").map(super::keywords::parse_conditions),
@@ -299,7 +390,11 @@ impl Loader {
             diff: own.diff.clone(),
             environment: own.environment.clone(),
             role: scope.role.clone(),
-            listen: node.get("listen").map(string_list).transpose()?.unwrap_or_default(),
+            listen: node
+                .get("listen")
+                .map(string_list)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -336,7 +431,10 @@ fn args_value(source: &ArgsSource, free_form: bool) -> Value {
                 Some(_) => node.to_value(),
                 None => {
                     let value = node.to_value();
-                    let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+                    let text = value
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| value.to_string());
                     pairs_to_value(parse_kv(&text, free_form))
                 }
             }
@@ -360,7 +458,10 @@ fn merge_args(base: &Value, extra: &Value) -> Value {
 
 fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result<(), LoadError> {
     let Ok(keys) = args.try_iter() else {
-        return Err(LoadError::at(loc, format!("`{}` arguments must be a mapping", module.name())));
+        return Err(LoadError::at(
+            loc,
+            format!("`{}` arguments must be a mapping", module.name()),
+        ));
     };
     for key in keys {
         let key = key.as_str().unwrap_or_default().to_string();
@@ -391,7 +492,10 @@ fn split_action_string(node: &Yaml) -> Result<(String, ArgsSource), LoadError> {
             .and_then(|m| m.as_str())
             .ok_or_else(|| LoadError::at(&node.loc, "an `action` mapping needs `module:`"))?;
         let rest: Vec<(String, Yaml)> = map.iter().filter(|(k, _)| k != "module").cloned().collect();
-        let args = Yaml { kind: crate::yaml::NodeKind::Map(rest), loc: node.loc.clone() };
+        let args = Yaml {
+            kind: crate::yaml::NodeKind::Map(rest),
+            loc: node.loc.clone(),
+        };
         return Ok((module.to_string(), ArgsSource::Node(args)));
     }
     let text = scalar_string(node)?;
@@ -421,7 +525,9 @@ fn literal_path(node: &Yaml, keyword: &str) -> Result<String, LoadError> {
     if text.contains("{{") {
         return Err(LoadError::at(
             &node.loc,
-            format!("`{keyword}` is static and cannot use variables in its file name; use `include_tasks` instead"),
+            format!(
+                "`{keyword}` is static and cannot use variables in its file name; use `include_tasks` instead"
+            ),
         ));
     }
     Ok(text)
@@ -446,7 +552,10 @@ fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
     ] {
         if let Some(items) = node.get(key) {
             if found.is_some() {
-                return Err(LoadError::at(&items.loc, "a task can have only one of loop, with_items, with_list, with_dict"));
+                return Err(LoadError::at(
+                    &items.loc,
+                    "a task can have only one of loop, with_items, with_list, with_dict",
+                ));
             }
             found = Some((items.to_value(), kind));
         }
@@ -459,9 +568,17 @@ fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
         return Ok(None);
     }
     let (items, kind) = found.expect("checked above");
-    let mut spec = LoopSpec { items, kind, loop_var: "item".to_string(), index_var: None, label: None };
+    let mut spec = LoopSpec {
+        items,
+        kind,
+        loop_var: "item".to_string(),
+        index_var: None,
+        label: None,
+    };
     if let Some(control) = control {
-        let map = control.as_map().ok_or_else(|| LoadError::at(&control.loc, "`loop_control` must be a mapping"))?;
+        let map = control
+            .as_map()
+            .ok_or_else(|| LoadError::at(&control.loc, "`loop_control` must be a mapping"))?;
         for (key, value) in map {
             match key.as_str() {
                 "loop_var" => spec.loop_var = scalar_string(value)?,
@@ -471,7 +588,9 @@ fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
                 other => {
                     return Err(LoadError::at(
                         &value.loc,
-                        format!("`loop_control` does not take `{other}`; supported: loop_var, index_var, label"),
+                        format!(
+                            "`loop_control` does not take `{other}`; supported: loop_var, index_var, label"
+                        ),
                     ));
                 }
             }
@@ -489,7 +608,9 @@ fn string_list(node: &Yaml) -> Result<Vec<String>, LoadError> {
 }
 
 pub fn short_name(name: &str) -> &str {
-    name.strip_prefix("ansible.builtin.").or_else(|| name.strip_prefix("ansible.legacy.")).unwrap_or(name)
+    name.strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name)
 }
 
 fn unknown_task_key(loc: &Loc, key: &str) -> LoadError {
@@ -510,5 +631,11 @@ fn unknown_keyword(loc: &Loc, key: &str, what: &str, lists: &[&[&str]]) -> LoadE
     let mut all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
     all.sort_unstable();
     all.dedup();
-    LoadError::at(loc, format!("`{key}` is not a supported keyword of {what}; supported: {}", all.join(", ")))
+    LoadError::at(
+        loc,
+        format!(
+            "`{key}` is not a supported keyword of {what}; supported: {}",
+            all.join(", ")
+        ),
+    )
 }

@@ -17,7 +17,10 @@ pub fn load_vars_file(path: &Path) -> Result<Value, LoadError> {
         Some(doc) if doc.as_map().is_some() => Ok(doc.to_value()),
         Some(doc) => Err(LoadError::at(
             &Loc::new(&doc.loc.file, doc.loc.line),
-            format!("a variables file must be a mapping of names to values, found {}", doc.type_name()),
+            format!(
+                "a variables file must be a mapping of names to values, found {}",
+                doc.type_name()
+            ),
         )),
     }
 }

@@ -21,7 +21,10 @@ fn a_second_run_changes_nothing() {
     let first = repo.playhook(&["deploy", "--json"]);
     assert_eq!(first.code(), 0, "{}{}", first.stdout(), first.stderr());
     assert_eq!(first.recap("localhost")["changed"], 2);
-    assert_eq!(std::fs::read_to_string(out.join("hello.txt")).expect("written"), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("hello.txt")).expect("written"),
+        "hello\n"
+    );
     let second = repo.playhook(&["deploy", "--json"]);
     assert_eq!(second.recap("localhost")["changed"], 0, "{}", second.stdout());
     assert_eq!(second.recap("localhost")["ok"], 2);
@@ -46,7 +49,10 @@ fn tags_select_roles_imported_with_tags() {
     assert!(out.join("dns").exists(), "the dns role ran");
     assert!(out.join("base").exists(), "its dependency ran with the dns tag");
     assert!(!out.join("web").exists(), "the web role did not run");
-    assert!(out.join("never").exists(), "as in Ansible, a `never` task runs when a tag it inherits is asked for");
+    assert!(
+        out.join("never").exists(),
+        "as in Ansible, a `never` task runs when a tag it inherits is asked for"
+    );
 
     std::fs::remove_file(out.join("never")).expect("remove");
     let all = repo.playhook(&["deploy", "all", "--json"]);
@@ -55,7 +61,11 @@ fn tags_select_roles_imported_with_tags() {
     assert!(!out.join("never").exists(), "`all` does not run `never` tasks");
 
     let listed = repo.playhook(&["deploy", "--list-tags"]);
-    assert!(listed.stdout().contains("TASK TAGS: [dns, never, web]"), "{}", listed.stdout());
+    assert!(
+        listed.stdout().contains("TASK TAGS: [dns, never, web]"),
+        "{}",
+        listed.stdout()
+    );
 }
 
 #[test]
@@ -71,11 +81,24 @@ fn handlers_run_once_at_the_end_only_when_notified() {
     );
     let run = repo.playhook(&["deploy", "--json"]);
     assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    assert_eq!(std::fs::read_to_string(out.join("restarts")).expect("handler ran"), "x\n");
-    assert_eq!(std::fs::read_to_string(out.join("others")).expect("handler ran"), "y\n");
-    assert!(!out.join("unrelated").exists(), "a task that did not change notifies nothing");
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).expect("handler ran"),
+        "x\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("others")).expect("handler ran"),
+        "y\n"
+    );
+    assert!(
+        !out.join("unrelated").exists(),
+        "a task that did not change notifies nothing"
+    );
     let again = repo.playhook(&["deploy", "--json"]);
-    assert_eq!(std::fs::read_to_string(out.join("restarts")).expect("still there"), "x\n", "no change, no handler");
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).expect("still there"),
+        "x\n",
+        "no change, no handler"
+    );
     assert_eq!(again.code(), 0);
 }
 
@@ -113,7 +136,11 @@ fn a_failed_task_stops_the_host_and_exits_2() {
     let run = repo.playhook(&["deploy", "--json"]);
     assert_eq!(run.code(), 2);
     assert!(!out.join("after").exists());
-    let failed = run.events().into_iter().find(|e| e["status"] == "failed").expect("a failure event");
+    let failed = run
+        .events()
+        .into_iter()
+        .find(|e| e["status"] == "failed")
+        .expect("a failure event");
     assert_eq!(failed["result"]["rc"], 3);
     assert_eq!(failed["result"]["stderr"], "oops");
 }
@@ -131,14 +158,20 @@ fn loops_registers_and_conditions_follow_ansible() {
     );
     let run = repo.playhook(&["deploy", "--json"]);
     assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    assert_eq!(std::fs::read_to_string(out.join("summary")).expect("written"), "ann,cy hi world\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary")).expect("written"),
+        "ann,cy hi world\n"
+    );
 }
 
 #[test]
 fn check_mode_changes_nothing_but_reports_changes() {
     let repo = TestRepo::local();
     let out = repo.out();
-    let repo = repo.file("deploy.yaml", &play(&format!("    - copy: content=x dest={0}/x\n", out.display())));
+    let repo = repo.file(
+        "deploy.yaml",
+        &play(&format!("    - copy: content=x dest={0}/x\n", out.display())),
+    );
     let run = repo.playhook(&["deploy", "--check", "--json"]);
     assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
     assert_eq!(run.recap("localhost")["changed"], 1);

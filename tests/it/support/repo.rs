@@ -12,9 +12,14 @@ pub struct TestRepo {
 impl TestRepo {
     /// An empty repository whose inventory is this machine (`ansible_connection=local`).
     pub fn local() -> Self {
-        let repo = TestRepo { dir: tempfile::tempdir().expect("create a temp dir") };
+        let repo = TestRepo {
+            dir: tempfile::tempdir().expect("create a temp dir"),
+        };
         repo.file("hosts", "[web]\nlocalhost ansible_connection=local\n")
-            .file("ansible.cfg", "[defaults]\ninventory = hosts\ngathering = explicit\n")
+            .file(
+                "ansible.cfg",
+                "[defaults]\ninventory = hosts\ngathering = explicit\n",
+            )
     }
 
     pub fn path(&self) -> &Path {
@@ -40,7 +45,9 @@ impl TestRepo {
     pub fn playhook(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
         cmd.args(args).arg("-C").arg(self.path());
-        cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("HOME", self.path());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path());
         Run(cmd.output().expect("run playhook"))
     }
 }
@@ -76,10 +83,5 @@ impl Run {
         let recaps: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "recap").collect();
         assert_eq!(recaps.len(), 1, "exactly one recap event:\n{}", self.stdout());
         recaps[0]["hosts"][host].clone()
-    }
-
-    /// Results of the task named `task` (all hosts, all items).
-    pub fn results(&self, task: &str) -> Vec<serde_json::Value> {
-        self.events().into_iter().filter(|e| e["event"] == "host_result" && e["task"] == task).collect()
     }
 }
