@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod connection;
 pub mod exec;
+pub mod hook;
 pub mod loc;
 pub mod modules;
 pub mod output;

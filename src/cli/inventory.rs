@@ -57,7 +57,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let config = Config::load(&args.dir).context("reading ansible.cfg")?;
+    let mut config = Config::load(&args.dir).context("reading ansible.cfg")?;
+    if let Some(home) = std::env::var_os("HOME") {
+        config = config.expand_home(std::path::Path::new(&home));
+    }
     let sources = if args.inventory.is_empty() {
         Inventory::default_sources(&args.dir, &config)
     } else {

@@ -13,7 +13,11 @@
 //! | 99 | interrupted by the user |
 //! | 250 | unexpected error |
 
+pub mod history;
+pub mod hook;
 pub mod inventory;
+pub mod rollback;
+pub mod status;
 
 use std::process::ExitCode;
 
@@ -66,6 +70,15 @@ pub enum Command {
     Check(check::CheckArgs),
     Inventory(inventory::Args),
     Secrets(secrets::SecretsArgs),
+    /// Make `git push` to a bare repository deploy it (install, uninstall; run and verify are
+    /// called by git).
+    Hook(hook::HookArgs),
+    /// List the recorded deploys, newest first.
+    History(history::HistoryArgs),
+    /// Show per host the last commit applied and its result.
+    Status(status::StatusArgs),
+    /// Deploy an earlier commit out of band.
+    Rollback(rollback::RollbackArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -79,7 +92,7 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::secrets::MaskedStderr)
         .with_target(false)
         .without_time()
         .init();
@@ -92,6 +105,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Secrets(args) => secrets::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::History(args) => history::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Rollback(args) => rollback::run(args),
     }
 }
 

@@ -44,6 +44,19 @@ for d in /sys/class/net/*; do
   [ -e "$d/address" ] || continue
   printf '%s %s %s %s\n' "${{d##*/}}" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/mtu" 2>/dev/null)" "$(cat "$d/type" 2>/dev/null)"
 done
+printf '%s\n' '{s}cpuinfo'; cat /proc/cpuinfo 2>/dev/null
+printf '%s\n' '{s}nproc'; nproc 2>/dev/null
+printf '%s\n' '{s}meminfo'; cat /proc/meminfo 2>/dev/null
+printf '%s\n' '{s}pkg'
+for p in /usr/bin/rpm-ostree /usr/bin/yum /usr/bin/dnf-3 /usr/bin/dnf5 /usr/bin/apt-get /usr/bin/zypper \
+  /usr/sbin/urpmi /usr/bin/pacman /bin/opkg /sbin/apk /usr/bin/emerge /usr/bin/xbps-install \
+  /run/ostree-booted /usr/bin/dnf /usr/bin/microdnf; do
+  [ -e "$p" ] && printf '%s %s\n' "$p" "$(readlink -f "$p" 2>/dev/null)"
+done
+printf '%s\n' '{s}date'
+date '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N'
+date -d @1735689600 '+%Z|%z' 2>/dev/null
+date -d @1751328000 '+%Z|%z' 2>/dev/null
 printf '%s\n' '{s}env'; env
 true
 "#
@@ -144,6 +157,29 @@ pub fn parse(output: &str) -> Value {
     );
     facts.insert("default_ipv4".into(), Value::from_pairs(ipv4));
 
+    let all_ipv4: Vec<Value> = get("addr")
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let pos = words.iter().position(|w| *w == "inet")?;
+            let ip = words.get(pos + 1)?.split('/').next()?;
+            (!ip.starts_with("127.")).then(|| Value::from(ip))
+        })
+        .collect();
+    facts.insert("all_ipv4_addresses".into(), Value::from(all_ipv4));
+    let architecture_name = architecture(&machine);
+    for (key, value) in cpu_facts(get("cpuinfo"), get("nproc"), &architecture_name) {
+        facts.insert(key.into(), Value::from(value));
+    }
+    for (key, value) in memory_facts(get("meminfo")) {
+        facts.insert(key, Value::from(value));
+    }
+    let family = facts.get("os_family").map(|v| v.to_string()).unwrap_or_default();
+    facts.insert("pkg_mgr".into(), Value::from(pkg_mgr(get("pkg"), &family)));
+    if let Some(date_time) = date_time(get("date")) {
+        facts.insert("date_time".into(), Value::from_pairs(date_time));
+    }
+
     let env: IndexMap<String, Value> = parse_env(get("env"));
     facts.insert("env".into(), Value::from_pairs(env));
     Value::from_pairs(facts)
@@ -189,6 +225,222 @@ fn architecture(machine: &str) -> String {
         "i486" | "i586" | "i686" => "i386".to_string(),
         _ => machine.to_string(),
     }
+}
+
+/// `processor_count`, `processor_cores`, `processor_threads_per_core`, `processor_vcpus` and
+/// `processor_nproc`, counted from `/proc/cpuinfo` as Ansible's Linux hardware facts do.
+fn cpu_facts(cpuinfo: &str, nproc: &str, architecture: &str) -> Vec<(&'static str, i64)> {
+    if cpuinfo.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut i: i64 = 0;
+    let (mut vendor_ids, mut model_names, mut processors) = (0i64, 0i64, 0i64);
+    let mut physid = String::from("0");
+    let mut coreid = String::from("0");
+    let mut sockets: IndexMap<String, i64> = IndexMap::new();
+    let mut cores: IndexMap<String, i64> = IndexMap::new();
+    for line in cpuinfo.lines() {
+        let (key, val) = match line.split_once(':') {
+            Some((k, v)) => (k.trim(), v.trim()),
+            None => (line.trim(), ""),
+        };
+        match key {
+            "model name" | "Processor" | "vendor_id" | "cpu" | "Vendor" | "processor" => {
+                match key {
+                    "vendor_id" => vendor_ids += 1,
+                    "model name" => model_names += 1,
+                    "processor" => processors += 1,
+                    _ => {}
+                }
+                i += 1;
+            }
+            "physical id" => {
+                physid = val.to_string();
+                sockets.entry(physid.clone()).or_insert(1);
+            }
+            "core id" => {
+                coreid = val.to_string();
+                if !sockets.contains_key(&coreid) {
+                    cores.insert(coreid.clone(), 1);
+                }
+            }
+            "cpu cores" => {
+                sockets.insert(physid.clone(), val.parse().unwrap_or(0));
+            }
+            "siblings" => {
+                cores.insert(coreid.clone(), val.parse().unwrap_or(0));
+            }
+            _ => {}
+        }
+    }
+    if vendor_ids > 0 && vendor_ids == model_names {
+        i = vendor_ids;
+    }
+    if architecture.starts_with("armv")
+        || architecture.starts_with("aarch")
+        || architecture.starts_with("ppc")
+    {
+        i = processors;
+    }
+    let count = if sockets.is_empty() {
+        i
+    } else {
+        sockets.len() as i64
+    };
+    let cores_per_socket = match sockets.values().next() {
+        Some(&n) if n != 0 => n,
+        _ => 1,
+    };
+    let threads = match cores.values().next() {
+        Some(&n) => python_round_div(n, cores_per_socket),
+        None => python_round_div(1, cores_per_socket),
+    };
+    let nproc = nproc.trim().parse().unwrap_or(processors);
+    vec![
+        ("processor_count", count),
+        ("processor_cores", cores_per_socket),
+        ("processor_threads_per_core", threads),
+        ("processor_vcpus", threads * count * cores_per_socket),
+        ("processor_nproc", nproc),
+    ]
+}
+
+/// Python's `round(a / b)`: to the nearest integer, halves to even.
+fn python_round_div(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        return 0;
+    }
+    let q = a.div_euclid(b);
+    let r2 = 2 * a.rem_euclid(b);
+    match r2.cmp(&b.abs()) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
+/// `memtotal_mb`, `memfree_mb`, `swaptotal_mb`, `swapfree_mb` from `/proc/meminfo`.
+fn memory_facts(meminfo: &str) -> Vec<(String, i64)> {
+    meminfo
+        .lines()
+        .filter_map(|line| {
+            let (key, rest) = line.split_once(':')?;
+            if !matches!(key, "MemTotal" | "SwapTotal" | "MemFree" | "SwapFree") {
+                return None;
+            }
+            let kb: i64 = rest.split_whitespace().next()?.parse().ok()?;
+            Some((format!("{}_mb", key.to_ascii_lowercase()), kb / 1024))
+        })
+        .collect()
+}
+
+/// `pkg_mgr`: the last package manager found in Ansible's list, then the family's default.
+fn pkg_mgr(found: &str, os_family: &str) -> String {
+    let paths: IndexMap<&str, &str> = found
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(2, ' ');
+            Some((parts.next()?, parts.next().unwrap_or("")))
+        })
+        .collect();
+    const ORDER: &[(&str, &str)] = &[
+        ("/usr/bin/rpm-ostree", "atomic_container"),
+        ("/usr/bin/yum", "dnf"),
+        ("/usr/bin/dnf-3", "dnf"),
+        ("/usr/bin/dnf5", "dnf5"),
+        ("/usr/bin/apt-get", "apt"),
+        ("/usr/bin/zypper", "zypper"),
+        ("/usr/sbin/urpmi", "urpmi"),
+        ("/usr/bin/pacman", "pacman"),
+        ("/bin/opkg", "opkg"),
+        ("/sbin/apk", "apk"),
+        ("/usr/bin/emerge", "portage"),
+        ("/usr/bin/xbps-install", "xbps"),
+    ];
+    let mut name = ORDER
+        .iter()
+        .filter(|(path, _)| paths.contains_key(path))
+        .map(|(_, name)| *name)
+        .next_back()
+        .unwrap_or("unknown")
+        .to_string();
+    if os_family == "RedHat" {
+        name = if paths.contains_key("/run/ostree-booted") {
+            "atomic_container".into()
+        } else if let Some(real) = paths
+            .get("/usr/bin/dnf")
+            .or_else(|| paths.get("/usr/bin/microdnf"))
+        {
+            if *real == "/usr/bin/dnf5" {
+                "dnf5".into()
+            } else {
+                "dnf".into()
+            }
+        } else {
+            "unknown".into()
+        };
+    } else if os_family == "Debian" {
+        name = "apt".into();
+    }
+    name
+}
+
+/// `date_time` from `date` on the host (local time), with the UTC forms computed from the epoch.
+fn date_time(text: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut lines = text.lines();
+    let f: Vec<&str> = lines.next()?.split('|').collect();
+    if f.len() < 13 {
+        return None;
+    }
+    let epoch: u64 = f[9].parse().ok()?;
+    let micros = f[12]
+        .get(..6)
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("000000")
+        .to_string();
+    let tz_dst = {
+        let winter = lines.next().and_then(|l| l.split_once('|'));
+        let summer = lines.next().and_then(|l| l.split_once('|'));
+        match (winter, summer) {
+            (Some((wn, wo)), Some((sn, so))) => {
+                let offset = |o: &str| o.parse::<i64>().unwrap_or(0);
+                if offset(so) >= offset(wo) {
+                    sn.to_string()
+                } else {
+                    wn.to_string()
+                }
+            }
+            _ => f[10].to_string(),
+        }
+    };
+    let utc = crate::modules::command_common::python_datetime(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch),
+    );
+    let utc_date = utc.get(..10)?.to_string();
+    let utc_time = utc.get(11..19)?.to_string();
+    let (y, mo, wd, wdn, wn, d, h, mi, sec) = (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+    Some(vec![
+        ("year", y.to_string()),
+        ("month", mo.to_string()),
+        ("weekday", wd.to_string()),
+        ("weekday_number", wdn.to_string()),
+        ("weeknumber", wn.to_string()),
+        ("day", d.to_string()),
+        ("hour", h.to_string()),
+        ("minute", mi.to_string()),
+        ("second", sec.to_string()),
+        ("epoch", epoch.to_string()),
+        ("epoch_int", epoch.to_string()),
+        ("date", format!("{y}-{mo}-{d}")),
+        ("time", format!("{h}:{mi}:{sec}")),
+        ("iso8601_micro", format!("{utc_date}T{utc_time}.{micros}Z")),
+        ("iso8601", format!("{utc_date}T{utc_time}Z")),
+        ("iso8601_basic", format!("{y}{mo}{d}T{h}{mi}{sec}{micros}")),
+        ("iso8601_basic_short", format!("{y}{mo}{d}T{h}{mi}{sec}")),
+        ("tz", f[10].to_string()),
+        ("tz_dst", tz_dst),
+        ("tz_offset", f[11].to_string()),
+    ])
 }
 
 /// Values of `/etc/os-release`, unquoted.
@@ -518,6 +770,41 @@ mod tests {
         let d: IndexMap<_, _> = distribution(rocky, "", "Linux").into_iter().collect();
         assert_eq!(d["os_family"], "RedHat");
         assert_eq!(d["distribution_release"], "NA");
+    }
+
+    #[test]
+    fn cpu_counts_like_ansible() {
+        let cpu = |id: u32, core: u32| {
+            format!(
+                "processor\t: {id}\nvendor_id\t: GenuineIntel\nmodel name\t: Xeon\nphysical id\t: 0\n\
+                 siblings\t: 4\ncore id\t\t: {core}\ncpu cores\t: 2\n\n"
+            )
+        };
+        let info: String = [cpu(0, 0), cpu(1, 1), cpu(2, 0), cpu(3, 1)].concat();
+        let facts: IndexMap<_, _> = cpu_facts(&info, "4\n", "x86_64").into_iter().collect();
+        assert_eq!(facts["processor_count"], 1);
+        assert_eq!(facts["processor_cores"], 2);
+        assert_eq!(facts["processor_threads_per_core"], 2);
+        assert_eq!(facts["processor_vcpus"], 4);
+        assert_eq!(facts["processor_nproc"], 4);
+        assert_eq!(python_round_div(1, 2), 0);
+        assert_eq!(python_round_div(3, 2), 2);
+    }
+
+    #[test]
+    fn date_time_from_date_output() {
+        let text = "2026|11|Sunday|0|46|22|02|44|29|1795315469|UTC|+0000|165533123\nUTC|+0000\nUTC|+0000\n";
+        let d: IndexMap<_, _> = date_time(text).expect("parses").into_iter().collect();
+        assert_eq!(d["iso8601"], "2026-11-22T02:44:29Z");
+        assert_eq!(d["iso8601_micro"], "2026-11-22T02:44:29.165533Z");
+        assert_eq!(d["iso8601_basic"], "20261122T024429165533");
+        assert_eq!(d["date"], "2026-11-22");
+        assert_eq!(d["tz_dst"], "UTC");
+        let berlin =
+            "2026|07|Monday|1|27|06|12|00|00|1783332000|CEST|+0200|000000000\nCET|+0100\nCEST|+0200\n";
+        let d: IndexMap<_, _> = date_time(berlin).expect("parses").into_iter().collect();
+        assert_eq!(d["tz_dst"], "CEST");
+        assert_eq!(d["iso8601"], "2026-07-06T10:00:00Z");
     }
 
     #[test]

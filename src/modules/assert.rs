@@ -25,15 +25,12 @@ impl Module for AssertModule {
     async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let that = param(args, "that")
             .ok_or_else(|| ModuleError::Params("missing required arguments: that".into()))?;
-        let conditions: Vec<String> = if let Some(s) = that.as_str() {
-            vec![s.to_string()]
-        } else {
+        let conditions: Vec<Value> = if that.kind() == minijinja::value::ValueKind::Seq {
             that.try_iter()
-                .map_err(|_| {
-                    ModuleError::Params("argument 'that' must be a string or a list of strings".into())
-                })?
-                .map(|v| value_to_text(&v))
+                .map_err(|_| ModuleError::Params("argument 'that' must be a string or a list".into()))?
                 .collect()
+        } else {
+            vec![that]
         };
         if param(args, "fail_msg").is_some() && param(args, "msg").is_some() {
             return Err(ModuleError::Params(
@@ -51,10 +48,15 @@ impl Module for AssertModule {
         for condition in conditions {
             let holds = ctx
                 .templates
-                .eval_condition(&condition, ctx.vars)
-                .map_err(|e| ModuleError::Params(format!("evaluating the assertion {condition:?}: {e}")))?;
+                .eval_condition_value(&condition, ctx.vars)
+                .map_err(|e| {
+                    ModuleError::Params(format!(
+                        "evaluating the assertion {:?}: {e}",
+                        value_to_text(&condition)
+                    ))
+                })?;
             if !holds {
-                data.insert("assertion".to_string(), Value::from(condition));
+                data.insert("assertion".to_string(), condition);
                 data.insert("evaluated_to".to_string(), Value::from(false));
                 data.insert("msg".to_string(), fail_msg.clone());
                 return Ok(Outcome {

@@ -9,6 +9,7 @@ use minijinja::Value;
 
 use super::command_common::{display_text, int_param, param, str_param};
 use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::template::TemplateErrorKind;
 
 /// The `debug` module.
 pub struct DebugModule;
@@ -73,17 +74,14 @@ impl Module for DebugModule {
 
 /// The value of a `var` expression; a failure becomes Ansible's placeholder text.
 fn evaluate(ctx: &ModuleCtx<'_>, expr: &str) -> Value {
-    let wrapped = Value::from(format!("{{{{ {expr} }}}}"));
-    match ctx.templates.template_value(&wrapped, ctx.vars) {
+    match ctx.templates.eval_expression(expr, ctx.vars) {
+        Ok(v) if v.is_undefined() => Value::from(format!("<< error 1 - '{}' is undefined >>", expr.trim())),
         Ok(v) => v,
         Err(e) => {
-            let plain_name = expr
-                .trim()
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && !expr.trim().is_empty();
-            let text = if plain_name && e.message.contains("undefined") {
-                format!("'{}' is undefined", expr.trim())
+            let name = expr.trim();
+            let plain_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let text = if plain_name && e.kind == TemplateErrorKind::Undefined {
+                format!("'{name}' is undefined")
             } else {
                 e.message
             };

@@ -2,18 +2,23 @@
 //! reporting `changed` honestly and returning a diff.
 
 pub mod assert;
+pub mod blockinfile;
 pub mod command;
 pub(crate) mod command_common;
 pub mod copy;
 pub mod debug;
 pub mod dest;
+pub mod edit;
 pub mod fail;
+pub mod file;
+pub mod lineinfile;
 pub mod params;
 pub mod ping;
 pub mod set_fact;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
+pub mod template;
 
 use std::path::Path;
 
@@ -99,8 +104,12 @@ pub fn all() -> &'static [&'static dyn Module] {
         &command::CommandModule,
         &shell::ShellModule,
         &copy::Copy,
+        &file::File,
+        &lineinfile::LineInFile,
+        &blockinfile::BlockInFile,
         &slurp::Slurp,
         &stat::Stat,
+        &template::Template,
         &debug::DebugModule,
         &set_fact::SetFactModule,
         &assert::AssertModule,

@@ -103,6 +103,12 @@ pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ModeParam>, D:
         .map_err(|e| D::Error::custom(e.to_string()))
 }
 
+/// A map value from key/value pairs, keeping their order.
+pub fn map_value<K: Into<Value>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+    let map: indexmap::IndexMap<Value, Value> = pairs.into_iter().map(|(k, v)| (k.into(), v)).collect();
+    Value::from(map)
+}
+
 /// A failed outcome with a message.
 pub fn failed(msg: impl Into<String>) -> Outcome {
     Outcome {

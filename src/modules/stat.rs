@@ -94,7 +94,7 @@ impl Module for Stat {
             Err(e) => return file_failure(e),
         };
         let value = match st {
-            None => Value::from_pairs([("exists", Value::from(false))]),
+            None => params::map_value([("exists", Value::from(false))]),
             Some(st) => stat_value(&st, p.get_mime.unwrap_or(true), p.get_attributes.unwrap_or(true)),
         };
         let mut outcome = Outcome::default();
@@ -165,5 +165,5 @@ pub fn stat_value(st: &FileStat, mime: bool, attributes: bool) -> Value {
         d.insert("attributes", Value::from(Vec::<Value>::new()));
         d.insert("attr_flags", "".into());
     }
-    Value::from_pairs(d)
+    params::map_value(d)
 }

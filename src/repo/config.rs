@@ -193,6 +193,24 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Expands a leading `~/` in the path settings with the given home directory (the library
+    /// does not read `HOME` itself).
+    pub fn expand_home(mut self, home: &Path) -> Config {
+        let expand = |p: &mut PathBuf| {
+            if let Ok(rest) = p.strip_prefix("~") {
+                *p = home.join(rest);
+            }
+        };
+        self.inventory.iter_mut().for_each(expand);
+        self.roles_path.iter_mut().for_each(expand);
+        if let Some(p) = self.private_key_file.as_mut() {
+            expand(p);
+        }
+        self
+    }
+}
+
 fn resolve(base: &Path, value: &str) -> PathBuf {
     let path = Path::new(value);
     if path.is_absolute() || value.starts_with('~') {
@@ -326,6 +344,18 @@ mod tests {
             Some("-o ControlMaster=auto\n-o ControlPersist=60s")
         );
         assert!(cfg.become_defaults.enabled);
+    }
+
+    #[test]
+    fn home_is_expanded_on_request() {
+        let cfg = parse("[defaults]\nprivate_key_file = ~/.ssh/deploy\ninventory = ~/inv,hosts\n")
+            .expect("valid")
+            .expand_home(Path::new("/home/me"));
+        assert_eq!(cfg.private_key_file, Some(PathBuf::from("/home/me/.ssh/deploy")));
+        assert_eq!(
+            cfg.inventory,
+            [PathBuf::from("/home/me/inv"), PathBuf::from("/repo/hosts")]
+        );
     }
 
     #[test]

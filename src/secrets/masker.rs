@@ -19,6 +19,8 @@ pub const MIN_MASKED_LEN: usize = 4;
 #[derive(Clone, Default)]
 pub struct Masker {
     matcher: Option<Arc<AhoCorasick>>,
+    /// The patterns, kept so maskers can be combined.
+    patterns: Arc<Vec<String>>,
 }
 
 impl fmt::Debug for Masker {
@@ -44,6 +46,17 @@ impl Masker {
                 patterns.push(base);
             }
         }
+        Masker::from_patterns(patterns)
+    }
+
+    /// A masker that hides what either of the two hides.
+    pub fn combined(&self, other: &Masker) -> Masker {
+        let mut patterns = self.patterns.as_ref().clone();
+        patterns.extend(other.patterns.iter().cloned());
+        Masker::from_patterns(patterns)
+    }
+
+    fn from_patterns(mut patterns: Vec<String>) -> Masker {
         patterns.retain(|p| p.chars().count() >= MIN_MASKED_LEN);
         patterns.sort();
         patterns.dedup();
@@ -56,6 +69,7 @@ impl Masker {
             .expect("a leftmost-longest automaton over a few thousand literals always builds");
         Masker {
             matcher: Some(Arc::new(matcher)),
+            patterns: Arc::new(patterns),
         }
     }
 
@@ -197,6 +211,11 @@ mod tests {
             assert!(!masked.contains("w/rd"), "leaked: {masked}");
         }
         assert!(matches!(masker.mask("nothing here"), Cow::Borrowed(_)));
+        let both = masker.combined(&Masker::new(["other-secret"]));
+        assert_eq!(
+            both.mask(&format!("{secret} other-secret")),
+            format!("{MASK} {MASK}")
+        );
     }
 
     #[test]

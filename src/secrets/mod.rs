@@ -11,6 +11,7 @@ mod emit;
 mod error;
 mod format;
 mod key;
+mod log_mask;
 mod masker;
 mod path;
 mod plain;
@@ -26,6 +27,7 @@ pub use edit::PrivateDir;
 pub use error::SecretsError;
 pub use format::{FILE_NAMES, FORMAT_VERSION, Format, META_KEY, find as find_file};
 pub use key::{KEY_FILE_NAME, KeySource, generate_key_file, read_key_file};
+pub use log_mask::{MaskedLine, MaskedStderr, mask_log_text, mask_logs_with};
 pub use masker::{MASK, MIN_MASKED_LEN, Masker};
 pub use path::{KeyPath, KeyPathError, Segment};
 pub use plain::{parse_plain, to_plain_yaml};
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     /// Opens the secrets file of the repository at `repo_dir` (`secrets.yaml`, `secrets.yml` or
     /// `secrets.json`), verifying the key, every value and the MAC. `None` when there is none.
+    /// The key is derived once, here.
     pub fn open(repo_dir: &Path, key: &KeySource) -> Result<Option<Secrets>, SecretsError> {
         let Some(path) = format::find(repo_dir)? else {
             return Ok(None);
@@ -57,7 +60,8 @@ impl Secrets {
         Ok(Some(Secrets::from_file(&file)))
     }
 
-    /// The secrets of an opened file.
+    /// The secrets of an opened file. From now on this process's debug logs written through
+    /// [`MaskedStderr`] mask them too.
     pub fn from_file(file: &SecretsFile) -> Secrets {
         let tree = file.plain().clone();
         let leaves = tree.leaves();
@@ -66,6 +70,7 @@ impl Secrets {
             .filter(|(_, s)| matches!(s.kind, Kind::Str | Kind::Int | Kind::Float))
             .map(|(_, s)| s.text.expose());
         let masker = Masker::new(masked);
+        mask_logs_with(&masker);
         Secrets {
             path: file.path().to_path_buf(),
             tree,
@@ -96,5 +101,17 @@ impl Secrets {
     /// A masker for every value (cheap to clone and share between threads).
     pub fn masker(&self) -> Masker {
         self.masker.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_maskers_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Secrets>();
+        shared::<Masker>();
     }
 }

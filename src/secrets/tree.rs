@@ -238,6 +238,13 @@ impl<L> Tree<L> {
             }
             (Tree::List(items), Segment::Index(i)) => {
                 let len = items.len();
+                if *i == len {
+                    match create {
+                        Some(Segment::Index(_)) => items.push(Tree::List(Vec::new())),
+                        Some(Segment::Key(_)) => items.push(Tree::Map(Vec::new())),
+                        None => {}
+                    }
+                }
                 items
                     .get_mut(*i)
                     .ok_or_else(|| format!("`{}` has only {len} items", display_or_root(walked)))
@@ -295,7 +302,7 @@ impl Tree<Scalar> {
         match self {
             Tree::Leaf(s) => s.to_value(),
             Tree::List(items) => Value::from(items.iter().map(Tree::to_value).collect::<Vec<_>>()),
-            Tree::Map(entries) => entries.iter().map(|(k, v)| (k.as_str(), v.to_value())).collect(),
+            Tree::Map(entries) => Value::from_pairs(entries.iter().map(|(k, v)| (k.as_str(), v.to_value()))),
         }
     }
 

@@ -43,6 +43,61 @@ pub fn check_expression(expr: &str) -> Result<CheckReport, TemplateError> {
     walker.finish()
 }
 
+/// The template with undefined-tolerant attribute chains rewritten (see `Walker::chain`), or
+/// `None` when there is nothing to rewrite or the text does not parse (rendering reports that).
+pub(crate) fn rewrite_template(syntax: &SyntaxConfig, source: &str) -> Option<String> {
+    if !might_chain(source) {
+        return None;
+    }
+    let ast = minijinja::machinery::parse(source, "<template>", syntax.clone()).ok()?;
+    let mut walker = Walker {
+        source: source.to_string(),
+        ..Walker::default()
+    };
+    walker.stmt(&ast);
+    apply_chains(source, walker.chains)
+}
+
+/// [`rewrite_template`] for a bare expression.
+pub(crate) fn rewrite_expression(expr: &str) -> Option<String> {
+    if !might_chain(expr) {
+        return None;
+    }
+    let ast = minijinja::machinery::parse_expr(expr).ok()?;
+    let mut walker = Walker {
+        source: expr.to_string(),
+        ..Walker::default()
+    };
+    walker.expr(&ast);
+    apply_chains(expr, walker.chains)
+}
+
+fn might_chain(text: &str) -> bool {
+    ["defined", "default", "mandatory", "d(", "| d", "|d"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+fn apply_chains(source: &str, mut chains: Vec<(usize, usize, String)>) -> Option<String> {
+    if chains.is_empty() {
+        return None;
+    }
+    // Outer chains first; drop any chain inside one already taken.
+    chains.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut out = String::with_capacity(source.len() + 32);
+    let mut pos = 0;
+    for (start, end, replacement) in chains {
+        if start < pos {
+            continue;
+        }
+        out.push_str(&source[pos..start]);
+        out.push_str(&replacement);
+        pos = end;
+    }
+    out.push_str(&source[pos..]);
+    Some(out)
+}
+
 #[derive(Default)]
 struct Walker {
     report: CheckReport,
@@ -52,6 +107,10 @@ struct Walker {
     /// Calls to names that are not global functions, checked once macros are all known.
     calls: Vec<(String, usize)>,
     problems: Vec<(usize, String)>,
+    /// The text being walked, to cut chains out of it.
+    source: String,
+    /// Attribute chains under `is defined`, `| default`, ...: (start, end, replacement).
+    chains: Vec<(usize, usize, String)>,
 }
 
 impl Walker {
@@ -275,6 +334,9 @@ impl Walker {
                     ));
                 }
                 if let Some(e) = &f.expr {
+                    if matches!(f.name, "default" | "d" | "mandatory") {
+                        self.chain(e);
+                    }
                     self.expr(e);
                 }
                 self.name_args(f.name, &f.args, line);
@@ -294,6 +356,9 @@ impl Walker {
                         ),
                     ));
                 }
+                if matches!(t.name, "defined" | "undefined") {
+                    self.chain(&t.expr);
+                }
                 self.expr(&t.expr);
                 self.args(&t.args);
             }
@@ -308,6 +373,56 @@ impl Walker {
             Expr::Map(m) => {
                 m.keys.iter().for_each(|k| self.expr(k));
                 m.values.iter().for_each(|v| self.expr(v));
+            }
+        }
+    }
+
+    /// Records `a.b['c'][d]` (a variable followed by constant or variable keys) so that it can
+    /// be rewritten into `(a | __chain('b', 'c', d))`, which yields undefined instead of failing
+    /// when a link is missing, as Ansible's undefined values allow.
+    fn chain(&mut self, expr: &Expr<'_>) {
+        let end = expr.span().end_offset as usize;
+        let mut keys: Vec<String> = Vec::new();
+        let mut current = expr;
+        loop {
+            match current {
+                Expr::GetAttr(g) => {
+                    keys.push(format!("'{}'", g.name));
+                    current = &g.expr;
+                }
+                Expr::GetItem(g) => {
+                    match &g.subscript_expr {
+                        Expr::Const(_) | Expr::Var(_) => {
+                            let span = g.subscript_expr.span();
+                            let Some(text) = self
+                                .source
+                                .get(span.start_offset as usize..span.end_offset as usize)
+                            else {
+                                return;
+                            };
+                            keys.push(text.to_string());
+                        }
+                        _ => return,
+                    }
+                    current = &g.expr;
+                }
+                Expr::Var(v) => {
+                    if keys.is_empty() {
+                        return;
+                    }
+                    let start = v.span().start_offset as usize;
+                    let Some(original) = self.source.get(start..end) else {
+                        return;
+                    };
+                    if original.contains('\n') {
+                        return;
+                    }
+                    keys.reverse();
+                    let replacement = format!("({} | __chain({}))", v.id, keys.join(", "));
+                    self.chains.push((start, end, replacement));
+                    return;
+                }
+                _ => return,
             }
         }
     }

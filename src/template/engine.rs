@@ -41,6 +41,8 @@ impl Engine {
             .expect("the default delimiters are valid");
         env.set_syntax(syntax);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Debug mode makes undefined errors name the expression that was undefined.
+        env.set_debug(true);
         env.set_formatter(|out, _state, value| {
             out.write_str(&python::python_output(value))
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
@@ -55,10 +57,12 @@ impl Engine {
     /// Renders a whole template text (the `template` module): the output keeps as many trailing
     /// newlines as the source has, as Ansible does.
     pub fn render_str(&self, source: &str, vars: &Value) -> Result<String, TemplateError> {
+        let rewritten = check::rewrite_template(self.env.syntax(), source);
+        let text = rewritten.as_deref().unwrap_or(source);
         let mut rendered = self
             .env
-            .render_str(source, vars)
-            .map_err(|e| TemplateError::from_minijinja(&e, source))?;
+            .render_str(text, vars)
+            .map_err(|e| TemplateError::from_minijinja(&e, text))?;
         let wanted = trailing_newlines(source);
         let have = trailing_newlines(&rendered);
         if wanted > have {
@@ -108,6 +112,8 @@ impl Engine {
 
     /// Evaluates a bare Jinja expression (no delimiters) to its native value.
     pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let rewritten = check::rewrite_expression(expr);
+        let expr = rewritten.as_deref().unwrap_or(expr);
         let compiled = self
             .env
             .compile_expression(expr)

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Rest};
+use minijinja::value::{Kwargs, Rest, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 use super::engine::EngineOptions;
@@ -17,8 +17,9 @@ pub const NAMES: &[&str] = &["env", "file"];
 pub(crate) fn register(env: &mut Environment<'static>, options: Arc<EngineOptions>) {
     for (name, want_list) in [("lookup", false), ("query", true), ("q", true)] {
         let options = options.clone();
-        env.add_function(name, move |state: &State, args: Rest<Value>| {
-            call(state, &options, want_list, args.0)
+        env.add_function(name, move |state: &State, args: Rest<ValueOrKwargs>| {
+            let args = args.0.into_iter().map(ValueOrKwargs::into_value).collect();
+            call(state, &options, want_list, args)
         });
     }
 }

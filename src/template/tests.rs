@@ -1,7 +1,7 @@
 //! Ansible's tests (`x is defined`, `result is changed`, `name is match('^web')`, ...). Where
 //! Ansible's semantics differ from minijinja's built-in test of the same name, it is replaced.
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::filters::compile_regex;
@@ -59,9 +59,11 @@ pub const NAMES: &[&str] = &[
 ];
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_test("match", |v: Value, a: Rest<Value>| regex_test("match", v, a));
-    env.add_test("search", |v: Value, a: Rest<Value>| regex_test("search", v, a));
-    env.add_test("regex", |v: Value, a: Rest<Value>| regex_test("regex", v, a));
+    for name in ["match", "search", "regex"] {
+        env.add_test(name, move |v: Value, a: Rest<ValueOrKwargs>| {
+            regex_test(name, v, a.0.into_iter().map(ValueOrKwargs::into_value).collect())
+        });
+    }
     env.add_test("failed", |v: Value| result_flag("failed", &v));
     env.add_test("failure", |v: Value| result_flag("failed", &v));
     env.add_test("succeeded", |v: Value| result_flag("failed", &v).map(|f| !f));
@@ -113,9 +115,9 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
 }
 
-fn regex_test(name: &'static str, value: Value, args: Rest<Value>) -> Result<bool, Error> {
+fn regex_test(name: &'static str, value: Value, args: Vec<Value>) -> Result<bool, Error> {
     let names: &'static [&'static str] = &["pattern", "ignorecase", "multiline", "match_type"];
-    let a = super::filters::bind_args(name, names, args.0)?;
+    let a = super::filters::bind_args(name, names, args)?;
     let text = python::python_str(&value);
     let pattern = a.string("pattern", "");
     let re = compile_regex(&pattern, a.flag("ignorecase", false), a.flag("multiline", false))?;

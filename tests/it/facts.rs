@@ -30,6 +30,15 @@ const SAME_AS_SETUP: &[&str] = &[
     "user_dir",
     "user_shell",
     "default_ipv4",
+    "all_ipv4_addresses",
+    "processor_count",
+    "processor_cores",
+    "processor_threads_per_core",
+    "processor_vcpus",
+    "processor_nproc",
+    "memtotal_mb",
+    "swaptotal_mb",
+    "pkg_mgr",
 ];
 
 /// `ansible -m setup localhost -c local`, as JSON facts (keys with the `ansible_` prefix).
@@ -72,6 +81,22 @@ async fn facts_match_ansible_setup() {
         let got = ours.get(*key).cloned().unwrap_or(Json::Null);
         assert_eq!(got, want, "fact `{key}` differs from ansible's setup");
     }
+    for key in ["tz", "tz_dst", "tz_offset", "year"] {
+        assert_eq!(
+            ours["date_time"][key], theirs["ansible_date_time"][key],
+            "date_time fact `{key}` differs from ansible's setup"
+        );
+    }
+    let epoch = |v: &Json| {
+        v.as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .expect("epoch is a number")
+    };
+    let drift = epoch(&ours["date_time"]["epoch"]) - epoch(&theirs["ansible_date_time"]["epoch"]);
+    assert!(
+        drift.abs() < 120,
+        "date_time.epoch is {drift} s away from ansible's"
+    );
     // PATH is not compared: the pyenv shim in front of ansible rewrites it.
     assert_eq!(
         ours["env"]["HOME"], theirs["ansible_env"]["HOME"],

@@ -35,8 +35,9 @@ fn hermetic(program: &str, dir: &Path) -> Command {
     cmd
 }
 
-fn playhook(dir: &Path, args: &[String]) -> Output {
+fn playhook(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
     hermetic(env!("CARGO_BIN_EXE_playhook"), dir)
+        .envs(env.iter().cloned())
         .arg("inventory")
         .args(["-C", "."])
         .args(args)
@@ -44,8 +45,9 @@ fn playhook(dir: &Path, args: &[String]) -> Output {
         .expect("playhook runs")
 }
 
-fn ansible_inventory(dir: &Path, args: &[String]) -> Output {
+fn ansible_inventory(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
     hermetic("ansible-inventory", dir)
+        .envs(env.iter().cloned())
         .args(["--playbook-dir", "."])
         .args(args)
         .output()
@@ -62,6 +64,10 @@ struct Case {
     sources: Vec<String>,
     patterns: Vec<String>,
     limits: Vec<String>,
+    /// `-e` arguments given to both tools.
+    extra_vars: Vec<String>,
+    /// Variables added to the environment of both tools (inventory scripts read them).
+    env: Vec<(String, String)>,
 }
 
 impl Case {
@@ -89,6 +95,15 @@ impl Case {
                 .unwrap_or_default(),
             patterns: list("patterns"),
             limits: list("limits"),
+            extra_vars: list("extra_vars"),
+            env: get("env")
+                .map(|v| {
+                    v.split_whitespace()
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             dir,
         }
     }
@@ -100,12 +115,19 @@ impl Case {
             .collect()
     }
 
+    /// The sources and the `-e` arguments.
+    fn common_args(&self) -> Vec<String> {
+        let mut args = self.source_args();
+        args.extend(self.extra_vars.iter().flat_map(|e| ["-e".to_string(), e.clone()]));
+        args
+    }
+
     /// Runs both tools with the same arguments; their stdout must be equal.
     fn compare(&self, extra: &[&str]) -> String {
-        let mut args = self.source_args();
+        let mut args = self.common_args();
         args.extend(extra.iter().map(|s| s.to_string()));
-        let ours = playhook(&self.dir, &args);
-        let theirs = ansible_inventory(&self.dir, &args);
+        let ours = playhook(&self.dir, &args, &self.env);
+        let theirs = ansible_inventory(&self.dir, &args, &self.env);
         assert!(
             theirs.status.success(),
             "ansible-inventory {args:?} failed in {}:\n{}",
@@ -207,6 +229,7 @@ for l in spec["limits"]:
             .collect();
         let spec = serde_json::json!({"sources": sources, "patterns": self.patterns, "limits": self.limits});
         let out = hermetic(&python(), &self.dir)
+            .envs(self.env.iter().cloned())
             .args(["-c", SCRIPT, &spec.to_string()])
             .output()
             .expect("python runs");
@@ -244,4 +267,215 @@ fn find_python() -> String {
 #[test]
 fn yaml_inventory_with_group_vars_ranges_and_precedence() {
     Case::load("yaml_basic").check();
+}
+
+#[test]
+fn ini_inventory_with_python_literals_children_and_ports() {
+    Case::load("ini_basic").check();
+}
+
+#[test]
+fn directory_of_yaml_ini_and_script_with_ignored_files_and_vars_directories() {
+    Case::load("directory").check();
+}
+
+#[test]
+fn script_without_meta_is_asked_per_host_and_inherits_the_environment() {
+    Case::load("script_host").check();
+}
+
+#[test]
+fn precedence_of_groups_priorities_sources_and_playbook_vars() {
+    Case::load("precedence").check();
+}
+
+#[test]
+fn inventory_from_ansible_cfg_when_none_is_given() {
+    Case::load("config_default").check();
+}
+
+/// A scratch repository with the given files (`+x` on names ending in `.sh` or without a dot).
+fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write");
+        if content.starts_with("#!") {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    }
+    dir
+}
+
+/// Runs `playhook inventory ARGS` in `dir`; it must fail. Returns its stderr.
+fn failing(dir: &Path, args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = playhook(dir, &args, &[]);
+    assert!(!out.status.success(), "playhook inventory {args:?} should fail");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout when failing: {}",
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+#[test]
+fn a_failing_script_is_named_with_its_exit_status_and_stderr() {
+    let repo = scratch(&[("inv.sh", "#!/bin/sh\necho 'cannot reach the API' >&2\nexit 3\n")]);
+    let err = failing(repo.path(), &["-i", "inv.sh", "--list"]);
+    assert!(
+        err.contains("inventory script `inv.sh --list` exited with status 3"),
+        "{err}"
+    );
+    assert!(err.contains("cannot reach the API"), "{err}");
+}
+
+#[test]
+fn a_script_printing_invalid_json_is_named_with_its_stderr() {
+    let repo = scratch(&[(
+        "inv.sh",
+        "#!/bin/sh\necho 'fetching...' >&2\necho '{\"web\": ['\n",
+    )]);
+    let err = failing(repo.path(), &["-i", "inv.sh", "--graph"]);
+    assert!(
+        err.contains("inventory script `inv.sh --list` printed invalid JSON"),
+        "{err}"
+    );
+    assert!(err.contains("fetching..."), "{err}");
+}
+
+#[test]
+fn a_script_failing_for_one_host_is_named_with_the_host() {
+    let script = "#!/bin/sh\nif [ \"$1\" = --list ]; then echo '{\"web\": [\"w1\"]}'; else echo \"no such host $2\" >&2; exit 1; fi\n";
+    let repo = scratch(&[("inv.sh", script)]);
+    let err = failing(repo.path(), &["-i", "inv.sh", "--list"]);
+    assert!(
+        err.contains("inventory script `inv.sh --host w1` exited with status 1"),
+        "{err}"
+    );
+    assert!(err.contains("no such host w1"), "{err}");
+}
+
+#[test]
+fn yaml_and_ini_mistakes_name_file_and_line() {
+    let repo = scratch(&[
+        ("bad.yml", "web:\n  hosts:\n    w1: [unclosed\n"),
+        ("bad.ini", "[web]\nw1\nw2 novalue\n"),
+        ("children.ini", "[all:children]\nweb\n"),
+        ("vars/hosts.yml", "web:\n  hosts:\n    w1:\n"),
+        ("vars/group_vars/web.yml", "ok: 1\n- not a mapping\n"),
+    ]);
+    let err = failing(repo.path(), &["-i", "bad.yml", "--list"]);
+    assert!(err.contains("bad.yml:4:") || err.contains("bad.yml:3:"), "{err}");
+    let err = failing(repo.path(), &["-i", "bad.ini", "--list"]);
+    assert!(
+        err.contains("bad.ini:3: expected key=value host variable, got `novalue`"),
+        "{err}"
+    );
+    let err = failing(repo.path(), &["-i", "children.ini", "--list"]);
+    assert!(err.contains("children.ini:2:") && err.contains("`web`"), "{err}");
+    let err = failing(repo.path(), &["-i", "vars/hosts.yml", "--list"]);
+    assert!(err.contains("group_vars/web.yml:"), "{err}");
+}
+
+#[test]
+fn unknown_names_in_patterns_are_errors_naming_them() {
+    let repo = scratch(&[("hosts.yml", "web:\n  hosts:\n    w1:\ndb:\n  hosts:\n    d1:\n")]);
+    let inventory =
+        Inventory::load(&[repo.path().join("hosts.yml")], &InventoryOptions::default()).expect("loads");
+    let err = inventory.select("web:webservers").expect_err("unknown group");
+    assert_eq!(
+        err.to_string(),
+        "host pattern `web:webservers`: `webservers` is neither a group nor a host of the inventory \
+         (groups: db, web)"
+    );
+    // Globs and regexes matching nothing are empty, as in Ansible.
+    assert_eq!(inventory.select("x*").expect("glob"), Vec::<String>::new());
+    assert_eq!(
+        inventory.select("web[5]").expect_err("subscript").to_string(),
+        "host pattern `web[5]`: no hosts matched the subscripted pattern `web[5]`"
+    );
+    let (hosts, unmatched) = inventory.select_lenient("web:webservers").expect("lenient");
+    assert_eq!(
+        (hosts, unmatched),
+        (vec!["w1".to_string()], vec!["webservers".to_string()])
+    );
+    let err = failing(repo.path(), &["-i", "hosts.yml", "--host", "nosuch"]);
+    assert!(err.contains("`nosuch`"), "{err}");
+    let err = failing(repo.path(), &["-i", "hosts.yml", "--graph", "nosuch"]);
+    assert!(err.contains("no group `nosuch`"), "{err}");
+}
+
+#[test]
+fn bad_ansible_cfg_values_name_the_line() {
+    let repo = scratch(&[("ansible.cfg", "[defaults]\n# many\nforks = lots\n")]);
+    let err = failing(repo.path(), &["--list"]);
+    assert!(
+        err.contains("ansible.cfg:3: `forks` in [defaults] must be a positive integer, got `lots`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn default_inventory_is_the_repository_inventory_dir_then_hosts_then_localhost() {
+    let config = playhook::repo::config::Config::default();
+    let both = scratch(&[("inventory/a.yml", "g:\n  hosts:\n    a:\n"), ("hosts", "b\n")]);
+    assert_eq!(
+        Inventory::default_sources(both.path(), &config),
+        [both.path().join("inventory")]
+    );
+    let hosts = scratch(&[("hosts", "b\n")]);
+    assert_eq!(
+        Inventory::default_sources(hosts.path(), &config),
+        [hosts.path().join("hosts")]
+    );
+    let none = scratch(&[]);
+    let sources = Inventory::default_sources(none.path(), &config);
+    assert!(sources.is_empty());
+    let inventory = Inventory::load(&sources, &InventoryOptions::default()).expect("empty inventory");
+    assert_eq!(inventory.select("all").expect("all"), Vec::<String>::new());
+    assert_eq!(inventory.select("localhost").expect("localhost"), ["localhost"]);
+    assert_eq!(
+        inventory
+            .host_vars("localhost")
+            .get_attr("ansible_connection")
+            .expect("var"),
+        "local".into()
+    );
+}
+
+#[test]
+fn magic_variables_and_groups_for_the_executor() {
+    let repo = scratch(&[(
+        "hosts.ini",
+        "[web]\nweb1.example.com\n10.0.0.5\n[prod:children]\nweb\n",
+    )]);
+    let inventory =
+        Inventory::load(&[repo.path().join("hosts.ini")], &InventoryOptions::default()).expect("loads");
+    assert_eq!(inventory.group_names("web1.example.com"), ["prod", "web"]);
+    let magic = inventory.magic_vars("web1.example.com");
+    assert_eq!(magic["inventory_hostname_short"], "web1".into());
+    assert_eq!(
+        inventory.magic_vars("10.0.0.5")["inventory_hostname_short"],
+        "10.0.0.5".into()
+    );
+    assert_eq!(magic["inventory_dir"], repo.path().display().to_string().into());
+    let groups = inventory.groups_value();
+    let prod: Vec<String> = groups
+        .get_attr("prod")
+        .expect("prod")
+        .try_iter()
+        .expect("list")
+        .map(|h| h.to_string())
+        .collect();
+    assert_eq!(prod, ["web1.example.com", "10.0.0.5"]);
+    assert_eq!(groups.get_attr("ungrouped").expect("ungrouped").len(), Some(0));
+}
+
+#[test]
+fn ini_and_yaml_sources_sharing_groups_hosts_and_priorities() {
+    Case::load("mixed").check();
 }

@@ -162,9 +162,17 @@ async fn command_and_shell_match_ansible() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("present.txt"), "x").expect("write");
     let cases = command_cases(dir.path());
-    let tasks: Vec<(&str, Json)> = cases.iter().map(|(m, a)| (*m, a.clone())).collect();
-    for check in [false, true] {
-        let expected = ansible::run_tasks(&tasks, check);
+    // Both ansible runs at once: each takes seconds.
+    let oracle = |check: bool| {
+        let tasks = cases.clone();
+        std::thread::spawn(move || {
+            let borrowed: Vec<(&str, Json)> = tasks.iter().map(|(m, a)| (*m, a.clone())).collect();
+            ansible::run_tasks(&borrowed, check)
+        })
+    };
+    let runs = [(false, oracle(false)), (true, oracle(true))];
+    for (check, oracle) in runs {
+        let expected = oracle.join().expect("the ansible run finishes");
         let mut conn = local().await;
         for ((module, args), want) in cases.iter().zip(expected) {
             let (result, _) = run_module(&mut conn, module, args, check, &empty_vars()).await;
@@ -285,6 +293,18 @@ async fn live_lines_stream_without_markers() {
 }
 
 #[tokio::test]
+async fn shell_executable_comes_from_the_host_vars() {
+    let mut conn = local().await;
+    let vars = Value::from(Serde(json!({"ansible_shell_executable": "/bin/bash"})));
+    let args = json!({"_raw_params": "echo \"$0\""});
+    let (result, _) = run_module(&mut conn, "shell", &args, false, &vars).await;
+    assert_eq!(result.expect("runs").data["stdout"].as_str(), Some("/bin/bash"));
+    let with_param = json!({"_raw_params": "echo \"$0\"", "executable": "/bin/sh"});
+    let (result, _) = run_module(&mut conn, "shell", &with_param, false, &vars).await;
+    assert_eq!(result.expect("runs").data["stdout"].as_str(), Some("/bin/sh"));
+}
+
+#[tokio::test]
 async fn parameter_errors_name_the_problem() {
     let mut conn = local().await;
     let (both, _) = run_module(
@@ -328,6 +348,14 @@ async fn controller_modules_return_ansible_results() {
         (
             run("debug", json!({"var": "greeting"})),
             json!({"greeting": "hi", "_ansible_verbose_always": true, "changed": false, "failed": false}),
+        ),
+        (
+            run("debug", json!({"var": "answer"})),
+            json!({"answer": 42, "_ansible_verbose_always": true, "changed": false, "failed": false}),
+        ),
+        (
+            run("debug", json!({"var": "answer + 1"})),
+            json!({"answer + 1": 43, "_ansible_verbose_always": true, "changed": false, "failed": false}),
         ),
         (
             run("debug", json!({"var": "no_such_var"})),

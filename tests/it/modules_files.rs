@@ -1,4 +1,7 @@
 //! File primitives and file modules over a local connection, in temp dirs.
 
 mod copy;
+mod edits;
+mod file;
 mod primitives;
+mod template;

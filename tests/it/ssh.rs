@@ -1,6 +1,8 @@
 //! The SSH connection against real sshd hosts of the test fleet: commands, one authentication per
 //! host, host key checks, faults, jump hosts and become.
 
+mod deploy;
+
 use std::time::Duration;
 
 use playhook::connection::{
@@ -56,6 +58,8 @@ fn fingerprint(public_key: &std::path::Path) -> String {
 fn fleet_hosts_have_their_own_srv_and_take_plain_ssh() {
     let fleet = Fleet::start(2);
     for (i, host) in fleet.hosts().iter().enumerate() {
+        assert_eq!(host.address, format!("127.0.0.{}", fleet.first_octet() + i));
+        assert_eq!(host.port, fleet.port(), "all hosts listen on one port");
         let mut ssh = std::process::Command::new("ssh");
         if i == 0 {
             ssh.arg("-F").arg(fleet.ssh_config()).arg(&host.name);

@@ -104,7 +104,7 @@ pub(crate) fn mode_arg(mode: &Mode) -> String {
 }
 
 /// Shell lines applying `attrs` to the path in the shell variable `var` (`-R` with `recurse`).
-pub(crate) fn attrs_lines(var: &str, attrs: &FileAttrs, recurse: bool) -> String {
+pub fn attrs_lines(var: &str, attrs: &FileAttrs, recurse: bool) -> String {
     let r = if recurse { "-R " } else { "" };
     let mut s = String::new();
     if let Some(spec) = chown_spec(attrs) {
@@ -194,4 +194,57 @@ mod tests {
         assert_eq!(ancestors("/a/b//c/"), ["/a", "/a/b", "/a/b/c"]);
         assert_eq!(ancestors("a/./b"), ["a", "a/b"]);
     }
+}
+
+/// One entry below a directory, as listed by [`list_tree`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeEntry {
+    pub path: String,
+    pub is_dir: bool,
+    pub is_link: bool,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub owner: String,
+    pub group: String,
+}
+
+/// Everything below `dir` (not `dir` itself), without following symlinks, in one round trip.
+pub async fn list_tree(
+    conn: &mut dyn Connection,
+    dir: &str,
+    privilege: Option<&Become>,
+) -> Result<Vec<TreeEntry>, FileError> {
+    let script = format!(
+        "__ph_walk() {{ for e in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do [ -e \"$e\" ] || [ -L \"$e\" ] || continue; \
+         stat --printf '%f|%u|%g|%U|%G|%n\\0' -- \"$e\" || return 1; \
+         if [ -d \"$e\" ] && [ ! -L \"$e\" ]; then __ph_walk \"$e\" || return 1; fi; done; }}\n__ph_walk {}",
+        quote(dir.trim_end_matches('/'))
+    );
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(dir, &out));
+    }
+    let mut entries = Vec::new();
+    for record in out.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let text = String::from_utf8_lossy(record);
+        let mut f = text.splitn(6, '|');
+        let (Some(raw), Some(uid), Some(gid), Some(owner), Some(group), Some(path)) =
+            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        let raw = u32::from_str_radix(raw, 16).unwrap_or(0);
+        entries.push(TreeEntry {
+            path: path.to_string(),
+            is_dir: raw & 0o170000 == 0o040000,
+            is_link: raw & 0o170000 == 0o120000,
+            mode: raw & 0o7777,
+            uid: uid.parse().unwrap_or(0),
+            gid: gid.parse().unwrap_or(0),
+            owner: owner.to_string(),
+            group: group.to_string(),
+        });
+    }
+    Ok(entries)
 }

@@ -10,10 +10,13 @@ mod mode;
 mod stat;
 mod write;
 
-pub use attrs::{AttrChanges, FileAttrs, apply_attrs, attrs_differ, ensure_dir};
+pub use attrs::{
+    AttrChanges, AttrFields, FileAttrs, TreeEntry, apply_attrs, attrs_differ, attrs_lines, ensure_dir,
+    list_tree,
+};
 pub use mode::{Mode, ModeError, format_mode};
-pub use stat::{FileKind, FileStat, StatOptions, stat, stat_many};
-pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, remove, write_atomic};
+pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_each, stat_many};
+pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, read_with_stat, remove, write_atomic};
 
 use super::{Become, Command, Connection, ConnectionError, Output};
 

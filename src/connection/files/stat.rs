@@ -233,19 +233,29 @@ pub async fn stat_many(
     opts: StatOptions,
     privilege: Option<&Become>,
 ) -> Result<Vec<Option<FileStat>>, FileError> {
+    let each: Vec<(&str, StatOptions)> = paths.iter().map(|p| (*p, opts)).collect();
+    stat_each(conn, &each, privilege).await
+}
+
+/// Like [`stat_many`], with options per path (the same path followed and not, say).
+pub async fn stat_each(
+    conn: &mut dyn Connection,
+    paths: &[(&str, StatOptions)],
+    privilege: Option<&Become>,
+) -> Result<Vec<Option<FileStat>>, FileError> {
     const SEP: &str = "__ph_stat_sep__";
     let mut script = String::new();
-    for path in paths {
+    for (path, opts) in paths {
         script.push_str(&format!(
             "( {} ) || echo failed=1\necho {SEP}\n",
-            stat_script(path, opts).trim_end().replace('\n', "\n  ")
+            stat_script(path, *opts).trim_end().replace('\n', "\n  ")
         ));
     }
     let out = run_script(conn, script, None, privilege).await?;
     let text = String::from_utf8_lossy(&out.stdout);
     let sections: Vec<&str> = text.split(&format!("{SEP}\n")).collect();
     let mut result = Vec::with_capacity(paths.len());
-    for (i, path) in paths.iter().enumerate() {
+    for (i, (path, _)) in paths.iter().enumerate() {
         let section = sections.get(i).copied().unwrap_or("");
         if section.lines().any(|l| l == "failed=1") || out.rc != 0 {
             return Err(remote_error(path, &out));
@@ -257,4 +267,27 @@ pub async fn stat_many(
         result.push(parsed);
     }
     Ok(result)
+}
+
+/// Runs `actions` (shell lines; they stop at the first failure) and then stats `path`, in one
+/// round trip. Returns the stat afterwards.
+pub async fn run_then_stat(
+    conn: &mut dyn Connection,
+    path: &str,
+    actions: &str,
+    privilege: Option<&Become>,
+) -> Result<Option<FileStat>, FileError> {
+    let script = format!(
+        "( set -e\n{actions}\n) || exit 1\necho __ph_done__\n{}",
+        stat_script(path, StatOptions::default())
+    );
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .split_once("__ph_done__\n")
+        .and_then(|(_, rest)| parse(path, rest))
+        .flatten())
 }

@@ -27,6 +27,41 @@ pub async fn read(
     Ok(out.stdout)
 }
 
+/// Reads a remote file together with its stat, in one round trip; `None` when it does not
+/// exist. A directory comes back with empty contents (check `stat.is_dir()`).
+pub async fn read_with_stat(
+    conn: &mut dyn Connection,
+    path: &str,
+    privilege: Option<&Become>,
+) -> Result<Option<(FileStat, Vec<u8>)>, FileError> {
+    let script = format!(
+        "( {} ) || exit 1\nif [ -f {p} ]; then echo __ph_content__; cat -- {p}; fi",
+        stat::stat_script(
+            path,
+            StatOptions {
+                follow: true,
+                ..StatOptions::default()
+            }
+        )
+        .trim_end(),
+        p = quote(path)
+    );
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    let marker = b"__ph_content__\n";
+    let (head, content) = match memchr::memmem::find(&out.stdout, marker) {
+        Some(at) => (&out.stdout[..at], out.stdout[at + marker.len()..].to_vec()),
+        None => (&out.stdout[..], Vec::new()),
+    };
+    let parsed = stat::parse(path, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
+        path: path.to_string(),
+        message: "could not read the output of `stat`".to_string(),
+    })?;
+    Ok(parsed.map(|st| (st, content)))
+}
+
 /// Options of an atomic write.
 #[derive(Clone, Debug, Default)]
 pub struct WriteOptions {

@@ -8,7 +8,7 @@ use crate::yaml::YamlError;
 /// An inventory that cannot be loaded. Messages name the file and line, or the script.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("inventory source `{}` does not exist", path.display())]
+    #[error("inventory source `{}` does not exist; check `-i` or `inventory` in ansible.cfg", path.display())]
     Missing { path: PathBuf },
     #[error("cannot read inventory source `{}`", path.display())]
     Read {
@@ -20,7 +20,7 @@ pub enum InventoryError {
     Yaml(#[from] YamlError),
     #[error("{loc}: {message}")]
     Invalid { loc: Loc, message: String },
-    #[error("inventory script `{}` could not be run", path.display())]
+    #[error("inventory script `{}` could not be run; check that it is executable and its `#!` line names an installed interpreter", path.display())]
     ScriptSpawn {
         path: PathBuf,
         #[source]

@@ -30,13 +30,20 @@ pub fn is_script(path: &Path) -> bool {
 }
 
 fn run(path: &Path, args: &[&str]) -> Result<(String, String), InventoryError> {
-    let output = Command::new(path)
-        .args(args)
-        .output()
-        .map_err(|source| InventoryError::ScriptSpawn {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    // A bare relative name would be looked up in PATH; run the file itself.
+    let program = if path.is_relative() {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
+    let output =
+        Command::new(&program)
+            .args(args)
+            .output()
+            .map_err(|source| InventoryError::ScriptSpawn {
+                path: path.to_path_buf(),
+                source,
+            })?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         let status = match output.status.code() {

@@ -8,15 +8,15 @@ use minijinja::{Environment, Error, State};
 
 use super::args::bind;
 use super::lists::{items, py_cmp};
-use super::{fail, text};
+use super::{add, fail, text};
 use crate::template::python;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("combine", combine);
-    env.add_filter("dict2items", dict2items);
-    env.add_filter("items2dict", items2dict);
-    env.add_filter("dictsort", dictsort);
-    env.add_filter("extract", extract);
+    add(env, "combine", |_, v, a| combine(v, Rest(a)));
+    add(env, "dict2items", |_, v, a| dict2items(v, Rest(a)));
+    add(env, "items2dict", |_, v, a| items2dict(v, Rest(a)));
+    add(env, "dictsort", |_, v, a| dictsort(v, Rest(a)));
+    add(env, "extract", |s, v, a| extract(s, v, Rest(a)));
 }
 
 fn to_map(value: &Value) -> Result<ValueMap, Error> {

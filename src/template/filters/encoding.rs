@@ -7,13 +7,19 @@ use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
-use super::{fail, text};
+use super::{add, fail, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("b64encode", b64encode);
-    env.add_filter("b64decode", b64decode);
-    env.add_filter("urlencode", urlencode);
-    env.add_filter("urldecode", |v: Value| Value::from(unquote_plus(&text(&v))));
+    add(env, "b64encode", |_, v, a| b64encode(v, Rest(a)));
+    add(env, "b64decode", |_, v, a| b64decode(v, Rest(a)));
+    add(env, "urlencode", |_, v, a| {
+        bind("urlencode", &[], a)?;
+        urlencode(v)
+    });
+    add(env, "urldecode", |_, v, a| {
+        bind("urldecode", &[], a)?;
+        Ok(Value::from(unquote_plus(&text(&v))))
+    });
 }
 
 fn b64encode(value: Value, args: Rest<Value>) -> Result<Value, Error> {

@@ -7,19 +7,20 @@ use sha1::{Digest, Sha1};
 use sha2::{Sha224, Sha256, Sha384, Sha512};
 
 use super::args::bind;
-use super::{fail, text};
+use super::{add, fail, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("hash", hash);
-    env.add_filter("md5", |v: Value| {
-        Value::from(hex::encode(Md5::digest(text(&v).as_bytes())))
+    add(env, "hash", |_, v, a| hash(v, Rest(a)));
+    add(env, "md5", |_, v, a| {
+        bind("md5", &[], a)?;
+        Ok(Value::from(hex::encode(Md5::digest(text(&v).as_bytes()))))
     });
-    env.add_filter("sha1", |v: Value| {
-        Value::from(hex::encode(Sha1::digest(text(&v).as_bytes())))
-    });
-    env.add_filter("checksum", |v: Value| {
-        Value::from(hex::encode(Sha1::digest(text(&v).as_bytes())))
-    });
+    for name in ["sha1", "checksum"] {
+        add(env, name, move |_, v, a| {
+            bind(name, &[], a)?;
+            Ok(Value::from(hex::encode(Sha1::digest(text(&v).as_bytes()))))
+        });
+    }
 }
 
 fn hash(value: Value, args: Rest<Value>) -> Result<Value, Error> {

@@ -8,31 +8,34 @@ use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
-use super::{fail, text};
+use super::{add, fail, text};
 use crate::template::python;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("join", join);
-    env.add_filter("list", |v: Value| -> Result<Value, Error> {
+    add(env, "join", |_, v, a| join(v, Rest(a)));
+    add(env, "list", |_, v, a| {
+        bind("list", &[], a)?;
         Ok(Value::from(items(&v)?))
     });
-    env.add_filter("min", |v: Value, a: Rest<Value>| {
-        extreme("min", v, a, Ordering::Less)
+    add(env, "min", |_, v, a| extreme("min", v, Rest(a), Ordering::Less));
+    add(env, "max", |_, v, a| {
+        extreme("max", v, Rest(a), Ordering::Greater)
     });
-    env.add_filter("max", |v: Value, a: Rest<Value>| {
-        extreme("max", v, a, Ordering::Greater)
+    add(env, "sum", |_, v, a| sum(v, Rest(a)));
+    add(env, "unique", |_, v, a| unique(v, Rest(a)));
+    add(env, "sort", |_, v, a| sort(v, Rest(a)));
+    add(env, "flatten", |_, v, a| flatten(v, Rest(a)));
+    add(env, "zip", |_, v, a| zip(v, Rest(a)));
+    add(env, "zip_longest", |_, v, a| zip_longest(v, Rest(a)));
+    add(env, "union", |_, v, a| set_op("union", v, a, SetOp::Union));
+    add(env, "intersect", |_, v, a| {
+        set_op("intersect", v, a, SetOp::Intersect)
     });
-    env.add_filter("sum", sum);
-    env.add_filter("unique", unique);
-    env.add_filter("sort", sort);
-    env.add_filter("flatten", flatten);
-    env.add_filter("zip", zip);
-    env.add_filter("zip_longest", zip_longest);
-    env.add_filter("union", |v: Value, o: Value| set_op(v, o, SetOp::Union));
-    env.add_filter("intersect", |v: Value, o: Value| set_op(v, o, SetOp::Intersect));
-    env.add_filter("difference", |v: Value, o: Value| set_op(v, o, SetOp::Difference));
-    env.add_filter("symmetric_difference", |v: Value, o: Value| {
-        set_op(v, o, SetOp::Symmetric)
+    add(env, "difference", |_, v, a| {
+        set_op("difference", v, a, SetOp::Difference)
+    });
+    add(env, "symmetric_difference", |_, v, a| {
+        set_op("symmetric_difference", v, a, SetOp::Symmetric)
     });
 }
 
@@ -164,13 +167,13 @@ fn sum(value: Value, args: Rest<Value>) -> Result<Value, Error> {
             Some(attr) => get_path(&item, attr),
             None => item,
         };
-        total = add(&total, &item)?;
+        total = py_add(&total, &item)?;
     }
     Ok(total)
 }
 
 /// Python's `+` for numbers and lists.
-fn add(a: &Value, b: &Value) -> Result<Value, Error> {
+fn py_add(a: &Value, b: &Value) -> Result<Value, Error> {
     let num = |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
     if num(a) && num(b) {
         if (a.is_integer() || a.kind() == ValueKind::Bool) && (b.is_integer() || b.kind() == ValueKind::Bool)
@@ -350,9 +353,11 @@ enum SetOp {
 
 /// Set operations keep the order of first appearance (Ansible's own order follows Python's set
 /// hashing, which is not stable across runs for strings).
-fn set_op(a: Value, b: Value, op: SetOp) -> Result<Value, Error> {
+fn set_op(name: &'static str, a: Value, args: Vec<Value>, op: SetOp) -> Result<Value, Error> {
+    let bound = bind(name, &["other"], args)?;
+    let b = bound.required("other")?;
     let la = items(&a)?;
-    let lb = items(&b)?;
+    let lb = items(b)?;
     let candidates: Vec<Value> = match op {
         SetOp::Union => la.iter().chain(lb.iter()).cloned().collect(),
         SetOp::Intersect => la.iter().filter(|x| lb.contains(x)).cloned().collect(),

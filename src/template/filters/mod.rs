@@ -15,7 +15,8 @@ mod strings;
 mod types;
 mod yaml_dump;
 
-use minijinja::{Environment, Error, ErrorKind, Value};
+use minijinja::value::{Rest, StringInput, ValueOrKwargs};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 pub(crate) use self::args::bind as bind_args;
 pub use self::dicts::merge_hash;
@@ -112,6 +113,50 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     serialization::register(env);
     paths::register(env);
     random::register(env);
+    env.add_filter("__chain", chain);
+}
+
+/// `(a | __chain('b', 'c'))`: `a.b.c`, or undefined as soon as a link is missing. Templates
+/// never name it: the engine rewrites chains under `is defined` and `| default` into it.
+fn chain(value: Value, keys: Rest<Value>) -> Value {
+    let mut current = value;
+    for key in keys.0 {
+        if current.is_undefined() || current.is_none() {
+            return Value::UNDEFINED;
+        }
+        let next = current.get_item(&key).unwrap_or(Value::UNDEFINED);
+        current = match (next.is_undefined(), key.as_str()) {
+            (true, Some(name)) => current.get_attr(name).unwrap_or(Value::UNDEFINED),
+            _ => next,
+        };
+    }
+    current
+}
+
+/// Filters that take undefined values on purpose (anything else fails on them, as in Ansible).
+const ACCEPTS_UNDEFINED: &[&str] = &["default", "d", "mandatory", "ternary"];
+
+/// Registers a filter that fails, naming the variable, when given an undefined value.
+pub(crate) fn add<F>(env: &mut Environment<'static>, name: &'static str, f: F)
+where
+    F: Fn(&State, Value, Vec<Value>) -> Result<Value, Error> + Send + Sync + 'static,
+{
+    let lenient = ACCEPTS_UNDEFINED.contains(&name);
+    env.add_filter(
+        name,
+        move |state: &State, value: Value, args: Rest<ValueOrKwargs>| {
+            let args: Vec<Value> = args.0.into_iter().map(ValueOrKwargs::into_value).collect();
+            if !lenient {
+                for v in std::iter::once(&value).chain(args.iter()) {
+                    if v.is_undefined() {
+                        // Produces minijinja's undefined error, which names the expression.
+                        StringInput::new(state, v)?;
+                    }
+                }
+            }
+            f(state, value, args)
+        },
+    );
 }
 
 /// Python's `str()` of a value, as Ansible's `to_text` gives it to filters.

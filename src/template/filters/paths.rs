@@ -4,16 +4,27 @@
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error};
 
+use super::args::bind;
 use super::lists::items;
-use super::{fail, text};
+use super::{add, fail, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("basename", |v: Value| Value::from(basename(&text(&v))));
-    env.add_filter("dirname", |v: Value| Value::from(dirname(&text(&v))));
-    env.add_filter("path_join", path_join);
-    env.add_filter("splitext", |v: Value| {
+    add(env, "basename", |_, v, a| {
+        bind("basename", &[], a)?;
+        Ok(Value::from(basename(&text(&v))))
+    });
+    add(env, "dirname", |_, v, a| {
+        bind("dirname", &[], a)?;
+        Ok(Value::from(dirname(&text(&v))))
+    });
+    add(env, "path_join", |_, v, a| {
+        bind("path_join", &[], a)?;
+        path_join(v)
+    });
+    add(env, "splitext", |_, v, a| {
+        bind("splitext", &[], a)?;
         let (root, ext) = splitext(&text(&v));
-        Value::from(vec![Value::from(root), Value::from(ext)])
+        Ok(Value::from(vec![Value::from(root), Value::from(ext)]))
     });
 }
 

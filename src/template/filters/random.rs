@@ -8,11 +8,11 @@ use minijinja::{Environment, Error, State};
 use super::args::bind;
 use super::lists::items;
 use super::pyrandom::PyRandom;
-use super::{fail, text};
+use super::{add, fail, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("random", random);
-    env.add_filter("shuffle", shuffle);
+    add(env, "random", |s, v, a| random(s, v, Rest(a)));
+    add(env, "shuffle", |s, v, a| shuffle(s, v, Rest(a)));
 }
 
 fn generator(state: &State, seed: Option<&Value>) -> PyRandom {

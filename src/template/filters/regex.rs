@@ -8,13 +8,13 @@ use minijinja::value::{Rest, Value};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
-use super::{fail, text};
+use super::{add, fail, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("regex_search", regex_search);
-    env.add_filter("regex_replace", regex_replace);
-    env.add_filter("regex_findall", regex_findall);
-    env.add_filter("regex_escape", regex_escape);
+    add(env, "regex_search", |_, v, a| regex_search(v, Rest(a)));
+    add(env, "regex_replace", |_, v, a| regex_replace(v, Rest(a)));
+    add(env, "regex_findall", |_, v, a| regex_findall(v, Rest(a)));
+    add(env, "regex_escape", |_, v, a| regex_escape(v, Rest(a)));
 }
 
 /// A compiled Python-style regular expression.

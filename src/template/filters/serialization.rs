@@ -7,17 +7,24 @@ use std::path::Path;
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
+use super::args::bind;
 use super::yaml_dump;
-use super::{fail, text};
+use super::{add, fail, text};
 use crate::template::python;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("to_json", to_json);
-    env.add_filter("to_nice_json", to_nice_json);
-    env.add_filter("from_json", from_json);
-    env.add_filter("to_yaml", to_yaml);
-    env.add_filter("to_nice_yaml", to_nice_yaml);
-    env.add_filter("from_yaml", from_yaml);
+    add(env, "to_json", |_, v, a| to_json(v, Rest(a)));
+    add(env, "to_nice_json", |_, v, a| to_nice_json(v, Rest(a)));
+    add(env, "from_json", |_, v, a| {
+        kwargs_of(a)?;
+        from_json(v)
+    });
+    add(env, "to_yaml", |_, v, a| to_yaml(v, Rest(a)));
+    add(env, "to_nice_yaml", |_, v, a| to_nice_yaml(v, Rest(a)));
+    add(env, "from_yaml", |_, v, a| {
+        bind("from_yaml", &[], a)?;
+        from_yaml(v)
+    });
 }
 
 /// Options of Python's `json.dumps` that templates use.

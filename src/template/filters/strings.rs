@@ -5,28 +5,45 @@ use minijinja::value::{Rest, Value};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
-use super::text;
+use super::{add, text};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("upper", |v: Value| Value::from(text(&v).to_uppercase()));
-    env.add_filter("lower", |v: Value| Value::from(text(&v).to_lowercase()));
-    env.add_filter("title", |v: Value| Value::from(title(&text(&v))));
-    env.add_filter("capitalize", |v: Value| Value::from(capitalize(&text(&v))));
-    env.add_filter("replace", replace);
-    env.add_filter("trim", trim);
-    env.add_filter("split", split);
-    env.add_filter("quote", |v: Value| {
-        Value::from(shell_quote(&if v.is_none() { String::new() } else { text(&v) }))
+    add(env, "upper", |_, v, a| {
+        bind("upper", &[], a)?;
+        Ok(Value::from(text(&v).to_uppercase()))
     });
-    env.add_filter("center", center);
-    env.add_filter("indent", indent);
-    env.add_filter("wordcount", |v: Value| {
-        Value::from(
+    add(env, "lower", |_, v, a| {
+        bind("lower", &[], a)?;
+        Ok(Value::from(text(&v).to_lowercase()))
+    });
+    add(env, "title", |_, v, a| {
+        bind("title", &[], a)?;
+        Ok(Value::from(title(&text(&v))))
+    });
+    add(env, "capitalize", |_, v, a| {
+        bind("capitalize", &[], a)?;
+        Ok(Value::from(capitalize(&text(&v))))
+    });
+    add(env, "replace", |_, v, a| replace(v, Rest(a)));
+    add(env, "trim", |_, v, a| trim(v, Rest(a)));
+    add(env, "split", |_, v, a| split(v, Rest(a)));
+    add(env, "quote", |_, v, a| {
+        bind("quote", &[], a)?;
+        Ok(Value::from(shell_quote(&if v.is_none() {
+            String::new()
+        } else {
             text(&v)
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .filter(|w| !w.is_empty())
-                .count(),
-        )
+        })))
+    });
+    add(env, "center", |_, v, a| center(v, Rest(a)));
+    add(env, "indent", |_, v, a| indent(v, Rest(a)));
+    add(env, "wordcount", |_, v, a| {
+        bind("wordcount", &[], a)?;
+        let s = text(&v);
+        let words = s
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty());
+        Ok(Value::from(words.count()))
     });
 }
 

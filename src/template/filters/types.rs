@@ -6,19 +6,29 @@ use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
-use super::{fail, text};
+use super::{add, fail, text};
 use crate::template::python;
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("default", default);
-    env.add_filter("d", default);
-    env.add_filter("mandatory", mandatory);
-    env.add_filter("ternary", ternary);
-    env.add_filter("bool", to_bool);
-    env.add_filter("int", to_int);
-    env.add_filter("float", to_float);
-    env.add_filter("string", to_string);
-    env.add_filter("type_debug", type_debug);
+    add(env, "default", |_, v, a| default(v, Rest(a)));
+    add(env, "d", |_, v, a| default(v, Rest(a)));
+    add(env, "mandatory", |_, v, a| mandatory(v, Rest(a)));
+    add(env, "ternary", |_, v, a| ternary(v, Rest(a)));
+    add(env, "bool", |_, v, a| {
+        bind("bool", &[], a)?;
+        to_bool(v)
+    });
+    add(env, "int", |_, v, a| to_int(v, Rest(a)));
+    add(env, "float", |_, v, a| to_float(v, Rest(a)));
+    add(env, "round", |_, v, a| round(v, Rest(a)));
+    add(env, "string", |_, v, a| {
+        bind("string", &[], a)?;
+        to_string(v)
+    });
+    add(env, "type_debug", |_, v, a| {
+        bind("type_debug", &[], a)?;
+        type_debug(v)
+    });
 }
 
 /// `default(value, default_value='', boolean=False)`: only an undefined value is replaced,
@@ -105,6 +115,43 @@ fn to_float(value: Value, args: Rest<Value>) -> Result<Value, Error> {
         _ => None,
     };
     Ok(converted.map(Value::from).unwrap_or(default))
+}
+
+/// Jinja's `round(value, precision=0, method='common')`: Python's `round` (ties to even on the
+/// exact binary value), or `floor`/`ceil` scaled by `10**precision`.
+fn round(value: Value, args: Rest<Value>) -> Result<Value, Error> {
+    let a = bind("round", &["precision", "method"], args.0)?;
+    let precision = a.int("precision", 0)?;
+    let method = a.string("method", "common");
+    if !matches!(method.as_str(), "common" | "floor" | "ceil") {
+        return Err(fail("method must be common, ceil or floor"));
+    }
+    if value.kind() != ValueKind::Number && value.kind() != ValueKind::Bool {
+        return Err(fail(format!(
+            "type {} doesn't define __round__ method",
+            python::type_name(&value)
+        )));
+    }
+    let f = f64::try_from(value.clone()).unwrap_or(if value.is_true() { 1.0 } else { 0.0 });
+    let scale = 10f64.powi(precision as i32);
+    match method.as_str() {
+        "floor" => Ok(Value::from((f * scale).floor() / scale)),
+        "ceil" => Ok(Value::from((f * scale).ceil() / scale)),
+        _ if value.is_integer() && precision >= 0 => Ok(value),
+        _ => Ok(Value::from(py_round(f, precision))),
+    }
+}
+
+/// Python's `round(float, ndigits)`.
+pub(crate) fn py_round(f: f64, ndigits: i64) -> f64 {
+    if !f.is_finite() {
+        return f;
+    }
+    if ndigits <= 0 {
+        let scale = 10f64.powi((-ndigits) as i32);
+        return (f / scale).round_ties_even() * scale;
+    }
+    format!("{:.*}", ndigits as usize, f).parse().unwrap_or(f)
 }
 
 fn to_string(value: Value) -> Result<Value, Error> {
@@ -214,6 +261,16 @@ mod tests {
         assert_eq!(parse_int("1_000", 10), Some(1000));
         assert_eq!(parse_int("4.5", 10), None);
         assert_eq!(parse_int("0o17", 0), Some(15));
+    }
+
+    #[test]
+    fn round_like_python() {
+        assert_eq!(py_round(2.5, 0), 2.0);
+        assert_eq!(py_round(3.5, 0), 4.0);
+        assert_eq!(py_round(2.675, 2), 2.67);
+        assert_eq!(py_round(0.125, 2), 0.12);
+        assert_eq!(py_round(0.375, 2), 0.38);
+        assert_eq!(py_round(1.23456, 3), 1.235);
     }
 
     #[test]

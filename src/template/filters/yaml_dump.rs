@@ -21,7 +21,8 @@ pub(crate) fn dump(value: &Value, indent: usize, flow: Option<bool>, width: usiz
     };
     if is_collection(value) {
         if e.use_flow(value) {
-            e.flow(value, 0)?;
+            let indent = e.best_indent;
+            e.flow(value, indent)?;
         } else {
             e.block(value, 0, false)?;
         }
@@ -29,11 +30,8 @@ pub(crate) fn dump(value: &Value, indent: usize, flow: Option<bool>, width: usiz
             e.out.push('\n');
         }
     } else {
-        let style = e.scalar(value, 0, false)?;
+        e.scalar(value, 0, false)?;
         e.out.push('\n');
-        if style == Style::Plain {
-            e.out.push_str("...\n");
-        }
     }
     Ok(e.out)
 }
@@ -114,7 +112,7 @@ impl Emitter {
                 for (i, key) in sorted_keys(v)?.into_iter().enumerate() {
                     if i > 0 || !inline {
                         if !self.out.is_empty() && !self.out.ends_with('\n') {
-                            self.out.push('\n');
+                            self.line_break(0);
                         }
                         self.write(&" ".repeat(indent));
                     }
@@ -128,7 +126,7 @@ impl Emitter {
                 for (i, item) in v.try_iter()?.enumerate() {
                     if i > 0 || !inline {
                         if !self.out.is_empty() && !self.out.ends_with('\n') {
-                            self.out.push('\n');
+                            self.line_break(0);
                         }
                         self.write(&" ".repeat(indent));
                     }
@@ -154,12 +152,10 @@ impl Emitter {
         }
         if in_mapping {
             if item.kind() == ValueKind::Map {
-                self.out.push('\n');
-                self.column = 0;
+                self.line_break(0);
                 self.block(item, child_indent, false)
             } else {
-                self.out.push('\n');
-                self.column = 0;
+                self.line_break(0);
                 self.block(item, indent, false)
             }
         } else {
@@ -336,15 +332,17 @@ impl Emitter {
     fn write_double(&mut self, text: &str, indent: usize, split: bool) {
         self.write("\"");
         let chars: Vec<char> = text.chars().collect();
-        let mut start = 0;
-        let mut end = 0;
+        let mut start = 0usize;
+        let mut end = 0usize;
         while end <= chars.len() {
             let ch = chars.get(end).copied();
             let needs_escape = match ch {
                 None => true,
                 Some(c) => {
                     "\"\\\u{85}\u{2028}\u{2029}\u{feff}".contains(c)
-                        || !(' '..='~').contains(&c) && !is_unicode_printable(c)
+                        || !((' '..='~').contains(&c)
+                            || ('\u{a0}'..='\u{d7ff}').contains(&c)
+                            || ('\u{e000}'..='\u{fffd}').contains(&c))
                 }
             };
             if needs_escape {
@@ -378,21 +376,26 @@ impl Emitter {
                     start = end + 1;
                 }
             }
-            if let Some(c) = ch {
-                if end > 0
-                    && end < chars.len() - 1
-                    && (c == ' ' || start >= end)
-                    && self.column + (end - start) > self.width
-                    && split
-                {
-                    let s: String = chars[start..end].iter().collect();
-                    self.write(&s);
-                    self.write("\\");
-                    self.line_break(indent);
-                    if c == ' ' {
-                        self.write("\\");
-                    }
+            let pending = end as isize - start as isize;
+            if end > 0
+                && end + 1 < chars.len()
+                && (ch == Some(' ') || start >= end)
+                && self.column as isize + pending > self.width as isize
+                && split
+            {
+                let s: String = if start < end {
+                    chars[start..end].iter().collect()
+                } else {
+                    String::new()
+                };
+                if start < end {
                     start = end;
+                }
+                self.write(&s);
+                self.write("\\");
+                self.line_break(indent);
+                if chars.get(start) == Some(&' ') {
+                    self.write("\\");
                 }
             }
             end += 1;
@@ -694,7 +697,7 @@ mod tests {
 
     #[test]
     fn root_scalars() {
-        assert_eq!(y(serde_json::json!("abc"), 2, None), "abc\n...\n");
+        assert_eq!(y(serde_json::json!("abc"), 2, None), "abc\n");
         assert_eq!(y(serde_json::json!("yes"), 2, None), "'yes'\n");
     }
 }

@@ -87,10 +87,7 @@ impl Fleet {
             keygen(&dir.join("host_key"), &name);
             starting.push((name, format!("127.0.0.{}", FIRST_HOST + i), dir));
         }
-        let hosts = starting
-            .into_iter()
-            .map(|(name, address, dir)| FleetHost::start(&sshd, name, address, dir, &authorized_keys))
-            .collect::<Vec<_>>();
+        let hosts = start_all(&sshd, starting, &authorized_keys);
 
         let fleet = Fleet {
             client_key,
@@ -113,6 +110,16 @@ impl Fleet {
     /// Host `i` (0-based: host 0 is h11).
     pub fn host(&self, i: usize) -> &FleetHost {
         &self.hosts[i]
+    }
+
+    /// The port every host listens on (each on its own address).
+    pub fn port(&self) -> u16 {
+        self.hosts[0].port
+    }
+
+    /// The last octet of the first host's address: hosts are 127.0.0.F, 127.0.0.F+1, ...
+    pub fn first_octet(&self) -> usize {
+        FIRST_HOST
     }
 
     /// The fleet's temp dir (owned by the fleet, removed on drop).
@@ -213,63 +220,6 @@ impl Fleet {
 }
 
 impl FleetHost {
-    fn start(sshd: &Path, name: String, address: String, dir: PathBuf, authorized_keys: &Path) -> FleetHost {
-        let mut last_log = String::new();
-        // A free port can be taken by someone else between probing and sshd binding it: retry.
-        for _attempt in 0..20 {
-            let port = free_port(&address);
-            write_sshd_config(&dir, &address, port, authorized_keys);
-            let log = dir.join("sshd.log");
-            let _ = fs::remove_file(&log);
-            let pid_file = dir.join("sshd.pid");
-            let _ = fs::remove_file(&pid_file);
-            let mut wrapper = Command::new("unshare")
-                .args(["--mount", "--propagation", "private", "sh", "-c", WRAPPER, "sh"])
-                .arg(dir.join("srv"))
-                .arg(dir.join("home"))
-                .arg(sshd)
-                .arg(dir.join("sshd_config"))
-                .arg(&log)
-                .arg(&pid_file)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("running unshare (util-linux) to start sshd");
-            match wait_listening(&mut wrapper, &log, &pid_file) {
-                Ok(sshd_pid) => {
-                    let mount_ns = mount_namespace(wrapper.id())
-                        .unwrap_or_else(|| panic!("sshd for {name} did not get its own mount namespace"));
-                    return FleetHost {
-                        name,
-                        address,
-                        port,
-                        dir,
-                        wrapper,
-                        sshd_pid,
-                        mount_ns,
-                    };
-                }
-                Err(text) => {
-                    if let Some(ns) = mount_namespace(wrapper.id()) {
-                        kill_namespace(&ns);
-                    }
-                    let _ = wrapper.kill();
-                    let mut stderr = String::new();
-                    if let Some(mut e) = wrapper.stderr.take() {
-                        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
-                    }
-                    let _ = wrapper.wait();
-                    last_log = format!("{text}{stderr}");
-                    if !last_log.contains("Address already in use") {
-                        break;
-                    }
-                }
-            }
-        }
-        panic!("sshd for {name} on {address} did not start:\n{last_log}");
-    }
-
     /// The host's `/srv`, seen from the controller.
     pub fn srv(&self) -> PathBuf {
         self.dir.join("srv")
@@ -361,6 +311,101 @@ impl Drop for FleetHost {
     }
 }
 
+/// Starts one sshd per host, all on one port (free on every address), retrying with another
+/// port when someone else took it meanwhile.
+fn start_all(sshd: &Path, hosts: Vec<(String, String, PathBuf)>, authorized_keys: &Path) -> Vec<FleetHost> {
+    let addresses = hosts.iter().map(|(_, a, _)| a.as_str()).collect::<Vec<_>>();
+    let mut last_log = String::new();
+    for _attempt in 0..20 {
+        let port = common_free_port(&addresses);
+        let spawned = hosts
+            .iter()
+            .map(|(_, address, dir)| spawn_sshd(sshd, dir, address, port, authorized_keys))
+            .collect::<Vec<_>>();
+        let mut started = Vec::new();
+        let mut failed = Vec::new();
+        for ((name, address, dir), mut wrapper) in hosts.iter().cloned().zip(spawned) {
+            match wait_listening(&mut wrapper, &dir.join("sshd.log"), &dir.join("sshd.pid")) {
+                Ok(sshd_pid) => {
+                    let mount_ns = mount_namespace(wrapper.id())
+                        .unwrap_or_else(|| panic!("sshd for {name} did not get its own mount namespace"));
+                    started.push(FleetHost {
+                        name,
+                        address,
+                        port,
+                        dir,
+                        wrapper,
+                        sshd_pid,
+                        mount_ns,
+                    });
+                }
+                Err(text) => failed.push((name, wrapper, text)),
+            }
+        }
+        if failed.is_empty() {
+            return started;
+        }
+        drop(started);
+        let mut retry = true;
+        last_log.clear();
+        for (name, mut wrapper, text) in failed {
+            if let Some(ns) = mount_namespace(wrapper.id()) {
+                kill_namespace(&ns);
+            }
+            let _ = wrapper.kill();
+            let mut stderr = String::new();
+            if let Some(mut e) = wrapper.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+            }
+            let _ = wrapper.wait();
+            retry &= text.contains("Address already in use");
+            last_log.push_str(&format!("--- {name} ---\n{text}{stderr}\n"));
+        }
+        if !retry {
+            break;
+        }
+    }
+    panic!("the fleet's sshd did not start:\n{last_log}");
+}
+
+/// Starts sshd for one host in its own mount namespace (see [`WRAPPER`]).
+fn spawn_sshd(sshd: &Path, dir: &Path, address: &str, port: u16, authorized_keys: &Path) -> Child {
+    write_sshd_config(dir, address, port, authorized_keys);
+    let log = dir.join("sshd.log");
+    let _ = fs::remove_file(&log);
+    let pid_file = dir.join("sshd.pid");
+    let _ = fs::remove_file(&pid_file);
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", WRAPPER, "sh"])
+        .arg(dir.join("srv"))
+        .arg(dir.join("home"))
+        .arg(sshd)
+        .arg(dir.join("sshd_config"))
+        .arg(&log)
+        .arg(&pid_file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running unshare (util-linux) to start sshd")
+}
+
+/// A port that is free on every one of `addresses` right now.
+fn common_free_port(addresses: &[&str]) -> u16 {
+    loop {
+        let first =
+            TcpListener::bind((addresses[0], 0)).expect("binding a loopback address to find a free port");
+        let port = first.local_addr().expect("a bound socket has an address").port();
+        let others = addresses[1..]
+            .iter()
+            .map(|a| TcpListener::bind((*a, port)))
+            .collect::<Vec<_>>();
+        if others.iter().all(Result::is_ok) {
+            return port;
+        }
+    }
+}
+
 /// Installs what the fleet needs when it is missing; returns the absolute path of sshd.
 fn ensure_tools() -> PathBuf {
     static INSTALL: Mutex<()> = Mutex::new(());
@@ -432,14 +477,6 @@ fn keygen(path: &Path, comment: &str) {
 
 fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("setting a fleet file's mode");
-}
-
-fn free_port(address: &str) -> u16 {
-    let listener = TcpListener::bind((address, 0)).expect("binding a loopback address to find a free port");
-    listener
-        .local_addr()
-        .expect("a bound socket has an address")
-        .port()
 }
 
 fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path) {

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests.
 
+pub mod ansible;
 pub mod ansible_tasks;
 pub mod become_users;
 pub mod fleet;
+pub mod git;
 pub mod local;
 pub mod modules;
 pub mod repo;

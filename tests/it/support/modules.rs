@@ -23,7 +23,7 @@ impl Harness {
             engine: Engine::default(),
             playbook: tempfile::tempdir().expect("tempdir"),
             role: None,
-            vars: Value::from_iter([("inventory_hostname", Value::from("testhost"))]),
+            vars: playhook::modules::params::map_value([("inventory_hostname", Value::from("testhost"))]),
         }
     }
 

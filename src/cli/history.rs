@@ -1,0 +1,92 @@
+//! `playhook history`: the deploys recorded in `refs/notes/playhook`, newest first.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::Exit;
+use crate::hook::notes::{self, Record};
+
+/// List the deploys of a repository, newest first.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The repository (the bare repository pushes go to, or a clone that fetched
+    /// refs/notes/playhook).
+    #[arg(short = 'C', long = "dir", default_value = ".")]
+    pub dir: PathBuf,
+    /// One JSON object per deploy and line, as recorded.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only this many deploys.
+    #[arg(short = 'n', long)]
+    pub max_count: Option<usize>,
+}
+
+pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
+    let records = load(&args.dir)?;
+    for r in records.iter().take(args.max_count.unwrap_or(usize::MAX)) {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(r).context("writing a record as JSON")?
+            );
+        } else {
+            print_record(r);
+        }
+    }
+    if records.is_empty() && !args.json {
+        eprintln!("no deploys recorded in `{}` yet", args.dir.display());
+    }
+    Ok(Exit::Success)
+}
+
+/// The records of the repository at (or above) `dir`; notes that are not records are reported
+/// on stderr.
+pub(crate) fn load(dir: &std::path::Path) -> anyhow::Result<Vec<Record>> {
+    let repo = git2::Repository::discover(dir)
+        .with_context(|| format!("opening the repository `{}`", dir.display()))?;
+    let (records, problems) = notes::all(&repo)?;
+    for p in problems {
+        eprintln!("warning: {p}");
+    }
+    Ok(records)
+}
+
+fn print_record(r: &Record) {
+    let short = &r.commit[..r.commit.len().min(10)];
+    let branch = r.refname.strip_prefix("refs/heads/").unwrap_or(&r.refname);
+    let mut head = format!(
+        "{} {short} {branch} → {} {} {}",
+        r.when, r.environment, r.kind, r.result
+    );
+    if r.mode == "check" {
+        head.push_str(" (check mode)");
+    }
+    head.push_str(&format!(" in {:.1}s", r.duration_secs));
+    if let Some(p) = &r.pusher {
+        head.push_str(&format!(" by {p}"));
+    }
+    println!("{head}");
+    let tags = if r.tags.is_empty() {
+        "all".to_string()
+    } else {
+        r.tags.join(",")
+    };
+    let mut what = format!("    tags {tags}");
+    if let Some(l) = &r.limit {
+        what.push_str(&format!(", limit {l}"));
+    }
+    if let Some(log) = &r.log {
+        what.push_str(&format!(", log {log}"));
+    }
+    println!("{what}");
+    if let Some(e) = &r.error {
+        println!("    error: {e}");
+    }
+    for (host, c) in &r.hosts {
+        println!(
+            "    {host}: ok={} changed={} unreachable={} failed={} skipped={} rescued={} ignored={}",
+            c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! `playhook status`: per host, the last commit applied and its result.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::Exit;
+use crate::hook::status::per_host;
+
+/// Show, per host, the last commit a deploy applied and how it went.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The repository (the bare repository pushes go to, or a clone with refs/notes/playhook).
+    #[arg(short = 'C', long = "dir", default_value = ".")]
+    pub dir: PathBuf,
+    /// One JSON object per host and line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
+    let records = super::history::load(&args.dir)?;
+    let states = per_host(&records);
+    if states.is_empty() && !args.json {
+        eprintln!("no host has been deployed from `{}` yet", args.dir.display());
+    }
+    let width = states.iter().map(|s| s.host.len()).max().unwrap_or(4).max(4);
+    if !args.json && !states.is_empty() {
+        println!(
+            "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  COUNTS",
+            "HOST", "COMMIT", "WHEN", "RESULT", "ENVIRONMENT"
+        );
+    }
+    for s in &states {
+        let r = &s.record;
+        if args.json {
+            let v = serde_json::json!({
+                "host": s.host,
+                "commit": r.commit,
+                "ref": r.refname,
+                "environment": r.environment,
+                "when": r.when,
+                "kind": r.kind,
+                "result": s.counts.result(),
+                "counts": s.counts,
+            });
+            println!("{}", serde_json::to_string(&v).context("writing JSON")?);
+        } else {
+            let c = &s.counts;
+            println!(
+                "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  ok={} changed={} unreachable={} failed={}{}",
+                s.host,
+                &r.commit[..r.commit.len().min(10)],
+                r.when,
+                s.counts.result(),
+                r.environment,
+                c.ok,
+                c.changed,
+                c.unreachable,
+                c.failed,
+                if r.kind == "rollback" { " (rollback)" } else { "" }
+            );
+        }
+    }
+    Ok(Exit::Success)
+}

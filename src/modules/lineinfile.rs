@@ -1,0 +1,447 @@
+//! `lineinfile`: one line present (added, or replacing a `regexp`/`search_string` match) or
+//! absent, ported from Ansible's algorithm so the resulting bytes are the same.
+
+use async_trait::async_trait;
+use fancy_regex::{Captures, Regex};
+use minijinja::Value;
+use serde::Deserialize;
+
+use super::edit::{EditOptions, decode, encode, load, save};
+use super::params::{self, ModeParam, failed, opt_bool, opt_mode, opt_string, string};
+use super::{Module, ModuleCtx, ModuleError, Outcome};
+
+pub struct LineInFile;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(
+        alias = "dest",
+        alias = "destfile",
+        alias = "name",
+        deserialize_with = "string"
+    )]
+    path: String,
+    #[serde(default, deserialize_with = "opt_string")]
+    state: Option<String>,
+    #[serde(default, alias = "regex", deserialize_with = "opt_string")]
+    regexp: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    search_string: Option<String>,
+    #[serde(default, alias = "value", deserialize_with = "opt_string")]
+    line: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    insertafter: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    insertbefore: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    backrefs: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    create: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    backup: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    firstmatch: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    validate: Option<String>,
+    #[serde(default, deserialize_with = "opt_mode")]
+    mode: Option<ModeParam>,
+    #[serde(default, deserialize_with = "opt_string")]
+    owner: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    group: Option<String>,
+}
+
+const PARAMS: &[&str] = &[
+    "path",
+    "dest",
+    "destfile",
+    "name",
+    "state",
+    "regexp",
+    "regex",
+    "search_string",
+    "line",
+    "value",
+    "insertafter",
+    "insertbefore",
+    "backrefs",
+    "create",
+    "backup",
+    "firstmatch",
+    "validate",
+    "mode",
+    "owner",
+    "group",
+];
+
+fn compile(what: &str, pattern: &str) -> Result<Regex, ModuleError> {
+    Regex::new(pattern).map_err(|e| {
+        ModuleError::Params(format!(
+            "lineinfile: {what} `{pattern}` is not a valid regular expression: {e}"
+        ))
+    })
+}
+
+/// A line without its `\n`, which is what Python's `$` matches before.
+fn body(line: &str) -> &str {
+    line.strip_suffix('\n').unwrap_or(line)
+}
+
+fn search(re: &Regex, line: &str) -> bool {
+    re.is_match(body(line)).unwrap_or(false)
+}
+
+/// Python's `Match.expand`: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`; unknown escapes stay.
+pub fn expand(template: &str, caps: &Captures<'_>) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = template.chars().collect();
+    let mut i = 0;
+    let group = |key: &str| -> String {
+        let m = match key.parse::<usize>() {
+            Ok(n) => caps.get(n),
+            Err(_) => caps.name(key),
+        };
+        m.map(|m| m.as_str().to_string()).unwrap_or_default()
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '\\' || i + 1 == chars.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let n = chars[i + 1];
+        match n {
+            '0'..='9' => {
+                let mut digits = String::from(n);
+                if i + 2 < chars.len() && chars[i + 2].is_ascii_digit() {
+                    digits.push(chars[i + 2]);
+                }
+                i += 1 + digits.len();
+                out.push_str(&group(&digits));
+            }
+            'g' if chars.get(i + 2) == Some(&'<') => {
+                let end = chars[i + 3..].iter().position(|&c| c == '>').map(|p| i + 3 + p);
+                match end {
+                    Some(end) => {
+                        let key: String = chars[i + 3..end].iter().collect();
+                        out.push_str(&group(&key));
+                        i = end + 1;
+                    }
+                    None => {
+                        out.push_str("\\g");
+                        i += 2;
+                    }
+                }
+            }
+            'n' => {
+                out.push('\n');
+                i += 2;
+            }
+            't' => {
+                out.push('\t');
+                i += 2;
+            }
+            'r' => {
+                out.push('\r');
+                i += 2;
+            }
+            '\\' => {
+                out.push('\\');
+                i += 2;
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+                i += 2;
+            }
+        }
+    }
+    out
+}
+
+/// What `present` decided.
+pub struct Edit {
+    pub lines: Vec<String>,
+    pub changed: bool,
+    pub msg: String,
+}
+
+/// Ansible's `present()`, on lines that keep their `\n`.
+#[allow(clippy::too_many_arguments)]
+pub fn present(
+    mut lines: Vec<String>,
+    regexp: Option<&Regex>,
+    search_string: Option<&str>,
+    line: &str,
+    insertafter: Option<&str>,
+    insertbefore: Option<&str>,
+    ins_re: Option<&Regex>,
+    backrefs: bool,
+    firstmatch: bool,
+) -> Edit {
+    let mut index: [isize; 2] = [-1, -1];
+    let mut matched = false;
+    let mut caps_line: Option<usize> = None;
+    let mut exact_line_match = false;
+    if let Some(re) = regexp {
+        for (no, cur) in lines.iter().enumerate() {
+            if search(re, cur) {
+                index[0] = no as isize;
+                matched = true;
+                caps_line = Some(no);
+                if firstmatch {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(s) = search_string {
+        for (no, cur) in lines.iter().enumerate() {
+            if cur.contains(s) {
+                index[0] = no as isize;
+                matched = true;
+                if firstmatch {
+                    break;
+                }
+            }
+        }
+    }
+    if !matched {
+        for (no, cur) in lines.iter().enumerate() {
+            if line == cur.trim_end_matches(['\r', '\n']) {
+                index[0] = no as isize;
+                exact_line_match = true;
+            } else if let Some(re) = ins_re {
+                if search(re, cur) {
+                    if insertafter.is_some() {
+                        index[1] = no as isize + 1;
+                        if firstmatch {
+                            break;
+                        }
+                    }
+                    if insertbefore.is_some() {
+                        index[1] = no as isize;
+                        if firstmatch {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let with_nl = format!("{line}\n");
+    let ends_open = |lines: &Vec<String>| {
+        lines
+            .last()
+            .is_some_and(|l| !l.ends_with('\n') && !l.ends_with('\r'))
+    };
+    let mut changed = false;
+    let mut msg = String::new();
+    let strip = |s: &str| s.trim_end_matches(['\r', '\n']).to_string();
+    if index[0] != -1 {
+        let i0 = index[0] as usize;
+        let mut new_line = match (backrefs, regexp, caps_line) {
+            (true, Some(re), Some(at)) => match re.captures(body(&lines[at])) {
+                Ok(Some(caps)) => expand(line, &caps),
+                _ => line.to_string(),
+            },
+            _ => line.to_string(),
+        };
+        if !new_line.ends_with('\n') {
+            new_line.push('\n');
+        }
+        // Ansible's branch for `(regexp, search_string, match) == (None, None, None) and not
+        // exact_line_match` cannot be reached here: without a match, index[0] is only set by an
+        // exact line match. So a found line is replaced only when its bytes differ.
+        let _ = exact_line_match;
+        if lines[i0] != new_line {
+            lines[i0] = new_line;
+            msg = "line replaced".into();
+            changed = true;
+        }
+    } else if backrefs {
+        // A backrefs line whose regexp matches nothing is left out.
+    } else if insertbefore == Some("BOF") || insertafter == Some("BOF") {
+        lines.insert(0, with_nl);
+        msg = "line added".into();
+        changed = true;
+    } else if insertafter == Some("EOF") || index[1] == -1 {
+        if ends_open(&lines) {
+            lines.push("\n".into());
+        }
+        lines.push(with_nl);
+        msg = "line added".into();
+        changed = true;
+    } else if insertafter.is_some() && index[1] != -1 {
+        let i1 = index[1] as usize;
+        if lines.len() == i1 {
+            if strip(&lines[i1 - 1]) != line {
+                lines.push(with_nl);
+                msg = "line added".into();
+                changed = true;
+            }
+        } else if line != strip(&lines[i1]) {
+            lines.insert(i1, with_nl);
+            msg = "line added".into();
+            changed = true;
+        }
+    } else {
+        lines.insert(index[1] as usize, with_nl);
+        msg = "line added".into();
+        changed = true;
+    }
+    Edit { lines, changed, msg }
+}
+
+/// Ansible's `absent()`: drops every matching line, returns how many.
+pub fn absent(
+    lines: Vec<String>,
+    regexp: Option<&Regex>,
+    search_string: Option<&str>,
+    line: Option<&str>,
+) -> (Vec<String>, usize) {
+    let mut found = 0;
+    let kept = lines
+        .into_iter()
+        .filter(|cur| {
+            let hit = match (regexp, search_string, line) {
+                (Some(re), _, _) => search(re, cur),
+                (None, Some(s), _) => cur.contains(s),
+                (None, None, Some(l)) => l == cur.trim_end_matches(['\r', '\n']),
+                _ => false,
+            };
+            if hit {
+                found += 1;
+            }
+            !hit
+        })
+        .collect();
+    (kept, found)
+}
+
+/// Splits like Python's `readlines()` on bytes: at `\n`, keeping it.
+pub fn split_lines(text: &str) -> Vec<String> {
+    text.split_inclusive('\n').map(str::to_string).collect()
+}
+
+#[async_trait]
+impl Module for LineInFile {
+    fn name(&self) -> &'static str {
+        "lineinfile"
+    }
+
+    fn params(&self) -> &'static [&'static str] {
+        PARAMS
+    }
+
+    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let p: Params = params::parse("lineinfile", args)?;
+        for (a, b, x, y) in [
+            (&p.insertbefore, &p.insertafter, "insertbefore", "insertafter"),
+            (&p.regexp, &p.search_string, "regexp", "search_string"),
+        ] {
+            if a.is_some() && b.is_some() {
+                return Ok(failed(format!("parameters are mutually exclusive: {x}|{y}")));
+            }
+        }
+        if p.backrefs == Some(true) && p.search_string.is_some() {
+            return Ok(failed(
+                "parameters are mutually exclusive: backrefs|search_string",
+            ));
+        }
+        if let Some(v) = &p.validate {
+            if !v.contains("%s") {
+                return Ok(failed(format!("validate must contain %s: {v}")));
+            }
+        }
+        let state = p.state.as_deref().unwrap_or("present");
+        let regexp = p.regexp.as_deref().map(|r| compile("regexp", r)).transpose()?;
+        let opts = EditOptions {
+            mode: p.mode.clone(),
+            owner: p.owner.clone(),
+            group: p.group.clone(),
+            backup: p.backup.unwrap_or(false),
+            validate: p.validate.clone(),
+        };
+        let existing = match load(ctx, &p.path).await? {
+            Ok(found) => found,
+            Err(outcome) => return Ok(outcome),
+        };
+        match state {
+            "present" => {
+                let backrefs = p.backrefs.unwrap_or(false);
+                if backrefs && regexp.is_none() {
+                    return Ok(failed("regexp is required with backrefs=true"));
+                }
+                let Some(line) = p.line.as_deref() else {
+                    return Ok(failed("line is required with state=present"));
+                };
+                let (ins_bef, ins_aft) = match (p.insertbefore.as_deref(), p.insertafter.as_deref()) {
+                    (None, None) => (None, Some("EOF")),
+                    other => other,
+                };
+                let ins_re = match (ins_aft, ins_bef) {
+                    (Some(a), _) if a != "BOF" && a != "EOF" => Some(compile("insertafter", a)?),
+                    (_, Some(b)) if b != "BOF" => Some(compile("insertbefore", b)?),
+                    _ => None,
+                };
+                if existing.is_none() && !p.create.unwrap_or(false) {
+                    let mut o = failed(format!("Destination {} does not exist !", p.path));
+                    o.data.insert("rc".into(), Value::from(257));
+                    return Ok(o);
+                }
+                let before = existing.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
+                let (text, utf8) = decode(&before);
+                let edit = present(
+                    split_lines(&text),
+                    regexp.as_ref(),
+                    p.search_string.as_deref(),
+                    line,
+                    ins_aft,
+                    ins_bef,
+                    ins_re.as_ref(),
+                    backrefs,
+                    p.firstmatch.unwrap_or(false),
+                );
+                let after = encode(&edit.lines.concat(), utf8);
+                let st = existing.as_ref().map(|(st, _)| st);
+                save(ctx, &p.path, st, &before, &after, edit.changed, edit.msg, &opts).await
+            }
+            "absent" => {
+                if regexp.is_none() && p.search_string.is_none() && p.line.is_none() {
+                    return Ok(failed(
+                        "one of line, search_string, or regexp is required with state=absent",
+                    ));
+                }
+                let Some((st, before)) = existing else {
+                    return Ok(Outcome {
+                        msg: Some("file not present".into()),
+                        ..Outcome::default()
+                    });
+                };
+                let (text, utf8) = decode(&before);
+                let (kept, found) = absent(
+                    split_lines(&text),
+                    regexp.as_ref(),
+                    p.search_string.as_deref(),
+                    p.line.as_deref(),
+                );
+                let after = encode(&kept.concat(), utf8);
+                let msg = if found > 0 {
+                    format!("{found} line(s) removed")
+                } else {
+                    String::new()
+                };
+                let mut outcome =
+                    save(ctx, &p.path, Some(&st), &before, &after, found > 0, msg, &opts).await?;
+                outcome.data.insert("found".into(), Value::from(found));
+                Ok(outcome)
+            }
+            other => Err(ModuleError::Params(format!(
+                "lineinfile: state `{other}` is not one of present, absent"
+            ))),
+        }
+    }
+}

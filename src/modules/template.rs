@@ -1,0 +1,225 @@
+//! `template`: renders a Jinja template from the role's `templates/` (then the playbook's) on
+//! the controller and puts the result on the host like `copy` does.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use async_trait::async_trait;
+use minijinja::Value;
+use serde::Deserialize;
+
+use super::dest::{PutFile, put_file};
+use super::params::{self, ModeParam, failed, find_source, opt_bool, opt_mode, opt_string, string};
+use super::{Module, ModuleCtx, ModuleError, Outcome};
+
+pub struct Template;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(deserialize_with = "string")]
+    src: String,
+    #[serde(deserialize_with = "string")]
+    dest: String,
+    #[serde(default, deserialize_with = "opt_mode")]
+    mode: Option<ModeParam>,
+    #[serde(default, deserialize_with = "opt_string")]
+    owner: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    group: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    backup: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    force: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    validate: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    follow: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    newline_sequence: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    trim_blocks: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    lstrip_blocks: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    output_encoding: Option<String>,
+}
+
+const PARAMS: &[&str] = &[
+    "src",
+    "dest",
+    "mode",
+    "owner",
+    "group",
+    "backup",
+    "force",
+    "validate",
+    "follow",
+    "newline_sequence",
+    "trim_blocks",
+    "lstrip_blocks",
+    "output_encoding",
+];
+
+#[async_trait]
+impl Module for Template {
+    fn name(&self) -> &'static str {
+        "template"
+    }
+
+    fn params(&self) -> &'static [&'static str] {
+        PARAMS
+    }
+
+    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let p: Params = params::parse("template", args)?;
+        if p.trim_blocks == Some(false) || p.lstrip_blocks == Some(true) {
+            return Err(ModuleError::Params(
+                "template: only trim_blocks: true and lstrip_blocks: false (Ansible's defaults) are supported"
+                    .into(),
+            ));
+        }
+        if let Some(enc) = &p.output_encoding {
+            if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                return Err(ModuleError::Params(format!(
+                    "template: output_encoding `{enc}` is not supported (only utf-8)"
+                )));
+            }
+        }
+        let newline = match p.newline_sequence.as_deref() {
+            None | Some("\n") | Some("\\n") => "\n",
+            Some("\r") | Some("\\r") => "\r",
+            Some("\r\n") | Some("\\r\\n") => "\r\n",
+            Some(_) => return Ok(failed("newline_sequence needs to be one of: \\n, \\r or \\r\\n")),
+        };
+        if let Some(v) = &p.validate {
+            if !v.contains("%s") {
+                return Ok(failed(format!("validate must contain %s: {v}")));
+            }
+        }
+        if p.dest.ends_with('/') {
+            return Ok(failed("can not use content with a dir as dest"));
+        }
+        let path = find_source(ctx, "templates", &p.src)?;
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| ModuleError::Local(format!("cannot read template `{}`: {e}", path.display())))?;
+        // Jinja normalises the template's own line endings to the newline sequence.
+        let source = source.replace("\r\n", "\n").replace('\r', "\n");
+        let vars = template_vars(ctx.vars, &p.src, &path, &p.dest);
+        let rendered = match ctx.templates.render_str(&source, &vars) {
+            Ok(text) => text,
+            Err(e) => return Ok(failed(format!("{}: {e}", path.display()))),
+        };
+        let rendered = if newline == "\n" {
+            rendered
+        } else {
+            rendered.replace('\n', newline)
+        };
+        let source_mode = std::fs::metadata(&path).ok().map(|m| m.mode() & 0o7777);
+        let mut dest = p.dest.clone();
+        if p.follow.unwrap_or(false) {
+            if let Ok(Some(st)) = crate::connection::files::stat(
+                ctx.conn,
+                &dest,
+                crate::connection::files::StatOptions::default(),
+                ctx.privilege.as_ref(),
+            )
+            .await
+            {
+                if let (true, Some(target)) = (st.is_link(), st.link_source) {
+                    dest = target;
+                }
+            }
+        }
+        let mut outcome = put_file(
+            ctx,
+            PutFile {
+                dest: &dest,
+                content: rendered.as_bytes(),
+                mode: p.mode.clone(),
+                source_mode,
+                owner: p.owner.clone(),
+                group: p.group.clone(),
+                backup: p.backup.unwrap_or(false),
+                validate: p.validate.clone(),
+                force: p.force.unwrap_or(true),
+                existing: None,
+                after_header: path.display().to_string(),
+                before: None,
+            },
+        )
+        .await?;
+        if !outcome.failed {
+            outcome
+                .data
+                .insert("src".into(), Value::from(path.display().to_string()));
+        }
+        Ok(outcome)
+    }
+}
+
+/// The task's variables plus the ones Ansible adds for templates (`template_path`,
+/// `template_fullpath`, `template_destpath`, `template_host`, `template_uid`,
+/// `ansible_managed`); as in Ansible these win over the task's, except an `ansible_managed`
+/// the user set.
+fn template_vars(vars: &Value, src: &str, full: &Path, dest: &str) -> Value {
+    let mut extra: Vec<(&str, Value)> = vec![
+        ("template_host", Value::from(controller_hostname())),
+        ("template_path", Value::from(src)),
+        ("template_fullpath", Value::from(full.display().to_string())),
+        ("template_destpath", Value::from(dest)),
+        ("template_uid", template_uid(full)),
+    ];
+    let has_managed = vars
+        .get_attr("ansible_managed")
+        .map(|v| !v.is_undefined())
+        .unwrap_or(false);
+    if !has_managed {
+        extra.push(("ansible_managed", Value::from("Ansible managed")));
+    }
+    minijinja::value::merge_maps([vars.clone(), super::params::map_value(extra)])
+}
+
+fn controller_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string())
+}
+
+/// The template file owner's name (its uid when it has none), as Ansible's `template_uid`.
+fn template_uid(path: &Path) -> Value {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Value::from(());
+    };
+    let uid = meta.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id: u32 = f.nth(1)?.parse().ok()?;
+            (id == uid).then(|| name.to_string())
+        })
+        .next()
+        .map(Value::from)
+        .unwrap_or_else(|| Value::from(uid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_vars_are_visible() {
+        let vars = super::super::params::map_value([("domain", Value::from("x"))]);
+        let v = template_vars(&vars, "a.j2", Path::new("/nonexistent"), "/d");
+        let engine = crate::template::Engine::default();
+        assert_eq!(
+            engine
+                .render_str("{{ domain }} {{ ansible_managed }}", &v)
+                .expect("renders"),
+            "x Ansible managed"
+        );
+    }
+}

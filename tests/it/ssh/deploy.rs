@@ -1,0 +1,196 @@
+//! The bundled example (`examples/galaxy`) deployed over SSH to ten fleet hosts, with
+//! `ansible-playbook` as the oracle: the same files, bytes and modes on every host, the same
+//! recap, one SSH authentication per host per run, and nothing left to change on a second run.
+//!
+//! Every file the example writes goes under `GALAXY_ROOT`, here `/srv/galaxy`: each fleet host
+//! has its own `/srv`, so each host's result is read from the controller through `FleetHost::srv`.
+//! ansible-playbook runs first; its trees are moved aside before playhook deploys the same paths.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::fleet::Fleet;
+use crate::support::tree;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/galaxy");
+const PLAYHOOK: &str = env!("CARGO_BIN_EXE_playhook");
+const HOSTS: usize = 10;
+
+/// `ok, changed, unreachable, failed` of one host.
+type Counts = [u64; 4];
+
+/// The environment both tools run in: the example's inventory script describes the fleet.
+fn env(cmd: &mut Command, fleet: &Fleet, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("LC_ALL", "C.UTF-8")
+        .env("GALAXY_ROOT", "/srv/galaxy")
+        .env("GALAXY_SSH_HOSTS", HOSTS.to_string())
+        .env("GALAXY_SSH_FIRST", fleet.first_octet().to_string())
+        .env("GALAXY_SSH_PORT", fleet.port().to_string())
+        .env("GALAXY_SSH_USER", "root")
+        .env("GALAXY_SSH_KEY", fleet.client_key())
+        .current_dir(EXAMPLE);
+}
+
+/// Where ssh finds the fleet's host keys, as an extra variable both tools understand.
+fn known_hosts_var(fleet: &Fleet) -> String {
+    serde_json::json!({
+        "ansible_ssh_common_args": format!("-o UserKnownHostsFile={}", fleet.known_hosts().display())
+    })
+    .to_string()
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ansible_playbook(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
+    let mut cmd = Command::new("ansible-playbook");
+    env(&mut cmd, fleet, home);
+    cmd.args(["deploy.yaml", "-e", &known_hosts_var(fleet)])
+        .env("ANSIBLE_CONFIG", Path::new(EXAMPLE).join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1");
+    let out = cmd
+        .output()
+        .expect("running ansible-playbook (pip install ansible-core==2.19.14)");
+    assert!(out.status.success(), "ansible-playbook failed:\n{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut recap = BTreeMap::new();
+    for line in stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("PLAY RECAP"))
+        .skip(1)
+    {
+        let Some((host, counts)) = line.split_once(" : ") else {
+            continue;
+        };
+        let field = |name: &str| {
+            counts
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+                .unwrap_or_else(|| panic!("no {name}= in recap line {line:?}"))
+        };
+        recap.insert(
+            host.trim().to_string(),
+            [
+                field("ok"),
+                field("changed"),
+                field("unreachable"),
+                field("failed"),
+            ],
+        );
+    }
+    recap
+}
+
+fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
+    let mut cmd = Command::new(PLAYHOOK);
+    env(&mut cmd, fleet, home);
+    cmd.args([
+        "deploy",
+        "all",
+        "--json",
+        "--color",
+        "never",
+        "-e",
+        &known_hosts_var(fleet),
+    ]);
+    let out = cmd.output().expect("running playhook deploy");
+    assert!(out.status.success(), "playhook deploy failed:\n{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let recap = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("invalid JSON event {l:?}: {e}")))
+        .rfind(|e| e["event"] == "recap")
+        .unwrap_or_else(|| panic!("no recap event in:\n{stdout}"));
+    let hosts = recap["hosts"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no hosts in the recap {recap}"));
+    hosts
+        .iter()
+        .map(|(host, c)| {
+            let field = |name: &str| {
+                c[name]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("no {name} for {host} in {recap}"))
+            };
+            (
+                host.clone(),
+                [
+                    field("ok"),
+                    field("changed"),
+                    field("unreachable"),
+                    field("failed"),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs `playhook deploy` on main"]
+fn the_example_deploys_over_ssh_to_ten_hosts_like_ansible_playbook() {
+    let fleet = Fleet::start(HOSTS);
+    let home = tempfile::tempdir().expect("creating a HOME");
+
+    let want = ansible_playbook(&fleet, home.path());
+    assert_eq!(want.len(), HOSTS, "ansible-playbook's recap: {want:?}");
+    let expected: Vec<PathBuf> = fleet
+        .hosts()
+        .iter()
+        .map(|h| {
+            let aside = h.srv().join("galaxy-ansible");
+            std::fs::rename(h.srv().join("galaxy"), &aside).expect("moving ansible's tree aside");
+            aside
+        })
+        .collect();
+    let auths_before: Vec<usize> = fleet.hosts().iter().map(|h| h.accepted_auths()).collect();
+
+    let got = playhook_deploy(&fleet, home.path());
+    let mut problems = Vec::new();
+    if got != want {
+        problems.push(format!("recap: ansible-playbook {want:?}, playhook {got:?}"));
+    }
+    for (host, expected) in fleet.hosts().iter().zip(&expected) {
+        for m in tree::compare(expected, &host.srv().join("galaxy")) {
+            problems.push(format!("{}: {m}", host.name));
+        }
+    }
+    let again = playhook_deploy(&fleet, home.path());
+    for (host, counts) in &again {
+        if counts[1] != 0 || counts[2] != 0 || counts[3] != 0 {
+            problems.push(format!(
+                "second deploy on {host}: ok/changed/unreachable/failed = {counts:?}"
+            ));
+        }
+    }
+    for ((host, expected), before) in fleet.hosts().iter().zip(&expected).zip(auths_before) {
+        for m in tree::compare(expected, &host.srv().join("galaxy")) {
+            problems.push(format!("{} after the second deploy: {m}", host.name));
+        }
+        let auths = host.accepted_auths() - before;
+        if auths != 2 {
+            problems.push(format!(
+                "{}: {auths} ssh authentications for two deploys, expected 2",
+                host.name
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+}
