@@ -110,7 +110,10 @@ pub(crate) async fn run_command(
                 .join(" "),
             (None, None) => String::new(),
         };
-        let executable = str_param(args, "executable").unwrap_or_else(|| "/bin/sh".into());
+        // `executable`, else the host's `ansible_shell_executable`, else `/bin/sh`, as Ansible.
+        let executable = str_param(args, "executable")
+            .or_else(|| str_param(ctx.vars, "ansible_shell_executable"))
+            .unwrap_or_else(|| "/bin/sh".into());
         Program::Shell { script, executable }
     } else {
         let words = match (&text, &argv) {
@@ -143,18 +146,21 @@ pub(crate) async fn run_command(
             expanding_word(dir, Expand::Vars)
         ));
     }
+    // The markers carry the path as Ansible's messages show it: `~` and variables expanded.
     if let Some(pattern) = &creates {
         checks.push_str(&format!(
-            "for f in {}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then printf '%s\\n' '{MARKER}creates' >&2; \
-             exit 0; fi; done\n",
-            expanding_word(pattern, Expand::VarsAndGlob)
+            "for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then \
+             set -f; printf '%s%s\\n' '{MARKER}creates:' {word} >&2; exit 0; fi; done\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
         ));
     }
     if let Some(pattern) = &removes {
         checks.push_str(&format!(
-            "found=; for f in {}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
-             [ -n \"$found\" ] || {{ printf '%s\\n' '{MARKER}removes' >&2; exit 0; }}\n",
-            expanding_word(pattern, Expand::VarsAndGlob)
+            "found=; for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
+             [ -n \"$found\" ] || {{ set -f; printf '%s%s\\n' '{MARKER}removes:' {word} >&2; exit 0; }}\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
         ));
     }
 
@@ -216,15 +222,15 @@ pub(crate) async fn run_command(
             r.rc = Value::from(());
             return Ok(r.outcome(false, true));
         }
-        Some("creates") => {
-            let path = creates.unwrap_or_default();
+        Some(m) if m.starts_with("creates:") => {
+            let path = &m["creates:".len()..];
             r.msg = format!("{would} not run command since '{path}' exists");
             r.stdout = format!("skipped, since {path} exists");
             r.rc = Value::from(0);
             return Ok(r.outcome(false, false));
         }
-        Some("removes") => {
-            let path = removes.unwrap_or_default();
+        Some(m) if m.starts_with("removes:") => {
+            let path = &m["removes:".len()..];
             r.msg = format!("{would} not run command since '{path}' does not exist");
             r.stdout = format!("skipped, since {path} does not exist");
             r.rc = Value::from(0);

@@ -293,6 +293,18 @@ async fn live_lines_stream_without_markers() {
 }
 
 #[tokio::test]
+async fn shell_executable_comes_from_the_host_vars() {
+    let mut conn = local().await;
+    let vars = Value::from(Serde(json!({"ansible_shell_executable": "/bin/bash"})));
+    let args = json!({"_raw_params": "echo \"$0\""});
+    let (result, _) = run_module(&mut conn, "shell", &args, false, &vars).await;
+    assert_eq!(result.expect("runs").data["stdout"].as_str(), Some("/bin/bash"));
+    let with_param = json!({"_raw_params": "echo \"$0\"", "executable": "/bin/sh"});
+    let (result, _) = run_module(&mut conn, "shell", &with_param, false, &vars).await;
+    assert_eq!(result.expect("runs").data["stdout"].as_str(), Some("/bin/sh"));
+}
+
+#[tokio::test]
 async fn parameter_errors_name_the_problem() {
     let mut conn = local().await;
     let (both, _) = run_module(
