@@ -58,6 +58,9 @@ pub enum Action {
         /// Keep the value read from stdin exactly, trailing line break included.
         #[arg(long)]
         raw: bool,
+        /// Refused: a value on the command line would land in shell history and `ps`.
+        #[arg(hide = true, num_args = 0.., allow_hyphen_values = true)]
+        refused_value: Vec<String>,
     },
     /// Print one value (a mapping or list as JSON), e.g. for dynamic inventory scripts.
     Get { name: String },
@@ -113,7 +116,18 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<Exit> {
     let key = key_source_from_env(args.key_file.as_deref())?;
     match args.action {
         Action::Init { json } => init(&args.dir, &key, json),
-        Action::Set { name, raw } => set(&args.dir, &key, &name, raw),
+        Action::Set {
+            name,
+            raw,
+            refused_value,
+        } => {
+            if !refused_value.is_empty() {
+                bail!(
+                    "values are never taken from the command line (shell history, `ps`): run `playhook secrets set {name}` and type it, or pipe it in"
+                );
+            }
+            set(&args.dir, &key, &name, raw)
+        }
         Action::Get { name } => get(&args.dir, &key, &name),
         Action::Show { force } => show(&args.dir, &key, force),
         Action::Edit => edit(&args.dir, &key),

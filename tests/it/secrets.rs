@@ -635,7 +635,11 @@ fn rekey_with_a_passphrase_and_with_a_generated_key_file() {
 #[test]
 fn set_never_takes_the_value_from_arguments() {
     let repo = Repo::populated();
-    let out = repo.run(&["set", "x", "the-value"]);
-    assert!(!out.status.success());
+    let err = assert_error(
+        &repo.run(&["set", "x", "the-value"]),
+        &["never taken from the command line"],
+    );
+    assert!(!err.contains("the-value"), "{err}");
+    assert_error(&repo.run(&["get", "x"]), &["`x` does not exist"]);
     assert_error(&repo.run(&["set", "_playhook.x"]), &["reserved"]);
 }
