@@ -570,3 +570,35 @@ async fn a_start_up_file_that_never_returns_fails_the_host_instead_of_hanging() 
     );
     assert!(message.contains(".bashrc"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ansible_control_master_options_in_ssh_args_do_not_get_in_the_way() {
+    let fleet = Fleet::start(1);
+    let mut target = fleet.target(0);
+    let control_path = fleet.root().join("cp-%C");
+    target.ssh_args.extend(
+        [
+            "-C",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            "ControlPersist=60s",
+            "-o",
+            &format!("ControlPath={}", control_path.display()),
+        ]
+        .map(String::from),
+    );
+    for _ in 0..2 {
+        let mut conn = open(&target).await;
+        assert_eq!(text(&run(&mut conn, "echo ok").await.stdout), "ok\n");
+        conn.close().await;
+    }
+    // Each run logs in once with its own master, and none is left behind.
+    assert_eq!(fleet.host(0).accepted_auths(), 2, "{}", fleet.host(0).log());
+    let left = std::fs::read_dir(fleet.root()).expect("listing the fleet dir");
+    assert!(
+        left.filter_map(Result::ok)
+            .all(|e| !e.file_name().to_string_lossy().starts_with("cp-"))
+    );
+    eventually("the masters are gone", || fleet.host(0).session_pids().is_empty()).await;
+}
