@@ -480,6 +480,9 @@ fn ini_and_yaml_sources_sharing_groups_hosts_and_priorities() {
     Case::load("mixed").check();
 }
 
+/// Variable names and values, as written in an inventory file.
+type Pairs = Vec<(String, String)>;
+
 /// A small deterministic generator (the tests must be reproducible).
 struct Lcg(u64);
 
@@ -506,7 +509,7 @@ fn random_repo(seed: u64, ini: bool) -> tempfile::TempDir {
     let hosts: Vec<String> = (0..10).map(|i| format!("h{i}")).collect();
     let values = ["1", "two", "3.5", "yes", "[1, 2]", "{'a': 1}", "''"];
     let yaml_values = ["1", "two", "3.5", "yes", "[1, 2]", "{a: 1}", "''", "{b: [x]}"];
-    let mut members: Vec<Vec<(String, Vec<(String, String)>)>> = vec![Vec::new(); groups.len()];
+    let mut members: Vec<Vec<(String, Pairs)>> = vec![Vec::new(); groups.len()];
     let mut children: Vec<Vec<String>> = vec![Vec::new(); groups.len()];
     let mut gvars: Vec<Vec<(String, String)>> = vec![Vec::new(); groups.len()];
     for (gi, _) in groups.iter().enumerate() {
