@@ -23,6 +23,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
+pub mod deploy;
+mod listing;
+pub mod repo_args;
 pub mod secrets;
 
 /// Exit statuses, as `ansible-playbook` uses them.
@@ -62,6 +66,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Deploy(deploy::DeployArgs),
+    Check(check::CheckArgs),
+    Inventory(inventory::Args),
     Secrets(secrets::SecretsArgs),
     /// Make `git push` to a bare repository deploy it (install, uninstall; run and verify are
     /// called by git).
@@ -72,7 +79,6 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Deploy an earlier commit out of band.
     Rollback(rollback::RollbackArgs),
-    Inventory(inventory::Args),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -95,17 +101,25 @@ pub fn init_logging(verbose: u8) {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
+        Command::Deploy(args) => deploy::run(args, cli.verbose),
+        Command::Check(args) => check::run(args),
+        Command::Inventory(args) => inventory::run(args),
         Command::Secrets(args) => secrets::run(args),
         Command::Hook(args) => hook::run(args),
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
-        Command::Inventory(args) => inventory::run(args),
     }
 }
 
 /// Prints an error and its causes once, on stderr, and picks the exit code.
 pub fn report_error(err: &anyhow::Error) -> Exit {
+    print_error(err);
+    Exit::Error
+}
+
+/// Prints an error with its chain of causes, each text once.
+pub fn print_error(err: &anyhow::Error) {
     let mut message = format!("error: {err}");
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
@@ -114,5 +128,4 @@ pub fn report_error(err: &anyhow::Error) -> Exit {
         }
     }
     eprintln!("{message}");
-    Exit::Error
 }

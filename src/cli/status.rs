@@ -27,7 +27,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     let width = states.iter().map(|s| s.host.len()).max().unwrap_or(4).max(4);
     if !args.json && !states.is_empty() {
         println!(
-            "{:<width$}  {:<10}  {:<20}  {:<11}  {:<12}  COUNTS",
+            "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  COUNTS",
             "HOST", "COMMIT", "WHEN", "RESULT", "ENVIRONMENT"
         );
     }
@@ -48,7 +48,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
         } else {
             let c = &s.counts;
             println!(
-                "{:<width$}  {:<10}  {:<20}  {:<11}  {:<12}  ok={} changed={} unreachable={} failed={}{}",
+                "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  ok={} changed={} unreachable={} failed={}{}",
                 s.host,
                 &r.commit[..r.commit.len().min(10)],
                 r.when,

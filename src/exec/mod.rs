@@ -1,3 +1,130 @@
-//! The executor: runs the plan on the hosts.
+//! The executor: runs plays over hosts (linear or free strategy), tasks through modules over
+//! each host's connection, handlers at flush points, and reports events.
 
 pub mod facts;
+pub mod host;
+pub mod hostvars;
+pub mod lazy;
+mod play;
+mod run_task;
+mod sink;
+mod target;
+pub mod vars;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use minijinja::Value;
+
+use crate::output::Counts;
+use crate::plan::TagFilter;
+use crate::repo::inventory::Inventory;
+use crate::repo::playbook::Playbook;
+use crate::template::Engine;
+
+pub use sink::EventSink;
+pub use target::split_words;
+
+use host::HostState;
+use hostvars::HostVarsTable;
+
+/// Settings of one run, from the command line and `ansible.cfg`.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub check: bool,
+    pub diff: bool,
+    pub forks: usize,
+    pub tags: TagFilter,
+    pub limit: Option<String>,
+    pub extra_vars: Value,
+    pub verbosity: u8,
+    /// Gather facts when a play does not say (`gathering = implicit`, the default).
+    pub gather_by_default: bool,
+    pub remote_user: Option<String>,
+    pub private_key_file: Option<String>,
+    pub ssh_args: Vec<String>,
+    pub accept_new_host_keys: bool,
+    pub skip_host_key_checking: bool,
+    pub connect_timeout: Duration,
+    pub task_timeout: Option<Duration>,
+    /// `roles_path` from `ansible.cfg`, searched before `<playbook dir>/roles`.
+    pub roles_path: Vec<std::path::PathBuf>,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub hosts: BTreeMap<String, Counts>,
+}
+
+impl RunSummary {
+    pub fn any_failed(&self) -> bool {
+        self.hosts.values().any(|c| c.failed > 0)
+    }
+
+    pub fn any_unreachable(&self) -> bool {
+        self.hosts.values().any(|c| c.unreachable > 0)
+    }
+}
+
+/// Everything a run shares across plays and hosts.
+pub struct Runner<'a> {
+    pub playbook: &'a Playbook,
+    pub inventory: &'a Inventory,
+    pub engine: Arc<Engine>,
+    pub opts: &'a RunOptions,
+    pub events: EventSink,
+    /// The decrypted `secrets` variable (empty mapping when the repository has none).
+    pub secrets: Value,
+    groups: Value,
+    hostvars: Arc<HostVarsTable>,
+    /// Limits how many hosts work at once (`forks`).
+    forks: tokio::sync::Semaphore,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(
+        playbook: &'a Playbook,
+        inventory: &'a Inventory,
+        engine: Arc<Engine>,
+        opts: &'a RunOptions,
+        events: EventSink,
+        secrets: Value,
+    ) -> Self {
+        Runner {
+            playbook,
+            inventory,
+            engine,
+            opts,
+            events,
+            secrets,
+            groups: inventory.groups_value(),
+            hostvars: Arc::new(HostVarsTable::default()),
+            forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
+        }
+    }
+
+    /// Runs every play, then closes every connection and reports the recap.
+    pub async fn run(&self) -> RunSummary {
+        let mut hosts: Vec<HostState> = Vec::new();
+        for play in &self.playbook.plays {
+            self.run_play(play, &mut hosts).await;
+        }
+        for host in &mut hosts {
+            if let Some(conn) = host.conn.as_mut() {
+                conn.close().await;
+            }
+            if let Some(conn) = host.local.as_mut() {
+                conn.close().await;
+            }
+        }
+        let summary = RunSummary {
+            hosts: hosts.iter().map(|h| (h.name.clone(), h.counts)).collect(),
+        };
+        self.events.send(crate::output::Event::Recap {
+            hosts: summary.hosts.clone(),
+        });
+        summary
+    }
+}

@@ -68,7 +68,7 @@ pub fn checkout(repo: &Repository, commit: &str) -> Result<Checkout, HookError> 
         .tree()
         .map_err(|e| HookError::git(format!("reading the tree of {commit}"), &git_dir, e))?;
     let dir = tempfile::Builder::new()
-        .prefix("playhook-")
+        .prefix("playhook-checkout-")
         .tempdir()
         .map_err(|e| HookError::io("creating a temporary directory in", std::env::temp_dir(), e))?;
     let mut opts = CheckoutBuilder::new();

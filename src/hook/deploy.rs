@@ -134,11 +134,11 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
         }
     }
 
-    let start_unix = time::now_unix();
+    let start_ms = time::now_unix_ms();
     let started = Instant::now();
     let logs = ctx.layout.logs();
     std::fs::create_dir_all(&logs).map_err(|e| HookError::io("creating", &logs, e))?;
-    let stem = format!("{}-{env}-{short}", time::compact(start_unix));
+    let stem = format!("{}-{env}-{short}", time::compact(start_ms.div_euclid(1000)));
     let log_path = logs.join(format!("{stem}.log"));
     let events_path = logs.join(format!("{stem}.events.jsonl"));
     let mut log = std::fs::File::create(&log_path).map_err(|e| HookError::io("creating", &log_path, e))?;
@@ -201,8 +201,8 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     };
     let duration = started.elapsed().as_secs_f64();
     let record = Record {
-        when: time::rfc3339(start_unix),
-        unix: start_unix,
+        when: time::rfc3339_ms(start_ms),
+        unix_ms: start_ms,
         commit: job.commit.clone(),
         refname: job.refname.clone(),
         environment: env.clone(),

@@ -43,10 +43,10 @@ impl HostCounts {
 /// One deploy, as recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// Start, RFC 3339 UTC.
+    /// Start, RFC 3339 UTC with milliseconds.
     pub when: String,
-    /// Start, seconds since the Unix epoch (for sorting).
-    pub unix: i64,
+    /// Start, milliseconds since the Unix epoch (for sorting).
+    pub unix_ms: i64,
     pub commit: String,
     #[serde(rename = "ref")]
     pub refname: String,
@@ -139,7 +139,7 @@ pub fn all(repo: &Repository) -> Result<(Vec<Record>, Vec<String>), HookError> {
             }
         }
     }
-    records.sort_by(|a, b| b.unix.cmp(&a.unix).then_with(|| b.when.cmp(&a.when)));
+    records.sort_by(|a, b| b.unix_ms.cmp(&a.unix_ms).then_with(|| b.when.cmp(&a.when)));
     Ok((records, problems))
 }
 
@@ -152,10 +152,10 @@ pub fn relative_log(layout: &Layout, path: &Path) -> String {
 mod tests {
     use super::*;
 
-    pub(crate) fn record(commit: &str, unix: i64) -> Record {
+    pub(crate) fn record(commit: &str, unix_ms: i64) -> Record {
         Record {
-            when: super::super::time::rfc3339(unix),
-            unix,
+            when: super::super::time::rfc3339_ms(unix_ms),
+            unix_ms,
             commit: commit.to_string(),
             refname: "refs/heads/main".into(),
             environment: "default".into(),
@@ -199,7 +199,10 @@ mod tests {
         append(&layout, &repo, &record(&c1.to_string(), 200)).expect("append");
         let (records, problems) = all(&repo).expect("read");
         assert!(problems.is_empty());
-        assert_eq!(records.iter().map(|r| r.unix).collect::<Vec<_>>(), vec![200, 100]);
+        assert_eq!(
+            records.iter().map(|r| r.unix_ms).collect::<Vec<_>>(),
+            vec![200, 100]
+        );
         assert_eq!(records[0].hosts["web1"].changed, 1);
     }
 }

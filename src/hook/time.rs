@@ -10,6 +10,20 @@ pub fn now_unix() -> i64 {
     }
 }
 
+/// Milliseconds since the Unix epoch, now.
+pub fn now_unix_ms() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// `2026-11-22T02:43:25.123Z` for a Unix time in milliseconds.
+pub fn rfc3339_ms(unix_ms: i64) -> String {
+    let secs = rfc3339(unix_ms.div_euclid(1000));
+    format!("{}.{:03}Z", secs.trim_end_matches('Z'), unix_ms.rem_euclid(1000))
+}
+
 /// `2026-11-22T02:43:25Z` for a Unix time.
 pub fn rfc3339(unix: i64) -> String {
     let (date, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
@@ -51,5 +65,6 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_315_405), "2026-11-22T02:43:25Z");
         assert_eq!(compact(1_795_315_405), "20261122T024325Z");
+        assert_eq!(rfc3339_ms(1_795_315_405_007), "2026-11-22T02:43:25.007Z");
     }
 }

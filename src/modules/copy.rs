@@ -99,8 +99,11 @@ impl Module for Copy {
                     return Ok(failed("can not use content with a dir as dest"));
                 }
                 let text = content_text(content);
-                let outcome =
+                let mut outcome =
                     copy_bytes(ctx, &p, &p.dest, text.as_bytes(), None, "dynamically generated").await?;
+                if outcome.changed {
+                    outcome.data.insert("src".into(), Value::from(p.dest.clone()));
+                }
                 reject_dir_dest(outcome)
             }
             (Some(src), None) if p.remote_src.unwrap_or(false) => copy_remote(ctx, &p, src).await,

@@ -36,6 +36,12 @@ pub fn sha1_hex(bytes: &[u8]) -> String {
     hex::encode(Sha1::digest(bytes))
 }
 
+/// The md5 of `bytes`, hex, as Ansible's `md5sum`.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(bytes))
+}
+
 /// Stats `path` and its parent directory in one round trip (checksum included).
 pub async fn stat_with_parent(
     ctx: &mut ModuleCtx<'_>,
@@ -112,6 +118,7 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
             return Ok(outcome);
         }
         if existing.checksum.as_deref() == Some(checksum.as_str()) {
+            outcome.data.insert("path".into(), Value::from(put.dest));
             let changes = attrs_differ(existing, &attrs);
             file_fields(existing, &mut outcome);
             if changes.any() {
@@ -147,6 +154,9 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
     }
 
     outcome.changed = true;
+    outcome
+        .data
+        .insert("md5sum".into(), Value::from(md5_hex(put.content)));
     if ctx.diff {
         let before = match (&put.before, &st) {
             (Some(b), _) => b.clone(),

@@ -526,10 +526,13 @@ impl Run {
             }
         }
         if !ctx.check && !actions.is_empty() {
-            if let Err(e) = files::run_then_stat(ctx.conn, &self.path, &actions, ctx.privilege.as_ref()).await
-            {
-                return file_failure(e);
+            match files::run_then_stat(ctx.conn, &self.path, &actions, ctx.privilege.as_ref()).await {
+                Ok(Some(after)) => file_fields(&after, &mut outcome),
+                Ok(None) => {}
+                Err(e) => return file_failure(e),
             }
+        } else if let Some(st) = &self.st {
+            file_fields(st, &mut outcome);
         }
         outcome.data.insert("state".into(), Value::from("link"));
         diff.finish(&self.path, &mut outcome, ctx.diff);

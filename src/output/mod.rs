@@ -2,5 +2,8 @@
 
 pub mod diff;
 pub mod event;
+pub mod printer;
+pub mod recap;
 
 pub use event::{Counts, Event, HostStatus};
+pub use printer::{Mask, Printer, Style};

@@ -1,7 +1,17 @@
-//! The Ansible repository as playhook reads it: `ansible.cfg`, the inventory, host patterns and
-//! extra variables (`-e`). The playbook model lives here too.
+//! The Ansible repository as playhook reads it: `ansible.cfg`, the inventory, host patterns,
+//! extra variables (`-e`), and the playbook, plays, roles and tasks as typed, checked values.
 
 pub mod config;
+pub mod error;
 pub mod extra_vars;
 pub mod inventory;
+pub mod keywords;
+pub mod kv;
+pub mod load;
 pub mod pattern;
+pub mod playbook;
+pub mod role;
+pub mod task;
+pub mod tasks;
+pub mod truthy;
+pub mod vars_file;

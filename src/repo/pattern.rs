@@ -264,8 +264,7 @@ impl Eval<'_> {
             }
             self.unmatched.push(pattern.to_string());
         }
-        let mut seen = HashSet::new();
-        results.retain(|h| seen.insert(h.clone()));
+        // Duplicates stay (a host in two matching groups), as subscripts count them in Ansible.
         Ok(results)
     }
 }

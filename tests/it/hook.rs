@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::fleet::Fleet;
 use crate::support::git::{Remote, text, timed_lines};
 
 /// An Ansible repository deploying to this machine (`ansible_connection=local`).
@@ -190,7 +191,12 @@ fn a_push_deploys_and_lines_arrive_while_it_runs() {
         "{}",
         text(&note.stderr)
     );
-    let left: Vec<_> = std::fs::read_dir(remote.tmp()).expect("tmp").collect();
+    let left: Vec<_> = std::fs::read_dir(remote.tmp())
+        .expect("tmp")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("playhook-checkout-"))
+        .map(|e| e.path())
+        .collect();
     assert!(left.is_empty(), "the checkout was removed: {left:?}");
     let status = remote.status();
     assert_eq!(status.len(), 1);
@@ -397,4 +403,120 @@ fn the_pusher_leaving_does_not_stop_the_deploy() {
         log.contains("localhost") && log.contains("ok="),
         "the log has the recap: {log}"
     );
+}
+
+#[test]
+#[ignore = "needs `playhook deploy`"]
+fn a_push_over_ssh_deploys_to_the_fleet() {
+    let fleet = Fleet::start(3);
+    // The git server is h11: its /srv holds the bare repository; the repository deploys to every
+    // host of the fleet (h11 included) over SSH.
+    let server = fleet.host(0);
+    let bare = server.srv().join("infra.git");
+    let init = std::process::Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare)
+        .output()
+        .expect("git init runs");
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let remote = Remote::new();
+    let out = remote.playhook(&["hook", "install", &bare.to_string_lossy()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    remote
+        .file("inventory.yaml", &fleet.inventory_yaml())
+        .file("ansible.cfg", "[defaults]\ninventory = inventory.yaml\ngathering = explicit\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: fleet\n  tasks:\n    - name: say hello\n      copy: content={{ inventory_hostname }} dest=/srv/hello\n",
+        );
+    let commit = remote.commit("fleet");
+    let url = format!("ssh://{}/srv/infra.git", server.name);
+    let ssh = format!("ssh -F {}", fleet.ssh_config().display());
+    let mut cmd = std::process::Command::new("git");
+    cmd.args(["push", &url, "main"]).current_dir(&remote.work);
+    remote.env(&mut cmd);
+    let push = cmd.env("GIT_SSH_COMMAND", ssh).output().expect("git push runs");
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    assert!(stderr.contains("remote: playhook: deploying"), "{stderr}");
+    assert!(stderr.contains("TASK [say hello]"), "{stderr}");
+    for h in fleet.hosts() {
+        assert_eq!(read(&h.srv().join("hello")), h.name, "{stderr}");
+    }
+    let history = remote.playhook(&["history", "-C", &bare.to_string_lossy(), "--json"]);
+    let records = crate::support::git::json_lines(&text(&history.stdout));
+    assert_eq!(records.len(), 1, "{}", text(&history.stderr));
+    assert_eq!(records[0]["commit"], commit.as_str());
+    assert_eq!(records[0]["result"], "ok");
+    assert_eq!(records[0]["hosts"].as_object().map(|h| h.len()), Some(3));
+}
+
+#[test]
+#[ignore = "needs `playhook deploy` and `playhook secrets`"]
+fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
+    const SECRET: &str = "hunter2-s3cret-value";
+    let remote = Remote::new();
+    remote.install(&[]);
+    let out = remote.out();
+    ansible_repo(
+        &remote,
+        &format!(
+            "    - name: use the secret\n      command: echo \"the password is {{{{ secrets.db_password }}}}\"\n    - copy: content={{{{ secrets.db_password }}}} dest={}/pw\n",
+            out.display()
+        ),
+    );
+    let work = remote.work.to_string_lossy().into_owned();
+    let init = remote.playhook(&["secrets", "-C", &work, "init"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_playhook"));
+    set.args(["secrets", "-C", &work, "set", "db_password"]);
+    remote.env(&mut set);
+    set.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = set.spawn().expect("playhook secrets set");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), SECRET.as_bytes()).expect("write");
+    let done = child.wait_with_output().expect("secrets set ends");
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    // The key lives on the server, not in the repository.
+    let key = remote.bare.join("secret.key");
+    std::fs::rename(remote.work.join("secret.key"), &key).expect("move the key");
+    let commit = remote.commit("with secrets");
+    let committed = remote.git(&["ls-files"]);
+    assert!(!committed.contains("secret.key"), "{committed}");
+
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(
+        stderr.contains("chmod 600"),
+        "a readable key is refused: {stderr}"
+    );
+    assert!(!out.join("pw").exists());
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    remote.commit("again");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    assert!(out.join("pw").exists(), "the deploy ran: {stderr}");
+    assert_eq!(read(&out.join("pw")), SECRET, "the secret reached the target");
+    assert!(stderr.contains("the password is ********"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "the stream shows the secret: {stderr}");
+    for entry in std::fs::read_dir(remote.bare.join("playhook/logs")).expect("logs") {
+        let path = entry.expect("entry").path();
+        assert!(
+            !read(&path).contains(SECRET),
+            "{} shows the secret",
+            path.display()
+        );
+    }
+    let notes = remote.git_bare(&["log", "-p", "refs/notes/playhook"]);
+    assert!(!text(&notes.stdout).contains(SECRET));
+    let history = remote.history();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["commit"], commit.as_str());
+    assert_eq!(history[1]["result"], "error");
+    assert_eq!(history[0]["result"], "ok");
 }

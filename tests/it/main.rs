@@ -1,5 +1,7 @@
 //! The integration tests: one binary, one module per area.
 
+mod deploy;
+mod deploy_errors;
 mod example;
 mod facts;
 mod hook;

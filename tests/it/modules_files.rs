@@ -4,4 +4,5 @@ mod copy;
 mod edits;
 mod file;
 mod primitives;
+mod results;
 mod template;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use playhook::connection::{Become, BecomeMethod, Command, Connection, ConnectionError};
 use playhook::secrets::SecretString;
 
+use crate::support::become_users::{NOPASSWD_USER, SUDO_PASSWORD, SUDO_USER, ensure_become_users};
 use crate::support::local::{local, require_tool, sh};
 
 #[tokio::test]
@@ -220,25 +221,12 @@ async fn become_another_user_with_su_and_sudo() {
     }
 }
 
-/// A user with a password who may use sudo only with it; the session runs as that user.
-async fn sudo_user_session() -> playhook::connection::shell::ShellSession {
+/// A session running as `user` (one of the become test users).
+async fn session_as(user: &str) -> playhook::connection::shell::ShellSession {
     require_tool("sudo", "sudo");
-    require_tool("chpasswd", "passwd");
-    let setup = "id phsudo >/dev/null 2>&1 || useradd -m -s /bin/sh phsudo
-echo 'phsudo:s3cret-pw' | chpasswd
-echo 'phsudo ALL=(ALL:ALL) ALL' > /etc/sudoers.d/playhook-test && chmod 0440 /etc/sudoers.d/playhook-test
-rm -rf /var/run/sudo/ts/phsudo";
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(setup)
-        .status()
-        .expect("setup runs");
-    assert!(
-        status.success(),
-        "creating the sudo test user failed (must run as root)"
-    );
+    ensure_become_users();
     let mut child = tokio::process::Command::new("su")
-        .args(["-s", "/bin/sh", "phsudo", "-c", "sh"])
+        .args(["-s", "/bin/sh", user, "-c", "sh"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -246,21 +234,22 @@ rm -rf /var/run/sudo/ts/phsudo";
         .spawn()
         .expect("su starts");
     let session = playhook::connection::shell::ShellSession::start(
-        "sudohost",
+        format!("{user}-host"),
         child.stdin.take().expect("stdin"),
         child.stdout.take().expect("stdout"),
         child.stderr.take().expect("stderr"),
     )
     .await
     .expect("session starts");
+    // The pipes keep the shell alive; it exits when the session closes its stdin.
     std::mem::forget(child);
     session
 }
 
 #[tokio::test]
 async fn sudo_with_a_password_never_hangs_or_leaks() {
-    let mut conn = sudo_user_session().await;
-    assert_eq!(conn.user(), "phsudo");
+    let mut conn = session_as(SUDO_USER).await;
+    assert_eq!(conn.user(), SUDO_USER);
 
     let start = Instant::now();
     let err = conn
@@ -282,7 +271,7 @@ async fn sudo_with_a_password_never_hangs_or_leaks() {
     );
 
     let out = conn
-        .run(&becomes("root", BecomeMethod::Sudo, Some("s3cret-pw")), None)
+        .run(&becomes("root", BecomeMethod::Sudo, Some(SUDO_PASSWORD)), None)
         .await
         .expect("right password");
     assert_eq!(
@@ -291,10 +280,47 @@ async fn sudo_with_a_password_never_hangs_or_leaks() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(SUDO_PASSWORD));
     let out = conn
-        .run(&becomes("root", BecomeMethod::Sudo, Some("s3cret-pw")), None)
+        .run(&becomes("root", BecomeMethod::Sudo, Some(SUDO_PASSWORD)), None)
         .await
         .expect("again");
     assert_eq!(out.stdout, b"root\ndata\n");
+}
+
+#[tokio::test]
+async fn a_password_is_not_fed_to_commands_when_sudo_needs_none() {
+    let mut conn = session_as(NOPASSWD_USER).await;
+    let out = conn
+        .run(&becomes("root", BecomeMethod::Sudo, Some("unneeded-pw")), None)
+        .await
+        .expect("runs");
+    assert_eq!(
+        out.stdout,
+        b"root\ndata\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn su_with_a_password_from_a_non_root_session() {
+    let mut conn = session_as(NOPASSWD_USER).await;
+    let out = conn
+        .run(&becomes(SUDO_USER, BecomeMethod::Su, Some(SUDO_PASSWORD)), None)
+        .await
+        .expect("right password");
+    assert_eq!(
+        out.stdout,
+        format!("{SUDO_USER}\ndata\n").as_bytes(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = conn
+        .run(&becomes(SUDO_USER, BecomeMethod::Su, Some("wrong")), None)
+        .await
+        .expect_err("wrong password");
+    assert!(matches!(err, ConnectionError::Become(_)), "{err:?}");
+    assert!(err.to_string().contains("Authentication failure"), "{err}");
 }

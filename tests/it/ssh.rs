@@ -62,7 +62,9 @@ fn fleet_hosts_have_their_own_srv_and_take_plain_ssh() {
         assert_eq!(host.port, fleet.port(), "all hosts listen on one port");
         let mut ssh = std::process::Command::new("ssh");
         if i == 0 {
-            ssh.arg("-F").arg(fleet.ssh_config()).arg(&host.name);
+            let command = fleet.ssh_command();
+            ssh = std::process::Command::new("sh");
+            ssh.arg("-c").arg(format!("{command} {} \"$0\"", host.name));
         } else {
             ssh.arg("-F")
                 .arg("/dev/null")
@@ -545,4 +547,26 @@ async fn a_connection_killed_mid_write_leaves_the_old_or_the_new_file_and_a_reru
         std::fs::read(&dest).expect("reading the file") == new,
         "the re-run did not converge"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_up_file_that_never_returns_fails_the_host_instead_of_hanging() {
+    let fleet = Fleet::start(1);
+    let host = fleet.host(0);
+    std::fs::write(host.root_home().join(".bashrc"), "sleep 4323\n").expect("writing .bashrc");
+    let mut target = fleet.target(0);
+    target.connect_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let err = connect(&target).await.err().expect("the shell never answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with("h11: logged in, but the shell did not answer"),
+        "{message}"
+    );
+    assert!(message.contains(".bashrc"), "{message}");
 }

@@ -103,6 +103,13 @@ impl ShellSession {
                 return Err(ConnectionError::Timeout(t));
             }
         }
+        let mut out = out;
+        if esc.as_ref().is_some_and(|e| e.stdin_password.is_some()) {
+            // su prompts on stderr before reading the password line it was given.
+            if let Some(rest) = out.stderr.strip_prefix(b"Password: ".as_slice()) {
+                out.stderr = rest.to_vec();
+            }
+        }
         if let (Some(_), Some(b)) = (&esc, &cmd.privilege) {
             if out.rc != 0 {
                 if let Some(msg) = failure_message(b.method, &String::from_utf8_lossy(&out.stderr)) {

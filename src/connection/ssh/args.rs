@@ -17,6 +17,9 @@ use super::super::Target;
 /// the shell's start, and bounds how long a master outlives a controller that was killed.
 const CONTROL_PERSIST_SECS: u32 = 10;
 
+/// The connect timeout when the target leaves it unset (zero).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Options for the connection itself and the destination, shared by the master, `ssh -G` and the
 /// host key probe: everything but how the master runs.
 pub(crate) fn connection_args(target: &Target) -> Vec<OsString> {
@@ -27,7 +30,7 @@ pub(crate) fn connection_args(target: &Target) -> Vec<OsString> {
     } else if target.accept_new_host_keys {
         opt(&mut args, "StrictHostKeyChecking=accept-new".into());
     }
-    let secs = target.connect_timeout.as_secs().max(1);
+    let secs = connect_timeout(target).as_secs().max(1);
     opt(&mut args, format!("ConnectTimeout={secs}"));
     if let Some(port) = target.port {
         opt(&mut args, format!("Port={port}"));
@@ -44,7 +47,7 @@ pub(crate) fn connection_args(target: &Target) -> Vec<OsString> {
     opt(&mut args, "StrictHostKeyChecking=yes".into());
     opt(
         &mut args,
-        format!("ServerAliveInterval={}", keepalive(target.connect_timeout)),
+        format!("ServerAliveInterval={}", keepalive(connect_timeout(target))),
     );
     opt(&mut args, "ServerAliveCountMax=3".into());
     args.push("--".into());
@@ -68,6 +71,15 @@ pub(crate) fn master_args(target: &Target, control: &Path, log: &Path) -> Vec<Os
     ];
     args.extend(connection_args(target));
     args
+}
+
+/// The target's connect timeout; zero (unset) means ssh's usual 10 seconds for playhook.
+pub(crate) fn connect_timeout(target: &Target) -> Duration {
+    if target.connect_timeout.is_zero() {
+        DEFAULT_CONNECT_TIMEOUT
+    } else {
+        target.connect_timeout
+    }
 }
 
 fn opt(args: &mut Vec<OsString>, option: String) {

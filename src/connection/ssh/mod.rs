@@ -28,6 +28,9 @@ use super::{Command, Connection, ConnectionError, LiveLines, Output, Target};
 pub const REMOTE_SHELL: &str =
     "exec sh -c '{ cat; exec >/dev/null 2>&1; trap \"\" TERM; kill -TERM 0; sleep 1; kill -KILL 0; } | sh'";
 
+/// The least time the remote shell gets to answer after login (start-up files run first).
+const MIN_SHELL_START: Duration = Duration::from_secs(5);
+
 /// An SSH connection to one host; see the module docs.
 pub struct SshConnection {
     // Field order is drop order: the shell's pipes close first, then the remote child's local ssh
@@ -65,7 +68,24 @@ impl SshConnection {
                 "the remote shell started without its pipes".into(),
             ));
         };
-        let shell = ShellSession::start(&target.name, stdin, stdout, stderr).await?;
+        // The login shell runs the user's start-up files first; a file that waits for input
+        // must not hang the run.
+        let deadline = (args::connect_timeout(target) * 3).max(MIN_SHELL_START);
+        let shell =
+            match tokio::time::timeout(deadline, ShellSession::start(&target.name, stdin, stdout, stderr))
+                .await
+            {
+                Ok(started) => started?,
+                Err(_) => {
+                    return Err(unreachable(
+                        target,
+                        format!(
+                            "logged in, but the shell did not answer within {deadline:?}: check the login \
+                         shell's start-up files (~/.bashrc, ~/.profile) for commands that wait"
+                        ),
+                    ));
+                }
+            };
         Ok(SshConnection {
             shell: Some(shell),
             child: Some(child),
@@ -162,7 +182,7 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
         .kill_on_drop(true);
     // ssh's ConnectTimeout covers each connect and banner; this bounds the whole login (jump
     // hosts, a server that stalls after the banner).
-    let deadline = target.connect_timeout.max(Duration::from_secs(1)) * 2 + Duration::from_secs(5);
+    let deadline = args::connect_timeout(target) * 2 + Duration::from_secs(5);
     let status = match tokio::time::timeout(deadline, ssh.status()).await {
         Ok(Ok(status)) => status,
         Ok(Err(e)) => {
@@ -207,7 +227,7 @@ async fn explain(target: &Target, text: &str) -> String {
             .arg("true")
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
-        let deadline = target.connect_timeout.max(Duration::from_secs(1)) * 2;
+        let deadline = args::connect_timeout(target) * 2;
         if let Ok(Ok(out)) = tokio::time::timeout(deadline, probe.output()).await {
             if let Some((kind, fp)) = failure::server_host_key(&String::from_utf8_lossy(&out.stderr)) {
                 problem.fingerprint = Some(fp);

@@ -20,7 +20,7 @@ pub enum InventoryError {
     Yaml(#[from] YamlError),
     #[error("{loc}: {message}")]
     Invalid { loc: Loc, message: String },
-    #[error("inventory script `{}` could not be run", path.display())]
+    #[error("inventory script `{}` could not be run; check that it is executable and its `#!` line names an installed interpreter", path.display())]
     ScriptSpawn {
         path: PathBuf,
         #[source]

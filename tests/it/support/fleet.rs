@@ -142,6 +142,11 @@ impl Fleet {
         &self.ssh_config
     }
 
+    /// `ssh -F <ssh_config>`: a command line for tools that run ssh themselves (`GIT_SSH_COMMAND`).
+    pub fn ssh_command(&self) -> String {
+        format!("ssh -F {}", self.ssh_config.display())
+    }
+
     /// A YAML inventory: group `fleet` with every host, connection variables included.
     pub fn inventory(&self) -> &Path {
         &self.inventory

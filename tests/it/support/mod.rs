@@ -7,4 +7,5 @@ pub mod fleet;
 pub mod git;
 pub mod local;
 pub mod modules;
+pub mod repo;
 pub mod tree;

@@ -1,0 +1,52 @@
+//! `playhook check`: validate a repository without connecting anywhere.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::template::Engine;
+
+use super::Exit;
+use super::repo_args::{RepoArgs, load_exit};
+
+/// Check the repository (YAML, roles, modules, templates, inventory, secrets) without touching a host.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+}
+
+pub fn run(args: CheckArgs) -> Result<Exit> {
+    let key = std::env::var("SECRETS_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .map(crate::secrets::SecretString::new);
+    let loaded = match args.repo.load(key) {
+        Ok(l) => l,
+        Err(err) => {
+            let code = load_exit(&err);
+            super::print_error(&err);
+            return Ok(code);
+        }
+    };
+    let engine = Arc::new(Engine::new(crate::template::EngineOptions {
+        environment: std::env::vars().collect(),
+    }));
+    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine) {
+        let text = problems.to_string();
+        let text = match &loaded.secrets {
+            Some(s) => s.masker().mask(&text).into_owned(),
+            None => text,
+        };
+        eprintln!("{text}");
+        return Ok(Exit::ParseError);
+    }
+    let tasks = crate::plan::walk::all_tasks(&loaded.playbook).len();
+    let hosts = loaded.inventory.select("all").map(|h| h.len()).unwrap_or(0);
+    println!(
+        "{}: ok ({} plays, {tasks} tasks, {hosts} hosts)",
+        loaded.playbook.path.display(),
+        loaded.playbook.plays.len()
+    );
+    Ok(Exit::Success)
+}

@@ -1,0 +1,112 @@
+//! Options shared by the commands that read a repository (`deploy`, `check`), and loading it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use minijinja::Value;
+
+use crate::repo::config::Config;
+use crate::repo::inventory::{Inventory, InventoryOptions};
+use crate::repo::playbook::{Playbook, find_playbook, load_playbook};
+use crate::secrets::{KeySource, Secrets};
+
+use super::Exit;
+
+/// Where the repository is and what of it to use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoArgs {
+    /// The repository to deploy (the directory holding the playbook).
+    #[arg(short = 'C', long = "dir", value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The playbook, relative to DIR (default: deploy.yaml, deploy.yml, site.yml, playbook.yml).
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+
+    /// Inventory source: a file, a directory or an executable script (repeatable).
+    #[arg(short = 'i', long = "inventory", value_name = "SOURCE")]
+    pub inventory: Vec<PathBuf>,
+
+    /// Extra variables: `k=v`, `@file.yml` or JSON; they override every other variable.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+
+    /// The secrets key file (default: SECRETS_KEY, else `secret.key` beside the secrets file).
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// A repository read and checked, ready to run.
+pub struct Loaded {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub playbook: Playbook,
+    pub inventory: Inventory,
+    pub extra_vars: Value,
+    pub secrets: Option<Secrets>,
+}
+
+/// An error while reading the repository: exits with code 4, as ansible-playbook's parse errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseFailure(pub String);
+
+impl RepoArgs {
+    /// Reads config, secrets, playbook and inventory, in that order.
+    pub fn load(&self, secrets_key: Option<crate::secrets::SecretString>) -> Result<Loaded> {
+        let dir = self
+            .dir
+            .canonicalize()
+            .with_context(|| format!("repository directory `{}` not found", self.dir.display()))?;
+        let config = Config::load(&dir).map_err(|e| ParseFailure(e.to_string()))?;
+        let key = match (secrets_key, &self.key_file) {
+            (Some(passphrase), _) => KeySource::passphrase(passphrase, "SECRETS_KEY"),
+            (None, Some(file)) => KeySource::KeyFile(absolute(&dir, file)),
+            (None, None) => KeySource::BesideFile,
+        };
+        let secrets = Secrets::open(&dir, &key)?;
+        let playbook_path =
+            find_playbook(&dir, self.playbook.as_deref()).map_err(|e| ParseFailure(e.to_string()))?;
+        let mut roles_path = config.roles_path.clone();
+        roles_path.retain(|p| p.is_dir());
+        let playbook = load_playbook(&playbook_path, roles_path).map_err(|e| ParseFailure(e.to_string()))?;
+        let sources: Vec<PathBuf> = if self.inventory.is_empty() {
+            Inventory::default_sources(&dir, &config)
+        } else {
+            self.inventory.iter().map(|p| absolute(&dir, p)).collect()
+        };
+        let options = InventoryOptions {
+            playbook_dir: Some(playbook.dir.clone()),
+        };
+        let inventory = Inventory::load(&sources, &options).map_err(|e| ParseFailure(e.to_string()))?;
+        let extra_vars = crate::repo::extra_vars::parse(&self.extra_vars, &dir)
+            .map_err(|e| ParseFailure(e.to_string()))?;
+        Ok(Loaded {
+            dir,
+            config,
+            playbook,
+            inventory,
+            extra_vars,
+            secrets,
+        })
+    }
+}
+
+/// The exit code for a failed load: parse errors are 4, anything else 1.
+pub fn load_exit(err: &anyhow::Error) -> Exit {
+    if err.downcast_ref::<ParseFailure>().is_some() {
+        Exit::ParseError
+    } else {
+        Exit::Error
+    }
+}
+
+/// A path given on the command line: as written if it exists from the current directory,
+/// else relative to the repository.
+fn absolute(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() || p.exists() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}

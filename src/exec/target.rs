@@ -1,0 +1,129 @@
+//! How to reach a host and how to become another user there, from its variables.
+
+use minijinja::Value;
+
+use crate::connection::{Become, BecomeMethod, ConnectionKind, Target};
+use crate::repo::truthy::literal_bool;
+use crate::secrets::SecretString;
+
+use super::RunOptions;
+
+fn string_var(vars: &Value, name: &str) -> Option<String> {
+    let v = vars.get_attr(name).ok()?;
+    if v.is_undefined() || v.is_none() {
+        return None;
+    }
+    Some(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+}
+
+/// The connection target of `host`, from its (templated) variables and the run's options.
+pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: Option<&str>) -> Target {
+    let kind = match string_var(vars, "ansible_connection")
+        .as_deref()
+        .or(play_connection)
+    {
+        Some("local") => ConnectionKind::Local,
+        _ if host == "localhost" && string_var(vars, "ansible_host").is_none() => ConnectionKind::Local,
+        _ => ConnectionKind::Ssh,
+    };
+    let mut ssh_args = opts.ssh_args.clone();
+    for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
+        if let Some(args) = string_var(vars, name) {
+            ssh_args.extend(split_words(&args));
+        }
+    }
+    Target {
+        name: host.to_string(),
+        kind,
+        address: string_var(vars, "ansible_host").unwrap_or_else(|| host.to_string()),
+        port: string_var(vars, "ansible_port").and_then(|p| p.parse().ok()),
+        user: string_var(vars, "ansible_user").or_else(|| opts.remote_user.clone()),
+        private_key_file: string_var(vars, "ansible_ssh_private_key_file")
+            .or_else(|| string_var(vars, "ansible_private_key_file"))
+            .or_else(|| opts.private_key_file.clone()),
+        ssh_args,
+        accept_new_host_keys: opts.accept_new_host_keys,
+        skip_host_key_checking: opts.skip_host_key_checking
+            || vars
+                .get_attr("ansible_host_key_checking")
+                .ok()
+                .and_then(|v| literal_bool(&v))
+                == Some(false),
+        connect_timeout: opts.connect_timeout,
+    }
+}
+
+/// Privilege escalation for a task: the task's `become*` keywords over the host's `ansible_become*`.
+pub fn become_for(
+    vars: &Value,
+    escalate: Option<bool>,
+    user: Option<String>,
+    method: Option<&str>,
+) -> Result<Option<Become>, String> {
+    let enabled = escalate
+        .or_else(|| {
+            vars.get_attr("ansible_become")
+                .ok()
+                .and_then(|v| literal_bool(&v))
+        })
+        .unwrap_or(false);
+    if !enabled {
+        return Ok(None);
+    }
+    let user = user
+        .or_else(|| string_var(vars, "ansible_become_user"))
+        .unwrap_or_else(|| "root".to_string());
+    let method = match method
+        .map(str::to_string)
+        .or_else(|| string_var(vars, "ansible_become_method"))
+        .as_deref()
+    {
+        None | Some("sudo") => BecomeMethod::Sudo,
+        Some("su") => BecomeMethod::Su,
+        Some(other) => {
+            return Err(format!(
+                "become_method `{other}` is not supported; supported: sudo, su"
+            ));
+        }
+    };
+    let password = string_var(vars, "ansible_become_password")
+        .or_else(|| string_var(vars, "ansible_become_pass"))
+        .map(SecretString::new);
+    Ok(Some(Become {
+        user,
+        method,
+        password,
+    }))
+}
+
+/// Splits ssh option text like a shell would (quotes group words).
+pub fn split_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => current.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            None => {
+                current.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    words
+}

@@ -1,0 +1,190 @@
+//! Checks that refuse a bad repository before any host is touched: files that tasks name,
+//! templates that do not compile or use unknown filters, handlers that do not exist.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+
+use crate::loc::Loc;
+use crate::repo::playbook::Playbook;
+use crate::repo::task::{Action, Task};
+use crate::template::Engine;
+
+use super::TagFilter;
+use super::walk::{all_tasks, play_tasks};
+
+/// Every problem found, each naming its file and line.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<String>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the whole repository; `Err` lists every problem.
+pub fn check(playbook: &Playbook, engine: &Engine) -> Result<(), Problems> {
+    let mut problems = Problems::default();
+    for play in &playbook.plays {
+        let handlers = play_handler_names(play);
+        for task in play_tasks(play) {
+            for name in &task.notify {
+                if !handlers.contains(name) {
+                    problems.0.push(format!(
+                        "{}: notifies `{name}`, but no handler has that name or listens to it",
+                        task.loc
+                    ));
+                }
+            }
+            check_task(task, engine, &playbook.dir, &mut problems);
+        }
+    }
+    if problems.0.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Things worth a warning that do not stop the run: tags that match no task.
+pub fn warnings(playbook: &Playbook, tags: &TagFilter) -> Vec<String> {
+    let known: BTreeSet<String> = all_tasks(playbook)
+        .iter()
+        .flat_map(|(_, t)| t.tags.iter().cloned())
+        .collect();
+    tags.unmatched(&known)
+        .map(|t| format!("tag `{t}` matches no task in the playbook"))
+        .collect()
+}
+
+fn play_handler_names(play: &crate::repo::playbook::Play) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut handlers = Vec::new();
+    crate::plan::walk::tasks_in(&play.handlers, &mut handlers);
+    for h in handlers {
+        if let Some(n) = &h.name {
+            names.insert(n.clone());
+            if let Some(r) = &h.role {
+                names.insert(format!("{} : {n}", r.name));
+            }
+        }
+        names.extend(h.listen.iter().cloned());
+    }
+    names
+}
+
+fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut Problems) {
+    let mut strings = Vec::new();
+    if let Action::Module { module, args } = &task.action {
+        collect_strings(args, &mut strings);
+        let src = args
+            .get_attr("src")
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        let sub = match module.name() {
+            "template" => Some("templates"),
+            "copy" => Some("files"),
+            _ => None,
+        };
+        if let (Some(sub), Some(src)) = (sub, src.filter(|s| !s.contains("{{") && !s.contains("{%"))) {
+            let remote_src = args
+                .get_attr("remote_src")
+                .ok()
+                .is_some_and(|v| v.is_true() || v.as_str() == Some("yes"));
+            if !remote_src {
+                match find_source(task, playbook_dir, sub, &src) {
+                    Some(path) if sub == "templates" => check_template_file(&path, engine, problems),
+                    Some(_) => {}
+                    None => problems.0.push(format!(
+                        "{}: `{}` source `{src}` not found (looked in {})",
+                        task.loc,
+                        module.name(),
+                        search_dirs(task, playbook_dir, sub)
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                }
+            }
+        }
+    }
+    for s in strings {
+        if let Err(e) = engine.check_source(&s) {
+            problems.0.push(format!("{}: {e}", task.loc));
+        }
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    if let Some(s) = v.as_str() {
+        if s.contains("{{") || s.contains("{%") {
+            out.push(s.to_string());
+        }
+        return;
+    }
+    if let Ok(iter) = v.try_iter() {
+        let is_map = crate::value::is_map(v);
+        for item in iter {
+            let child = if is_map {
+                v.get_item(&item).unwrap_or_default()
+            } else {
+                item
+            };
+            collect_strings(&child, out);
+        }
+    }
+}
+
+/// Where `copy`/`template` look for a source: the role's `files/`/`templates/`, the role itself,
+/// the playbook's `files/`/`templates/`, then the playbook directory.
+pub fn search_dirs(task: &Task, playbook_dir: &Path, sub: &str) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(role) = &task.role {
+        dirs.push(role.path.join(sub));
+        dirs.push(role.path.clone());
+    }
+    if let Some(dir) = task.loc.file.parent() {
+        dirs.push(dir.join(sub));
+    }
+    dirs.push(playbook_dir.join(sub));
+    dirs.push(playbook_dir.to_path_buf());
+    dirs.dedup();
+    dirs
+}
+
+fn find_source(task: &Task, playbook_dir: &Path, sub: &str, src: &str) -> Option<PathBuf> {
+    if Path::new(src).is_absolute() {
+        return Path::new(src).exists().then(|| PathBuf::from(src));
+    }
+    search_dirs(task, playbook_dir, sub)
+        .into_iter()
+        .map(|d| d.join(src))
+        .find(|p| p.exists())
+}
+
+fn check_template_file(path: &Path, engine: &Engine, problems: &mut Problems) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            if let Err(e) = engine.check_source(&text) {
+                let loc = Loc {
+                    file: std::sync::Arc::new(path.to_path_buf()),
+                    line: e.line.unwrap_or(0),
+                };
+                problems.0.push(format!("{loc}: {}", e.message));
+            }
+        }
+        Err(e) => problems
+            .0
+            .push(format!("{}: cannot read the template: {e}", path.display())),
+    }
+}

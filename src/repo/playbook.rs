@@ -1,0 +1,296 @@
+//! Playbooks and plays: the top of the repository format.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use crate::loc::Loc;
+use crate::yaml::{self, Node as Yaml};
+
+use super::error::LoadError;
+use super::keywords::{Inherited, parse_bool, parse_tags, scalar_string};
+use super::load::Loader;
+use super::role::parse_role_entry;
+use super::task::{Node, RoleInstance};
+use super::tasks::Scope;
+
+/// Playbook file names tried, in order, when none is given.
+pub const DEFAULT_PLAYBOOKS: &[&str] = &[
+    "deploy.yaml",
+    "deploy.yml",
+    "site.yml",
+    "site.yaml",
+    "playbook.yml",
+    "playbook.yaml",
+];
+
+const PLAY_KEYWORDS: &[&str] = &[
+    "name",
+    "hosts",
+    "become",
+    "become_user",
+    "become_method",
+    "vars",
+    "vars_files",
+    "roles",
+    "pre_tasks",
+    "tasks",
+    "post_tasks",
+    "handlers",
+    "gather_facts",
+    "tags",
+    "strategy",
+    "environment",
+    "remote_user",
+    "connection",
+    "check_mode",
+    "diff",
+    "ignore_errors",
+    "no_log",
+    "any_errors_fatal",
+];
+
+/// A parsed playbook.
+#[derive(Debug)]
+pub struct Playbook {
+    pub path: PathBuf,
+    pub dir: PathBuf,
+    pub plays: Vec<Play>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    Linear,
+    Free,
+}
+
+/// One play, compiled: its task sections with every import expanded.
+#[derive(Debug)]
+pub struct Play {
+    pub name: String,
+    pub loc: Loc,
+    pub hosts: String,
+    pub gather_facts: Option<bool>,
+    pub strategy: Strategy,
+    pub vars: Value,
+    /// `vars_files` entries (may be templated), with where they were written.
+    pub vars_files: Vec<(Value, Loc)>,
+    /// Every role loaded by the play, in load order (their defaults and vars are play-wide).
+    pub roles: Vec<Arc<RoleInstance>>,
+    /// pre_tasks, roles + tasks, post_tasks: handlers are flushed after each section.
+    pub sections: Vec<Vec<Node>>,
+    /// Role handlers, then the play's own, in definition order.
+    pub handlers: Vec<Node>,
+    pub remote_user: Option<String>,
+    pub connection: Option<String>,
+    pub any_errors_fatal: bool,
+}
+
+/// Finds the playbook: `explicit` if given, else the first of [`DEFAULT_PLAYBOOKS`] in `dir`.
+pub fn find_playbook(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
+    if let Some(p) = explicit {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        };
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(LoadError::Other(format!("playbook `{}` not found", p.display())))
+        };
+    }
+    DEFAULT_PLAYBOOKS
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            LoadError::Other(format!(
+                "no playbook in `{}`: expected one of {} (or pass --playbook FILE)",
+                dir.display(),
+                DEFAULT_PLAYBOOKS.join(", ")
+            ))
+        })
+}
+
+/// Reads a playbook and everything it imports.
+pub fn load_playbook(path: &Path, roles_path: Vec<PathBuf>) -> Result<Playbook, LoadError> {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut loader = Loader::new(dir.clone(), roles_path);
+    let mut plays = Vec::new();
+    loader.load_plays(path, &mut plays)?;
+    Ok(Playbook {
+        path: path.to_path_buf(),
+        dir,
+        plays,
+    })
+}
+
+impl Loader {
+    fn load_plays(&mut self, path: &Path, plays: &mut Vec<Play>) -> Result<(), LoadError> {
+        let Some(doc) = yaml::load_file(path)? else {
+            return Err(LoadError::at(&Loc::file(path), "the playbook is empty"));
+        };
+        let entries = doc.as_seq().ok_or_else(|| {
+            LoadError::at(
+                &doc.loc,
+                format!("a playbook must be a list of plays, found {}", doc.type_name()),
+            )
+        })?;
+        for entry in entries {
+            if let Some(import) = entry
+                .get("import_playbook")
+                .or_else(|| entry.get("ansible.builtin.import_playbook"))
+            {
+                let file = scalar_string(import)?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                let target = base.join(&file);
+                if !target.is_file() {
+                    return Err(LoadError::at(
+                        &import.loc,
+                        format!("`import_playbook`: `{}` not found", target.display()),
+                    ));
+                }
+                self.load_plays(&target, plays)?;
+                continue;
+            }
+            plays.push(self.parse_play(entry)?);
+        }
+        Ok(())
+    }
+
+    fn parse_play(&mut self, node: &Yaml) -> Result<Play, LoadError> {
+        let map = node.as_map().ok_or_else(|| {
+            LoadError::at(
+                &node.loc,
+                format!("a play must be a mapping, found {}", node.type_name()),
+            )
+        })?;
+        for (key, value) in map {
+            if !PLAY_KEYWORDS.contains(&key.as_str()) {
+                let mut supported = PLAY_KEYWORDS.to_vec();
+                supported.push("import_playbook");
+                supported.sort_unstable();
+                return Err(LoadError::at(
+                    &value.loc,
+                    format!(
+                        "`{key}` is not a supported play keyword; supported: {}",
+                        supported.join(", ")
+                    ),
+                ));
+            }
+        }
+        self.applied_roles.clear();
+        self.role_order.clear();
+        self.role_handlers.clear();
+
+        let hosts = match node.get("hosts") {
+            Some(h) => match h.as_seq() {
+                Some(items) => items
+                    .iter()
+                    .map(scalar_string)
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                None => scalar_string(h)?,
+            },
+            None => {
+                return Err(LoadError::at(
+                    &node.loc,
+                    "a play needs `hosts:` (for example `hosts: all`)",
+                ));
+            }
+        };
+        // Play-level keywords apply to every task; play `vars` keep their own precedence level.
+        let mut inherited = Inherited::default();
+        inherited.absorb(node)?;
+        inherited.vars.clear();
+        let scope = Scope {
+            inherited,
+            role: None,
+            dir: self.playbook_dir.clone(),
+            handler: false,
+        };
+
+        let list = |loader: &mut Loader, key: &str, scope: &Scope| -> Result<Vec<Node>, LoadError> {
+            match node.get(key) {
+                Some(l) => loader.parse_task_list(l, scope),
+                None => Ok(Vec::new()),
+            }
+        };
+        let pre_tasks = list(self, "pre_tasks", &scope)?;
+        let mut main = Vec::new();
+        if let Some(roles) = node.get("roles").filter(|r| !r.is_null()) {
+            let entries = roles
+                .as_seq()
+                .ok_or_else(|| LoadError::at(&roles.loc, "`roles` must be a list"))?;
+            for entry in entries {
+                let (name, params, entry_node) = parse_role_entry(entry)?;
+                let mut role_scope = scope.clone();
+                role_scope.inherited = scope.inherited.child(&entry_node)?;
+                role_scope.inherited.vars.clear();
+                main.extend(self.expand_role(&name, &entry.loc, params, None, &role_scope, true)?);
+            }
+        }
+        main.extend(list(self, "tasks", &scope)?);
+        let post_tasks = list(self, "post_tasks", &scope)?;
+        let handler_scope = Scope {
+            handler: true,
+            ..scope.clone()
+        };
+        let mut handlers = std::mem::take(&mut self.role_handlers);
+        handlers.extend(list(self, "handlers", &handler_scope)?);
+
+        let vars = match node.get("vars") {
+            Some(v) if v.as_map().is_some() => v.to_value(),
+            Some(v) if v.is_null() => crate::value::empty_map(),
+            Some(v) => return Err(LoadError::at(&v.loc, "`vars` must be a mapping")),
+            None => crate::value::empty_map(),
+        };
+        let vars_files = match node.get("vars_files") {
+            Some(v) => match v.as_seq() {
+                Some(items) => items.iter().map(|i| (i.to_value(), i.loc.clone())).collect(),
+                None => vec![(v.to_value(), v.loc.clone())],
+            },
+            None => Vec::new(),
+        };
+        let strategy = match node.get("strategy").map(scalar_string).transpose()?.as_deref() {
+            None | Some("linear") => Strategy::Linear,
+            Some("free") => Strategy::Free,
+            Some(other) => {
+                let loc = node
+                    .get("strategy")
+                    .map(|n| n.loc.clone())
+                    .unwrap_or_else(|| node.loc.clone());
+                return Err(LoadError::at(
+                    &loc,
+                    format!("strategy `{other}` is not supported; supported: linear, free"),
+                ));
+            }
+        };
+        let _ = node.get("tags").map(parse_tags).transpose()?;
+        Ok(Play {
+            name: node
+                .get("name")
+                .map(scalar_string)
+                .transpose()?
+                .unwrap_or_else(|| hosts.clone()),
+            loc: node.loc.clone(),
+            hosts,
+            gather_facts: node.get("gather_facts").map(parse_bool).transpose()?,
+            strategy,
+            vars,
+            vars_files,
+            roles: std::mem::take(&mut self.role_order),
+            sections: vec![pre_tasks, main, post_tasks],
+            handlers,
+            remote_user: node.get("remote_user").map(scalar_string).transpose()?,
+            connection: node.get("connection").map(scalar_string).transpose()?,
+            any_errors_fatal: node
+                .get("any_errors_fatal")
+                .map(parse_bool)
+                .transpose()?
+                .unwrap_or(false),
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! `playhook deploy` end to end on this machine: tags, handlers, blocks, loops, registers,
+//! idempotence and the recap.
+
+use crate::support::repo::TestRepo;
+
+fn play(tasks: &str) -> String {
+    format!("- hosts: web\n  tasks:\n{tasks}")
+}
+
+#[test]
+fn a_second_run_changes_nothing() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &play(&format!(
+            "    - name: write a file\n      copy:\n        content: \"hello\\n\"\n        dest: {0}/hello.txt\n        mode: '0640'\n    - name: a directory\n      file: path={0}/d state=directory\n",
+            out.display()
+        )),
+    );
+    let first = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(first.code(), 0, "{}{}", first.stdout(), first.stderr());
+    assert_eq!(first.recap("localhost")["changed"], 2);
+    assert_eq!(
+        std::fs::read_to_string(out.join("hello.txt")).expect("written"),
+        "hello\n"
+    );
+    let second = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(second.recap("localhost")["changed"], 0, "{}", second.stdout());
+    assert_eq!(second.recap("localhost")["ok"], 2);
+}
+
+#[test]
+fn tags_select_roles_imported_with_tags() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let touch = |name: &str| format!("- name: {name}\n  command: touch {}/{name}\n", out.display());
+    let repo = repo
+        .file("roles/web/tasks/main.yaml", &touch("web"))
+        .file("roles/dns/tasks/main.yaml", &touch("dns"))
+        .file("roles/base/tasks/main.yaml", &format!("{}- name: never\n  command: touch {}/never\n  tags: never\n", touch("base"), out.display()))
+        .file("roles/dns/meta/main.yaml", "dependencies:\n  - role: base\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - import_role:\n        name: web\n      tags: web\n    - import_role:\n        name: dns\n      tags: dns\n",
+        );
+    let run = repo.playhook(&["deploy", "dns", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(out.join("dns").exists(), "the dns role ran");
+    assert!(out.join("base").exists(), "its dependency ran with the dns tag");
+    assert!(!out.join("web").exists(), "the web role did not run");
+    assert!(
+        out.join("never").exists(),
+        "as in Ansible, a `never` task runs when a tag it inherits is asked for"
+    );
+
+    std::fs::remove_file(out.join("never")).expect("remove");
+    let all = repo.playhook(&["deploy", "all", "--json"]);
+    assert_eq!(all.code(), 0, "{}{}", all.stdout(), all.stderr());
+    assert!(out.join("web").exists(), "`all` runs every role");
+    assert!(!out.join("never").exists(), "`all` does not run `never` tasks");
+
+    let listed = repo.playhook(&["deploy", "--list-tags"]);
+    assert!(
+        listed.stdout().contains("TASK TAGS: [dns, never, web]"),
+        "{}",
+        listed.stdout()
+    );
+}
+
+#[test]
+fn handlers_run_once_at_the_end_only_when_notified() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - copy: content=a dest={0}/a\n      notify: restart\n    - copy: content=b dest={0}/b\n      notify: [restart, other]\n    - command: 'true'\n      changed_when: false\n      notify: unrelated\n  handlers:\n    - name: restart\n      shell: echo x >> {0}/restarts\n    - name: other\n      shell: echo y >> {0}/others\n    - name: unrelated\n      shell: echo z >> {0}/unrelated\n",
+            out.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).expect("handler ran"),
+        "x\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("others")).expect("handler ran"),
+        "y\n"
+    );
+    assert!(
+        !out.join("unrelated").exists(),
+        "a task that did not change notifies nothing"
+    );
+    let again = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).expect("still there"),
+        "x\n",
+        "no change, no handler"
+    );
+    assert_eq!(again.code(), 0);
+}
+
+#[test]
+fn rescue_and_always_run_and_the_recap_counts_the_rescue() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &play(&format!(
+            "    - block:\n        - command: 'false'\n        - command: touch {0}/not-reached\n      rescue:\n        - command: touch {0}/rescued\n      always:\n        - command: touch {0}/always\n",
+            out.display()
+        )),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(out.join("rescued").exists() && out.join("always").exists());
+    assert!(!out.join("not-reached").exists());
+    let recap = run.recap("localhost");
+    assert_eq!(recap["failed"], 0);
+    assert_eq!(recap["rescued"], 1);
+}
+
+#[test]
+fn a_failed_task_stops_the_host_and_exits_2() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &play(&format!(
+            "    - command: sh -c 'echo oops >&2; exit 3'\n    - command: touch {0}/after\n",
+            out.display()
+        )),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 2);
+    assert!(!out.join("after").exists());
+    let failed = run
+        .events()
+        .into_iter()
+        .find(|e| e["status"] == "failed")
+        .expect("a failure event");
+    assert_eq!(failed["result"]["rc"], 3);
+    assert_eq!(failed["result"]["stderr"], "oops");
+}
+
+#[test]
+fn loops_registers_and_conditions_follow_ansible() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  vars:\n    users: [ann, bob, cy]\n    greeting: \"hi {{{{ target }}}}\"\n    target: world\n  tasks:\n    - shell: echo {{{{ item }}}}\n      loop: \"{{{{ users }}}}\"\n      when: item != 'bob'\n      register: echoed\n      changed_when: false\n    - copy:\n        dest: {0}/summary\n        content: \"{{{{ echoed.results | selectattr('stdout', 'defined') | map(attribute='stdout') | join(',') }}}} {{{{ greeting }}}}\\n\"\n",
+            out.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary")).expect("written"),
+        "ann,cy hi world\n"
+    );
+}
+
+#[test]
+fn check_mode_changes_nothing_but_reports_changes() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &play(&format!("    - copy: content=x dest={0}/x\n", out.display())),
+    );
+    let run = repo.playhook(&["deploy", "--check", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(run.recap("localhost")["changed"], 1);
+    assert!(!out.join("x").exists());
+}

@@ -1,0 +1,152 @@
+//! Bad repositories are refused before any host is touched, with file and line.
+
+use crate::support::repo::TestRepo;
+
+/// Runs a deploy whose first task would create `marker`; asserts it failed with `code`,
+/// that stderr names `needle`, and that nothing ran.
+fn refused(repo: TestRepo, code: i32, needle: &str) {
+    let marker = repo.path().join("touched");
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(
+        run.code(),
+        code,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains(needle),
+        "expected `{needle}` in:\n{}",
+        run.stderr()
+    );
+    assert!(!marker.exists(), "no host may be touched");
+}
+
+fn with_first_task(extra: &str) -> TestRepo {
+    let repo = TestRepo::local();
+    let marker = repo.path().join("touched");
+    repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - command: touch {}\n{extra}",
+            marker.display()
+        ),
+    )
+}
+
+#[test]
+fn unknown_module() {
+    refused(
+        with_first_task("    - name: bad\n      frobnicate: yes\n"),
+        4,
+        "deploy.yaml:5: `frobnicate` is neither a supported module",
+    );
+}
+
+#[test]
+fn unknown_module_parameter() {
+    refused(
+        with_first_task("    - copy: content=x dest=/tmp/x colour=red\n"),
+        4,
+        "deploy.yaml:4: module `copy` does not take `colour`",
+    );
+}
+
+#[test]
+fn unknown_play_keyword() {
+    let repo = TestRepo::local().file("deploy.yaml", "- hosts: web\n  serial: 2\n  tasks: []\n");
+    refused(repo, 4, "deploy.yaml:2: `serial` is not a supported play keyword");
+}
+
+#[test]
+fn missing_role() {
+    refused(
+        with_first_task("    - import_role:\n        name: nosuch\n"),
+        4,
+        "role `nosuch` not found",
+    );
+}
+
+#[test]
+fn missing_template() {
+    refused(
+        with_first_task("    - template: src=nope.j2 dest=/tmp/nope\n"),
+        4,
+        "deploy.yaml:4: `template` source `nope.j2` not found",
+    );
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  tasks:\n    - command: [unclosed\n",
+    );
+    refused(repo, 4, "deploy.yaml:");
+}
+
+#[test]
+fn inventory_script_failing() {
+    let repo = TestRepo::local()
+        .file(
+            "inv.sh",
+            "#!/bin/sh\necho 'cannot reach the cloud API' >&2\nexit 3\n",
+        )
+        .file("deploy.yaml", "- hosts: all\n  tasks: []\n");
+    make_executable(&repo.path().join("inv.sh"));
+    let run = repo.playhook(&[
+        "deploy",
+        "-i",
+        repo.path().join("inv.sh").to_str().expect("utf-8"),
+    ]);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr().contains("inv.sh") && run.stderr().contains("cannot reach the cloud API"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn inventory_script_printing_invalid_json() {
+    let repo = TestRepo::local()
+        .file("inv.sh", "#!/bin/sh\necho '{not json'\n")
+        .file("deploy.yaml", "- hosts: all\n  tasks: []\n");
+    make_executable(&repo.path().join("inv.sh"));
+    let run = repo.playhook(&[
+        "deploy",
+        "-i",
+        repo.path().join("inv.sh").to_str().expect("utf-8"),
+    ]);
+    assert_ne!(run.code(), 0);
+    assert!(run.stderr().contains("inv.sh"), "{}", run.stderr());
+}
+
+#[test]
+fn handler_that_does_not_exist() {
+    refused(
+        with_first_task("    - command: 'true'\n      notify: nobody\n"),
+        4,
+        "notifies `nobody`",
+    );
+}
+
+#[test]
+fn tag_matching_nothing_is_a_warning() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  tasks:\n    - command: 'true'\n      tags: web\n",
+    );
+    let run = repo.playhook(&["deploy", "nosuchtag"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("tag `nosuchtag` matches no task"),
+        "{}",
+        run.stderr()
+    );
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}

@@ -1,0 +1,87 @@
+//! A throwaway repository on disk and the `playhook` binary run against it with a clean
+//! environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A repository in a temporary directory.
+pub struct TestRepo {
+    dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    /// An empty repository whose inventory is this machine (`ansible_connection=local`).
+    pub fn local() -> Self {
+        let repo = TestRepo {
+            dir: tempfile::tempdir().expect("create a temp dir"),
+        };
+        repo.file("hosts", "[web]\nlocalhost ansible_connection=local\n")
+            .file(
+                "ansible.cfg",
+                "[defaults]\ninventory = hosts\ngathering = explicit\n",
+            )
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (creating directories); returns self for chaining.
+    pub fn file(self, rel: &str, text: &str) -> Self {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("create dirs");
+        std::fs::write(&path, text).expect("write file");
+        self
+    }
+
+    /// A scratch directory inside the repository, for tasks to write to.
+    pub fn out(&self) -> PathBuf {
+        let p = self.dir.path().join("out");
+        std::fs::create_dir_all(&p).expect("create out dir");
+        p
+    }
+
+    /// Runs `playhook ARGS -C <repo>` with a cleared environment.
+    pub fn playhook(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
+        cmd.args(args).arg("-C").arg(self.path());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path());
+        Run(cmd.output().expect("run playhook"))
+    }
+}
+
+/// The result of one `playhook` run.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    /// The `--json` events, one per line.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.stdout()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+            .collect()
+    }
+
+    /// The recap counts of `host` from `--json` output.
+    pub fn recap(&self, host: &str) -> serde_json::Value {
+        let events = self.events();
+        let recaps: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "recap").collect();
+        assert_eq!(recaps.len(), 1, "exactly one recap event:\n{}", self.stdout());
+        recaps[0]["hosts"][host].clone()
+    }
+}
