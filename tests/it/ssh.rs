@@ -570,3 +570,70 @@ async fn a_start_up_file_that_never_returns_fails_the_host_instead_of_hanging() 
     );
     assert!(message.contains(".bashrc"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ansible_control_master_options_in_ssh_args_do_not_get_in_the_way() {
+    let fleet = Fleet::start(1);
+    let mut target = fleet.target(0);
+    let control_path = fleet.root().join("cp-%C");
+    target.ssh_args.extend(
+        [
+            "-C",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            "ControlPersist=60s",
+            "-o",
+            &format!("ControlPath={}", control_path.display()),
+        ]
+        .map(String::from),
+    );
+    for _ in 0..2 {
+        let mut conn = open(&target).await;
+        assert_eq!(text(&run(&mut conn, "echo ok").await.stdout), "ok\n");
+        conn.close().await;
+    }
+    // Each run logs in once with its own master, and none is left behind.
+    assert_eq!(fleet.host(0).accepted_auths(), 2, "{}", fleet.host(0).log());
+    let left = std::fs::read_dir(fleet.root()).expect("listing the fleet dir");
+    assert!(
+        left.filter_map(Result::ok)
+            .all(|e| !e.file_name().to_string_lossy().starts_with("cp-"))
+    );
+    eventually("the masters are gone", || fleet.host(0).session_pids().is_empty()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_fails_the_host_with_what_to_check() {
+    let fleet = Fleet::start(1);
+    let other_key = fleet.root().join("other_key");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other_key)
+        .status()
+        .expect("running ssh-keygen");
+    assert!(status.success());
+    let mut target = fleet.target(0);
+    // Only this key: the fleet's ssh_config names the accepted one too, so leave it out.
+    target.ssh_args = vec![
+        "-F".into(),
+        "/dev/null".into(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", fleet.known_hosts().display()),
+        "-o".into(),
+        "IdentitiesOnly=yes".into(),
+    ];
+    target.private_key_file = Some(other_key.display().to_string());
+    let message = connect(&target)
+        .await
+        .err()
+        .expect("the key is not authorized")
+        .to_string();
+    assert!(
+        message.starts_with("h11: cannot connect to root@127.0.0.11 port"),
+        "{message}"
+    );
+    assert!(message.contains("Permission denied"), "{message}");
+    assert!(message.contains("ansible_ssh_private_key_file"), "{message}");
+    assert_eq!(fleet.host(0).accepted_auths(), 0);
+}

@@ -40,7 +40,7 @@ pub struct SshConnection {
     master: Option<Arc<Session>>,
     /// The master's log (in the session dir the master owns), read when the connection is lost.
     log: PathBuf,
-    /// `h11: ... root@127.0.0.11 port 2222`, for messages.
+    /// The inventory name and `user@address port N`, for messages.
     name: String,
     whom: String,
 }
@@ -68,24 +68,7 @@ impl SshConnection {
                 "the remote shell started without its pipes".into(),
             ));
         };
-        // The login shell runs the user's start-up files first; a file that waits for input
-        // must not hang the run.
-        let deadline = (args::connect_timeout(target) * 3).max(MIN_SHELL_START);
-        let shell =
-            match tokio::time::timeout(deadline, ShellSession::start(&target.name, stdin, stdout, stderr))
-                .await
-            {
-                Ok(started) => started?,
-                Err(_) => {
-                    return Err(unreachable(
-                        target,
-                        format!(
-                            "logged in, but the shell did not answer within {deadline:?}: check the login \
-                         shell's start-up files (~/.bashrc, ~/.profile) for commands that wait"
-                        ),
-                    ));
-                }
-            };
+        let shell = start_shell(target, stdin, stdout, stderr).await?;
         Ok(SshConnection {
             shell: Some(shell),
             child: Some(child),
@@ -154,6 +137,27 @@ impl Connection for SshConnection {
                 Err(shared) => drop(shared),
             }
         }
+    }
+}
+
+/// Hands the remote shell's pipes to [`ShellSession`]. The login shell runs the user's start-up
+/// files first; one that waits for input must not hang the run.
+async fn start_shell(
+    target: &Target,
+    stdin: openssh::ChildStdin,
+    stdout: openssh::ChildStdout,
+    stderr: openssh::ChildStderr,
+) -> Result<ShellSession, ConnectionError> {
+    let deadline = (args::connect_timeout(target) * 3).max(MIN_SHELL_START);
+    match tokio::time::timeout(deadline, ShellSession::start(&target.name, stdin, stdout, stderr)).await {
+        Ok(started) => started,
+        Err(_) => Err(unreachable(
+            target,
+            format!(
+                "logged in, but the shell did not answer within {deadline:?}: check the login shell's \
+                 start-up files (~/.bashrc, ~/.profile) for commands that wait"
+            ),
+        )),
     }
 }
 
