@@ -8,7 +8,7 @@ use super::ValueMap;
 use minijinja::{Environment, Value};
 
 use super::error::{TemplateError, TemplateErrorKind};
-use super::tests as jinja_tests;
+use super::jinja_tests;
 use super::{check, condition, filters, lookups, native, python};
 
 /// What the engine needs from the outside world.
@@ -48,6 +48,7 @@ impl Engine {
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
         });
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_global("omit", Value::from(super::OMIT));
         filters::register(&mut env);
         jinja_tests::register(&mut env);
         lookups::register(&mut env, Arc::new(options));

@@ -129,7 +129,6 @@ fn history_and_status_of_a_repository_never_deployed() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn a_push_deploys_and_lines_arrive_while_it_runs() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -206,7 +205,6 @@ fn a_push_deploys_and_lines_arrive_while_it_runs() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn push_options_select_tags_and_check_mode() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -243,7 +241,6 @@ fn push_options_select_tags_and_check_mode() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -296,7 +293,6 @@ fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` and `playhook check`"]
 fn verify_rejects_a_push_that_breaks_a_template() {
     let remote = Remote::new();
     remote.install(&["--verify"]);
@@ -327,7 +323,6 @@ fn verify_rejects_a_push_that_breaks_a_template() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -366,7 +361,6 @@ fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn the_pusher_leaving_does_not_stop_the_deploy() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -406,7 +400,6 @@ fn the_pusher_leaving_does_not_stop_the_deploy() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn a_push_over_ssh_deploys_to_the_fleet() {
     let fleet = Fleet::start(3);
     // The git server is h11: its /srv holds the bare repository; the repository deploys to every
@@ -452,7 +445,6 @@ fn a_push_over_ssh_deploys_to_the_fleet() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` and `playhook secrets`"]
 fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     const SECRET: &str = "hunter2-s3cret-value";
     let remote = Remote::new();
