@@ -136,6 +136,14 @@ pub(crate) async fn run_command(
         Program::Shell { script, .. } => Value::from(script.as_str()),
     };
     let mut r = Registered::new(cmd_value);
+    if !uses_shell {
+        if let Some(exe) = str_param(args, "executable") {
+            r.warnings.push(format!(
+                "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' \
+                 module. Not using '{exe}'."
+            ));
+        }
+    }
     let would = if ctx.check { "Would" } else { "Did" };
 
     // The checks Ansible makes before running: chdir, then creates, then removes.
@@ -351,6 +359,7 @@ struct Registered {
     end: Value,
     delta: Value,
     msg: String,
+    warnings: Vec<String>,
 }
 
 impl Registered {
@@ -364,6 +373,7 @@ impl Registered {
             end: Value::from(()),
             delta: Value::from(()),
             msg: String::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -397,6 +407,9 @@ impl Registered {
             "stderr_lines".to_string(),
             lines_value(python_splitlines(&self.stderr)),
         );
+        if !self.warnings.is_empty() {
+            data.insert("warnings".to_string(), lines_value(self.warnings));
+        }
         Outcome {
             changed,
             failed,

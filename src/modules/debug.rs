@@ -55,13 +55,25 @@ impl Module for DebugModule {
             });
         }
         let mut shown = None;
+        let mut warnings = Vec::new();
         if let Some(expr) = var {
-            let value = evaluate(ctx, &expr);
+            let value = match evaluate(ctx, &expr) {
+                Ok(value) => value,
+                Err(error) => {
+                    warnings.push(Value::from(format!(
+                        "Encountered 1 template error.\nerror 1 - {error}"
+                    )));
+                    Value::from(format!("<< error 1 - {error} >>"))
+                }
+            };
             data.insert(expr, value);
         } else {
             let value = msg.unwrap_or_else(|| Value::from("Hello world!"));
             shown = Some(display_text(&value));
             data.insert("msg".to_string(), value);
+        }
+        if !warnings.is_empty() {
+            data.insert("warnings".to_string(), Value::from(warnings));
         }
         data.insert(VERBOSE_ALWAYS.to_string(), Value::from(true));
         Ok(Outcome {
@@ -72,20 +84,19 @@ impl Module for DebugModule {
     }
 }
 
-/// The value of a `var` expression; a failure becomes Ansible's placeholder text.
-fn evaluate(ctx: &ModuleCtx<'_>, expr: &str) -> Value {
+/// The value of a `var` expression, or the error text Ansible puts in its placeholder.
+fn evaluate(ctx: &ModuleCtx<'_>, expr: &str) -> Result<Value, String> {
+    let name = expr.trim();
     match ctx.templates.eval_expression(expr, ctx.vars) {
-        Ok(v) if v.is_undefined() => Value::from(format!("<< error 1 - '{}' is undefined >>", expr.trim())),
-        Ok(v) => v,
+        Ok(v) if v.is_undefined() => Err(format!("'{name}' is undefined")),
+        Ok(v) => Ok(v),
         Err(e) => {
-            let name = expr.trim();
             let plain_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            let text = if plain_name && e.kind == TemplateErrorKind::Undefined {
-                format!("'{name}' is undefined")
+            if plain_name && e.kind == TemplateErrorKind::Undefined {
+                Err(format!("'{name}' is undefined"))
             } else {
-                e.message
-            };
-            Value::from(format!("<< error 1 - {text} >>"))
+                Err(e.message)
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use minijinja::machinery::ast::{CallArg, Expr, Stmt};
 use minijinja::syntax::SyntaxConfig;
 
 use super::error::{TemplateError, TemplateErrorKind};
-use super::{filters, lookups, tests};
+use super::{filters, jinja_tests, lookups};
 
 /// Functions callable as `name(...)` in templates.
 pub const FUNCTIONS: &[&str] = &["lookup", "query", "q", "range", "dict", "namespace"];
@@ -344,7 +344,7 @@ impl Walker {
             }
             Expr::Test(t) => {
                 let line = t.span().start_line as usize;
-                if tests::NAMES.contains(&t.name) {
+                if jinja_tests::NAMES.contains(&t.name) {
                     self.report.tests.insert(t.name.to_string());
                 } else {
                     self.problems.push((
@@ -352,7 +352,7 @@ impl Walker {
                         format!(
                             "unknown test '{}'. Supported tests: {}",
                             t.name,
-                            tests::NAMES.join(", ")
+                            jinja_tests::NAMES.join(", ")
                         ),
                     ));
                 }
@@ -451,7 +451,11 @@ impl Walker {
             return;
         };
         let (known, kind, list) = if is_test {
-            (tests::NAMES.contains(&name.as_str()), "test", tests::NAMES)
+            (
+                jinja_tests::NAMES.contains(&name.as_str()),
+                "test",
+                jinja_tests::NAMES,
+            )
         } else {
             (filters::NAMES.contains(&name.as_str()), "filter", filters::NAMES)
         };
@@ -470,5 +474,85 @@ impl Walker {
                 ),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(src: &str) -> Result<CheckReport, TemplateError> {
+        check_source(&SyntaxConfig::default(), src)
+    }
+
+    #[test]
+    fn reports_what_a_template_uses() {
+        let report = check("{% for u in users %}{{ u.name | upper }}{% endfor %}{{ x is defined }}")
+            .expect("valid template");
+        assert!(report.filters.contains("upper"));
+        assert!(report.tests.contains("defined"));
+        assert_eq!(report.variables.iter().collect::<Vec<_>>(), vec!["users", "x"]);
+    }
+
+    #[test]
+    fn refuses_unknown_filters_with_line_and_list() {
+        let err = check("a\n{{ x | frobnicate }}").expect_err("unknown filter");
+        assert_eq!(err.line, Some(2));
+        assert_eq!(err.kind, TemplateErrorKind::Unsupported);
+        assert!(
+            err.message.contains("unknown filter 'frobnicate'"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("regex_replace"),
+            "lists the supported filters"
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_tests_lookups_and_functions() {
+        let err = check("{% if x is frob %}{% endif %}").expect_err("unknown test");
+        assert!(err.message.contains("unknown test 'frob'"));
+        let err = check("\n\n{{ lookup('pipe', 'date') }}").expect_err("unknown lookup");
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("unknown lookup 'pipe'"));
+        let err = check("{{ now() }}").expect_err("unknown function");
+        assert!(err.message.contains("unknown function 'now'"));
+        let err = check("{{ l | map('frob') | list }}").expect_err("unknown filter in map");
+        assert!(err.message.contains("unknown filter 'frob' given to map()"));
+        let err = check("{{ l | selectattr('a', 'frob') | list }}").expect_err("unknown test");
+        assert!(err.message.contains("unknown test 'frob' given to selectattr()"));
+    }
+
+    #[test]
+    fn accepts_macros_and_lookups() {
+        let report = check(
+            "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1) }}{{ lookup('file', 'x') }}{{ query('env', 'H') }}",
+        )
+        .expect("valid");
+        assert!(report.lookups.contains("file") && report.lookups.contains("env"));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_line() {
+        let err = check("ok\n{% if x %}\nno end").expect_err("syntax error");
+        assert_eq!(err.kind, TemplateErrorKind::Syntax);
+        assert!(err.line.is_some());
+        let err = check_expression("x is").expect_err("bad expression");
+        assert_eq!(err.kind, TemplateErrorKind::Syntax);
+    }
+
+    #[test]
+    fn chains_are_rewritten() {
+        assert_eq!(
+            rewrite_expression("a.b['c'][d] is defined").as_deref(),
+            Some("(a | __chain('b', 'c', d)) is defined")
+        );
+        assert_eq!(rewrite_expression("a is defined"), None);
+        assert_eq!(
+            rewrite_expression("x.y | default(1)").as_deref(),
+            Some("(x | __chain('y')) | default(1)")
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::ValueMap;
 use minijinja::{Environment, Value};
 
 use super::error::{TemplateError, TemplateErrorKind};
-use super::tests as jinja_tests;
+use super::jinja_tests;
 use super::{check, condition, filters, lookups, native, python};
 
 /// What the engine needs from the outside world.
@@ -48,6 +48,7 @@ impl Engine {
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
         });
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_global("omit", Value::from(super::OMIT));
         filters::register(&mut env);
         jinja_tests::register(&mut env);
         lookups::register(&mut env, Arc::new(options));
@@ -185,6 +186,26 @@ mod tests {
         assert_eq!(
             render("a\n{{ nope }}"),
             Err("line 2: 'nope' is undefined".to_string())
+        );
+    }
+
+    #[test]
+    fn undefined_everywhere_names_the_expression() {
+        for (src, want) in [
+            ("x\n{{ nope | upper }}", "line 2: 'nope' is undefined"),
+            ("{% for i in nope %}{% endfor %}", "line 1: 'nope' is undefined"),
+            ("{% if nope %}{% endif %}", "line 1: 'nope' is undefined"),
+            (
+                "{{ d.nope }}",
+                "line 1: 'd.nope' is undefined: 'd' has no attribute 'nope'",
+            ),
+            ("{{ nope.x }}", "line 1: 'nope' is undefined"),
+        ] {
+            assert_eq!(render(src), Err(want.to_string()), "{src}");
+        }
+        assert_eq!(
+            render("{{ nope.x is defined }} {{ nope.x | default(1) }}").as_deref(),
+            Ok("False 1")
         );
     }
 

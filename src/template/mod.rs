@@ -10,15 +10,20 @@ mod condition;
 mod engine;
 mod error;
 pub mod filters;
+mod jinja_tests;
 mod lookups;
 mod native;
 mod python;
-mod tests;
+mod version;
 
 pub use check::{CheckReport, FUNCTIONS};
 pub use engine::{Engine, EngineOptions};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use python::{float_repr, python_repr, python_str, type_name};
+
+/// The value of Ansible's `omit` variable: a task argument that templates to exactly this string
+/// is left out, as if it had not been written (`mode: "{{ m | default(omit) }}"`).
+pub const OMIT: &str = "__omit_place_holder__playhook";
 
 /// Names of every filter templates may use.
 pub fn supported_filters() -> &'static [&'static str] {
@@ -27,7 +32,7 @@ pub fn supported_filters() -> &'static [&'static str] {
 
 /// Names of every test templates may use.
 pub fn supported_tests() -> &'static [&'static str] {
-    tests::NAMES
+    jinja_tests::NAMES
 }
 
 /// Names of every lookup templates may use.

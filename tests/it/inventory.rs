@@ -479,3 +479,162 @@ fn magic_variables_and_groups_for_the_executor() {
 fn ini_and_yaml_sources_sharing_groups_hosts_and_priorities() {
     Case::load("mixed").check();
 }
+
+/// Variable names and values, as written in an inventory file.
+type Pairs = Vec<(String, String)>;
+
+/// A small deterministic generator (the tests must be reproducible).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.next(100) < percent
+    }
+}
+
+/// A random inventory: groups `g0..g5` (children only point to higher numbers, so no loops),
+/// hosts `h0..h9`, conflicting variables at every level, `ansible_group_priority` sometimes,
+/// `group_vars/`/`host_vars/` beside the inventory and beside the playbook.
+fn random_repo(seed: u64, ini: bool) -> tempfile::TempDir {
+    let mut rng = Lcg(seed);
+    let groups: Vec<String> = (0..6).map(|i| format!("g{i}")).collect();
+    let hosts: Vec<String> = (0..10).map(|i| format!("h{i}")).collect();
+    let values = ["1", "two", "3.5", "yes", "[1, 2]", "{'a': 1}", "''"];
+    let yaml_values = ["1", "two", "3.5", "yes", "[1, 2]", "{a: 1}", "''", "{b: [x]}"];
+    let mut members: Vec<Vec<(String, Pairs)>> = vec![Vec::new(); groups.len()];
+    let mut children: Vec<Vec<String>> = vec![Vec::new(); groups.len()];
+    let mut gvars: Vec<Vec<(String, String)>> = vec![Vec::new(); groups.len()];
+    for (gi, _) in groups.iter().enumerate() {
+        for (ci, child) in groups.iter().enumerate().skip(gi + 1) {
+            if rng.chance(25) && ci != gi {
+                children[gi].push(child.clone());
+            }
+        }
+        for h in &hosts {
+            if rng.chance(30) {
+                let mut hv = Vec::new();
+                for k in 0..3 {
+                    if rng.chance(30) {
+                        let v = if ini {
+                            values[rng.next(values.len())]
+                        } else {
+                            yaml_values[rng.next(yaml_values.len())]
+                        };
+                        hv.push((format!("k{k}"), v.to_string()));
+                    }
+                }
+                members[gi].push((h.clone(), hv));
+            }
+        }
+        for k in 0..4 {
+            if rng.chance(40) {
+                let v = if ini {
+                    values[rng.next(values.len())]
+                } else {
+                    yaml_values[rng.next(yaml_values.len())]
+                };
+                gvars[gi].push((format!("k{k}"), v.to_string()));
+            }
+        }
+        if rng.chance(60) {
+            gvars[gi].push(("ansible_group_priority".into(), (rng.next(9) + 1).to_string()));
+        }
+        gvars[gi].push(("from".into(), format!("inline-{}", groups[gi])));
+    }
+    let mut text = String::new();
+    if ini {
+        text.push_str("lonely k0=ungrouped\n");
+        for (gi, g) in groups.iter().enumerate() {
+            text.push_str(&format!("[{g}]\n"));
+            for (h, hv) in &members[gi] {
+                let vars: Vec<String> = hv.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+                text.push_str(&format!("{h} {}\n", vars.join(" ")));
+            }
+            if !children[gi].is_empty() {
+                text.push_str(&format!("[{g}:children]\n{}\n", children[gi].join("\n")));
+            }
+            text.push_str(&format!("[{g}:vars]\n"));
+            for (k, v) in &gvars[gi] {
+                text.push_str(&format!("{k}={v}\n"));
+            }
+        }
+        text.push_str("[all:vars]\nk0=all\nk1=all\n");
+    } else {
+        text.push_str("all:\n  vars: {k0: all, k1: all}\n  hosts:\n    lonely: {k0: ungrouped}\n");
+        for (gi, g) in groups.iter().enumerate() {
+            text.push_str(&format!("{g}:\n  vars:\n"));
+            for (k, v) in &gvars[gi] {
+                text.push_str(&format!("    {k}: {v}\n"));
+            }
+            if !members[gi].is_empty() {
+                text.push_str("  hosts:\n");
+                for (h, hv) in &members[gi] {
+                    let vars: Vec<String> = hv.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                    text.push_str(&format!("    {h}: {{{}}}\n", vars.join(", ")));
+                }
+            }
+            if !children[gi].is_empty() {
+                text.push_str("  children:\n");
+                for c in &children[gi] {
+                    text.push_str(&format!("    {c}:\n"));
+                }
+            }
+        }
+    }
+    let mut files: Vec<(String, String)> =
+        vec![(format!("inv/hosts.{}", if ini { "ini" } else { "yml" }), text)];
+    for (dir, label) in [("inv/", "inv"), ("", "playbook")] {
+        for g in groups.iter().chain(["all".to_string()].iter()) {
+            if rng.chance(35) {
+                files.push((
+                    format!("{dir}group_vars/{g}.yml"),
+                    format!("k{}: {label}-{g}\nfrom: {label}\n", rng.next(4)),
+                ));
+            }
+        }
+        for h in &hosts {
+            if rng.chance(20) {
+                files.push((
+                    format!("{dir}host_vars/{h}"),
+                    format!("k{}: {label}-{h}\n", rng.next(4)),
+                ));
+            }
+        }
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    scratch(&refs)
+}
+
+#[test]
+fn random_inventories_match_ansible() {
+    require_ansible();
+    for (seed, ini) in [
+        (1, false),
+        (2, true),
+        (3, false),
+        (4, true),
+        (5, false),
+        (6, true),
+    ] {
+        let repo = random_repo(seed, ini);
+        let source = format!("inv/hosts.{}", if ini { "ini" } else { "yml" });
+        let case = Case {
+            dir: repo.path().to_path_buf(),
+            sources: vec![source],
+            patterns: Vec::new(),
+            limits: Vec::new(),
+            extra_vars: Vec::new(),
+            env: Vec::new(),
+        };
+        case.compare(&["--list"]);
+        case.compare(&["--graph", "--vars"]);
+    }
+}

@@ -15,6 +15,7 @@ use crate::template::python;
 pub(super) fn register(env: &mut Environment<'static>) {
     add(env, "to_json", |_, v, a| to_json(v, Rest(a)));
     add(env, "to_nice_json", |_, v, a| to_nice_json(v, Rest(a)));
+    add(env, "tojson", |_, v, a| tojson(v, Rest(a)));
     add(env, "from_json", |_, v, a| {
         kwargs_of(a)?;
         from_json(v)
@@ -103,6 +104,28 @@ fn to_nice_json(value: Value, args: Rest<Value>) -> Result<Value, Error> {
     let kwargs = kwargs_of(args.0)?;
     let style = json_style(&kwargs, Some(4), true, true)?;
     Ok(Value::from(dump_json(&value, &style)?))
+}
+
+/// Jinja's `tojson(indent=None)`: sorted keys, and `<`, `>`, `&`, `'` escaped for HTML.
+fn tojson(value: Value, args: Rest<Value>) -> Result<Value, Error> {
+    let a = bind("tojson", &["indent"], args.0)?;
+    let indent = a
+        .get("indent")
+        .filter(|v| !v.is_none())
+        .map(|v| v.as_i64().unwrap_or(0).max(0) as usize);
+    let style = JsonStyle {
+        indent,
+        sort_keys: true,
+        ensure_ascii: true,
+        item_sep: if indent.is_some() { ",".into() } else { ", ".into() },
+        key_sep: ": ".into(),
+    };
+    let json = dump_json(&value, &style)?
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\'', "\\u0027");
+    Ok(Value::from(json))
 }
 
 /// Python's `json.dumps(value, ...)`.

@@ -33,6 +33,11 @@ pub fn ansible_command(program: &str) -> Command {
 /// Runs `(module, args)` tasks in one play on localhost; returns each task's result.
 /// An `_raw_params` argument becomes the free form, as a playbook writes it.
 pub fn run_tasks(tasks: &[(&str, Json)], check: bool) -> Vec<Json> {
+    run_tasks_with_vars(tasks, check, &json!({}))
+}
+
+/// [`run_tasks`] with play variables.
+pub fn run_tasks_with_vars(tasks: &[(&str, Json)], check: bool, vars: &Json) -> Vec<Json> {
     let dir = tempfile::tempdir().expect("temp dir");
     let results_file = dir.path().join("results.json");
     let mut list: Vec<Json> = tasks
@@ -65,7 +70,7 @@ pub fn run_tasks(tasks: &[(&str, Json)], check: bool) -> Vec<Json> {
         },
         "check_mode": false,
     }));
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": list}]);
+    let play = json!([{"hosts": "localhost", "gather_facts": false, "vars": vars, "tasks": list}]);
     let playbook = dir.path().join("play.yml");
     std::fs::write(&playbook, play.to_string()).expect("write playbook");
     let mut cmd = ansible_command("ansible-playbook");
