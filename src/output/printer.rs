@@ -217,6 +217,20 @@ impl Printer {
     }
 }
 
+/// JSON indented by four spaces, as Ansible prints results.
+fn pretty(v: &serde_json::Value) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut buf,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    if v.serialize(&mut ser).is_err() {
+        return v.to_string();
+    }
+    String::from_utf8(buf).unwrap_or_default()
+}
+
 fn is_debug(result: &Option<serde_json::Value>) -> bool {
     result
         .as_ref()
