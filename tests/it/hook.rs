@@ -512,3 +512,77 @@ fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     assert_eq!(history[1]["result"], "error");
     assert_eq!(history[0]["result"], "ok");
 }
+
+#[test]
+fn rules_map_branches_to_environments_and_their_hosts() {
+    let remote = Remote::new();
+    remote.install(&[]);
+    std::fs::write(
+        remote.bare.join("playhook.yaml"),
+        "rules:\n  - ref: main\n    environment: production\n    limit: production\n  - ref: staging\n    environment: staging\n    limit: staging\n",
+    )
+    .expect("write rules");
+    let out = remote.out();
+    remote
+        .file(
+            "hosts",
+            "[staging]\nstage1 ansible_connection=local\n\n[production]\nprod1 ansible_connection=local\n",
+        )
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = hosts\ngathering = explicit\n",
+        )
+        .file(
+            "deploy.yaml",
+            &format!(
+                "- hosts: all\n  tasks:\n    - command: touch {}/{{{{ inventory_hostname }}}}\n",
+                out.display()
+            ),
+        );
+    remote.commit("one");
+    remote.git(&["branch", "staging"]);
+    remote.git(&["branch", "topic"]);
+    // One push, three refs: each is decided on its own.
+    let push = remote.push(&["origin", "staging", "topic"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    assert!(stderr.contains("No rule to deploy refs/heads/topic"), "{stderr}");
+    assert!(out.join("stage1").exists(), "{stderr}");
+    assert!(
+        !out.join("prod1").exists(),
+        "the staging rule deploys staging only: {stderr}"
+    );
+    let status = remote.status();
+    assert_eq!(status.len(), 1);
+    assert_eq!(
+        (&status[0]["host"], &status[0]["environment"]),
+        (&"stage1".into(), &"staging".into())
+    );
+
+    let push = remote.push(&["origin", "main", ":topic"]);
+    let stderr = text(&push.stderr);
+    assert!(out.join("prod1").exists(), "{stderr}");
+    let status = remote.status();
+    assert_eq!(status.len(), 2, "{status:#?}");
+    assert_eq!(remote.history()[0]["environment"], "production");
+    assert_eq!(remote.history()[0]["limit"], "production");
+}
+
+#[test]
+fn a_failed_deploy_is_recorded_as_failed() {
+    let remote = Remote::new();
+    remote.install(&[]);
+    ansible_repo(&remote, "    - command: sh -c 'echo broken >&2; exit 3'\n");
+    let commit = remote.commit("broken");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "the ref moved anyway: {stderr}");
+    assert!(stderr.contains("failed in"), "{stderr}");
+    let history = remote.history();
+    assert_eq!(history[0]["commit"], commit.as_str());
+    assert_eq!(history[0]["result"], "failed");
+    assert_eq!(history[0]["exit_code"], 2);
+    assert_eq!(history[0]["hosts"]["localhost"]["failed"], 1);
+    let status = remote.status();
+    assert_eq!(status[0]["result"], "failed");
+}
