@@ -156,10 +156,9 @@ impl Printer {
                     .unwrap_or_default();
                 let detail = |r: &Option<serde_json::Value>| -> String {
                     match r {
-                        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+                        Some(v) => pretty(v),
                         None => match msg {
-                            Some(m) => serde_json::to_string_pretty(&serde_json::json!({ "msg": m }))
-                                .unwrap_or_default(),
+                            Some(m) => pretty(&serde_json::json!({ "msg": m })),
                             None => "{}".to_string(),
                         },
                     }
