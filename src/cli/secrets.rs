@@ -54,6 +54,7 @@ pub enum Action {
     /// NAME is a key path: `ldap_password`, `db.password`, `users[0]`, `certs["example.com"]`.
     /// One trailing line break of a single-line value read from stdin is dropped.
     Set {
+        /// The value's key path.
         name: String,
         /// Keep the value read from stdin exactly, trailing line break included.
         #[arg(long)]
@@ -63,7 +64,10 @@ pub enum Action {
         refused_value: Vec<String>,
     },
     /// Print one value (a mapping or list as JSON), e.g. for dynamic inventory scripts.
-    Get { name: String },
+    Get {
+        /// The value's key path (`db.password`, `users[0]`).
+        name: String,
+    },
     /// Print every decrypted value as YAML; only to a terminal unless --force.
     Show {
         /// Print even when stdout is not a terminal.
@@ -73,7 +77,10 @@ pub enum Action {
     /// Edit the decrypted values in $VISUAL or $EDITOR, then re-encrypt what changed.
     Edit,
     /// Remove a value (or a whole mapping or list).
-    Rm { name: String },
+    Rm {
+        /// The key path to remove.
+        name: String,
+    },
     /// Re-encrypt every value under a new key: a new passphrase (stdin or prompt) or a key file.
     Rekey {
         /// Use this existing key file as the new key.
@@ -88,7 +95,10 @@ pub enum Action {
     /// Print FILE decrypted, for git: `git config diff.playhook.textconv "playhook secrets diff-text"`.
     ///
     /// Never fails: a file that cannot be decrypted is printed as it is, after a comment line.
-    DiffText { file: PathBuf },
+    DiffText {
+        /// The secrets file (git passes a temporary copy for old versions).
+        file: PathBuf,
+    },
 }
 
 /// The key source a command should use: SECRETS_KEY when set, else `key_file`, else

@@ -27,7 +27,7 @@ pub const DEFAULT_FILE: &str = "\
 #
 # Keys of a rule (all but `ref` optional):
 #   ref:          branch name (main), full ref (refs/heads/main) or glob (release/*)
-#   environment:  name for the deploy lock and the history (default: default)
+#   environment:  lock and history name: letters, digits, _ and - (default: default)
 #   playbook:     playbook file in the repository (default: deploy.yaml)
 #   tags:         tags to run (default: all); `git push -o tags=dns,web` replaces them
 #   limit:        host pattern (default: all hosts); `git push -o limit=web1` narrows it
@@ -134,15 +134,15 @@ impl HookConfig {
                 ));
             }
             let environment = r.environment.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_string());
+            // Names become lock file names: no `.`, which separates their suffixes.
             if environment.is_empty()
                 || !environment
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-                || environment.starts_with('.')
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
             {
                 return Err(err(
                     line,
-                    format!("environment `{environment}`: use letters, digits, `.`, `_` and `-` only"),
+                    format!("environment `{environment}`: use letters, digits, `_` and `-` only"),
                 ));
             }
             let tags = r.tags.map(OneOrMany::into_list).unwrap_or_default();
@@ -291,11 +291,11 @@ mod tests {
         assert!(msg.starts_with("p.yaml:"), "{msg}");
         assert!(msg.contains("tag"), "{msg}");
         let e = HookConfig::parse(
-            "rules:\n  - ref: main\n  - ref: x\n    environment: a/b\n",
+            "rules:\n  - ref: main\n  - ref: x\n    environment: a.b\n",
             Path::new("p.yaml"),
         )
         .expect_err("bad environment");
-        assert!(e.to_string().starts_with("p.yaml:3: environment `a/b`"), "{e}");
+        assert!(e.to_string().starts_with("p.yaml:3: environment `a.b`"), "{e}");
     }
 
     #[test]

@@ -112,17 +112,12 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
         std::process::id()
     );
     let lock_path = lock::environment_lock(&ctx.layout.locks(), env);
-    let _lock = lock::acquire(
-        &lock_path,
-        &holder,
-        Duration::from_secs(5),
-        &mut |other, waited| {
-            sink.line(&format!(
-                "playhook: waiting for the `{env}` deploy lock ({}s): {other}",
-                waited.as_secs()
-            ));
-        },
-    )?;
+    let _lock = lock::acquire(&lock_path, &holder, ctx.keepalive, &mut |other, waited| {
+        sink.line(&format!(
+            "playhook: waiting for the `{env}` deploy lock ({}s): {other}",
+            waited.as_secs()
+        ));
+    })?;
     if let Some(ticket) = job.ticket {
         if let Some(newer) = lock::superseded_by(&ctx.layout.locks(), env, &job.refname, ticket)? {
             sink.line(&format!(

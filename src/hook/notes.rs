@@ -78,7 +78,7 @@ pub fn append(layout: &Layout, repo: &Repository, record: &Record) -> Result<(),
     let git_dir = &layout.git_dir;
     let oid = Oid::from_str(&record.commit)
         .map_err(|e| HookError::git(format!("reading commit id `{}`", record.commit), git_dir, e))?;
-    let guard_path = layout.locks().join("notes.lock");
+    let guard_path = layout.locks().join(".notes.lock");
     std::fs::create_dir_all(layout.locks()).map_err(|e| HookError::io("creating", layout.locks(), e))?;
     let guard = std::fs::OpenOptions::new()
         .create(true)

@@ -190,6 +190,26 @@ mod tests {
     }
 
     #[test]
+    fn undefined_everywhere_names_the_expression() {
+        for (src, want) in [
+            ("x\n{{ nope | upper }}", "line 2: 'nope' is undefined"),
+            ("{% for i in nope %}{% endfor %}", "line 1: 'nope' is undefined"),
+            ("{% if nope %}{% endif %}", "line 1: 'nope' is undefined"),
+            (
+                "{{ d.nope }}",
+                "line 1: 'd.nope' is undefined: 'd' has no attribute 'nope'",
+            ),
+            ("{{ nope.x }}", "line 1: 'nope' is undefined"),
+        ] {
+            assert_eq!(render(src), Err(want.to_string()), "{src}");
+        }
+        assert_eq!(
+            render("{{ nope.x is defined }} {{ nope.x | default(1) }}").as_deref(),
+            Ok("False 1")
+        );
+    }
+
+    #[test]
     fn trailing_newlines_are_kept() {
         assert_eq!(
             render("{% for i in l %}\n{{ i }}\n{% endfor %}\n").as_deref(),

@@ -56,9 +56,16 @@ pub const NAMES: &[&str] = &[
     "undefined",
     "unreachable",
     "upper",
+    "version",
+    "version_compare",
 ];
 
 pub(crate) fn register(env: &mut Environment<'static>) {
+    for name in ["version", "version_compare"] {
+        env.add_test(name, |v: Value, a: Rest<ValueOrKwargs>| {
+            super::version::version_test(v, a.0.into_iter().map(ValueOrKwargs::into_value).collect())
+        });
+    }
     for name in ["match", "search", "regex"] {
         env.add_test(name, move |v: Value, a: Rest<ValueOrKwargs>| {
             regex_test(name, v, a.0.into_iter().map(ValueOrKwargs::into_value).collect())

@@ -14,6 +14,7 @@ mod jinja_tests;
 mod lookups;
 mod native;
 mod python;
+mod version;
 
 pub use check::{CheckReport, FUNCTIONS};
 pub use engine::{Engine, EngineOptions};

@@ -129,7 +129,6 @@ fn history_and_status_of_a_repository_never_deployed() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn a_push_deploys_and_lines_arrive_while_it_runs() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -206,7 +205,6 @@ fn a_push_deploys_and_lines_arrive_while_it_runs() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn push_options_select_tags_and_check_mode() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -243,7 +241,6 @@ fn push_options_select_tags_and_check_mode() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -296,7 +293,6 @@ fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` and `playhook check`"]
 fn verify_rejects_a_push_that_breaks_a_template() {
     let remote = Remote::new();
     remote.install(&["--verify"]);
@@ -327,7 +323,6 @@ fn verify_rejects_a_push_that_breaks_a_template() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -366,7 +361,6 @@ fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn the_pusher_leaving_does_not_stop_the_deploy() {
     let remote = Remote::new();
     remote.install(&[]);
@@ -406,7 +400,6 @@ fn the_pusher_leaving_does_not_stop_the_deploy() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn a_push_over_ssh_deploys_to_the_fleet() {
     let fleet = Fleet::start(3);
     // The git server is h11: its /srv holds the bare repository; the repository deploys to every
@@ -452,7 +445,6 @@ fn a_push_over_ssh_deploys_to_the_fleet() {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` and `playhook secrets`"]
 fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     const SECRET: &str = "hunter2-s3cret-value";
     let remote = Remote::new();
@@ -519,4 +511,78 @@ fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     assert_eq!(history[1]["commit"], commit.as_str());
     assert_eq!(history[1]["result"], "error");
     assert_eq!(history[0]["result"], "ok");
+}
+
+#[test]
+fn rules_map_branches_to_environments_and_their_hosts() {
+    let remote = Remote::new();
+    remote.install(&[]);
+    std::fs::write(
+        remote.bare.join("playhook.yaml"),
+        "rules:\n  - ref: main\n    environment: production\n    limit: production\n  - ref: staging\n    environment: staging\n    limit: staging\n",
+    )
+    .expect("write rules");
+    let out = remote.out();
+    remote
+        .file(
+            "hosts",
+            "[staging]\nstage1 ansible_connection=local\n\n[production]\nprod1 ansible_connection=local\n",
+        )
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = hosts\ngathering = explicit\n",
+        )
+        .file(
+            "deploy.yaml",
+            &format!(
+                "- hosts: all\n  tasks:\n    - command: touch {}/{{{{ inventory_hostname }}}}\n",
+                out.display()
+            ),
+        );
+    remote.commit("one");
+    remote.git(&["branch", "staging"]);
+    remote.git(&["branch", "topic"]);
+    // One push, three refs: each is decided on its own.
+    let push = remote.push(&["origin", "staging", "topic"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    assert!(stderr.contains("No rule to deploy refs/heads/topic"), "{stderr}");
+    assert!(out.join("stage1").exists(), "{stderr}");
+    assert!(
+        !out.join("prod1").exists(),
+        "the staging rule deploys staging only: {stderr}"
+    );
+    let status = remote.status();
+    assert_eq!(status.len(), 1);
+    assert_eq!(
+        (&status[0]["host"], &status[0]["environment"]),
+        (&"stage1".into(), &"staging".into())
+    );
+
+    let push = remote.push(&["origin", "main", ":topic"]);
+    let stderr = text(&push.stderr);
+    assert!(out.join("prod1").exists(), "{stderr}");
+    let status = remote.status();
+    assert_eq!(status.len(), 2, "{status:#?}");
+    assert_eq!(remote.history()[0]["environment"], "production");
+    assert_eq!(remote.history()[0]["limit"], "production");
+}
+
+#[test]
+fn a_failed_deploy_is_recorded_as_failed() {
+    let remote = Remote::new();
+    remote.install(&[]);
+    ansible_repo(&remote, "    - command: sh -c 'echo broken >&2; exit 3'\n");
+    let commit = remote.commit("broken");
+    let push = remote.push(&["origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "the ref moved anyway: {stderr}");
+    assert!(stderr.contains("failed in"), "{stderr}");
+    let history = remote.history();
+    assert_eq!(history[0]["commit"], commit.as_str());
+    assert_eq!(history[0]["result"], "failed");
+    assert_eq!(history[0]["exit_code"], 2);
+    assert_eq!(history[0]["hosts"]["localhost"]["failed"], 1);
+    let status = remote.status();
+    assert_eq!(status[0]["result"], "failed");
 }

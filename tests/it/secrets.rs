@@ -643,3 +643,135 @@ fn set_never_takes_the_value_from_arguments() {
     assert_error(&repo.run(&["get", "x"]), &["`x` does not exist"]);
     assert_error(&repo.run(&["set", "_playhook.x"]), &["reserved"]);
 }
+
+/// The forms a secret can take in output: plain, base64 (both alphabets), URL-encoded.
+fn leaked_forms(secret: &str) -> Vec<(String, &'static str)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let url = |keep: &str| -> String {
+        secret
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    vec![
+        (secret.to_string(), "plain"),
+        (STANDARD.encode(secret), "base64"),
+        (URL_SAFE_NO_PAD.encode(secret), "base64url"),
+        (url("-._~"), "URL-encoded"),
+        (url("-._~/"), "URL-encoded (keeping /)"),
+        (url("-._~").to_lowercase(), "URL-encoded (lower hex)"),
+    ]
+}
+
+#[test]
+fn canary_secret_never_reaches_any_output() {
+    use rand::RngCore as _;
+    let mut raw = [0u8; 8];
+    rand::rng().fill_bytes(&mut raw);
+    let canary = format!("Cn4ry/{}+&=?~x", hex::encode(raw));
+
+    let repo = Repo::new();
+    let out_dir = repo.file("out");
+    std::fs::create_dir_all(&out_dir).expect("out dir");
+    let write = |rel: &str, text: &str| {
+        let path = repo.file(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, text).expect("write");
+    };
+    write("hosts", "[web]\nlocalhost ansible_connection=local\n");
+    write(
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts\ngathering = explicit\n",
+    );
+    write(
+        "conf.j2",
+        "password = {{ secrets.canary }}\nb64 = {{ secrets.canary | b64encode }}\nurl = {{ secrets.canary | urlencode }}\n",
+    );
+    let out = out_dir.display();
+    write(
+        "deploy.yaml",
+        &format!(
+            r#"- hosts: web
+  tasks:
+    - name: render a template that holds the secret
+      template:
+        src: conf.j2
+        dest: {out}/conf.txt
+    - name: copy content that holds the secret
+      copy:
+        content: "pw={{{{ secrets.canary }}}}\n"
+        dest: {out}/copy.txt
+    - name: print the secret in several encodings
+      shell: "echo '{{{{ secrets.canary }}}}'; echo {{{{ secrets.canary | b64encode }}}}; echo '{{{{ secrets.canary | urlencode }}}}'"
+      register: printed
+    - name: show what was printed
+      debug:
+        var: printed
+    - name: fail with a message that holds the secret
+      fail:
+        msg: "bad {{{{ secrets.canary }}}}"
+      ignore_errors: true
+    - name: fail while showing the secret
+      shell: "echo 'failing with {{{{ secrets.canary }}}}' >&2; echo {{{{ secrets.canary | b64encode }}}}; exit 3"
+"#
+        ),
+    );
+    repo.ok(&["init"], "");
+    repo.set("canary", &canary);
+
+    let events = repo.file("events.jsonl");
+    let runs = [
+        vec!["--diff", "--json", "-vvv"],
+        vec!["--diff", "-vvv", "--events", events.to_str().expect("UTF-8 path")],
+    ];
+    let mut everything = String::new();
+    for args in runs {
+        // The template and copy change on each run, so their diffs hold the secret.
+        let _ = std::fs::remove_file(out_dir.join("conf.txt"));
+        let _ = std::fs::remove_file(out_dir.join("copy.txt"));
+        std::fs::write(out_dir.join("copy.txt"), format!("old {canary}\n")).expect("write");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", repo.path())
+            .arg("deploy")
+            .arg("-C")
+            .arg(repo.path())
+            .args(&args);
+        let output = cmd.output().expect("playhook deploy runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "the last task fails the host:\n{stdout}\n{stderr}"
+        );
+        everything.push_str(&stdout);
+        everything.push_str(&stderr);
+    }
+    everything.push_str(&std::fs::read_to_string(&events).expect("events file written"));
+
+    // The secret was really used: the files on the host hold it.
+    let conf = std::fs::read_to_string(out_dir.join("conf.txt")).expect("template rendered");
+    assert!(conf.contains(&format!("password = {canary}")), "{conf}");
+    assert!(everything.contains(MASK), "the masked value shows as {MASK}");
+    assert!(
+        everything.contains("failing with"),
+        "the failing task's output is shown"
+    );
+
+    for (form, what) in leaked_forms(&canary) {
+        let count = everything.matches(&form).count();
+        assert_eq!(
+            count, 0,
+            "the {what} secret `{form}` appears {count} times in the output:\n{everything}"
+        );
+    }
+}
