@@ -468,7 +468,10 @@ fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result
         if key == "_raw_params" && module.free_form() {
             continue;
         }
-        if !module.params().contains(&key.as_str()) {
+        // `set_fact` takes any variable name (`modules::set_fact::ANY_PARAM`).
+        if !module.params().contains(&key.as_str())
+            && !module.params().contains(&modules::set_fact::ANY_PARAM)
+        {
             let mut supported: Vec<&str> = module.params().to_vec();
             supported.sort_unstable();
             return Err(LoadError::at(
