@@ -76,8 +76,11 @@ fn cmp_loose(a: &[Part], b: &[Part]) -> Result<Ordering, Error> {
     Ok(a.len().cmp(&b.len()))
 }
 
+/// A parsed `StrictVersion`: the numbers, then the pre-release letter and number.
+type Strict = ((u64, u64, u64), Option<(char, u64)>);
+
 /// `StrictVersion`: `N.N[.N][(a|b)N]`.
-fn strict(v: &str) -> Result<((u64, u64, u64), Option<(char, u64)>), Error> {
+fn strict(v: &str) -> Result<Strict, Error> {
     let bad = || fail(format!("Version comparison failed: invalid version number '{v}'"));
     let (main, pre) = match v.find(['a', 'b']) {
         Some(i) => (&v[..i], Some(&v[i..])),

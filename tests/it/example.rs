@@ -221,7 +221,6 @@ fn example_converges_under_ansible_playbook() {
 /// `playhook deploy` leaves exactly the tree ansible-playbook leaves, with the same recap, and a
 /// second deploy changes nothing.
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn example_deploys_like_ansible_playbook() {
     let ansible = Ansible::find();
     let sandbox = Sandbox::new();
@@ -262,7 +261,6 @@ fn example_deploys_like_ansible_playbook() {
 /// `./deploy dns` (the shim, finding playhook on PATH) runs the bind role and nothing else, and
 /// leaves the tree `ansible-playbook --tags dns` leaves.
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn deploy_shim_dns_runs_only_the_dns_role() {
     let ansible = Ansible::find();
     let sandbox = Sandbox::new();
@@ -318,7 +316,6 @@ fn deploy_shim_dns_runs_only_the_dns_role() {
 
 /// `--check` on a fresh root reports what it would change and writes nothing at all.
 #[test]
-#[ignore = "needs `playhook deploy`"]
 fn check_mode_on_a_fresh_root_writes_nothing() {
     let sandbox = Sandbox::new();
     let recap = json_recap(&playhook_deploy(&sandbox, &["all", "--check", "--diff"]));
