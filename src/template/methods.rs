@@ -1,7 +1,7 @@
 //! Python methods called on values (`'x'.ljust(3)`, `d.items()`): a few string methods that
 //! minijinja-contrib's `pycompat` lacks, then everything `pycompat` provides.
 
-use minijinja::value::{Value, ValueKind};
+use minijinja::value::Value;
 use minijinja::{Error, ErrorKind, State};
 
 /// The unknown-method callback installed in the environment.
