@@ -12,8 +12,9 @@ mod error;
 pub mod filters;
 mod jinja_tests;
 mod lookups;
+mod methods;
 mod native;
-mod python;
+pub(crate) mod python;
 mod version;
 
 pub use check::{CheckReport, FUNCTIONS};
