@@ -32,7 +32,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
     let engine = Arc::new(Engine::new(crate::template::EngineOptions {
         environment: std::env::vars().collect(),
     }));
-    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine) {
+    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
         let text = problems.to_string();
         let text = match &loaded.secrets {
             Some(s) => s.masker().mask(&text).into_owned(),

@@ -124,7 +124,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
     let engine = Arc::new(Engine::new(crate::template::EngineOptions {
         environment: std::env::vars().collect(),
     }));
-    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine) {
+    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
         eprintln!("{}", mask(&problems.to_string()));
         return Ok(Exit::ParseError);
     }

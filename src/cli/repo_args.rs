@@ -46,6 +46,26 @@ pub struct Loaded {
     pub secrets: Option<Secrets>,
 }
 
+impl Loaded {
+    /// Variable names defined outside the playbook: every host's inventory variables and `-e`.
+    pub fn global_names(&self) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        let hosts = self.inventory.select("all").unwrap_or_default();
+        let maps = hosts
+            .iter()
+            .map(|h| self.inventory.host_vars(h))
+            .chain([self.extra_vars.clone()]);
+        for map in maps {
+            for (k, _) in crate::value::entries(&map) {
+                if let Some(k) = k.as_str() {
+                    names.insert(k.to_string());
+                }
+            }
+        }
+        names
+    }
+}
+
 /// An error while reading the repository: exits with code 4, as ansible-playbook's parse errors.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

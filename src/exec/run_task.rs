@@ -560,6 +560,11 @@ impl Runner<'_> {
         } else if show_result {
             let mut shown = outcome.result.clone();
             shown.shift_remove("diff");
+            shown.retain(|k, _| !k.starts_with("_ansible"));
+            if is_debug(task) {
+                shown.shift_remove("changed");
+                shown.shift_remove("failed");
+            }
             serde_json::to_value(&shown).ok()
         } else {
             None
@@ -692,7 +697,9 @@ fn from_outcome(o: Outcome) -> ItemResult {
         result.insert(k, v);
     }
     if let Some(msg) = o.msg {
-        result.insert("msg".to_string(), Value::from(msg));
+        result
+            .entry("msg".to_string())
+            .or_insert_with(|| Value::from(msg));
     }
     if o.failed {
         result.insert("failed".to_string(), Value::from(true));
@@ -766,6 +773,10 @@ pub(super) fn display(v: &Value) -> String {
 
 fn condition_text(conds: &[Value]) -> String {
     conds.iter().map(display).collect::<Vec<_>>().join(" and ")
+}
+
+fn is_debug(task: &Task) -> bool {
+    matches!(&task.action, crate::repo::task::Action::Module { module, .. } if module.name() == "debug")
 }
 
 /// Modules whose message is the point of running them.

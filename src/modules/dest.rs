@@ -188,6 +188,7 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
         attrs,
         backup: put.backup,
         validate: put.validate.clone(),
+        create_parents: false,
     };
     match files::write_atomic(ctx.conn, put.dest, put.content, &opts, ctx.privilege.as_ref()).await {
         Ok(res) => {

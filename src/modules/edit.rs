@@ -77,14 +77,6 @@ pub async fn save(
     }
     let attrs = opts.attrs();
     if changed && !ctx.check {
-        if existing.is_none() {
-            let parent = super::dest::parent_dir(path);
-            if let Err(e) =
-                files::ensure_dir(ctx.conn, &parent, &FileAttrs::default(), ctx.privilege.as_ref()).await
-            {
-                return file_failure(e);
-            }
-        }
         let resolved = match (&attrs.mode, existing) {
             (Some(m @ Mode::Symbolic(_)), Some(st)) => FileAttrs {
                 mode: Some(Mode::Bits(m.resolve(st.mode, false, st.umask))),
@@ -96,6 +88,7 @@ pub async fn save(
             attrs: resolved,
             backup: opts.backup && existing.is_some(),
             validate: opts.validate.clone(),
+            create_parents: existing.is_none(),
         };
         match files::write_atomic(ctx.conn, path, after, &write, ctx.privilege.as_ref()).await {
             Ok(res) => backup = res.backup_file.unwrap_or_default(),

@@ -153,13 +153,18 @@ impl Module for File {
             follow: true,
             ..StatOptions::default()
         };
-        let stats = match files::stat_each(
-            ctx.conn,
-            &[(&path, plain), (&path, followed)],
-            ctx.privilege.as_ref(),
-        )
-        .await
-        {
+        // For links, also stat where `src` points, seen from either possible base directory.
+        let link_candidates: Vec<String> = match (p.state.as_deref(), p.src.as_deref()) {
+            (Some("link"), Some(src)) if src.starts_with('/') => vec![src.to_string()],
+            (Some("link"), Some(src)) => vec![
+                format!("{}/{src}", super::dest::parent_dir(&path)),
+                format!("{path}/{src}"),
+            ],
+            _ => Vec::new(),
+        };
+        let mut wanted: Vec<(&str, StatOptions)> = vec![(&path, plain), (&path, followed)];
+        wanted.extend(link_candidates.iter().map(|c| (c.as_str(), followed)));
+        let stats = match files::stat_each(ctx.conn, &wanted, ctx.privilege.as_ref()).await {
             Ok(s) => s,
             Err(e) => return file_failure(e),
         };
@@ -178,6 +183,11 @@ impl Module for File {
         if p.src.is_some() && state != "link" && state != "hard" {
             return Ok(failed("src option requires state to be 'link' or 'hard'"));
         }
+        let known_sources: Vec<(String, bool)> = link_candidates
+            .into_iter()
+            .zip(stats[2..].iter())
+            .map(|(c, st)| (c, st.is_some()))
+            .collect();
         let run = Run {
             path,
             attrs,
@@ -185,6 +195,7 @@ impl Module for File {
             st,
             st_followed,
             prev,
+            known_sources,
         };
         match state.as_str() {
             "absent" => run.absent(ctx).await,
@@ -207,6 +218,8 @@ struct Run {
     st: Option<FileStat>,
     st_followed: Option<FileStat>,
     prev: &'static str,
+    /// Whether possible link sources exist, stat'ed with the path.
+    known_sources: Vec<(String, bool)>,
 }
 
 impl Run {
@@ -299,12 +312,8 @@ impl Run {
         let Some(current) = st else {
             outcome.changed = true;
             if !ctx.check {
-                if let Err(e) =
-                    files::ensure_dir(ctx.conn, &target, &self.attrs, ctx.privilege.as_ref()).await
-                {
-                    return file_failure(e);
-                }
-                match files::stat(ctx.conn, &target, StatOptions::default(), ctx.privilege.as_ref()).await {
+                let script = files::ensure_dir_script(&target, &self.attrs);
+                match files::run_then_stat(ctx.conn, &target, &script, ctx.privilege.as_ref()).await {
                     Ok(Some(after)) => file_fields(&after, &mut outcome),
                     Ok(None) => {}
                     Err(e) => return file_failure(e),
@@ -428,19 +437,27 @@ impl Run {
         } else {
             format!("{base}/{src}")
         };
-        let src_exists = match files::stat(
-            ctx.conn,
-            &absrc,
-            StatOptions {
-                follow: true,
-                ..StatOptions::default()
+        let known = self
+            .known_sources
+            .iter()
+            .find(|(c, _)| *c == absrc)
+            .map(|(_, e)| *e);
+        let src_exists = match known {
+            Some(exists) => exists,
+            None => match files::stat(
+                ctx.conn,
+                &absrc,
+                StatOptions {
+                    follow: true,
+                    ..StatOptions::default()
+                },
+                ctx.privilege.as_ref(),
+            )
+            .await
+            {
+                Ok(s) => s.is_some(),
+                Err(e) => return file_failure(e),
             },
-            ctx.privilege.as_ref(),
-        )
-        .await
-        {
-            Ok(s) => s.is_some(),
-            Err(e) => return file_failure(e),
         };
         if !force && !src_exists {
             return Ok(failed(format!(

@@ -156,10 +156,9 @@ impl Printer {
                     .unwrap_or_default();
                 let detail = |r: &Option<serde_json::Value>| -> String {
                     match r {
-                        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+                        Some(v) => pretty(v),
                         None => match msg {
-                            Some(m) => serde_json::to_string_pretty(&serde_json::json!({ "msg": m }))
-                                .unwrap_or_default(),
+                            Some(m) => pretty(&serde_json::json!({ "msg": m })),
                             None => "{}".to_string(),
                         },
                     }
@@ -215,6 +214,20 @@ impl Printer {
             }
         }
     }
+}
+
+/// JSON indented by four spaces, as Ansible prints results.
+fn pretty(v: &serde_json::Value) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut buf,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    if v.serialize(&mut ser).is_err() {
+        return v.to_string();
+    }
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 fn is_debug(result: &Option<serde_json::Value>) -> bool {

@@ -6,7 +6,6 @@ use super::event::Counts;
 
 /// One aligned line per host: `host : ok=N changed=N unreachable=N failed=N skipped=N rescued=N ignored=N`.
 pub fn recap_lines(hosts: &BTreeMap<String, Counts>, color: bool) -> Vec<String> {
-    let width = hosts.keys().map(|h| h.chars().count()).max().unwrap_or(0).max(26);
     hosts
         .iter()
         .map(|(host, c)| {
@@ -17,22 +16,13 @@ pub fn recap_lines(hosts: &BTreeMap<String, Counts>, color: bool) -> Vec<String>
             } else {
                 "32"
             };
-            let name = if color {
-                format!("\x1b[{code}m{host:<width$}\x1b[0m")
-            } else {
-                format!("{host:<width$}")
-            };
-            let field = |label: &str, n: u32| format!("{:<15}", format!("{label}={n}"));
+            let name = if color { format!("\x1b[{code}m{host:<26}\x1b[0m") } else { format!("{host:<26}") };
             format!(
-                "{name} : {}{}{}{}{}{}ignored={}",
-                field("ok", c.ok),
-                field("changed", c.changed),
-                field("unreachable", c.unreachable),
-                field("failed", c.failed),
-                field("skipped", c.skipped),
-                field("rescued", c.rescued),
-                c.ignored
+                "{name} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
+                c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
             )
+            .trim_end()
+            .to_string()
         })
         .collect()
 }

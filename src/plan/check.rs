@@ -32,10 +32,12 @@ impl fmt::Display for Problems {
 }
 
 /// Checks the whole repository; `Err` lists every problem.
-pub fn check(playbook: &Playbook, engine: &Engine) -> Result<(), Problems> {
+/// `global` holds the variable names defined outside the playbook (inventory, extra vars).
+pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) -> Result<(), Problems> {
     let mut problems = Problems::default();
     for play in &playbook.plays {
         let handlers = play_handler_names(play);
+        let known = super::names::play_names(play, global);
         for task in play_tasks(play) {
             for name in &task.notify {
                 if !handlers.contains(name) {
@@ -45,7 +47,7 @@ pub fn check(playbook: &Playbook, engine: &Engine) -> Result<(), Problems> {
                     ));
                 }
             }
-            check_task(task, engine, &playbook.dir, &mut problems);
+            check_task(task, engine, &playbook.dir, &known, &mut problems);
         }
     }
     if problems.0.is_empty() {
@@ -82,8 +84,29 @@ fn play_handler_names(play: &crate::repo::playbook::Play) -> BTreeSet<String> {
     names
 }
 
-fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut Problems) {
+fn check_task(
+    task: &Task,
+    engine: &Engine,
+    playbook_dir: &Path,
+    known: &BTreeSet<String>,
+    problems: &mut Problems,
+) {
     let mut strings = Vec::new();
+    let mut conditions: Vec<String> = Vec::new();
+    for list in [
+        Some(&task.when),
+        task.changed_when.as_ref(),
+        task.failed_when.as_ref(),
+        task.until.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        conditions.extend(list.iter().filter_map(|c| c.as_str().map(str::to_string)));
+    }
+    if let Some(spec) = &task.loop_spec {
+        collect_strings(&spec.items, &mut strings);
+    }
     if let Action::Module { module, args } = &task.action {
         collect_strings(args, &mut strings);
         let src = args
@@ -102,7 +125,9 @@ fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut 
                 .is_some_and(|v| v.is_true() || v.as_str() == Some("yes"));
             if !remote_src {
                 match find_source(task, playbook_dir, sub, &src) {
-                    Some(path) if sub == "templates" => check_template_file(&path, engine, problems),
+                    Some(path) if sub == "templates" => {
+                        check_template_file(&path, engine, known, &task.loc, problems)
+                    }
                     Some(_) => {}
                     None => problems.0.push(format!(
                         "{}: `{}` source `{src}` not found (looked in {})",
@@ -119,8 +144,38 @@ fn check_task(task: &Task, engine: &Engine, playbook_dir: &Path, problems: &mut 
         }
     }
     for s in strings {
-        if let Err(e) = engine.check_source(&s) {
-            problems.0.push(format!("{}: {e}", task.loc));
+        match engine.check_source(&s) {
+            Ok(report) => undefined(&report.variables, &s, known, &task.loc, problems),
+            Err(e) => problems.0.push(format!("{}: {e}", task.loc)),
+        }
+    }
+    for c in conditions {
+        let expr = c
+            .trim()
+            .trim_start_matches("{{")
+            .trim_end_matches("}}")
+            .to_string();
+        match engine.check_expression(&expr) {
+            Ok(report) => undefined(&report.variables, &expr, known, &task.loc, problems),
+            Err(e) => problems.0.push(format!("{}: condition `{c}`: {e}", task.loc)),
+        }
+    }
+}
+
+/// Reports variables read (unguarded) that nothing in the play or inventory defines.
+fn undefined(
+    read: &BTreeSet<String>,
+    source: &str,
+    known: &BTreeSet<String>,
+    loc: &Loc,
+    problems: &mut Problems,
+) {
+    for name in read {
+        if !super::names::is_known(name, known) && !super::names::guarded(source, name) {
+            problems.0.push(format!(
+                "{loc}: '{name}' is undefined: no inventory, group_vars, play, role or task defines it \
+                 (define it, or guard it with `| default(...)` or `is defined`)"
+            ));
         }
     }
 }
@@ -172,19 +227,40 @@ fn find_source(task: &Task, playbook_dir: &Path, sub: &str, src: &str) -> Option
         .find(|p| p.exists())
 }
 
-fn check_template_file(path: &Path, engine: &Engine, problems: &mut Problems) {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            if let Err(e) = engine.check_source(&text) {
-                let loc = Loc {
-                    file: std::sync::Arc::new(path.to_path_buf()),
-                    line: e.line.unwrap_or(0),
-                };
-                problems.0.push(format!("{loc}: {}", e.message));
+fn check_template_file(
+    path: &Path,
+    engine: &Engine,
+    known: &BTreeSet<String>,
+    task: &Loc,
+    problems: &mut Problems,
+) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            problems
+                .0
+                .push(format!("{}: cannot read the template: {e}", path.display()));
+            return;
+        }
+    };
+    match engine.check_source(&text) {
+        Ok(report) => {
+            let file = Loc {
+                file: std::sync::Arc::new(path.to_path_buf()),
+                line: 0,
+            };
+            let before = problems.0.len();
+            undefined(&report.variables, &text, known, &file, problems);
+            for p in &mut problems.0[before..] {
+                p.push_str(&format!(" (used by the task at {task})"));
             }
         }
-        Err(e) => problems
-            .0
-            .push(format!("{}: cannot read the template: {e}", path.display())),
+        Err(e) => {
+            let loc = Loc {
+                file: std::sync::Arc::new(path.to_path_buf()),
+                line: e.line.unwrap_or(0),
+            };
+            problems.0.push(format!("{loc}: {}", e.message));
+        }
     }
 }

@@ -167,23 +167,23 @@ pub fn select_limited(
 impl Eval<'_> {
     fn evaluate(&mut self, parts: Vec<String>) -> Result<Vec<String>, PatternError> {
         let mut hosts: Vec<String> = Vec::new();
+        let mut present: HashSet<String> = HashSet::new();
         for p in order(parts) {
             if self.inv.has_host(&p) {
-                if !hosts.contains(&p) {
+                if present.insert(p.clone()) {
                     hosts.push(p);
                 }
                 continue;
             }
             let that = self.match_one(&p)?;
-            if p.starts_with('!') {
+            if p.starts_with('!') || p.starts_with('&') {
+                let keep_matching = p.starts_with('&');
                 let that: HashSet<&String> = that.iter().collect();
-                hosts.retain(|h| !that.contains(h));
-            } else if p.starts_with('&') {
-                let that: HashSet<&String> = that.iter().collect();
-                hosts.retain(|h| that.contains(h));
+                hosts.retain(|h| that.contains(h) == keep_matching);
+                present = hosts.iter().cloned().collect();
             } else {
                 for h in that {
-                    if !hosts.contains(&h) {
+                    if present.insert(h.clone()) {
                         hosts.push(h);
                     }
                 }

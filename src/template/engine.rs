@@ -47,7 +47,7 @@ impl Engine {
             out.write_str(&python::python_output(value))
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
         });
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(super::methods::call_method);
         env.add_global("omit", Value::from(super::OMIT));
         filters::register(&mut env);
         jinja_tests::register(&mut env);

@@ -12,6 +12,7 @@ mod error;
 pub mod filters;
 mod jinja_tests;
 mod lookups;
+mod methods;
 mod native;
 mod python;
 mod version;

@@ -150,3 +150,36 @@ fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
+
+#[test]
+fn undefined_variable_in_arguments() {
+    refused(
+        with_first_task("    - debug:\n        msg: \"{{ nosuchvar }}\"\n"),
+        4,
+        "deploy.yaml:4: 'nosuchvar' is undefined",
+    );
+}
+
+#[test]
+fn undefined_variable_in_a_template_file() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file("templates/t.j2", "a={{ missing_in_template }}\n");
+    refused(repo, 4, "t.j2: 'missing_in_template' is undefined");
+}
+
+#[test]
+fn guarded_variables_are_not_refused() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  tasks:\n    - debug:\n        msg: \"{{ maybe | default('none') }}\"\n      when: other is not defined\n",
+    );
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+}
+
+#[test]
+fn template_with_unknown_filter() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file("templates/t.j2", "line one\n{{ 'x' | frobnicate }}\n");
+    refused(repo, 4, "t.j2:2:");
+}

@@ -670,13 +670,9 @@ fn leaked_forms(secret: &str) -> Vec<(String, &'static str)> {
     ]
 }
 
-#[test]
-fn canary_secret_never_reaches_any_output() {
-    use rand::RngCore as _;
-    let mut raw = [0u8; 8];
-    rand::rng().fill_bytes(&mut raw);
-    let canary = format!("Cn4ry/{}+&=?~x", hex::encode(raw));
-
+/// A repository that deploys to this machine and uses the secret `canary` in a template, a
+/// copied file, an inventory variable, command output, a failing module and a failing command.
+fn canary_repo(canary: &str) -> Repo {
     let repo = Repo::new();
     let out_dir = repo.file("out");
     std::fs::create_dir_all(&out_dir).expect("out dir");
@@ -686,6 +682,7 @@ fn canary_secret_never_reaches_any_output() {
         std::fs::write(path, text).expect("write");
     };
     write("hosts", "[web]\nlocalhost ansible_connection=local\n");
+    write("group_vars/web.yaml", "app_password: \"{{ secrets.canary }}\"\n");
     write(
         "ansible.cfg",
         "[defaults]\ninventory = hosts\ngathering = explicit\n",
@@ -708,6 +705,10 @@ fn canary_secret_never_reaches_any_output() {
       copy:
         content: "pw={{{{ secrets.canary }}}}\n"
         dest: {out}/copy.txt
+    - name: copy an inventory variable that holds the secret
+      copy:
+        content: "{{{{ app_password }}}}"
+        dest: {out}/inv.txt
     - name: print the secret in several encodings
       shell: "echo '{{{{ secrets.canary }}}}'; echo {{{{ secrets.canary | b64encode }}}}; echo '{{{{ secrets.canary | urlencode }}}}'"
       register: printed
@@ -724,7 +725,19 @@ fn canary_secret_never_reaches_any_output() {
         ),
     );
     repo.ok(&["init"], "");
-    repo.set("canary", &canary);
+    repo.set("canary", canary);
+    repo
+}
+
+#[test]
+fn canary_secret_never_reaches_any_output() {
+    use rand::RngCore as _;
+    let mut raw = [0u8; 8];
+    rand::rng().fill_bytes(&mut raw);
+    let canary = format!("Cn4ry/{}+&=?~x", hex::encode(raw));
+
+    let repo = canary_repo(&canary);
+    let out_dir = repo.file("out");
 
     let events = repo.file("events.jsonl");
     let runs = [
@@ -735,6 +748,7 @@ fn canary_secret_never_reaches_any_output() {
     for args in runs {
         // The template and copy change on each run, so their diffs hold the secret.
         let _ = std::fs::remove_file(out_dir.join("conf.txt"));
+        let _ = std::fs::remove_file(out_dir.join("inv.txt"));
         let _ = std::fs::remove_file(out_dir.join("copy.txt"));
         std::fs::write(out_dir.join("copy.txt"), format!("old {canary}\n")).expect("write");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
@@ -761,6 +775,8 @@ fn canary_secret_never_reaches_any_output() {
     // The secret was really used: the files on the host hold it.
     let conf = std::fs::read_to_string(out_dir.join("conf.txt")).expect("template rendered");
     assert!(conf.contains(&format!("password = {canary}")), "{conf}");
+    let inv = std::fs::read_to_string(out_dir.join("inv.txt")).expect("inventory variable used");
+    assert_eq!(inv, canary);
     assert!(everything.contains(MASK), "the masked value shows as {MASK}");
     assert!(
         everything.contains("failing with"),
@@ -774,4 +790,66 @@ fn canary_secret_never_reaches_any_output() {
             "the {what} secret `{form}` appears {count} times in the output:\n{everything}"
         );
     }
+}
+
+#[test]
+fn bad_secrets_stop_the_deploy_before_any_task() {
+    let canary = "canary-for-a-stopped-deploy";
+    let repo = canary_repo(canary);
+    let deploy = |env: &[(&str, &str)]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_playhook"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", repo.path())
+            .envs(env.iter().copied())
+            .arg("deploy")
+            .arg("-C")
+            .arg(repo.path())
+            .output()
+            .expect("playhook deploy runs");
+        assert!(
+            !repo.file("out/conf.txt").exists(),
+            "no task may run: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        output
+    };
+    let check = |output: &Output, needles: &[&str]| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "the deploy must fail: {stderr}");
+        assert!(!stderr.contains(canary) && !String::from_utf8_lossy(&output.stdout).contains(canary));
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one error line: {stderr}");
+        for needle in needles {
+            assert!(
+                stderr.contains(needle),
+                "error should mention {needle:?}: {stderr}"
+            );
+        }
+    };
+
+    check(
+        &deploy(&[("SECRETS_KEY", "not the key")]),
+        &["secrets.yaml", "wrong key"],
+    );
+
+    let key = repo.file("secret.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    check(&deploy(&[]), &["secret.key", "chmod 600"]);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    let text = repo.secrets_text();
+    let line = line_of(&text, "canary");
+    let (head, tail) = line.split_at(line.len() - 6);
+    let flipped = format!(
+        "{head}{}{}",
+        if tail.starts_with('A') { "B" } else { "A" },
+        &tail[1..]
+    );
+    repo.write_secrets(&text.replace(line, &flipped));
+    check(&deploy(&[]), &["secrets.yaml", "`canary`"]);
+
+    repo.write_secrets(&text);
+    std::fs::remove_file(&key).expect("remove key");
+    check(&deploy(&[]), &["secrets.yaml", "SECRETS_KEY", "secret.key"]);
 }

@@ -147,6 +147,16 @@ pub async fn ensure_dir(
     attrs: &FileAttrs,
     privilege: Option<&Become>,
 ) -> Result<bool, FileError> {
+    let script = ensure_dir_script(path, attrs);
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    Ok(!out.stdout.is_empty())
+}
+
+/// The script behind [`ensure_dir`]: prints `created` for each directory it makes.
+pub fn ensure_dir_script(path: &str, attrs: &FileAttrs) -> String {
     let mut script = String::from("set -e\n");
     for dir in ancestors(path) {
         script.push_str(&format!(
@@ -156,15 +166,10 @@ pub async fn ensure_dir(
         ));
     }
     script.push_str(&format!(
-        "if [ ! -d {p} ]; then echo \"{} exists and is not a directory\" >&2; exit 1; fi\n",
-        path.replace('"', "'"),
+        "if [ ! -d {p} ]; then printf '%s exists and is not a directory\\n' {p} >&2; exit 1; fi\n",
         p = quote(path)
     ));
-    let out = run_script(conn, script, None, privilege).await?;
-    if out.rc != 0 {
-        return Err(remote_error(path, &out));
-    }
-    Ok(!out.stdout.is_empty())
+    script
 }
 
 /// `a/b/c` → `a`, `a/b`, `a/b/c` (`/x/y` → `/x`, `/x/y`), skipping `.` and empty parts.

@@ -12,7 +12,7 @@ mod write;
 
 pub use attrs::{
     AttrChanges, AttrFields, FileAttrs, TreeEntry, apply_attrs, attrs_differ, attrs_lines, ensure_dir,
-    list_tree,
+    ensure_dir_script, list_tree,
 };
 pub use mode::{Mode, ModeError, format_mode};
 pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_each, stat_many};

@@ -73,6 +73,8 @@ pub struct WriteOptions {
     /// Run this command (with `%s` replaced by the temp file) before the rename; a non-zero exit
     /// aborts the write (the `validate` option).
     pub validate: Option<String>,
+    /// Create missing parent directories first (`mkdir -p`, default modes).
+    pub create_parents: bool,
 }
 
 /// What a write did.
@@ -132,8 +134,13 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (".", path),
     };
+    let mkdir = if opts.create_parents {
+        format!("mkdir -p -- {}\n", quote(dir))
+    } else {
+        String::new()
+    };
     let mut s = format!(
-        "set -e\nf={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\n{fill}\n",
+        "set -e\n{mkdir}f={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\n{fill}\n",
         quote(path),
         quote(&format!("{dir}/.{name}.playhook-XXXXXX"))
     );

@@ -143,3 +143,58 @@ async fn results_have_ansibles_keys() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A task with nothing to change costs one round trip; one that changes a file costs two.
+#[tokio::test]
+async fn one_round_trip_when_nothing_changes() {
+    let mut h = Harness::new().await;
+    std::fs::create_dir_all(h.dir().join("templates")).expect("mkdir");
+    std::fs::write(h.dir().join("templates/t.j2"), "v={{ 2 * 3 }}\n").expect("write");
+    std::fs::write(h.dir().join("target"), "x").expect("write");
+    let d = h.dir().to_path_buf();
+    let tasks = [
+        (
+            "copy",
+            json!({"content": "c\n", "dest": d.join("c"), "mode": "0600"}),
+        ),
+        (
+            "template",
+            json!({"src": "t.j2", "dest": d.join("t"), "mode": "0644"}),
+        ),
+        (
+            "file",
+            json!({"path": d.join("dir"), "state": "directory", "mode": "0755"}),
+        ),
+        (
+            "file",
+            json!({"path": d.join("link"), "src": "target", "state": "link"}),
+        ),
+        (
+            "lineinfile",
+            json!({"path": d.join("e"), "line": "l", "mode": "0600", "create": true}),
+        ),
+        ("blockinfile", json!({"path": d.join("e"), "block": "b"})),
+        ("stat", json!({"path": d.join("c")})),
+        ("slurp", json!({"src": d.join("c")})),
+    ];
+    for (module, args) in &tasks {
+        h.conn.runs = 0;
+        let first = h.run(module, args.clone()).await;
+        assert!(!first.failed, "{module}: {:?}", first.msg);
+        assert!(
+            h.conn.runs <= 2,
+            "{module} took {} round trips to change",
+            h.conn.runs
+        );
+    }
+    for (module, args) in &tasks {
+        h.conn.runs = 0;
+        let again = h.run(module, args.clone()).await;
+        assert!(!again.changed, "{module} changed on the second run");
+        assert_eq!(
+            h.conn.runs, 1,
+            "{module} took {} round trips with nothing to change",
+            h.conn.runs
+        );
+    }
+}

@@ -4,12 +4,31 @@ use std::path::{Path, PathBuf};
 
 use minijinja::Value;
 use playhook::connection::local::LocalConnection;
+use playhook::connection::{Command, Connection, ConnectionError, LiveLines, Output};
 use playhook::modules::{ModuleCtx, Outcome, lookup};
 use playhook::template::Engine;
 
+/// A local connection that counts the commands (round trips) run over it.
+pub struct Counting {
+    pub inner: LocalConnection,
+    pub runs: usize,
+}
+
+#[async_trait::async_trait]
+impl Connection for Counting {
+    async fn run(&mut self, cmd: &Command, live: Option<&LiveLines>) -> Result<Output, ConnectionError> {
+        self.runs += 1;
+        self.inner.run(cmd, live).await
+    }
+
+    async fn close(&mut self) {
+        self.inner.close().await
+    }
+}
+
 /// A local connection, a template engine and a playbook directory (a temp dir).
 pub struct Harness {
-    pub conn: LocalConnection,
+    pub conn: Counting,
     pub engine: Engine,
     pub playbook: tempfile::TempDir,
     pub role: Option<PathBuf>,
@@ -19,7 +38,10 @@ pub struct Harness {
 impl Harness {
     pub async fn new() -> Harness {
         Harness {
-            conn: LocalConnection::start("testhost").await.expect("local sh starts"),
+            conn: Counting {
+                inner: LocalConnection::start("testhost").await.expect("local sh starts"),
+                runs: 0,
+            },
             engine: Engine::default(),
             playbook: tempfile::tempdir().expect("tempdir"),
             role: None,
