@@ -172,6 +172,8 @@ pub(crate) async fn run_command(
         ));
     }
 
+    // Connections run every script in a subshell of their own, so `exec` ends only that
+    // subshell and saves starting another process.
     let run_part = match &program {
         Program::Argv(words) => {
             let quoted: Vec<String> = words
@@ -184,10 +186,10 @@ pub(crate) async fn run_command(
                     }
                 })
                 .collect();
-            format!("(set -f; exec {})\n", quoted.join(" "))
+            format!("set -f; exec {}\n", quoted.join(" "))
         }
         Program::Shell { script, executable } => {
-            format!("{} -c {}\n", sh_quote(executable), sh_quote(script))
+            format!("exec {} -c {}\n", sh_quote(executable), sh_quote(script))
         }
     };
 

@@ -10,7 +10,7 @@ mod paths;
 mod pyrandom;
 mod random;
 mod regex;
-mod serialization;
+pub(crate) mod serialization;
 mod strings;
 mod types;
 mod yaml_dump;

@@ -112,6 +112,8 @@ async fn backups_owners_and_failures() {
     let mut h = Harness::new().await;
     let dest = h.dir().join("conf");
     std::fs::write(&dest, b"old\n").expect("write");
+    std::fs::create_dir(h.dir().join("templates")).expect("mkdir");
+    std::fs::write(h.dir().join("templates/t.j2"), "t\n").expect("write");
     let out = h
         .run(
             "copy",
@@ -131,6 +133,16 @@ async fn backups_owners_and_failures() {
         out.msg.expect("msg").contains("Destination directory"),
         "fails like Ansible"
     );
+
+    // Check mode does not ask whether the directory exists (an earlier task may create it).
+    let check = h
+        .run_with("copy", json!({"content": "x", "dest": missing}), true, false)
+        .await;
+    assert!(check.changed && !check.failed, "{check:?}");
+    let check = h
+        .run_with("template", json!({"src": "t.j2", "dest": missing}), true, false)
+        .await;
+    assert!(check.changed && !check.failed, "{check:?}");
 
     let out = h.run("copy", json!({"content": "x", "dest": h.dir()})).await;
     assert_eq!(out.msg.as_deref(), Some("can not use content with a dir as dest"));
