@@ -15,7 +15,6 @@ pub mod hostrange;
 mod ini;
 mod merge;
 pub mod model;
-pub mod pyfmt;
 mod pyliteral;
 pub mod script;
 mod source;

@@ -11,7 +11,7 @@ mod pyrandom;
 mod pyset;
 mod random;
 mod regex;
-mod serialization;
+pub(crate) mod serialization;
 mod strings;
 mod types;
 mod yaml_dump;
