@@ -139,7 +139,6 @@ fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` on main"]
 fn the_example_deploys_over_ssh_to_ten_hosts_like_ansible_playbook() {
     let fleet = Fleet::start(HOSTS);
     let home = tempfile::tempdir().expect("creating a HOME");
