@@ -14,7 +14,7 @@ mod jinja_tests;
 mod lookups;
 mod methods;
 mod native;
-mod python;
+pub(crate) mod python;
 mod version;
 
 pub use check::{CheckReport, FUNCTIONS};

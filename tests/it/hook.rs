@@ -590,7 +590,10 @@ fn a_failed_deploy_is_recorded_as_failed() {
     let pending = remote.bare.join("playhook/pending/default.json");
     std::fs::create_dir_all(pending.parent().expect("dir")).expect("mkdir");
     std::fs::write(&pending, "{\"localhost\": [\"restart nginx\"]}\n").expect("write");
-    assert_eq!(remote.status()[0]["pending_handlers"], serde_json::json!(["restart nginx"]));
+    assert_eq!(
+        remote.status()[0]["pending_handlers"],
+        serde_json::json!(["restart nginx"])
+    );
 }
 
 #[test]
