@@ -891,6 +891,25 @@ mod tests {
     }
 
     #[test]
+    fn id_ip_and_nproc_outputs() {
+        assert_eq!(
+            parse_id("uid=1000(deploy) gid=1001(staff) groups=1001(staff),27(sudo)"),
+            (Some("deploy".to_string()), Some(1000), Some(1001))
+        );
+        assert_eq!(
+            parse_id("uid=1234 gid=1234 groups=1234"),
+            (None, Some(1234), Some(1234))
+        );
+        let ip = "8.8.8.8 via 192.0.2.1 dev eth0 src 192.0.2.2 uid 0 \\    cache \n\
+                  1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n";
+        let (route, addr) = split_ip_output(ip);
+        assert!(route.starts_with("8.8.8.8 via"), "{route}");
+        assert!(addr.starts_with("1: lo"), "{addr}");
+        assert_eq!(nproc("Name:\tsh\nCpus_allowed_list:\t0-3,6,8-9\n"), "7");
+        assert_eq!(nproc("4\n"), "4");
+    }
+
+    #[test]
     fn fqdn_like_python() {
         assert_eq!(fqdn("127.0.0.1       localhost\n", "vm"), "localhost");
         assert_eq!(

@@ -2,7 +2,7 @@
 //! Ansible's semantics for `creates`, `removes`, `chdir`, `stdin`, check mode and the registered
 //! result. `shell` reuses [`run_command`] with a shell in between.
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -264,14 +264,46 @@ pub(crate) async fn run_command(
     r.stdout = stdout;
     r.stderr = stderr;
     r.rc = Value::from(out.rc);
-    r.start = Value::from(python_datetime(started_wall));
-    r.end = Value::from(python_datetime(started_wall + elapsed));
+    let local = shift_to_host_time(started_wall, ctx.vars);
+    r.start = Value::from(python_datetime(local));
+    r.end = Value::from(python_datetime(local + elapsed));
     r.delta = Value::from(python_timedelta(elapsed));
     let failed = out.rc != 0;
     if failed {
         r.msg = "non-zero return code".into();
     }
     Ok(r.outcome(true, failed))
+}
+
+/// The host's local time for `start`/`end`, as Ansible reports them: the UTC offset comes from
+/// the gathered `date_time` fact; without facts the times stay in UTC.
+fn shift_to_host_time(t: SystemTime, vars: &Value) -> SystemTime {
+    let offset = vars
+        .get_attr("ansible_facts")
+        .and_then(|f| f.get_attr("date_time"))
+        .and_then(|d| d.get_attr("tz_offset"))
+        .ok()
+        .and_then(|v| v.as_str().and_then(parse_utc_offset));
+    match offset {
+        Some(secs) if secs >= 0 => t + Duration::from_secs(secs.unsigned_abs()),
+        Some(secs) => t - Duration::from_secs(secs.unsigned_abs()),
+        None => t,
+    }
+}
+
+/// `+0100` / `-0530` to seconds east of UTC.
+fn parse_utc_offset(s: &str) -> Option<i64> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// Runs the script, passing live lines on except the check markers.
@@ -420,5 +452,27 @@ impl Registered {
             diff: Vec::new(),
             data,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_offsets() {
+        assert_eq!(parse_utc_offset("+0100"), Some(3600));
+        assert_eq!(parse_utc_offset("-0530"), Some(-19_800));
+        assert_eq!(parse_utc_offset("+0000"), Some(0));
+        assert_eq!(parse_utc_offset("UTC"), None);
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(7200);
+        let date_time = Value::from_pairs([("tz_offset", Value::from("-0100"))]);
+        let facts = Value::from_pairs([("date_time", date_time)]);
+        let vars = Value::from_pairs([("ansible_facts", facts)]);
+        assert_eq!(
+            shift_to_host_time(t, &vars),
+            std::time::UNIX_EPOCH + Duration::from_secs(3600)
+        );
+        assert_eq!(shift_to_host_time(t, &Value::from(())), t);
     }
 }
