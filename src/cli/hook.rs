@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
+use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -275,5 +276,3 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
     }
     Ok(exit)
 }
-
-use std::os::fd::AsFd as _;

@@ -8,6 +8,7 @@ use minijinja::value::{Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 use super::args::bind;
+use super::pyset::IntSet;
 use super::{add, fail, text};
 use crate::template::python;
 
@@ -351,13 +352,25 @@ enum SetOp {
     Symmetric,
 }
 
-/// Set operations keep the order of first appearance (Ansible's own order follows Python's set
-/// hashing, which is not stable across runs for strings).
+/// Set operations. For integers the result is in CPython's set order, as Ansible returns it;
+/// other values keep the order of first appearance (Ansible's order follows Python's string
+/// hashing, which changes from run to run, or is the first-appearance order for unhashable
+/// values such as dicts).
 fn set_op(name: &'static str, a: Value, args: Vec<Value>, op: SetOp) -> Result<Value, Error> {
     let bound = bind(name, &["other"], args)?;
     let b = bound.required("other")?;
     let la = items(&a)?;
     let lb = items(b)?;
+    if let (Some(ia), Some(ib)) = (ints(&la), ints(&lb)) {
+        let (sa, sb) = (IntSet::from_items(&ia), IntSet::from_items(&ib));
+        let result = match op {
+            SetOp::Union => sa.union(&sb),
+            SetOp::Intersect => sa.intersection(&sb),
+            SetOp::Difference => sa.difference(&sb),
+            SetOp::Symmetric => sa.symmetric_difference(&sb),
+        };
+        return Ok(Value::from(result.items()));
+    }
     let candidates: Vec<Value> = match op {
         SetOp::Union => la.iter().chain(lb.iter()).cloned().collect(),
         SetOp::Intersect => la.iter().filter(|x| lb.contains(x)).cloned().collect(),
@@ -376,6 +389,20 @@ fn set_op(name: &'static str, a: Value, args: Vec<Value>, op: SetOp) -> Result<V
         }
     }
     Ok(Value::from(out))
+}
+
+/// The values as integers, when every one is an integer (booleans excluded).
+fn ints(values: &[Value]) -> Option<Vec<i64>> {
+    values
+        .iter()
+        .map(|v| {
+            if v.kind() == ValueKind::Number && v.is_integer() {
+                v.as_i64()
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod hashing;
 mod lists;
 mod paths;
 mod pyrandom;
+mod pyset;
 mod random;
 mod regex;
 pub(crate) mod serialization;
