@@ -107,7 +107,11 @@ fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
     ]);
     let out = cmd.output().expect("running playhook deploy");
     assert!(out.status.success(), "playhook deploy failed:\n{}", show(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    recap_counts(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Per-host counts from the recap event of `playhook deploy --json` output.
+fn recap_counts(stdout: &str) -> BTreeMap<String, Counts> {
     let recap = stdout
         .lines()
         .filter(|l| l.starts_with('{'))
@@ -191,5 +195,63 @@ fn the_example_deploys_over_ssh_to_ten_hosts_like_ansible_playbook() {
         "{} problem(s):\n  {}",
         problems.len(),
         problems.join("\n  ")
+    );
+}
+
+/// A host that stops answering (SIGSTOPped sshd) is reported unreachable after `--timeout`; the
+/// other hosts deploy completely, and the exit code says a host was unreachable.
+#[test]
+fn a_frozen_host_is_unreachable_while_the_others_deploy() {
+    let fleet = Fleet::start(3);
+    let home = tempfile::tempdir().expect("creating a HOME");
+    fleet.host(1).freeze();
+    let mut cmd = Command::new(PLAYHOOK);
+    env(&mut cmd, &fleet, home.path());
+    cmd.env("GALAXY_SSH_HOSTS", "3").args([
+        "deploy",
+        "all",
+        "--json",
+        "--color",
+        "never",
+        "--timeout",
+        "2",
+        "-e",
+        &known_hosts_var(&fleet),
+    ]);
+    let out = cmd.output().expect("running playhook deploy");
+    fleet.host(1).thaw();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "exit code for an unreachable host:\n{}",
+        show(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("galaxy-002") && stdout.contains("timed out"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        !stdout.contains("galaxy-002: galaxy-002:"),
+        "the host is named twice:\n{stdout}"
+    );
+    let recap = recap_counts(&stdout);
+    assert_eq!(recap["galaxy-002"][2], 1, "galaxy-002 unreachable in {recap:?}");
+    for (i, name) in [(0, "galaxy-001"), (2, "galaxy-003")] {
+        let [_, changed, unreachable, failed] = recap[name];
+        assert!(
+            changed > 0 && unreachable == 0 && failed == 0,
+            "{name}: {:?}",
+            recap[name]
+        );
+        assert!(
+            fleet.host(i).srv().join("galaxy/etc/nginx/nginx.conf").is_file(),
+            "{name} was not deployed"
+        );
+    }
+    assert!(
+        !fleet.host(1).srv().join("galaxy").exists(),
+        "the frozen host got files"
     );
 }
