@@ -20,7 +20,7 @@ async fn content_is_written_once_then_left_alone() {
     assert_eq!(first.diff[0].after, "hello\nworld");
     assert_eq!(
         first.data["checksum"].as_str(),
-        Some(playhook::modules::dest::sha1_hex(b"hello\nworld").as_str())
+        Some("7db827c10afc1719863502cf95397731b23b8bae")
     );
     assert_eq!(first.data["mode"].as_str(), Some("0640"));
 
