@@ -411,8 +411,16 @@ impl Runner<'_> {
 
     fn load_include(&self, task: &Task, target: &str) -> Result<Vec<Node>, String> {
         let mut loader = Loader::new(self.playbook.dir.clone(), self.opts.roles_path.clone());
+        // The include's own `vars` reach every included task (include parameters).
+        let mut inherited = crate::repo::keywords::Inherited::default();
+        if matches!(task.action, Action::IncludeTasks { .. }) {
+            inherited.vars = crate::value::entries(&task.vars)
+                .into_iter()
+                .map(|(k, v)| (display(&k), v))
+                .collect();
+        }
         let scope = crate::repo::tasks::Scope {
-            inherited: Default::default(),
+            inherited,
             role: task.role.clone(),
             dir: task.loc.file.parent().map(PathBuf::from).unwrap_or_default(),
             handler: false,
