@@ -78,7 +78,7 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
         Some(st) => st,
         None => match stat_with_parent(ctx, put.dest).await? {
             Ok((st, parent)) => {
-                if st.is_none() && parent.as_ref().is_none_or(|p| !p.is_dir()) {
+                if st.is_none() && parent.as_ref().is_none_or(|p| !p.is_dir()) && !ctx.check {
                     return Ok(failed(format!(
                         "Destination directory {} does not exist",
                         parent_dir(put.dest)
