@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
+use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -141,11 +142,13 @@ fn deploy_pushed(git_dir: &Path, input: &str, sink: &Sink) -> anyhow::Result<Exi
     let config = HookConfig::load(&ctx.layout.config())?;
     let decisions = run::decide(&config, &updates);
     let wants_deploy = decisions.iter().any(|d| matches!(d, Decision::Deploy { .. }));
-    let options = if wants_deploy {
+    let mut options = if wants_deploy {
         PushOptions::parse(&run::raw_push_options(var))?
     } else {
         PushOptions::default()
     };
+    // The server's NO_COLOR turns colours off for every push.
+    options.no_color |= var("NO_COLOR").is_some_and(|v| !v.is_empty());
     let pusher = Pusher::find(var);
     let repo = checkout::open(&ctx.layout.git_dir, &[])?;
 
@@ -273,5 +276,3 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
     }
     Ok(exit)
 }
-
-use std::os::fd::AsFd as _;

@@ -23,7 +23,8 @@ pub struct Args {
     pub dir: PathBuf,
 
     /// An inventory source: a YAML or INI file, a directory, an executable script, or
-    /// `host1,host2,` (repeatable).
+    /// `host1,host2,` (repeatable). Relative paths not found here are looked up in the
+    /// repository.
     #[arg(short, long = "inventory", value_name = "SOURCE")]
     pub inventory: Vec<PathBuf>,
 
@@ -31,7 +32,8 @@ pub struct Args {
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
 
-    /// Extra variables: `k=v`, `@file.yml` or a JSON/YAML mapping (repeatable).
+    /// Extra variables: `k=v`, `@file.yml` (relative to the repository) or a JSON/YAML mapping
+    /// (repeatable).
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
 
@@ -61,10 +63,20 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if let Some(home) = std::env::var_os("HOME") {
         config = config.expand_home(std::path::Path::new(&home));
     }
+    // As `playhook deploy`: a relative path that does not exist from here is in the repository.
     let sources = if args.inventory.is_empty() {
         Inventory::default_sources(&args.dir, &config)
     } else {
-        args.inventory.clone()
+        args.inventory
+            .iter()
+            .map(|p| {
+                if p.is_absolute() || p.exists() {
+                    p.clone()
+                } else {
+                    args.dir.join(p)
+                }
+            })
+            .collect()
     };
     let options = InventoryOptions {
         playbook_dir: Some(args.dir.clone()),
@@ -73,8 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     for warning in inventory.warnings() {
         eprintln!("warning: {warning}");
     }
-    let cwd = std::env::current_dir().context("finding the current directory")?;
-    let extra = extra_vars::parse_vars(&args.extra_vars, &cwd)?;
+    let extra = extra_vars::parse_vars(&args.extra_vars, &args.dir)?;
     let output = if let Some(pattern) = &args.host {
         let hosts = inventory.select(pattern)?;
         let [host] = hosts.as_slice() else {
@@ -95,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             None => bail!("--graph {group}: there is no group `{group}` in the inventory"),
         }
     } else {
-        let hosts = inventory.select_limited("all", args.limit.as_deref(), &cwd)?;
+        let hosts = inventory.select_limited("all", args.limit.as_deref(), &args.dir)?;
         dump::list(&inventory, &hosts, &extra)
     };
     println!("{output}");

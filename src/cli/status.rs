@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::cli::Exit;
+use crate::hook::layout::Layout;
+use crate::hook::pending;
 use crate::hook::status::per_host;
 
 /// Show, per host, the last commit a deploy applied and how it went.
@@ -21,6 +23,25 @@ pub struct StatusArgs {
 pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     let records = super::history::load(&args.dir)?;
     let states = per_host(&records);
+    // Handlers owed to hosts, kept in the bare repository (a clone has none).
+    let git_dir = git2::Repository::discover(&args.dir)
+        .with_context(|| format!("opening the repository `{}`", args.dir.display()))?
+        .path()
+        .to_path_buf();
+    let layout = Layout::new(git_dir);
+    let mut owed = std::collections::BTreeMap::new();
+    for s in &states {
+        let env = &s.record.environment;
+        if !owed.contains_key(env) {
+            owed.insert(env.clone(), pending::load(&layout.pending(env))?);
+        }
+    }
+    let owed_to = |host: &str, env: &str| -> Vec<String> {
+        owed.get(env)
+            .and_then(|p| p.get(host))
+            .map(|h| h.iter().cloned().collect())
+            .unwrap_or_default()
+    };
     if states.is_empty() && !args.json {
         eprintln!("no host has been deployed from `{}` yet", args.dir.display());
     }
@@ -43,6 +64,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 "kind": r.kind,
                 "result": s.counts.result(),
                 "counts": s.counts,
+                "pending_handlers": owed_to(&s.host, &r.environment),
             });
             println!("{}", serde_json::to_string(&v).context("writing JSON")?);
         } else {
@@ -60,6 +82,10 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 c.failed,
                 if r.kind == "rollback" { " (rollback)" } else { "" }
             );
+            let handlers = owed_to(&s.host, &r.environment);
+            if !handlers.is_empty() {
+                println!("{:<width$}  handlers still to run: {}", "", handlers.join(", "));
+            }
         }
     }
     Ok(Exit::Success)

@@ -16,6 +16,23 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Quotes a path as one word, expanding a leading `~` or `~/` to the home directory of the user
+/// the command runs as (`"$HOME"`), as Ansible's `path` parameters do.
+pub fn quote_path(path: &str) -> String {
+    if path == "~" {
+        return "\"$HOME\"".to_string();
+    }
+    match path.strip_prefix("~/") {
+        Some(rest) => format!("\"$HOME\"/{}", quote(rest)),
+        None => quote(path),
+    }
+}
+
+/// Whether a remote path is absolute once `~` is expanded.
+pub fn is_absolute_path(path: &str) -> bool {
+    path.starts_with('/') || path == "~" || path.starts_with("~/")
+}
+
 /// Whether `name` can be used as a shell variable name (`export NAME=...`).
 pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -35,6 +52,14 @@ mod tests {
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(quote("$HOME `x` \"y\""), "'$HOME `x` \"y\"'");
+    }
+
+    #[test]
+    fn home_paths() {
+        assert_eq!(quote_path("~/.ssh/x y"), "\"$HOME\"/'.ssh/x y'");
+        assert_eq!(quote_path("~"), "\"$HOME\"");
+        assert_eq!(quote_path("/a/~b"), "'/a/~b'");
+        assert_eq!(quote_path("~user/x"), "'~user/x'");
     }
 
     #[test]

@@ -20,43 +20,64 @@ pub enum FactsError {
 /// Starts each section of the script's output.
 const SECTION: &str = "@@playhook-facts:";
 
-/// The script: prints raw sections; all interpretation happens in [`parse`].
+/// The script: prints raw sections; all interpretation happens in [`parse`]. Process starts are
+/// what costs on a host, so files are read with the shell's own `read` and only `uname -m`,
+/// `id`, `getent`, `ip`, `cat /proc/cpuinfo`, `date` and `env` are started.
 fn script() -> String {
     let s = SECTION;
     format!(
-        r#"printf '%s\n' '{s}os-release'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
-printf '\n%s\n' '{s}debian_version'; cat /etc/debian_version 2>/dev/null
-printf '\n%s\n' '{s}uname'; uname -s; uname -n; uname -r; uname -v; uname -m
-printf '%s\n' '{s}id'; id -un; id -u; id -g
-printf '%s\n' '{s}passwd'; (getent passwd "$(id -un)" || grep "^$(id -un):" /etc/passwd) 2>/dev/null
-printf '%s\n' '{s}fqdn'
-n=$(uname -n)
-if command -v getent >/dev/null 2>&1; then
-  set -- $(getent ahosts "$n" 2>/dev/null | head -n 1)
-  if [ -n "$1" ]; then getent hosts "$1" 2>/dev/null | head -n 1; fi
+        r#"ph_cat() {{ while IFS= read -r ph_l || [ -n "$ph_l" ]; do printf '%s\n' "$ph_l"; done < "$1"; }} 2>/dev/null
+printf '%s\n' '{s}os-release'; ph_cat /etc/os-release || ph_cat /usr/lib/os-release
+printf '%s\n' '{s}debian_version'; ph_cat /etc/debian_version
+printf '%s\n' '{s}uname'
+if [ -r /proc/sys/kernel/osrelease ]; then
+  ph_cat /proc/sys/kernel/ostype; ph_cat /proc/sys/kernel/hostname
+  ph_cat /proc/sys/kernel/osrelease; ph_cat /proc/sys/kernel/version
+else
+  uname -s; uname -n; uname -r; uname -v
 fi
-printf '%s\n' '{s}route-get'; ip -4 route get 8.8.8.8 2>/dev/null
-printf '%s\n' '{s}addr'; ip -4 -o addr show 2>/dev/null
-printf '%s\n' '{s}proc-route'; cat /proc/net/route 2>/dev/null
-printf '%s\n' '{s}fib-trie'; cat /proc/net/fib_trie 2>/dev/null
+uname -m
+printf '%s\n' '{s}id'
+ph_id=$(id); printf '%s\n' "$ph_id"
+ph_uid=${{ph_id#uid=}}; ph_uid=${{ph_uid%%[!0-9]*}}
+printf '%s\n' '{s}passwd'
+getent passwd "$ph_uid" 2>/dev/null || ph_cat /etc/passwd
+printf '%s\n' '{s}fqdn'
+read -r ph_n < /proc/sys/kernel/hostname 2>/dev/null || ph_n=$(uname -n)
+set -- $(getent ahosts "$ph_n" 2>/dev/null)
+[ -n "$1" ] && getent hosts "$1" 2>/dev/null
+printf '%s\n' '{s}ip'
+ip -4 -o -force -batch - 2>/dev/null <<'PH_IP' || ph_noip=1
+route get 8.8.8.8
+addr show
+PH_IP
+printf '%s\n' '{s}proc-route'; ph_cat /proc/net/route
+printf '%s\n' '{s}fib-trie'; [ -n "$ph_noip" ] && ph_cat /proc/net/fib_trie
 printf '%s\n' '{s}link'
 for d in /sys/class/net/*; do
-  [ -e "$d/address" ] || continue
-  printf '%s %s %s %s\n' "${{d##*/}}" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/mtu" 2>/dev/null)" "$(cat "$d/type" 2>/dev/null)"
-done
+  [ -r "$d/address" ] || continue
+  read -r ph_a < "$d/address"; read -r ph_m < "$d/mtu"; read -r ph_t < "$d/type"
+  printf '%s %s %s %s\n' "${{d##*/}}" "$ph_a" "$ph_m" "$ph_t"
+done 2>/dev/null
 printf '%s\n' '{s}cpuinfo'; cat /proc/cpuinfo 2>/dev/null
-printf '%s\n' '{s}nproc'; nproc 2>/dev/null
-printf '%s\n' '{s}meminfo'; cat /proc/meminfo 2>/dev/null
+printf '%s\n' '{s}nproc'
+if [ -r /proc/self/status ]; then ph_cat /proc/self/status; else nproc 2>/dev/null; fi
+printf '%s\n' '{s}meminfo'; ph_cat /proc/meminfo
 printf '%s\n' '{s}pkg'
 for p in /usr/bin/rpm-ostree /usr/bin/yum /usr/bin/dnf-3 /usr/bin/dnf5 /usr/bin/apt-get /usr/bin/zypper \
-  /usr/sbin/urpmi /usr/bin/pacman /bin/opkg /sbin/apk /usr/bin/emerge /usr/bin/xbps-install \
-  /run/ostree-booted /usr/bin/dnf /usr/bin/microdnf; do
+  /usr/sbin/urpmi /usr/bin/pacman /bin/opkg /sbin/apk /usr/bin/emerge /usr/bin/xbps-install /run/ostree-booted; do
+  [ -e "$p" ] && printf '%s\n' "$p"
+done
+for p in /usr/bin/dnf /usr/bin/microdnf; do
   [ -e "$p" ] && printf '%s %s\n' "$p" "$(readlink -f "$p" 2>/dev/null)"
 done
 printf '%s\n' '{s}date'
-date '+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N'
-date -d @1735689600 '+%Z|%z' 2>/dev/null
-date -d @1751328000 '+%Z|%z' 2>/dev/null
+ph_fmt='+%Y|%m|%A|%w|%W|%d|%H|%M|%S|%s|%Z|%z|%N'
+date -f - "$ph_fmt" 2>/dev/null <<'PH_DATE' || {{ date "$ph_fmt"; date -d @1735689600 "$ph_fmt"; date -d @1751328000 "$ph_fmt"; }} 2>/dev/null
+now
+@1735689600
+@1751328000
+PH_DATE
 printf '%s\n' '{s}env'; env
 true
 "#
@@ -130,16 +151,20 @@ pub fn parse(output: &str) -> Value {
     facts.insert("machine".into(), Value::from(machine.clone()));
     facts.insert("architecture".into(), Value::from(architecture(&machine)));
 
-    let id: Vec<&str> = get("id").lines().collect();
-    let user_id = id.first().copied().unwrap_or("").to_string();
-    facts.insert("user_id".into(), Value::from(user_id));
-    if let Some(uid) = id.get(1).and_then(|s| s.trim().parse::<i64>().ok()) {
+    let (user_name, uid, gid) = parse_id(get("id"));
+    let passwd_line = get("passwd").lines().find(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        f.len() >= 7 && uid.is_some_and(|u| f[2] == u.to_string())
+    });
+    let user_id = user_name.or_else(|| passwd_line.map(|l| l.split(':').next().unwrap_or("").to_string()));
+    facts.insert("user_id".into(), Value::from(user_id.unwrap_or_default()));
+    if let Some(uid) = uid {
         facts.insert("user_uid".into(), Value::from(uid));
     }
-    if let Some(gid) = id.get(2).and_then(|s| s.trim().parse::<i64>().ok()) {
+    if let Some(gid) = gid {
         facts.insert("user_gid".into(), Value::from(gid));
     }
-    if let Some(line) = get("passwd").lines().next() {
+    if let Some(line) = passwd_line {
         let parts: Vec<&str> = line.split(':').collect();
         if parts.len() >= 7 {
             facts.insert("user_gecos".into(), Value::from(parts[4]));
@@ -148,16 +173,11 @@ pub fn parse(output: &str) -> Value {
         }
     }
 
-    let ipv4 = default_ipv4(
-        get("route-get"),
-        get("addr"),
-        get("proc-route"),
-        get("fib-trie"),
-        get("link"),
-    );
+    let (route_get, addr) = split_ip_output(get("ip"));
+    let ipv4 = default_ipv4(&route_get, &addr, get("proc-route"), get("fib-trie"), get("link"));
     facts.insert("default_ipv4".into(), Value::from_pairs(ipv4));
 
-    let all_ipv4: Vec<Value> = get("addr")
+    let all_ipv4: Vec<Value> = addr
         .lines()
         .filter_map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
@@ -168,7 +188,7 @@ pub fn parse(output: &str) -> Value {
         .collect();
     facts.insert("all_ipv4_addresses".into(), Value::from(all_ipv4));
     let architecture_name = architecture(&machine);
-    for (key, value) in cpu_facts(get("cpuinfo"), get("nproc"), &architecture_name) {
+    for (key, value) in cpu_facts(get("cpuinfo"), &nproc(get("nproc")), &architecture_name) {
         facts.insert(key.into(), Value::from(value));
     }
     for (key, value) in memory_facts(get("meminfo")) {
@@ -183,6 +203,63 @@ pub fn parse(output: &str) -> Value {
     let env: IndexMap<String, Value> = parse_env(get("env"));
     facts.insert("env".into(), Value::from_pairs(env));
     Value::from_pairs(facts)
+}
+
+/// `id` output (`uid=0(root) gid=0(root) groups=...`): user name, uid, gid.
+fn parse_id(text: &str) -> (Option<String>, Option<i64>, Option<i64>) {
+    let mut name = None;
+    let mut uid = None;
+    let mut gid = None;
+    for field in text.split_whitespace() {
+        let Some((key, value)) = field.split_once('=') else {
+            continue;
+        };
+        let number = value.split('(').next().and_then(|n| n.parse().ok());
+        match key {
+            "uid" => {
+                uid = number;
+                name = value
+                    .split_once('(')
+                    .and_then(|(_, rest)| rest.strip_suffix(')'))
+                    .map(str::to_string);
+            }
+            "gid" => gid = number,
+            _ => {}
+        }
+    }
+    (name, uid, gid)
+}
+
+/// `ip -batch` output: the `route get` line(s), then the `addr show` lines.
+fn split_ip_output(text: &str) -> (String, String) {
+    let mut route = String::new();
+    let mut addr = String::new();
+    for line in text.lines() {
+        let target = if line.starts_with("8.8.8.8 ") {
+            &mut route
+        } else {
+            &mut addr
+        };
+        target.push_str(line);
+        target.push('\n');
+    }
+    (route, addr)
+}
+
+/// The number of CPUs the shell may run on: `Cpus_allowed_list` of its status, else `nproc`.
+fn nproc(text: &str) -> String {
+    let Some(list) = text.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) else {
+        return text.trim().to_string();
+    };
+    let count: u64 = list
+        .trim()
+        .split(',')
+        .filter_map(|range| match range.split_once('-') {
+            Some((a, b)) => Some(b.trim().parse::<u64>().ok()? - a.trim().parse::<u64>().ok()? + 1),
+            None => range.trim().parse::<u64>().ok().map(|_| 1),
+        })
+        .sum();
+    count.to_string()
 }
 
 /// The script's output cut at the section markers.
@@ -398,9 +475,13 @@ fn date_time(text: &str) -> Option<Vec<(&'static str, String)>> {
         .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
         .unwrap_or("000000")
         .to_string();
+    fn tz_of(line: &str) -> Option<(&str, &str)> {
+        let f: Vec<&str> = line.split('|').collect();
+        Some((f.get(10).copied()?, f.get(11).copied()?))
+    }
     let tz_dst = {
-        let winter = lines.next().and_then(|l| l.split_once('|'));
-        let summer = lines.next().and_then(|l| l.split_once('|'));
+        let winter = lines.next().and_then(tz_of);
+        let summer = lines.next().and_then(tz_of);
         match (winter, summer) {
             (Some((wn, wo)), Some((sn, so))) => {
                 let offset = |o: &str| o.parse::<i64>().unwrap_or(0);
@@ -793,7 +874,9 @@ mod tests {
 
     #[test]
     fn date_time_from_date_output() {
-        let text = "2026|11|Sunday|0|46|22|02|44|29|1795315469|UTC|+0000|165533123\nUTC|+0000\nUTC|+0000\n";
+        let text = "2026|11|Sunday|0|46|22|02|44|29|1795315469|UTC|+0000|165533123\n\
+                    2025|01|Wednesday|3|00|01|00|00|00|1735689600|UTC|+0000|000000000\n\
+                    2025|07|Tuesday|2|26|01|00|00|00|1751328000|UTC|+0000|000000000\n";
         let d: IndexMap<_, _> = date_time(text).expect("parses").into_iter().collect();
         assert_eq!(d["iso8601"], "2026-11-22T02:44:29Z");
         assert_eq!(d["iso8601_micro"], "2026-11-22T02:44:29.165533Z");
@@ -805,6 +888,25 @@ mod tests {
         let d: IndexMap<_, _> = date_time(berlin).expect("parses").into_iter().collect();
         assert_eq!(d["tz_dst"], "CEST");
         assert_eq!(d["iso8601"], "2026-07-06T10:00:00Z");
+    }
+
+    #[test]
+    fn id_ip_and_nproc_outputs() {
+        assert_eq!(
+            parse_id("uid=1000(deploy) gid=1001(staff) groups=1001(staff),27(sudo)"),
+            (Some("deploy".to_string()), Some(1000), Some(1001))
+        );
+        assert_eq!(
+            parse_id("uid=1234 gid=1234 groups=1234"),
+            (None, Some(1234), Some(1234))
+        );
+        let ip = "8.8.8.8 via 192.0.2.1 dev eth0 src 192.0.2.2 uid 0 \\    cache \n\
+                  1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n";
+        let (route, addr) = split_ip_output(ip);
+        assert!(route.starts_with("8.8.8.8 via"), "{route}");
+        assert!(addr.starts_with("1: lo"), "{addr}");
+        assert_eq!(nproc("Name:\tsh\nCpus_allowed_list:\t0-3,6,8-9\n"), "7");
+        assert_eq!(nproc("4\n"), "4");
     }
 
     #[test]

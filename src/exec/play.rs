@@ -206,7 +206,7 @@ impl Runner<'_> {
                     super::target::target_for(&host.name, &ctx, self.opts, play.connection.as_deref());
                 crate::connection::connect(&target)
                     .await
-                    .map_err(|e| (true, format!("{}: {e}", host.name)))?
+                    .map_err(|e| (true, e.to_string()))?
             }
         };
         let result = super::facts::gather(conn.as_mut(), None).await;

@@ -2,7 +2,7 @@
 //! Ansible's semantics for `creates`, `removes`, `chdir`, `stdin`, check mode and the registered
 //! result. `shell` reuses [`run_command`] with a shell in between.
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -146,50 +146,8 @@ pub(crate) async fn run_command(
     }
     let would = if ctx.check { "Would" } else { "Did" };
 
-    // The checks Ansible makes before running: chdir, then creates, then removes.
-    let mut checks = String::new();
-    if let Some(dir) = &chdir {
-        checks.push_str(&format!(
-            "set -f; cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}; set +f\n",
-            expanding_word(dir, Expand::Vars)
-        ));
-    }
-    // The markers carry the path as Ansible's messages show it: `~` and variables expanded.
-    if let Some(pattern) = &creates {
-        checks.push_str(&format!(
-            "for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then \
-             set -f; printf '%s%s\\n' '{MARKER}creates:' {word} >&2; exit 0; fi; done\n",
-            glob = expanding_word(pattern, Expand::VarsAndGlob),
-            word = expanding_word(pattern, Expand::Vars),
-        ));
-    }
-    if let Some(pattern) = &removes {
-        checks.push_str(&format!(
-            "found=; for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
-             [ -n \"$found\" ] || {{ set -f; printf '%s%s\\n' '{MARKER}removes:' {word} >&2; exit 0; }}\n",
-            glob = expanding_word(pattern, Expand::VarsAndGlob),
-            word = expanding_word(pattern, Expand::Vars),
-        ));
-    }
-
-    let run_part = match &program {
-        Program::Argv(words) => {
-            let quoted: Vec<String> = words
-                .iter()
-                .map(|w| {
-                    if expand_vars {
-                        expanding_word(w, Expand::Vars)
-                    } else {
-                        sh_quote(w)
-                    }
-                })
-                .collect();
-            format!("(set -f; exec {})\n", quoted.join(" "))
-        }
-        Program::Shell { script, executable } => {
-            format!("{} -c {}\n", sh_quote(executable), sh_quote(script))
-        }
-    };
+    let checks = checks_script(chdir.as_deref(), creates.as_deref(), removes.as_deref());
+    let run_part = run_script(&program, expand_vars);
 
     let decided_here = creates.is_some() || removes.is_some();
     if ctx.check && checks.is_empty() {
@@ -262,14 +220,100 @@ pub(crate) async fn run_command(
     r.stdout = stdout;
     r.stderr = stderr;
     r.rc = Value::from(out.rc);
-    r.start = Value::from(python_datetime(started_wall));
-    r.end = Value::from(python_datetime(started_wall + elapsed));
+    let local = shift_to_host_time(started_wall, ctx.vars);
+    r.start = Value::from(python_datetime(local));
+    r.end = Value::from(python_datetime(local + elapsed));
     r.delta = Value::from(python_timedelta(elapsed));
     let failed = out.rc != 0;
     if failed {
         r.msg = "non-zero return code".into();
     }
     Ok(r.outcome(true, failed))
+}
+
+/// The host's local time for `start`/`end`, as Ansible reports them: the UTC offset comes from
+/// the gathered `date_time` fact; without facts the times stay in UTC.
+fn shift_to_host_time(t: SystemTime, vars: &Value) -> SystemTime {
+    let offset = vars
+        .get_attr("ansible_facts")
+        .and_then(|f| f.get_attr("date_time"))
+        .and_then(|d| d.get_attr("tz_offset"))
+        .ok()
+        .and_then(|v| v.as_str().and_then(parse_utc_offset));
+    match offset {
+        Some(secs) if secs >= 0 => t + Duration::from_secs(secs.unsigned_abs()),
+        Some(secs) => t - Duration::from_secs(secs.unsigned_abs()),
+        None => t,
+    }
+}
+
+/// `+0100` / `-0530` to seconds east of UTC.
+fn parse_utc_offset(s: &str) -> Option<i64> {
+    let (sign, digits) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// The checks Ansible makes before running, in its order: `chdir`, `creates`, `removes`. Each
+/// decision is reported on stderr as a marker line; the markers of `creates`/`removes` carry the
+/// path as Ansible's messages show it, with `~` and variables expanded.
+fn checks_script(chdir: Option<&str>, creates: Option<&str>, removes: Option<&str>) -> String {
+    let mut checks = String::new();
+    if let Some(dir) = chdir {
+        checks.push_str(&format!(
+            "set -f; cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}; set +f\n",
+            expanding_word(dir, Expand::Vars)
+        ));
+    }
+    if let Some(pattern) = creates {
+        checks.push_str(&format!(
+            "for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then \
+             set -f; printf '%s%s\\n' '{MARKER}creates:' {word} >&2; exit 0; fi; done\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
+        ));
+    }
+    if let Some(pattern) = removes {
+        checks.push_str(&format!(
+            "found=; for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
+             [ -n \"$found\" ] || {{ set -f; printf '%s%s\\n' '{MARKER}removes:' {word} >&2; exit 0; }}\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
+        ));
+    }
+    checks
+}
+
+/// The part of the script that starts the program.
+fn run_script(program: &Program, expand_vars: bool) -> String {
+    // Connections run every script in a subshell of their own, so `exec` ends only that
+    // subshell and saves starting another process.
+    match program {
+        Program::Argv(words) => {
+            let quoted: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    if expand_vars {
+                        expanding_word(w, Expand::Vars)
+                    } else {
+                        sh_quote(w)
+                    }
+                })
+                .collect();
+            format!("set -f; exec {}\n", quoted.join(" "))
+        }
+        Program::Shell { script, executable } => {
+            format!("exec {} -c {}\n", sh_quote(executable), sh_quote(script))
+        }
+    }
 }
 
 /// Runs the script, passing live lines on except the check markers.
@@ -418,5 +462,27 @@ impl Registered {
             diff: Vec::new(),
             data,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_offsets() {
+        assert_eq!(parse_utc_offset("+0100"), Some(3600));
+        assert_eq!(parse_utc_offset("-0530"), Some(-19_800));
+        assert_eq!(parse_utc_offset("+0000"), Some(0));
+        assert_eq!(parse_utc_offset("UTC"), None);
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(7200);
+        let date_time = Value::from_pairs([("tz_offset", Value::from("-0100"))]);
+        let facts = Value::from_pairs([("date_time", date_time)]);
+        let vars = Value::from_pairs([("ansible_facts", facts)]);
+        assert_eq!(
+            shift_to_host_time(t, &vars),
+            std::time::UNIX_EPOCH + Duration::from_secs(3600)
+        );
+        assert_eq!(shift_to_host_time(t, &Value::from(())), t);
     }
 }

@@ -246,8 +246,8 @@ async fn copy_bytes(
             return Box::pin(copy_bytes(ctx, p, &target, bytes, source_mode, header)).await;
         }
         Ok((st, parent)) => {
-            // In check mode Ansible's action plugin reports a missing file as a change
-            // without asking the module, so a missing directory is not an error there.
+            // In check mode Ansible reports the change without asking the host whether the
+            // directory exists (an earlier task may be about to create it).
             if st.is_none() && parent.as_ref().is_none_or(|d| !d.is_dir()) && !ctx.check {
                 return Ok(failed(format!(
                     "Destination directory {} does not exist",

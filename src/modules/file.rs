@@ -14,7 +14,7 @@ use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{
     self, AttrChanges, FileAttrs, FileKind, FileStat, StatOptions, attrs_differ, attrs_lines,
 };
-use crate::connection::quote::quote;
+use crate::connection::quote::{is_absolute_path, quote_path};
 
 pub struct File;
 
@@ -155,7 +155,7 @@ impl Module for File {
         };
         // For links, also stat where `src` points, seen from either possible base directory.
         let link_candidates: Vec<String> = match (p.state.as_deref(), p.src.as_deref()) {
-            (Some("link"), Some(src)) if src.starts_with('/') => vec![src.to_string()],
+            (Some("link"), Some(src)) if is_absolute_path(src) => vec![src.to_string()],
             (Some("link"), Some(src)) => vec![
                 format!("{}/{src}", super::dest::parent_dir(&path)),
                 format!("{path}/{src}"),
@@ -244,7 +244,7 @@ impl Run {
         outcome.changed |= changes.any();
         let mut actions = pre_actions.to_string();
         if changes.any() {
-            actions.push_str(&format!("p={}\n", quote(target)));
+            actions.push_str(&format!("p={}\n", quote_path(target)));
             actions.push_str(&attrs_lines("p", &changes.to_attrs(), false));
         }
         if ctx.check || actions.is_empty() {
@@ -358,7 +358,7 @@ impl Run {
                     changes.mode = None;
                 }
                 if changes.any() {
-                    actions.push_str(&format!("p={}\n", quote(&entry.path)));
+                    actions.push_str(&format!("p={}\n", quote_path(&entry.path)));
                     actions.push_str(&attrs_lines("p", &changes.to_attrs(), false));
                 }
             }
@@ -381,7 +381,7 @@ impl Run {
         let diff = DiffBuilder::new(&self.path, "touch", self.prev);
         let preserve = p.modification_time.as_deref() == Some("preserve")
             && p.access_time.as_deref() == Some("preserve");
-        let target = quote(&self.path);
+        let target = quote_path(&self.path);
         match &self.st {
             None => {
                 outcome.changed = true;
@@ -432,7 +432,7 @@ impl Run {
         } else {
             super::dest::parent_dir(&self.path)
         };
-        let absrc = if src.starts_with('/') {
+        let absrc = if is_absolute_path(&src) {
             src.clone()
         } else {
             format!("{base}/{src}")
@@ -496,10 +496,10 @@ impl Run {
             _ => true,
         };
         outcome.changed = changed;
-        let path = quote(&self.path);
+        let path = quote_path(&self.path);
         let mut actions = String::new();
         if changed {
-            let tmp = quote(&format!(
+            let tmp = quote_path(&format!(
                 "{}/.{}.playhook-link",
                 super::dest::parent_dir(&self.path),
                 basename(&self.path)
@@ -509,7 +509,7 @@ impl Run {
             }
             actions.push_str(&format!(
                 "rm -f -- {tmp}\nln -s -- {} {tmp}\nmv -fT -- {tmp} {path}\n",
-                quote(&src)
+                quote_path(&src)
             ));
         }
         // Attributes go to the link's target when following, else to the link itself.
@@ -537,7 +537,7 @@ impl Run {
                 if changes.any() {
                     outcome.changed = true;
                     diff.attrs(&changes);
-                    actions.push_str(&format!("p={}\n", quote(&probe)));
+                    actions.push_str(&format!("p={}\n", quote_path(&probe)));
                     actions.push_str(&attrs_lines("p", &changes.to_attrs(), false));
                 }
             }
@@ -596,7 +596,7 @@ impl Run {
                 _ => {}
             }
             outcome.changed = true;
-            format!("ln -f -- {} {}\n", quote(src), quote(&self.path))
+            format!("ln -f -- {} {}\n", quote_path(src), quote_path(&self.path))
         };
         let current = src_st.clone();
         self.settle(ctx, &self.path.clone(), &current, outcome, diff, &pre)

@@ -108,7 +108,13 @@ impl Module for Template {
         let vars = template_vars(ctx.vars, &p.src, &path, &p.dest);
         let rendered = match ctx.templates.render_str(&source, &vars) {
             Ok(text) => text,
-            Err(e) => return Ok(failed(format!("{}: {e}", path.display()))),
+            Err(e) => {
+                let at = match e.line {
+                    Some(line) => format!("{}:{line}", path.display()),
+                    None => path.display().to_string(),
+                };
+                return Ok(failed(format!("{at}: {}", e.message)));
+            }
         };
         let rendered = if newline == "\n" {
             rendered

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use minijinja::Value;
 
 use crate::repo::inventory::{Vars, vars_to_value};
+use crate::repo::kv::split_args;
 use crate::yaml::{YamlError, load_file, load_str};
 
 /// An `-e` argument that cannot be used.
@@ -24,8 +25,6 @@ pub enum ExtraVarsError {
     NotMapping { arg: String, got: String },
     #[error("-e {arg}: `{word}` is not `key=value`")]
     NotKeyValue { arg: String, word: String },
-    #[error("-e {arg}: the quotes are not closed")]
-    Unclosed { arg: String },
 }
 
 /// Parses all `-e` arguments into one mapping.
@@ -74,7 +73,7 @@ pub fn parse_vars(args: &[String], base_dir: &Path) -> Result<Vars, ExtraVarsErr
 /// `k=v k2="v 2"` into pairs, as Ansible's `parse_kv` (values unquoted, escapes decoded).
 pub fn parse_kv(arg: &str) -> Result<Vec<(String, String)>, ExtraVarsError> {
     let mut out = Vec::new();
-    for word in split_args(arg).ok_or_else(|| ExtraVarsError::Unclosed { arg: arg.to_string() })? {
+    for word in split_args(arg) {
         let x = decode_escapes(&word);
         let pos = x
             .char_indices()
@@ -92,67 +91,6 @@ pub fn parse_kv(arg: &str) -> Result<Vec<(String, String)>, ExtraVarsError> {
         out.push((key, value));
     }
     Ok(out)
-}
-
-/// Splits on whitespace outside quotes and outside `{{ }}`/`{% %}`/`{# #}`, keeping quotes.
-fn split_args(arg: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut jinja_depth = 0usize;
-    let chars: Vec<char> = arg.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        match quote {
-            Some(q) => {
-                cur.push(c);
-                if c == '\\' {
-                    if let Some(n) = next {
-                        cur.push(n);
-                        i += 1;
-                    }
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => {
-                if c == '{' && matches!(next, Some('{' | '%' | '#')) {
-                    jinja_depth += 1;
-                    cur.push(c);
-                    cur.push(next.unwrap_or('{'));
-                    i += 2;
-                    continue;
-                }
-                if jinja_depth > 0 && matches!(c, '}' | '%' | '#') && next == Some('}') {
-                    jinja_depth -= 1;
-                    cur.push(c);
-                    cur.push('}');
-                    i += 2;
-                    continue;
-                }
-                if (c == '"' || c == '\'') && jinja_depth == 0 {
-                    quote = Some(c);
-                    cur.push(c);
-                } else if c.is_whitespace() && jinja_depth == 0 {
-                    if !cur.is_empty() {
-                        words.push(std::mem::take(&mut cur));
-                    }
-                } else {
-                    cur.push(c);
-                }
-            }
-        }
-        i += 1;
-    }
-    if quote.is_some() || jinja_depth > 0 {
-        return None;
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    Some(words)
 }
 
 fn unquote(s: &str) -> &str {

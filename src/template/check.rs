@@ -187,18 +187,10 @@ impl Walker {
                 self.body(&f.body);
             }
             Stmt::Block(b) => self.body(&b.body),
-            Stmt::Import(i) => {
-                self.expr(&i.expr);
-                self.assign(&i.name);
-            }
-            Stmt::FromImport(i) => {
-                self.expr(&i.expr);
-                for (name, alias) in &i.names {
-                    self.assign(alias.as_ref().unwrap_or(name));
-                }
-            }
-            Stmt::Extends(e) => self.expr(&e.name),
-            Stmt::Include(i) => self.expr(&i.name),
+            Stmt::Import(i) => self.not_supported("import", i.span().start_line),
+            Stmt::FromImport(i) => self.not_supported("from ... import", i.span().start_line),
+            Stmt::Extends(e) => self.not_supported("extends", e.span().start_line),
+            Stmt::Include(i) => self.not_supported("include", i.span().start_line),
             Stmt::Macro(m) => {
                 self.macros.insert(m.name.to_string());
                 self.assigned.insert(m.name.to_string());
@@ -220,6 +212,16 @@ impl Walker {
             Stmt::Continue(_) | Stmt::Break(_) => {}
             Stmt::Do(d) => self.call(&d.call.expr, &d.call.args, d.call.span().start_line as usize),
         }
+    }
+
+    fn not_supported(&mut self, what: &str, line: u16) {
+        self.problems.push((
+            line as usize,
+            format!(
+                "`{{% {what} %}}` is not supported: templates are rendered on their own; \
+                 use a macro in the same file instead"
+            ),
+        ));
     }
 
     fn assign(&mut self, target: &Expr<'_>) {
@@ -532,6 +534,13 @@ mod tests {
         )
         .expect("valid");
         assert!(report.lookups.contains("file") && report.lookups.contains("env"));
+    }
+
+    #[test]
+    fn refuses_includes() {
+        let err = check("a\n{% include 'other.j2' %}").expect_err("include");
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("include"));
     }
 
     #[test]

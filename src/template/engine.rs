@@ -19,6 +19,64 @@ pub struct EngineOptions {
     pub environment: BTreeMap<String, String>,
 }
 
+/// Per-template changes to the Jinja settings: the `template` module's `trim_blocks` and
+/// `lstrip_blocks` arguments, or a `#jinja2:` first line in the template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TemplateOverrides {
+    pub trim_blocks: Option<bool>,
+    pub lstrip_blocks: Option<bool>,
+    pub keep_trailing_newline: Option<bool>,
+}
+
+impl TemplateOverrides {
+    fn is_default(&self) -> bool {
+        *self == TemplateOverrides::default()
+    }
+}
+
+/// Splits a `#jinja2: trim_blocks: False, lstrip_blocks: True` first line off `source`.
+fn header_overrides(
+    source: &str,
+    mut overrides: TemplateOverrides,
+) -> Result<(&str, TemplateOverrides), TemplateError> {
+    let Some(rest) = source.strip_prefix("#jinja2:") else {
+        return Ok((source, overrides));
+    };
+    let syntax = |m: String| TemplateError::new(TemplateErrorKind::Syntax, m).with_line(Some(1));
+    let (line, body) = rest
+        .split_once('\n')
+        .ok_or_else(|| syntax("Missing newline after '#jinja2:' override.".into()))?;
+    for pair in line.split(',') {
+        let (key, value) = pair.split_once(':').ok_or_else(|| {
+            syntax(format!(
+                "Missing key-value separator `:` in '#jinja2:' override pair {pair:?}."
+            ))
+        })?;
+        let value = match value.trim() {
+            "True" | "true" => true,
+            "False" | "false" => false,
+            other => {
+                return Err(syntax(format!(
+                    "'#jinja2:' override {}: {other} is not True or False",
+                    key.trim()
+                )));
+            }
+        };
+        match key.trim() {
+            "trim_blocks" => overrides.trim_blocks = Some(value),
+            "lstrip_blocks" => overrides.lstrip_blocks = Some(value),
+            "keep_trailing_newline" => overrides.keep_trailing_newline = Some(value),
+            other => {
+                return Err(syntax(format!(
+                    "'#jinja2:' override {other:?} is not supported; supported: trim_blocks, \
+                     lstrip_blocks, keep_trailing_newline"
+                )));
+            }
+        }
+    }
+    Ok((body, overrides))
+}
+
 /// The templating engine shared by a whole run.
 pub struct Engine {
     env: Environment<'static>,
@@ -47,7 +105,7 @@ impl Engine {
             out.write_str(&python::python_output(value))
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
         });
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(super::methods::call_method);
         env.add_global("omit", Value::from(super::OMIT));
         filters::register(&mut env);
         jinja_tests::register(&mut env);
@@ -58,10 +116,36 @@ impl Engine {
     /// Renders a whole template text (the `template` module): the output keeps as many trailing
     /// newlines as the source has, as Ansible does.
     pub fn render_str(&self, source: &str, vars: &Value) -> Result<String, TemplateError> {
-        let rewritten = check::rewrite_template(self.env.syntax(), source);
-        let text = rewritten.as_deref().unwrap_or(source);
-        let mut rendered = self
-            .env
+        self.render_template(source, vars, TemplateOverrides::default())
+    }
+
+    /// [`Engine::render_str`] with the `template` module's `trim_blocks` / `lstrip_blocks`
+    /// arguments; a `#jinja2:` first line in the template overrides them, as in Ansible.
+    pub fn render_template(
+        &self,
+        source: &str,
+        vars: &Value,
+        overrides: TemplateOverrides,
+    ) -> Result<String, TemplateError> {
+        let (body, overrides) = header_overrides(source, overrides)?;
+        let custom;
+        let env = if overrides.is_default() {
+            &self.env
+        } else {
+            let syntax = minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(overrides.trim_blocks.unwrap_or(true))
+                .lstrip_blocks(overrides.lstrip_blocks.unwrap_or(false))
+                .keep_trailing_newline(overrides.keep_trailing_newline.unwrap_or(false))
+                .build()
+                .expect("the default delimiters are valid");
+            let mut env = self.env.clone();
+            env.set_syntax(syntax);
+            custom = env;
+            &custom
+        };
+        let rewritten = check::rewrite_template(env.syntax(), body);
+        let text = rewritten.as_deref().unwrap_or(body);
+        let mut rendered = env
             .render_str(text, vars)
             .map_err(|e| TemplateError::from_minijinja(&e, text))?;
         let wanted = trailing_newlines(source);
@@ -217,6 +301,28 @@ mod tests {
         );
         assert_eq!(render("a\n\n").as_deref(), Ok("a\n\n"));
         assert_eq!(render("{{ s }}\n").as_deref(), Ok("x\n"));
+    }
+
+    #[test]
+    fn overrides_change_whitespace_handling() {
+        let e = Engine::default();
+        let src = "#jinja2: lstrip_blocks: True, trim_blocks: False\n  {% if s %}\nx\n  {% endif %}\n";
+        assert_eq!(
+            e.render_str(src, &vars()).map_err(|e| e.to_string()).as_deref(),
+            Ok("\nx\n")
+        );
+        let o = TemplateOverrides {
+            lstrip_blocks: Some(true),
+            ..TemplateOverrides::default()
+        };
+        let got = e
+            .render_template("  {% if s %}\nx\n  {% endif %}\n", &vars(), o)
+            .expect("renders");
+        assert_eq!(got, "x\n");
+        assert!(
+            e.render_str("#jinja2: variable_start_string: '[['\nx", &vars())
+                .is_err()
+        );
     }
 
     #[test]

@@ -175,3 +175,45 @@ fn find_file(state: &State, options: &EngineOptions, term: &str) -> Option<PathB
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use minijinja::Value;
+
+    use crate::template::{Engine, EngineOptions};
+
+    #[test]
+    fn file_lookup_searches_role_then_playbook() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let role = dir.path().join("roles/web");
+        std::fs::create_dir_all(role.join("files")).expect("mkdir");
+        std::fs::create_dir_all(dir.path().join("files")).expect("mkdir");
+        std::fs::write(role.join("files/a.txt"), "from role\n\n").expect("write");
+        std::fs::write(dir.path().join("files/a.txt"), "from playbook files").expect("write");
+        std::fs::write(dir.path().join("files/b.txt"), "  b  ").expect("write");
+        std::fs::write(dir.path().join("c.txt"), "c").expect("write");
+        let vars = Value::from_pairs([
+            ("role_path", Value::from(role.to_string_lossy().as_ref())),
+            ("playbook_dir", Value::from(dir.path().to_string_lossy().as_ref())),
+        ]);
+        let engine = Engine::new(EngineOptions {
+            environment: [("HOME".to_string(), "/home/x".to_string())]
+                .into_iter()
+                .collect(),
+        });
+        let render = |src: &str| engine.render_str(src, &vars).map_err(|e| e.to_string());
+        assert_eq!(
+            render("{{ lookup('file', 'a.txt') }}").as_deref(),
+            Ok("from role")
+        );
+        assert_eq!(render("[{{ lookup('file', 'b.txt') }}]").as_deref(), Ok("[  b]"));
+        assert_eq!(render("{{ lookup('file', 'c.txt') }}").as_deref(), Ok("c"));
+        assert_eq!(
+            render("{{ query('file', 'c.txt', 'c.txt') }}").as_deref(),
+            Ok("['c', 'c']")
+        );
+        assert_eq!(render("{{ lookup('env', 'HOME') }}").as_deref(), Ok("/home/x"));
+        let err = render("{{ lookup('file', 'missing.txt') }}").expect_err("missing file");
+        assert!(err.contains("missing.txt"), "{err}");
+    }
+}

@@ -12,12 +12,13 @@ mod error;
 pub mod filters;
 mod jinja_tests;
 mod lookups;
+mod methods;
 mod native;
-mod python;
+pub(crate) mod python;
 mod version;
 
 pub use check::{CheckReport, FUNCTIONS};
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineOptions, TemplateOverrides};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use python::{float_repr, python_repr, python_str, type_name};
 

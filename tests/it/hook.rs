@@ -585,4 +585,39 @@ fn a_failed_deploy_is_recorded_as_failed() {
     assert_eq!(history[0]["hosts"]["localhost"]["failed"], 1);
     let status = remote.status();
     assert_eq!(status[0]["result"], "failed");
+    assert_eq!(status[0]["pending_handlers"], serde_json::json!([]));
+    // Handlers owed to a host (as a failed run leaves them) show in the status.
+    let pending = remote.bare.join("playhook/pending/default.json");
+    std::fs::create_dir_all(pending.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&pending, "{\"localhost\": [\"restart nginx\"]}\n").expect("write");
+    assert_eq!(
+        remote.status()[0]["pending_handlers"],
+        serde_json::json!(["restart nginx"])
+    );
+}
+
+#[test]
+fn verify_rejects_unknown_push_options_before_the_ref_moves() {
+    let remote = Remote::new();
+    remote.install(&["--verify"]);
+    ansible_repo(
+        &remote,
+        &format!("    - command: touch {}/ran\n", remote.out().display()),
+    );
+    remote.commit("one");
+    let push = remote.push(&["-o", "force", "origin", "main"]);
+    let stderr = text(&push.stderr);
+    assert!(!push.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("push option `force` is not understood"),
+        "{stderr}"
+    );
+    assert!(
+        !remote
+            .git_bare(&["rev-parse", "--verify", "-q", "main"])
+            .status
+            .success(),
+        "main did not move"
+    );
+    assert!(!remote.out().join("ran").exists());
 }

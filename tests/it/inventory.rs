@@ -638,3 +638,43 @@ fn random_inventories_match_ansible() {
         case.compare(&["--graph", "--vars"]);
     }
 }
+
+#[test]
+fn dash_c_finds_sources_extra_vars_and_playbook_vars_in_the_repository() {
+    let repo = corpus().join("yaml_basic");
+    let args = |dir: &str| -> Vec<String> {
+        [
+            "-C",
+            dir,
+            "-i",
+            "inv/hosts.yml",
+            "-e",
+            "@extra.yml",
+            "--host",
+            "web01",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let inside = hermetic(env!("CARGO_BIN_EXE_playhook"), &repo)
+        .arg("inventory")
+        .args(args("."))
+        .output()
+        .expect("runs");
+    let outside = hermetic(env!("CARGO_BIN_EXE_playhook"), Path::new("/"))
+        .arg("inventory")
+        .args(args(&repo.display().to_string()))
+        .output()
+        .expect("runs");
+    assert!(inside.status.success(), "{}", text(&inside.stderr));
+    assert_eq!(
+        text(&inside.stdout),
+        text(&outside.stdout),
+        "{}",
+        text(&outside.stderr)
+    );
+    let vars: serde_json::Value = serde_json::from_slice(&outside.stdout).expect("json");
+    assert_eq!(vars["phv"], "playbook", "host_vars beside the playbook apply");
+    assert_eq!(vars["from_file"], 1, "-e @file is read from the repository");
+}

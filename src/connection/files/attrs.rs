@@ -1,7 +1,7 @@
 //! Mode, owner and group of remote paths: comparing them with what a task asks for, applying
 //! them, and creating directories with them.
 
-use super::super::quote::quote;
+use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::mode::{Mode, format_mode};
 use super::stat::FileStat;
@@ -131,7 +131,7 @@ pub async fn apply_attrs(
     if body.is_empty() {
         return Ok(());
     }
-    let script = format!("set -e\np={}\n{body}", quote(path));
+    let script = format!("set -e\np={}\n{body}", quote_path(path));
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
@@ -161,13 +161,13 @@ pub fn ensure_dir_script(path: &str, attrs: &FileAttrs) -> String {
     for dir in ancestors(path) {
         script.push_str(&format!(
             "d={}\nif [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; then mkdir -- \"$d\"\n{}echo created; fi\n",
-            quote(&dir),
+            quote_path(&dir),
             attrs_lines("d", attrs, false)
         ));
     }
     script.push_str(&format!(
         "if [ ! -d {p} ]; then printf '%s exists and is not a directory\\n' {p} >&2; exit 1; fi\n",
-        p = quote(path)
+        p = quote_path(path)
     ));
     script
 }
@@ -224,7 +224,7 @@ pub async fn list_tree(
         "__ph_walk() {{ for e in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do [ -e \"$e\" ] || [ -L \"$e\" ] || continue; \
          stat --printf '%f|%u|%g|%U|%G|%n\\0' -- \"$e\" || return 1; \
          if [ -d \"$e\" ] && [ ! -L \"$e\" ]; then __ph_walk \"$e\" || return 1; fi; done; }}\n__ph_walk {}",
-        quote(dir.trim_end_matches('/'))
+        quote_path(dir.trim_end_matches('/'))
     );
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {

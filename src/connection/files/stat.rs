@@ -1,6 +1,6 @@
 //! `stat` of one remote path with coreutils `stat`, `readlink` and `sha1sum`, in one round trip.
 
-use super::super::quote::quote;
+use super::super::quote::quote_path;
 use super::super::{Become, Connection};
 use super::{FileError, remote_error, run_script};
 
@@ -109,7 +109,7 @@ pub(crate) fn stat_script(path: &str, opts: StatOptions) -> String {
          stat {l}-c 'stat=%f|%u|%g|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T' -- \"$p\" || exit 1\n\
          stat {l}-c 'owner=%U' -- \"$p\"; stat {l}-c 'group=%G' -- \"$p\"; echo \"umask=$(umask)\"\n\
          [ -r \"$p\" ] && echo r=1; [ -w \"$p\" ] && echo w=1; [ -x \"$p\" ] && echo x=1\n",
-        quote(path)
+        quote_path(path)
     );
     if !opts.follow {
         s.push_str(

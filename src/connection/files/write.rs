@@ -7,7 +7,7 @@
 //! if it dies mid-write only a `.NAME.playhook-XXXXXX` temp file can remain, never a partial
 //! destination.
 
-use super::super::quote::quote;
+use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
 use super::stat::{self, FileStat, StatOptions};
@@ -20,7 +20,7 @@ pub async fn read(
     path: &str,
     privilege: Option<&Become>,
 ) -> Result<Vec<u8>, FileError> {
-    let out = run_script(conn, format!("cat -- {}", quote(path)), None, privilege).await?;
+    let out = run_script(conn, format!("cat -- {}", quote_path(path)), None, privilege).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -44,7 +44,7 @@ pub async fn read_with_stat(
             }
         )
         .trim_end(),
-        p = quote(path)
+        p = quote_path(path)
     );
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {
@@ -107,7 +107,7 @@ pub async fn copy_remote_atomic(
     opts: &WriteOptions,
     privilege: Option<&Become>,
 ) -> Result<WriteResult, FileError> {
-    let script = write_script(path, opts, &format!("cp -- {} \"$t\"", quote(src)));
+    let script = write_script(path, opts, &format!("cp -- {} \"$t\"", quote_path(src)));
     let out = run_script(conn, script, None, privilege).await?;
     write_result(path, &out)
 }
@@ -135,14 +135,14 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
         None => (".", path),
     };
     let mkdir = if opts.create_parents {
-        format!("mkdir -p -- {}\n", quote(dir))
+        format!("mkdir -p -- {}\n", quote_path(dir))
     } else {
         String::new()
     };
     let mut s = format!(
         "set -e\n{mkdir}f={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\n{fill}\n",
-        quote(path),
-        quote(&format!("{dir}/.{name}.playhook-XXXXXX"))
+        quote_path(path),
+        quote_path(&format!("{dir}/.{name}.playhook-XXXXXX"))
     );
     s.push_str(
         "if [ -e \"$f\" ]; then chmod --reference=\"$f\" \"$t\"; \
@@ -180,7 +180,7 @@ pub async fn remove(
 ) -> Result<bool, FileError> {
     let script = format!(
         "p={}\nif [ -e \"$p\" ] || [ -L \"$p\" ]; then rm -rf -- \"$p\" && echo removed; fi",
-        quote(path)
+        quote_path(path)
     );
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {

@@ -7,7 +7,8 @@ use minijinja::Value;
 
 use super::Inventory;
 use super::model::{Vars, vars_to_value};
-use super::pyfmt::{json_dumps, python_str};
+use crate::template::filters::serialization::{JsonStyle, dump_json};
+use crate::template::python::python_str;
 
 /// Variables `ansible-inventory` never shows (Ansible's internal static variables).
 const INTERNAL: [&str; 33] = [
@@ -45,6 +46,18 @@ const INTERNAL: [&str; 33] = [
     "role_path",
     "role_uuid",
 ];
+
+/// Python's `json.dumps(value, sort_keys=True, indent=4)`, as `ansible-inventory` prints.
+fn json_dumps(value: &Value) -> String {
+    let style = JsonStyle {
+        indent: Some(4),
+        sort_keys: true,
+        ensure_ascii: true,
+        item_sep: ",".into(),
+        key_sep: ": ".into(),
+    };
+    dump_json(value, &style).expect("inventory values are plain data (no undefined values or objects)")
+}
 
 fn without_internal(mut vars: Vars) -> Vars {
     vars.retain(|k, _| !INTERNAL.contains(&k.as_str()));

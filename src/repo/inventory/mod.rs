@@ -15,7 +15,6 @@ pub mod hostrange;
 mod ini;
 mod merge;
 pub mod model;
-pub mod pyfmt;
 mod pyliteral;
 pub mod script;
 mod source;
@@ -200,12 +199,12 @@ impl Inventory {
         vars.insert(
             "inventory_file".into(),
             file.map(|p| Value::from(p.to_string_lossy().into_owned()))
-                .unwrap_or_default(),
+                .unwrap_or(Value::from(())),
         );
         vars.insert(
             "inventory_dir".into(),
             dir.map(|p| Value::from(p.to_string_lossy().into_owned()))
-                .unwrap_or_default(),
+                .unwrap_or(Value::from(())),
         );
         vars
     }

@@ -62,19 +62,18 @@ fn children(v: &Value) -> Result<Vec<Value>, Error> {
     }
 }
 
+/// The keys sorted, as PyYAML sorts them; in their own order when they cannot be compared.
 fn sorted_keys(v: &Value) -> Result<Vec<Value>, Error> {
-    let mut keys: Vec<Value> = v.try_iter()?.collect();
-    let mut failure = None;
+    let original: Vec<Value> = v.try_iter()?.collect();
+    let mut keys = original.clone();
+    let mut failed = false;
     keys.sort_by(|a, b| {
-        py_cmp(a, b).unwrap_or_else(|e| {
-            failure.get_or_insert(e);
+        py_cmp(a, b).unwrap_or_else(|_| {
+            failed = true;
             std::cmp::Ordering::Equal
         })
     });
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(keys),
-    }
+    Ok(if failed { original } else { keys })
 }
 
 impl Emitter {

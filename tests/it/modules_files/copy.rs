@@ -20,7 +20,7 @@ async fn content_is_written_once_then_left_alone() {
     assert_eq!(first.diff[0].after, "hello\nworld");
     assert_eq!(
         first.data["checksum"].as_str(),
-        Some(playhook::modules::dest::sha1_hex(b"hello\nworld").as_str())
+        Some("7db827c10afc1719863502cf95397731b23b8bae")
     );
     assert_eq!(first.data["mode"].as_str(), Some("0640"));
 
@@ -112,6 +112,8 @@ async fn backups_owners_and_failures() {
     let mut h = Harness::new().await;
     let dest = h.dir().join("conf");
     std::fs::write(&dest, b"old\n").expect("write");
+    std::fs::create_dir(h.dir().join("templates")).expect("mkdir");
+    std::fs::write(h.dir().join("templates/t.j2"), "t\n").expect("write");
     let out = h
         .run(
             "copy",
@@ -131,6 +133,16 @@ async fn backups_owners_and_failures() {
         out.msg.expect("msg").contains("Destination directory"),
         "fails like Ansible"
     );
+
+    // Check mode does not ask whether the directory exists (an earlier task may create it).
+    let check = h
+        .run_with("copy", json!({"content": "x", "dest": missing}), true, false)
+        .await;
+    assert!(check.changed && !check.failed, "{check:?}");
+    let check = h
+        .run_with("template", json!({"src": "t.j2", "dest": missing}), true, false)
+        .await;
+    assert!(check.changed && !check.failed, "{check:?}");
 
     let out = h.run("copy", json!({"content": "x", "dest": h.dir()})).await;
     assert_eq!(out.msg.as_deref(), Some("can not use content with a dir as dest"));
@@ -169,4 +181,46 @@ async fn content_bytes_match_ansible_json_for_structures() {
         std::fs::read_to_string(&dest).expect("read"),
         "{\"a\": [1, \"\\u00e9\"], \"b\": true}"
     );
+}
+
+#[tokio::test]
+async fn writes_as_the_become_user() {
+    crate::support::local::require_tool("sudo", "sudo");
+    let mut h = Harness::new().await;
+    let dir = h.dir().join("owned");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::process::Command::new("chown")
+        .args(["nobody:nogroup"])
+        .arg(&dir)
+        .status()
+        .expect("chown");
+    std::fs::set_permissions(h.dir(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    for method in [
+        playhook::connection::BecomeMethod::Sudo,
+        playhook::connection::BecomeMethod::Su,
+    ] {
+        h.privilege = Some(playhook::connection::Become {
+            user: "nobody".into(),
+            method,
+            password: None,
+        });
+        let dest = dir.join(format!("{method:?}"));
+        let data: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let out = h.run("copy", json!({"content": data, "dest": dest})).await;
+        assert!(out.changed && !out.failed, "{method:?}: {out:?}");
+        assert_eq!(std::fs::read_to_string(&dest).expect("read"), data);
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&dest).expect("meta")),
+            65534
+        );
+        assert!(
+            !h.run("copy", json!({"content": data, "dest": dest}))
+                .await
+                .changed
+        );
+        let denied = h
+            .run("copy", json!({"content": "x", "dest": "/root/playhook-denied"}))
+            .await;
+        assert!(denied.failed, "nobody cannot write to /root");
+    }
 }

@@ -251,3 +251,24 @@ async fn a_write_cut_off_midway_leaves_old_or_new_never_partial() {
         "at least one write was cut off: {outcomes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_leading_tilde_is_the_home_directory() {
+    let mut conn = local().await;
+    let home = crate::support::local::sh(&mut conn, "printf %s \"$HOME\"")
+        .await
+        .stdout;
+    let home = std::path::PathBuf::from(String::from_utf8(home).expect("utf8"));
+    let name = format!(".playhook-test-{}", std::process::id());
+    let path = format!("~/{name}");
+    write_atomic(&mut conn, &path, b"at home", &WriteOptions::default(), None)
+        .await
+        .expect("writes");
+    assert_eq!(std::fs::read(home.join(&name)).expect("in $HOME"), b"at home");
+    let st = files::stat(&mut conn, &path, StatOptions::default(), None)
+        .await
+        .expect("stat");
+    assert!(st.is_some_and(|s| s.is_file()));
+    assert!(files::remove(&mut conn, &path, None).await.expect("removes"));
+    assert!(!home.join(&name).exists());
+}

@@ -107,7 +107,11 @@ fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
     ]);
     let out = cmd.output().expect("running playhook deploy");
     assert!(out.status.success(), "playhook deploy failed:\n{}", show(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    recap_counts(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Per-host counts from the recap event of `playhook deploy --json` output.
+fn recap_counts(stdout: &str) -> BTreeMap<String, Counts> {
     let recap = stdout
         .lines()
         .filter(|l| l.starts_with('{'))
@@ -139,7 +143,6 @@ fn playhook_deploy(fleet: &Fleet, home: &Path) -> BTreeMap<String, Counts> {
 }
 
 #[test]
-#[ignore = "needs `playhook deploy` on main"]
 fn the_example_deploys_over_ssh_to_ten_hosts_like_ansible_playbook() {
     let fleet = Fleet::start(HOSTS);
     let home = tempfile::tempdir().expect("creating a HOME");
@@ -193,4 +196,105 @@ fn the_example_deploys_over_ssh_to_ten_hosts_like_ansible_playbook() {
         problems.len(),
         problems.join("\n  ")
     );
+}
+
+/// A host that stops answering (SIGSTOPped sshd) is reported unreachable after `--timeout`; the
+/// other hosts deploy completely, and the exit code says a host was unreachable.
+#[test]
+fn a_frozen_host_is_unreachable_while_the_others_deploy() {
+    let fleet = Fleet::start(3);
+    let home = tempfile::tempdir().expect("creating a HOME");
+    fleet.host(1).freeze();
+    let mut cmd = Command::new(PLAYHOOK);
+    env(&mut cmd, &fleet, home.path());
+    cmd.env("GALAXY_SSH_HOSTS", "3").args([
+        "deploy",
+        "all",
+        "--json",
+        "--color",
+        "never",
+        "--timeout",
+        "2",
+        "-e",
+        &known_hosts_var(&fleet),
+    ]);
+    let out = cmd.output().expect("running playhook deploy");
+    fleet.host(1).thaw();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "exit code for an unreachable host:\n{}",
+        show(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("galaxy-002") && stdout.contains("timed out"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        !stdout.contains("galaxy-002: galaxy-002:"),
+        "the host is named twice:\n{stdout}"
+    );
+    let recap = recap_counts(&stdout);
+    assert_eq!(recap["galaxy-002"][2], 1, "galaxy-002 unreachable in {recap:?}");
+    for (i, name) in [(0, "galaxy-001"), (2, "galaxy-003")] {
+        let [_, changed, unreachable, failed] = recap[name];
+        assert!(
+            changed > 0 && unreachable == 0 && failed == 0,
+            "{name}: {:?}",
+            recap[name]
+        );
+        assert!(
+            fleet.host(i).srv().join("galaxy/etc/nginx/nginx.conf").is_file(),
+            "{name} was not deployed"
+        );
+    }
+    assert!(
+        !fleet.host(1).srv().join("galaxy").exists(),
+        "the frozen host got files"
+    );
+}
+
+/// An unknown host key stops the deploy for that host with the way out; `--accept-new-host-keys`
+/// records the key and deploys.
+#[test]
+fn an_unknown_host_key_needs_accept_new_host_keys() {
+    let fleet = Fleet::start(1);
+    let home = tempfile::tempdir().expect("creating a HOME");
+    let known_hosts = home.path().join("known_hosts");
+    std::fs::write(&known_hosts, "").expect("writing an empty known_hosts");
+    let extra = serde_json::json!({
+        "ansible_ssh_common_args": format!("-o UserKnownHostsFile={}", known_hosts.display())
+    })
+    .to_string();
+    let deploy = |accept: bool| {
+        let mut cmd = Command::new(PLAYHOOK);
+        env(&mut cmd, &fleet, home.path());
+        cmd.env("GALAXY_SSH_HOSTS", "1")
+            .args(["deploy", "all", "--color", "never", "-e", &extra]);
+        if accept {
+            cmd.arg("--accept-new-host-keys");
+        }
+        cmd.output().expect("running playhook deploy")
+    };
+    let refused = deploy(false);
+    assert_eq!(refused.status.code(), Some(3), "{}", show(&refused));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(said.contains("galaxy-001: the host key of"), "{said}");
+    assert!(said.contains("--accept-new-host-keys"), "{said}");
+    assert_eq!(fleet.host(0).accepted_auths(), 0);
+
+    let accepted = deploy(true);
+    assert!(accepted.status.success(), "{}", show(&accepted));
+    let recorded = std::fs::read_to_string(&known_hosts).expect("reading known_hosts");
+    assert!(
+        recorded.contains("ssh-ed25519"),
+        "the key was not recorded: {recorded:?}"
+    );
+    assert!(fleet.host(0).srv().join("galaxy/etc/nginx/nginx.conf").is_file());
 }

@@ -33,6 +33,7 @@ pub struct Harness {
     pub playbook: tempfile::TempDir,
     pub role: Option<PathBuf>,
     pub vars: Value,
+    pub privilege: Option<playhook::connection::Become>,
 }
 
 impl Harness {
@@ -45,6 +46,7 @@ impl Harness {
             engine: Engine::default(),
             playbook: tempfile::tempdir().expect("tempdir"),
             role: None,
+            privilege: None,
             vars: playhook::modules::params::map_value([("inventory_hostname", Value::from("testhost"))]),
         }
     }
@@ -80,7 +82,7 @@ impl Harness {
             host: "testhost",
             check,
             diff,
-            privilege: None,
+            privilege: self.privilege.clone(),
             env: Vec::new(),
             role_path: self.role.as_deref(),
             playbook_dir: self.playbook.path(),
