@@ -72,6 +72,13 @@ async fn src_comes_from_the_role_then_the_playbook_files_dir() {
     );
     assert!(!h.run("copy", json!({"src": "a.conf", "dest": out})).await.changed);
 
+    // A symlink to a directory as dest: the file goes into the directory it points to.
+    let via = h.dir().join("via");
+    std::os::unix::fs::symlink(&out, &via).expect("symlink");
+    let into = h.run("copy", json!({"src": "b.conf", "dest": via})).await;
+    assert!(!into.changed, "b.conf is already in the directory: {into:?}");
+    assert!(via.is_symlink(), "the link was replaced");
+
     let err = h
         .try_run("copy", json!({"src": "missing.conf", "dest": out}), false, false)
         .await;
