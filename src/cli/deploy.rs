@@ -75,6 +75,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "SECS")]
     pub task_timeout: Option<u64>,
 
+    /// Handlers owed to hosts by an earlier deploy: a JSON file `{"host": ["handler", ...]}`
+    /// (written by the git hook). They are notified on those hosts in the first play that has them.
+    #[arg(long, value_name = "FILE")]
+    pub pending_handlers: Option<PathBuf>,
+
     /// List the tags of every play and exit.
     #[arg(long)]
     pub list_tags: bool,
@@ -128,6 +133,9 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         eprintln!("{}", mask(&problems.to_string()));
         return Ok(Exit::ParseError);
     }
+    for warning in loaded.inventory.warnings() {
+        eprintln!("{}", mask(&format!("[WARNING]: {warning}")));
+    }
     for warning in crate::plan::check::warnings(&loaded.playbook, &tags) {
         eprintln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
@@ -168,6 +176,10 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         connect_timeout: Duration::from_secs(args.timeout.unwrap_or(config.timeout)),
         task_timeout: args.task_timeout.map(Duration::from_secs),
         roles_path: config.roles_path.clone(),
+        pending_handlers: match &args.pending_handlers {
+            Some(path) => read_pending(path)?,
+            None => Default::default(),
+        },
     };
     let events_file = match &args.events {
         Some(path) => Some(
@@ -230,5 +242,15 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         Exit::HostFailed
     } else {
         Exit::Success
+    })
+}
+
+fn read_pending(path: &std::path::Path) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "`{}` is not a pending-handlers file: expected {{\"host\": [\"handler\", ...]}}",
+            path.display()
+        )
     })
 }

@@ -29,6 +29,8 @@ pub struct HostState {
     /// Handlers notified and not yet run, by index into the play's handler list.
     pub notified: IndexSet<usize>,
     pub counts: Counts,
+    /// The templated name of the task running on this host, for its result line.
+    pub title: Option<String>,
 }
 
 impl HostState {
@@ -46,6 +48,7 @@ impl HostState {
             ended: false,
             notified: IndexSet::new(),
             counts: Counts::default(),
+            title: None,
         }
     }
 

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub task_timeout: Option<Duration>,
     /// `roles_path` from `ansible.cfg`, searched before `<playbook dir>/roles`.
     pub roles_path: Vec<std::path::PathBuf>,
+    /// Handlers owed to hosts by an earlier deploy that stopped before running them.
+    pub pending_handlers: BTreeMap<String, Vec<String>>,
 }
 
 /// How a run ended.
@@ -81,6 +83,8 @@ pub struct Runner<'a> {
     hostvars: Arc<HostVarsTable>,
     /// Limits how many hosts work at once (`forks`).
     forks: tokio::sync::Semaphore,
+    /// Owed handlers not yet notified in a play of this run.
+    owed: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 impl<'a> Runner<'a> {
@@ -102,6 +106,7 @@ impl<'a> Runner<'a> {
             groups: inventory.groups_value(),
             hostvars: Arc::new(HostVarsTable::default()),
             forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
+            owed: std::sync::Mutex::new(opts.pending_handlers.clone()),
         }
     }
 
@@ -118,6 +123,11 @@ impl<'a> Runner<'a> {
             if let Some(conn) = host.local.as_mut() {
                 conn.close().await;
             }
+        }
+        let owed = self.owed.lock().map(|o| o.clone()).unwrap_or_default();
+        for (host, handlers) in owed.into_iter().filter(|(_, h)| !h.is_empty()) {
+            self.events
+                .send(crate::output::Event::HandlersPending { host, handlers });
         }
         let summary = RunSummary {
             hosts: hosts.iter().map(|h| (h.name.clone(), h.counts)).collect(),

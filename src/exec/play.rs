@@ -58,6 +58,7 @@ impl Runner<'_> {
         for h in hosts.iter_mut() {
             h.ended = false;
             h.notified.clear();
+            self.notify_owed(play, h);
         }
         let play_hosts: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
         self.load_vars_files(play, &mut hosts, &play_hosts);
@@ -83,18 +84,46 @@ impl Runner<'_> {
                 .await;
             }
         }
+        self.report_unrun_handlers(play, &hosts);
+    }
+
+    /// Notifies the handlers an earlier deploy owes `host`, once, in the first play that has them.
+    fn notify_owed(&self, play: &Play, host: &mut HostState) {
+        let Ok(mut owed) = self.owed.lock() else { return };
+        let Some(names) = owed.get_mut(&host.name) else {
+            return;
+        };
+        names.retain(|name| {
+            let found = super::run_task::handler_indices(play, name);
+            host.notified.extend(found.iter().copied());
+            found.is_empty()
+        });
+    }
+
+    /// Reports handlers notified on hosts that stopped before the play flushed them.
+    fn report_unrun_handlers(&self, play: &Play, hosts: &[&mut HostState]) {
+        let handlers = handler_tasks(play);
+        for h in hosts
+            .iter()
+            .filter(|h| (h.failed || h.unreachable) && !h.notified.is_empty())
+        {
+            let names: Vec<String> = h
+                .notified
+                .iter()
+                .filter_map(|&i| handlers.get(i))
+                .map(|t| t.name.clone().unwrap_or_else(|| t.display_name()))
+                .collect();
+            self.events.send(Event::HandlersPending {
+                host: h.name.clone(),
+                handlers: names,
+            });
+        }
     }
 
     fn select_hosts(&self, pattern: &str) -> Result<Vec<String>, String> {
-        let mut names = self.inventory.select(pattern).map_err(|e| e.to_string())?;
-        if let Some(limit) = &self.opts.limit {
-            let allowed = self
-                .inventory
-                .select(limit)
-                .map_err(|e| format!("--limit: {e}"))?;
-            names.retain(|n| allowed.contains(n));
-        }
-        Ok(names)
+        self.inventory
+            .select_limited(pattern, self.opts.limit.as_deref(), &self.playbook.dir)
+            .map_err(|e| e.to_string())
     }
 
     fn load_vars_files(&self, play: &Play, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
@@ -274,8 +303,15 @@ impl Runner<'_> {
 
     async fn run_task(&self, play: &Play, task: &Task, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
         let handler_run = false;
+        let title = match hosts.iter().find(|h| h.active()) {
+            Some(h) if task.display_name().contains("{{") => {
+                let raw = self.task_vars(play, Some(task), h, play_hosts);
+                self.title(task, &LazyVars::new(raw, Arc::clone(&self.engine)))
+            }
+            _ => task.display_name(),
+        };
         self.events.send(Event::TaskStart {
-            name: task.display_name(),
+            name: title,
             location: task.loc.to_string(),
             handler: handler_run,
         });
@@ -411,8 +447,16 @@ impl Runner<'_> {
 
     fn load_include(&self, task: &Task, target: &str) -> Result<Vec<Node>, String> {
         let mut loader = Loader::new(self.playbook.dir.clone(), self.opts.roles_path.clone());
+        // The include's own `vars` reach every included task (include parameters).
+        let mut inherited = crate::repo::keywords::Inherited::default();
+        if matches!(task.action, Action::IncludeTasks { .. }) {
+            inherited.vars = crate::value::entries(&task.vars)
+                .into_iter()
+                .map(|(k, v)| (display(&k), v))
+                .collect();
+        }
         let scope = crate::repo::tasks::Scope {
-            inherited: Default::default(),
+            inherited,
             role: task.role.clone(),
             dir: task.loc.file.parent().map(PathBuf::from).unwrap_or_default(),
             handler: false,

@@ -95,6 +95,7 @@ impl Runner<'_> {
         let _permit = self.forks.acquire().await;
         let raw = self.task_vars(play, Some(task), host, play_hosts);
         let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
+        host.title = Some(self.title(task, &lazy));
         let no_log = self.flag(&task.no_log, &lazy).unwrap_or(false);
         let ignore_errors = self.flag(&task.ignore_errors, &lazy).unwrap_or(false);
 
@@ -523,7 +524,13 @@ impl Runner<'_> {
                 self.notify(play, task, host);
             }
         }
-        if !loop_reported {
+        let all_items_skipped = loop_reported
+            && outcome.skipped
+            && outcome
+                .result
+                .get("results")
+                .is_some_and(|r| r.len().unwrap_or(0) > 0);
+        if !loop_reported || all_items_skipped {
             self.report(
                 task,
                 host,
@@ -576,7 +583,7 @@ impl Runner<'_> {
         };
         self.events.send(Event::HostResult {
             host: host.name.clone(),
-            task: task.display_name(),
+            task: host.title.clone().unwrap_or_else(|| task.display_name()),
             status: outcome.status(),
             item: item.map(|i| if no_log { "None".to_string() } else { i }),
             msg,
@@ -587,21 +594,21 @@ impl Runner<'_> {
         });
     }
 
+    /// Marks the handlers a changed task notifies: the first handler with that name (a role
+    /// applied twice defines its handlers twice), and every handler listening to it.
     fn notify(&self, play: &Play, task: &Task, host: &mut HostState) {
         for name in &task.notify {
-            for (index, handler) in handler_tasks(play).iter().enumerate() {
-                let matches = handler.name.as_deref() == Some(name.as_str())
-                    || handler.listen.iter().any(|l| l == name)
-                    || handler
-                        .role
-                        .as_ref()
-                        .zip(handler.name.as_ref())
-                        .is_some_and(|(r, n)| format!("{} : {n}", r.name) == *name);
-                if matches {
-                    host.notified.insert(index);
-                }
-            }
+            host.notified.extend(handler_indices(play, name));
         }
+    }
+
+    /// The task's name as shown: templated with the host's variables, as Ansible does.
+    pub(super) fn title(&self, task: &Task, lazy: &Arc<LazyVars>) -> String {
+        let plain = task.display_name();
+        if !plain.contains("{{") {
+            return plain;
+        }
+        self.engine.render_str(&plain, &lazy.context()).unwrap_or(plain)
     }
 
     /// Evaluates `when`-style conditions (all must hold).
@@ -800,5 +807,40 @@ pub(super) fn handler_tasks(play: &Play) -> Vec<&Task> {
     }
     let mut out = Vec::new();
     walk(&play.handlers, &mut out);
+    out
+}
+
+/// The handlers a notification of `name` runs: the handler with that name (a play handler wins;
+/// a role applied twice answers once, with its last instance) and every handler listening to it.
+pub(super) fn handler_indices(play: &Play, name: &str) -> Vec<usize> {
+    let handlers = handler_tasks(play);
+    let named: Vec<usize> = handlers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.name.as_deref() == Some(name)
+                || h.role
+                    .as_ref()
+                    .zip(h.name.as_ref())
+                    .is_some_and(|(r, n)| format!("{} : {n}", r.name) == name)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let role_of = |i: usize| handlers[i].role.as_ref().map(|r| r.name.clone());
+    let chosen = match named.first() {
+        Some(&first) if handlers[first].role.is_none() => Some(first),
+        Some(&first) => named
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| role_of(i) == role_of(first)),
+        None => None,
+    };
+    let mut out: Vec<usize> = chosen.into_iter().collect();
+    for (index, handler) in handlers.iter().enumerate() {
+        if handler.listen.iter().any(|l| l == name) && !out.contains(&index) {
+            out.push(index);
+        }
+    }
     out
 }

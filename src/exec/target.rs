@@ -47,6 +47,7 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: 
             || vars
                 .get_attr("ansible_host_key_checking")
                 .ok()
+                .filter(|v| !v.is_undefined() && !v.is_none())
                 .and_then(|v| literal_bool(&v))
                 == Some(false),
         connect_timeout: opts.connect_timeout,

@@ -146,52 +146,8 @@ pub(crate) async fn run_command(
     }
     let would = if ctx.check { "Would" } else { "Did" };
 
-    // The checks Ansible makes before running: chdir, then creates, then removes.
-    let mut checks = String::new();
-    if let Some(dir) = &chdir {
-        checks.push_str(&format!(
-            "set -f; cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}; set +f\n",
-            expanding_word(dir, Expand::Vars)
-        ));
-    }
-    // The markers carry the path as Ansible's messages show it: `~` and variables expanded.
-    if let Some(pattern) = &creates {
-        checks.push_str(&format!(
-            "for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then \
-             set -f; printf '%s%s\\n' '{MARKER}creates:' {word} >&2; exit 0; fi; done\n",
-            glob = expanding_word(pattern, Expand::VarsAndGlob),
-            word = expanding_word(pattern, Expand::Vars),
-        ));
-    }
-    if let Some(pattern) = &removes {
-        checks.push_str(&format!(
-            "found=; for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
-             [ -n \"$found\" ] || {{ set -f; printf '%s%s\\n' '{MARKER}removes:' {word} >&2; exit 0; }}\n",
-            glob = expanding_word(pattern, Expand::VarsAndGlob),
-            word = expanding_word(pattern, Expand::Vars),
-        ));
-    }
-
-    // Connections run every script in a subshell of their own, so `exec` ends only that
-    // subshell and saves starting another process.
-    let run_part = match &program {
-        Program::Argv(words) => {
-            let quoted: Vec<String> = words
-                .iter()
-                .map(|w| {
-                    if expand_vars {
-                        expanding_word(w, Expand::Vars)
-                    } else {
-                        sh_quote(w)
-                    }
-                })
-                .collect();
-            format!("set -f; exec {}\n", quoted.join(" "))
-        }
-        Program::Shell { script, executable } => {
-            format!("exec {} -c {}\n", sh_quote(executable), sh_quote(script))
-        }
-    };
+    let checks = checks_script(chdir.as_deref(), creates.as_deref(), removes.as_deref());
+    let run_part = run_script(&program, expand_vars);
 
     let decided_here = creates.is_some() || removes.is_some();
     if ctx.check && checks.is_empty() {
@@ -304,6 +260,60 @@ fn parse_utc_offset(s: &str) -> Option<i64> {
     let hours: i64 = digits[..2].parse().ok()?;
     let minutes: i64 = digits[2..].parse().ok()?;
     Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// The checks Ansible makes before running, in its order: `chdir`, `creates`, `removes`. Each
+/// decision is reported on stderr as a marker line; the markers of `creates`/`removes` carry the
+/// path as Ansible's messages show it, with `~` and variables expanded.
+fn checks_script(chdir: Option<&str>, creates: Option<&str>, removes: Option<&str>) -> String {
+    let mut checks = String::new();
+    if let Some(dir) = chdir {
+        checks.push_str(&format!(
+            "set -f; cd -- {} 2>/dev/null || {{ printf '%s\\n' '{MARKER}chdir' >&2; exit 1; }}; set +f\n",
+            expanding_word(dir, Expand::Vars)
+        ));
+    }
+    if let Some(pattern) = creates {
+        checks.push_str(&format!(
+            "for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then \
+             set -f; printf '%s%s\\n' '{MARKER}creates:' {word} >&2; exit 0; fi; done\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
+        ));
+    }
+    if let Some(pattern) = removes {
+        checks.push_str(&format!(
+            "found=; for f in {glob}; do if [ -e \"$f\" ] || [ -h \"$f\" ]; then found=1; fi; done\n\
+             [ -n \"$found\" ] || {{ set -f; printf '%s%s\\n' '{MARKER}removes:' {word} >&2; exit 0; }}\n",
+            glob = expanding_word(pattern, Expand::VarsAndGlob),
+            word = expanding_word(pattern, Expand::Vars),
+        ));
+    }
+    checks
+}
+
+/// The part of the script that starts the program.
+fn run_script(program: &Program, expand_vars: bool) -> String {
+    // Connections run every script in a subshell of their own, so `exec` ends only that
+    // subshell and saves starting another process.
+    match program {
+        Program::Argv(words) => {
+            let quoted: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    if expand_vars {
+                        expanding_word(w, Expand::Vars)
+                    } else {
+                        sh_quote(w)
+                    }
+                })
+                .collect();
+            format!("set -f; exec {}\n", quoted.join(" "))
+        }
+        Program::Shell { script, executable } => {
+            format!("exec {} -c {}\n", sh_quote(executable), sh_quote(script))
+        }
+    }
 }
 
 /// Runs the script, passing live lines on except the check markers.

@@ -241,6 +241,7 @@ async fn copy_bytes(
 ) -> Result<Outcome, ModuleError> {
     let existing = match stat_with_parent(ctx, dest).await? {
         Ok((Some(st), _)) if st.is_dir() => return Ok(failed(DIR_DEST)),
+        Ok((Some(st), _)) if st.is_link() && points_to_dir(ctx, dest).await? => return Ok(failed(DIR_DEST)),
         Ok((Some(st), _)) if st.is_link() && p.follow.unwrap_or(false) => {
             let target = st.link_source.clone().unwrap_or_default();
             return Box::pin(copy_bytes(ctx, p, &target, bytes, source_mode, header)).await;
@@ -276,6 +277,19 @@ async fn copy_bytes(
         },
     )
     .await
+}
+
+/// Whether the symlink at `path` leads to a directory (the copy then goes inside it).
+async fn points_to_dir(ctx: &mut ModuleCtx<'_>, path: &str) -> Result<bool, ModuleError> {
+    let followed = StatOptions {
+        follow: true,
+        ..StatOptions::default()
+    };
+    match files::stat(ctx.conn, path, followed, ctx.privilege.as_ref()).await {
+        Ok(st) => Ok(st.is_some_and(|s| s.is_dir())),
+        Err(crate::connection::files::FileError::Connection(e)) => Err(ModuleError::Connection(e)),
+        Err(_) => Ok(false),
+    }
 }
 
 /// A local directory tree: created below `dest` (inside `dest/NAME` unless `src` ends in `/`).

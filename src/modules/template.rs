@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::dest::{PutFile, put_file};
+use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use super::params::{self, ModeParam, failed, find_source, opt_bool, opt_mode, opt_string, string};
 use super::{Module, ModuleCtx, ModuleError, Outcome};
 
@@ -108,7 +108,13 @@ impl Module for Template {
         let vars = template_vars(ctx.vars, &p.src, &path, &p.dest);
         let rendered = match ctx.templates.render_str(&source, &vars) {
             Ok(text) => text,
-            Err(e) => return Ok(failed(format!("{}: {e}", path.display()))),
+            Err(e) => {
+                let at = match e.line {
+                    Some(line) => format!("{}:{line}", path.display()),
+                    None => path.display().to_string(),
+                };
+                return Ok(failed(format!("{at}: {}", e.message)));
+            }
         };
         let rendered = if newline == "\n" {
             rendered
@@ -116,18 +122,31 @@ impl Module for Template {
             rendered.replace('\n', newline)
         };
         let source_mode = std::fs::metadata(&path).ok().map(|m| m.mode() & 0o7777);
+        // Follow a link when asked; a directory as dest gets the template's file name inside it.
         let mut dest = p.dest.clone();
-        if p.follow.unwrap_or(false) {
-            if let Ok(Some(st)) = crate::connection::files::stat(
-                ctx.conn,
-                &dest,
-                crate::connection::files::StatOptions::default(),
-                ctx.privilege.as_ref(),
-            )
-            .await
-            {
-                if let (true, Some(target)) = (st.is_link(), st.link_source) {
-                    dest = target;
+        let mut existing = None;
+        for _ in 0..4 {
+            match stat_with_parent(ctx, &dest).await? {
+                Err(outcome) => return Ok(outcome),
+                Ok((Some(st), _)) if st.is_link() && p.follow.unwrap_or(false) => {
+                    dest = st.link_source.clone().unwrap_or(dest);
+                }
+                Ok((Some(st), _)) if st.is_dir() => {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    dest = format!("{}/{name}", dest.trim_end_matches('/'));
+                }
+                Ok((st, parent)) => {
+                    if st.is_none() && parent.as_ref().is_none_or(|d| !d.is_dir()) && !ctx.check {
+                        return Ok(failed(format!(
+                            "Destination directory {} does not exist",
+                            parent_dir(&dest)
+                        )));
+                    }
+                    existing = Some(st);
+                    break;
                 }
             }
         }
@@ -143,7 +162,7 @@ impl Module for Template {
                 backup: p.backup.unwrap_or(false),
                 validate: p.validate.clone(),
                 force: p.force.unwrap_or(true),
-                existing: None,
+                existing,
                 after_header: path.display().to_string(),
                 before: None,
             },

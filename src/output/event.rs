@@ -68,6 +68,12 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// Handlers notified on a host that stopped (failed or unreachable) before they ran; they
+    /// are owed to the host and run on its next deploy (`--pending-handlers`).
+    HandlersPending {
+        host: String,
+        handlers: Vec<String>,
+    },
     Recap {
         hosts: BTreeMap<String, Counts>,
     },

@@ -204,6 +204,21 @@ impl Printer {
                 }
                 None
             }
+            Event::HandlersPending { host, handlers } => {
+                let line = paint(
+                    "35",
+                    &format!(
+                        "[WARNING]: {host} stopped before its handlers ran: {}",
+                        handlers.join(", ")
+                    ),
+                );
+                let line = (self.mask)(&line);
+                match &self.bar {
+                    Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                    None => eprintln!("{line}"),
+                }
+                None
+            }
             Event::Recap { hosts } => {
                 let mut text = format!("\n{}\n", banner("PLAY RECAP"));
                 for line in recap_lines(hosts, color) {

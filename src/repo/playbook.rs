@@ -80,7 +80,7 @@ pub struct Play {
     pub roles: Vec<Arc<RoleInstance>>,
     /// pre_tasks, roles + tasks, post_tasks: handlers are flushed after each section.
     pub sections: Vec<Vec<Node>>,
-    /// Role handlers, then the play's own, in definition order.
+    /// The play's own handlers, then the roles', in definition order.
     pub handlers: Vec<Node>,
     pub remote_user: Option<String>,
     pub connection: Option<String>,
@@ -238,8 +238,9 @@ impl Loader {
             handler: true,
             ..scope.clone()
         };
-        let mut handlers = std::mem::take(&mut self.role_handlers);
-        handlers.extend(list(self, "handlers", &handler_scope)?);
+        // The play's own handlers come first, then the roles', as Ansible orders them.
+        let mut handlers = list(self, "handlers", &handler_scope)?;
+        handlers.append(&mut self.role_handlers);
 
         let vars = match node.get("vars") {
             Some(v) if v.as_map().is_some() => v.to_value(),

@@ -19,6 +19,64 @@ pub struct EngineOptions {
     pub environment: BTreeMap<String, String>,
 }
 
+/// Per-template changes to the Jinja settings: the `template` module's `trim_blocks` and
+/// `lstrip_blocks` arguments, or a `#jinja2:` first line in the template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TemplateOverrides {
+    pub trim_blocks: Option<bool>,
+    pub lstrip_blocks: Option<bool>,
+    pub keep_trailing_newline: Option<bool>,
+}
+
+impl TemplateOverrides {
+    fn is_default(&self) -> bool {
+        *self == TemplateOverrides::default()
+    }
+}
+
+/// Splits a `#jinja2: trim_blocks: False, lstrip_blocks: True` first line off `source`.
+fn header_overrides(
+    source: &str,
+    mut overrides: TemplateOverrides,
+) -> Result<(&str, TemplateOverrides), TemplateError> {
+    let Some(rest) = source.strip_prefix("#jinja2:") else {
+        return Ok((source, overrides));
+    };
+    let syntax = |m: String| TemplateError::new(TemplateErrorKind::Syntax, m).with_line(Some(1));
+    let (line, body) = rest
+        .split_once('\n')
+        .ok_or_else(|| syntax("Missing newline after '#jinja2:' override.".into()))?;
+    for pair in line.split(',') {
+        let (key, value) = pair.split_once(':').ok_or_else(|| {
+            syntax(format!(
+                "Missing key-value separator `:` in '#jinja2:' override pair {pair:?}."
+            ))
+        })?;
+        let value = match value.trim() {
+            "True" | "true" => true,
+            "False" | "false" => false,
+            other => {
+                return Err(syntax(format!(
+                    "'#jinja2:' override {}: {other} is not True or False",
+                    key.trim()
+                )));
+            }
+        };
+        match key.trim() {
+            "trim_blocks" => overrides.trim_blocks = Some(value),
+            "lstrip_blocks" => overrides.lstrip_blocks = Some(value),
+            "keep_trailing_newline" => overrides.keep_trailing_newline = Some(value),
+            other => {
+                return Err(syntax(format!(
+                    "'#jinja2:' override {other:?} is not supported; supported: trim_blocks, \
+                     lstrip_blocks, keep_trailing_newline"
+                )));
+            }
+        }
+    }
+    Ok((body, overrides))
+}
+
 /// The templating engine shared by a whole run.
 pub struct Engine {
     env: Environment<'static>,
@@ -58,10 +116,38 @@ impl Engine {
     /// Renders a whole template text (the `template` module): the output keeps as many trailing
     /// newlines as the source has, as Ansible does.
     pub fn render_str(&self, source: &str, vars: &Value) -> Result<String, TemplateError> {
-        let rewritten = check::rewrite_template(self.env.syntax(), source);
-        let text = rewritten.as_deref().unwrap_or(source);
-        let mut rendered = self
-            .env
+        self.render_template(source, vars, TemplateOverrides::default())
+    }
+
+    /// [`Engine::render_str`] with the `template` module's `trim_blocks` / `lstrip_blocks`
+    /// arguments; a `#jinja2:` first line in the template overrides them, as in Ansible.
+    pub fn render_template(
+        &self,
+        source: &str,
+        vars: &Value,
+        overrides: TemplateOverrides,
+    ) -> Result<String, TemplateError> {
+        let (body, overrides) = header_overrides(source, overrides)?;
+        let short = super::fqcn::strip(body);
+        let body = short.as_deref().unwrap_or(body);
+        let custom;
+        let env = if overrides.is_default() {
+            &self.env
+        } else {
+            let syntax = minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(overrides.trim_blocks.unwrap_or(true))
+                .lstrip_blocks(overrides.lstrip_blocks.unwrap_or(false))
+                .keep_trailing_newline(overrides.keep_trailing_newline.unwrap_or(false))
+                .build()
+                .expect("the default delimiters are valid");
+            let mut env = self.env.clone();
+            env.set_syntax(syntax);
+            custom = env;
+            &custom
+        };
+        let rewritten = check::rewrite_template(env.syntax(), body);
+        let text = rewritten.as_deref().unwrap_or(body);
+        let mut rendered = env
             .render_str(text, vars)
             .map_err(|e| TemplateError::from_minijinja(&e, text))?;
         let wanted = trailing_newlines(source);
@@ -113,6 +199,8 @@ impl Engine {
 
     /// Evaluates a bare Jinja expression (no delimiters) to its native value.
     pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let short = super::fqcn::strip(expr);
+        let expr = short.as_deref().unwrap_or(expr);
         let rewritten = check::rewrite_expression(expr);
         let expr = rewritten.as_deref().unwrap_or(expr);
         let compiled = self
@@ -140,12 +228,14 @@ impl Engine {
     /// Validates a template before anything runs: syntax, and that every filter, test and
     /// lookup it uses is one playhook provides.
     pub fn check_source(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
-        check::check_source(self.env.syntax(), source)
+        let short = super::fqcn::strip(source);
+        check::check_source(self.env.syntax(), short.as_deref().unwrap_or(source))
     }
 
     /// Validates a bare expression (a `when:` condition) the same way as [`Engine::check_source`].
     pub fn check_expression(&self, expr: &str) -> Result<check::CheckReport, TemplateError> {
-        check::check_expression(expr)
+        let short = super::fqcn::strip(expr);
+        check::check_expression(short.as_deref().unwrap_or(expr))
     }
 }
 
@@ -200,6 +290,10 @@ mod tests {
                 "line 1: 'd.nope' is undefined: 'd' has no attribute 'nope'",
             ),
             ("{{ nope.x }}", "line 1: 'nope' is undefined"),
+            (
+                "{{ nope | length }}",
+                "line 1: cannot calculate length of value of type undefined ('nope' is undefined)",
+            ),
         ] {
             assert_eq!(render(src), Err(want.to_string()), "{src}");
         }
@@ -217,6 +311,28 @@ mod tests {
         );
         assert_eq!(render("a\n\n").as_deref(), Ok("a\n\n"));
         assert_eq!(render("{{ s }}\n").as_deref(), Ok("x\n"));
+    }
+
+    #[test]
+    fn overrides_change_whitespace_handling() {
+        let e = Engine::default();
+        let src = "#jinja2: lstrip_blocks: True, trim_blocks: False\n  {% if s %}\nx\n  {% endif %}\n";
+        assert_eq!(
+            e.render_str(src, &vars()).map_err(|e| e.to_string()).as_deref(),
+            Ok("\nx\n")
+        );
+        let o = TemplateOverrides {
+            lstrip_blocks: Some(true),
+            ..TemplateOverrides::default()
+        };
+        let got = e
+            .render_template("  {% if s %}\nx\n  {% endif %}\n", &vars(), o)
+            .expect("renders");
+        assert_eq!(got, "x\n");
+        assert!(
+            e.render_str("#jinja2: variable_start_string: '[['\nx", &vars())
+                .is_err()
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod condition;
 mod engine;
 mod error;
 pub mod filters;
+mod fqcn;
 mod jinja_tests;
 mod lookups;
 mod methods;
@@ -18,7 +19,7 @@ pub(crate) mod python;
 mod version;
 
 pub use check::{CheckReport, FUNCTIONS};
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineOptions, TemplateOverrides};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use python::{float_repr, python_repr, python_str, type_name};
 

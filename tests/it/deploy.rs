@@ -177,3 +177,46 @@ fn check_mode_changes_nothing_but_reports_changes() {
     assert_eq!(run.recap("localhost")["changed"], 1);
     assert!(!out.join("x").exists());
 }
+
+#[test]
+fn handlers_owed_by_a_failed_deploy_are_reported_and_run_next_time() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let flag = out.join("fail-now");
+    std::fs::write(&flag, "").expect("flag");
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - copy: content=v1 dest={0}/conf\n      notify: restart\n    - command: test ! -e {1}\n  handlers:\n    - name: restart\n      shell: echo restarted >> {0}/restarts\n",
+            out.display(),
+            flag.display()
+        ),
+    );
+    let failed = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(failed.code(), 2);
+    let owed: Vec<serde_json::Value> = failed
+        .events()
+        .into_iter()
+        .filter(|e| e["event"] == "handlers_pending")
+        .collect();
+    assert_eq!(owed.len(), 1, "{}", failed.stdout());
+    assert_eq!(owed[0]["host"], "localhost");
+    assert_eq!(owed[0]["handlers"], serde_json::json!(["restart"]));
+    assert!(!out.join("restarts").exists());
+
+    std::fs::remove_file(&flag).expect("unflag");
+    let pending = repo.path().join("pending.json");
+    std::fs::write(&pending, r#"{"localhost": ["restart"]}"#).expect("pending file");
+    let next = repo.playhook(&[
+        "deploy",
+        "--json",
+        "--pending-handlers",
+        pending.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(next.code(), 0, "{}{}", next.stdout(), next.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).expect("the owed handler ran"),
+        "restarted\n"
+    );
+    assert!(next.events().iter().all(|e| e["event"] != "handlers_pending"));
+}

@@ -2,6 +2,7 @@
 
 mod deploy;
 mod deploy_errors;
+mod deploy_features;
 mod example;
 mod facts;
 mod hook;

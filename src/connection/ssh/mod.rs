@@ -178,8 +178,10 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
     let stderr_path = dir.path().join("stderr");
     let stderr = std::fs::File::create(&stderr_path)
         .map_err(|e| unreachable(target, format!("cannot create {}: {e}", stderr_path.display())))?;
+    let master_args = args::master_args(target, &control, &log);
+    tracing::debug!(host = %target.name, "ssh {}", shown(&master_args));
     let mut ssh = tokio::process::Command::new("ssh");
-    ssh.args(args::master_args(target, &control, &log))
+    ssh.args(&master_args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(stderr)
@@ -255,6 +257,14 @@ fn unreachable(target: &Target, reason: String) -> ConnectionError {
     ConnectionError::Unreachable {
         message: format!("{}: {reason}", target.name),
     }
+}
+
+/// A command line for a debug log.
+fn shown(args: &[std::ffi::OsString]) -> String {
+    args.iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An error and its causes on one line.

@@ -28,6 +28,23 @@ pub(super) fn register(env: &mut Environment<'static>) {
     add(env, "flatten", |_, v, a| flatten(v, Rest(a)));
     add(env, "zip", |_, v, a| zip(v, Rest(a)));
     add(env, "zip_longest", |_, v, a| zip_longest(v, Rest(a)));
+    add(env, "product", |_, v, a| product(v, a));
+    add(env, "first", |_, v, a| {
+        bind("first", &[], a)?;
+        Ok(items(&v)?.into_iter().next().unwrap_or(Value::UNDEFINED))
+    });
+    add(env, "last", |_, v, a| {
+        bind("last", &[], a)?;
+        Ok(items(&v)?.into_iter().next_back().unwrap_or(Value::UNDEFINED))
+    });
+    add(env, "reverse", |_, v, a| {
+        bind("reverse", &[], a)?;
+        match v.as_str() {
+            Some(s) => Ok(Value::from(s.chars().rev().collect::<String>())),
+            None => Ok(Value::from(items(&v)?.into_iter().rev().collect::<Vec<_>>())),
+        }
+    });
+    add(env, "subelements", |_, v, a| subelements(v, Rest(a)));
     add(env, "union", |_, v, a| set_op("union", v, a, SetOp::Union));
     add(env, "intersect", |_, v, a| {
         set_op("intersect", v, a, SetOp::Intersect)
@@ -342,6 +359,83 @@ fn zip_longest(value: Value, args: Rest<Value>) -> Result<Value, Error> {
         })
         .collect();
     Ok(Value::from(rows))
+}
+
+/// `itertools.product(value, *others)`: every combination, as lists.
+fn product(value: Value, others: Vec<Value>) -> Result<Value, Error> {
+    let mut rows: Vec<Vec<Value>> = vec![vec![]];
+    for list in std::iter::once(&value).chain(others.iter()) {
+        if list.is_kwargs() {
+            return Err(fail("product() takes no keyword arguments here"));
+        }
+        let choices = items(list)?;
+        rows = rows
+            .into_iter()
+            .flat_map(|row| {
+                choices.iter().map(move |c| {
+                    let mut next = row.clone();
+                    next.push(c.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    Ok(Value::from(rows.into_iter().map(Value::from).collect::<Vec<_>>()))
+}
+
+/// `subelements(obj, 'key.path', skip_missing=False)`: `[element, item]` for every item of
+/// the list found under the path in each element.
+fn subelements(value: Value, args: Rest<Value>) -> Result<Value, Error> {
+    let a = bind("subelements", &["subelements", "skip_missing"], args.0)?;
+    let skip_missing = a.flag("skip_missing", false);
+    let elements = match value.kind() {
+        ValueKind::Map => value
+            .try_iter()?
+            .map(|k| value.get_item(&k))
+            .collect::<Result<Vec<_>, _>>()?,
+        ValueKind::Seq => items(&value)?,
+        _ => return Err(fail("obj must be a list of dicts or a nested dict")),
+    };
+    let path = a.required("subelements")?;
+    let keys: Vec<Value> = match path.kind() {
+        ValueKind::Seq => items(path)?,
+        ValueKind::String => text(path).split('.').map(Value::from).collect(),
+        _ => return Err(fail("subelements must be a list or a string")),
+    };
+    let mut out = Vec::new();
+    for element in elements {
+        let mut values = element.clone();
+        let mut missing = false;
+        for key in &keys {
+            let next = values.get_item(key).unwrap_or(Value::UNDEFINED);
+            if next.is_undefined() {
+                if skip_missing {
+                    missing = true;
+                    break;
+                }
+                return Err(fail(format!(
+                    "could not find {} key in iterated item {}",
+                    python::python_repr(key),
+                    python::python_repr(&values)
+                )));
+            }
+            values = next;
+        }
+        if missing {
+            continue;
+        }
+        if values.kind() != ValueKind::Seq {
+            return Err(fail(format!(
+                "the key {} should point to a list, got {}",
+                python::python_repr(keys.last().unwrap_or(&Value::UNDEFINED)),
+                python::python_repr(&values)
+            )));
+        }
+        for item in items(&values)? {
+            out.push(Value::from(vec![element.clone(), item]));
+        }
+    }
+    Ok(Value::from(out))
 }
 
 #[derive(Clone, Copy)]

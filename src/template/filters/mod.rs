@@ -2,6 +2,7 @@
 //! built-in filter of the same name, the built-in is replaced.
 
 mod args;
+mod comment;
 mod dicts;
 mod encoding;
 mod hashing;
@@ -35,6 +36,7 @@ pub const NAMES: &[&str] = &[
     "center",
     "checksum",
     "combine",
+    "comment",
     "count",
     "d",
     "default",
@@ -67,6 +69,7 @@ pub const NAMES: &[&str] = &[
     "md5",
     "min",
     "path_join",
+    "product",
     "quote",
     "random",
     "regex_escape",
@@ -86,6 +89,7 @@ pub const NAMES: &[&str] = &[
     "split",
     "splitext",
     "string",
+    "subelements",
     "sum",
     "symmetric_difference",
     "ternary",
@@ -109,6 +113,7 @@ pub const NAMES: &[&str] = &[
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     types::register(env);
+    comment::register(env);
     strings::register(env);
     lists::register(env);
     dicts::register(env);

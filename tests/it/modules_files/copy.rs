@@ -20,7 +20,7 @@ async fn content_is_written_once_then_left_alone() {
     assert_eq!(first.diff[0].after, "hello\nworld");
     assert_eq!(
         first.data["checksum"].as_str(),
-        Some(playhook::modules::dest::sha1_hex(b"hello\nworld").as_str())
+        Some("7db827c10afc1719863502cf95397731b23b8bae")
     );
     assert_eq!(first.data["mode"].as_str(), Some("0640"));
 
@@ -71,6 +71,13 @@ async fn src_comes_from_the_role_then_the_playbook_files_dir() {
         b"only playbook\n"
     );
     assert!(!h.run("copy", json!({"src": "a.conf", "dest": out})).await.changed);
+
+    // A symlink to a directory as dest: the file goes into the directory it points to.
+    let via = h.dir().join("via");
+    std::os::unix::fs::symlink(&out, &via).expect("symlink");
+    let into = h.run("copy", json!({"src": "b.conf", "dest": via})).await;
+    assert!(!into.changed, "b.conf is already in the directory: {into:?}");
+    assert!(via.is_symlink(), "the link was replaced");
 
     let err = h
         .try_run("copy", json!({"src": "missing.conf", "dest": out}), false, false)

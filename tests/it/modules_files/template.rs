@@ -68,11 +68,12 @@ async fn renders_from_the_role_and_is_idempotent() {
 async fn errors_name_the_template_and_validate_guards_the_dest() {
     let mut h = Harness::new().await;
     let role = setup(&mut h);
-    std::fs::write(role.join("templates/bad.j2"), "{{ nope }}\n").expect("write");
+    std::fs::write(role.join("templates/bad.j2"), "ok\n{{ nope }}\n").expect("write");
     let dest = h.dir().join("out");
     let out = h.run("template", json!({"src": "bad.j2", "dest": dest})).await;
     assert!(out.failed);
-    assert!(out.msg.expect("msg").contains("bad.j2"));
+    let msg = out.msg.expect("msg");
+    assert!(msg.contains("bad.j2:2: ") && msg.contains("nope"), "{msg}");
     assert!(!dest.exists());
 
     let err = h

@@ -255,3 +255,46 @@ fn a_frozen_host_is_unreachable_while_the_others_deploy() {
         "the frozen host got files"
     );
 }
+
+/// An unknown host key stops the deploy for that host with the way out; `--accept-new-host-keys`
+/// records the key and deploys.
+#[test]
+fn an_unknown_host_key_needs_accept_new_host_keys() {
+    let fleet = Fleet::start(1);
+    let home = tempfile::tempdir().expect("creating a HOME");
+    let known_hosts = home.path().join("known_hosts");
+    std::fs::write(&known_hosts, "").expect("writing an empty known_hosts");
+    let extra = serde_json::json!({
+        "ansible_ssh_common_args": format!("-o UserKnownHostsFile={}", known_hosts.display())
+    })
+    .to_string();
+    let deploy = |accept: bool| {
+        let mut cmd = Command::new(PLAYHOOK);
+        env(&mut cmd, &fleet, home.path());
+        cmd.env("GALAXY_SSH_HOSTS", "1")
+            .args(["deploy", "all", "--color", "never", "-e", &extra]);
+        if accept {
+            cmd.arg("--accept-new-host-keys");
+        }
+        cmd.output().expect("running playhook deploy")
+    };
+    let refused = deploy(false);
+    assert_eq!(refused.status.code(), Some(3), "{}", show(&refused));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(said.contains("galaxy-001: the host key of"), "{said}");
+    assert!(said.contains("--accept-new-host-keys"), "{said}");
+    assert_eq!(fleet.host(0).accepted_auths(), 0);
+
+    let accepted = deploy(true);
+    assert!(accepted.status.success(), "{}", show(&accepted));
+    let recorded = std::fs::read_to_string(&known_hosts).expect("reading known_hosts");
+    assert!(
+        recorded.contains("ssh-ed25519"),
+        "the key was not recorded: {recorded:?}"
+    );
+    assert!(fleet.host(0).srv().join("galaxy/etc/nginx/nginx.conf").is_file());
+}

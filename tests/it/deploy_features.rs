@@ -1,0 +1,106 @@
+//! Task keywords and play features end to end: includes, vars_files, delegation, run_once,
+//! environment, no_log, loop_control, with_dict, until, the free strategy, import_playbook.
+
+use crate::support::repo::TestRepo;
+
+#[test]
+fn includes_vars_files_and_loop_controls() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo
+        .file("vars/common.yml", "colour: blue\nsizes:\n  small: 1\n  large: 3\n")
+        .file("tasks/extra.yml", &format!("- copy:\n    dest: {}/included-{{{{ which }}}}\n    content: \"{{{{ colour }}}}\\n\"\n", out.display()))
+        .file("roles/greeter/tasks/main.yml", &format!("- copy:\n    dest: {}/greeting\n    content: \"{{{{ greeting | default('hello') }}}} from {{{{ role_name }}}}\\n\"\n", out.display()))
+        .file(
+            "deploy.yaml",
+            &format!(
+                "- hosts: web\n  vars_files:\n    - vars/common.yml\n  tasks:\n    - include_tasks: tasks/extra.yml\n      vars:\n        which: one\n    - include_role:\n        name: greeter\n      vars:\n        greeting: hi\n    - shell: echo {{{{ item.key }}}}={{{{ item.value }}}} >> {0}/sizes\n      with_dict: \"{{{{ sizes }}}}\"\n    - shell: echo {{{{ idx }}}}:{{{{ fruit.name }}}} >> {0}/fruits\n      loop: [{{name: apple}}, {{name: pear}}]\n      loop_control:\n        loop_var: fruit\n        index_var: idx\n        label: \"{{{{ fruit.name }}}}\"\n",
+                out.display()
+            ),
+        );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("included-one")).expect("include ran"),
+        "blue\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("greeting")).expect("role ran"),
+        "hi from greeter\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("sizes")).expect("dict loop"),
+        "small=1\nlarge=3\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("fruits")).expect("loop"),
+        "0:apple\n1:pear\n"
+    );
+    let labels: Vec<String> = run
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "host_result" && e["item"].is_string())
+        .map(|e| e["item"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        labels.contains(&"apple".to_string()),
+        "loop_control label is shown: {labels:?}"
+    );
+}
+
+#[test]
+fn environment_until_delegation_and_run_once() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  environment:\n    GREETING: bonjour\n  tasks:\n    - shell: echo $GREETING > {0}/env\n    - shell: echo x >> {0}/tries; test $(wc -l < {0}/tries) -ge 2\n      register: r\n      until: r.rc == 0\n      retries: 3\n      delay: 0\n    - local_action: command touch {0}/delegated\n    - command: echo once\n      run_once: true\n      register: once\n    - copy:\n        dest: {0}/once\n        content: \"{{{{ once.stdout }}}} {{{{ r.attempts }}}}\\n\"\n",
+            out.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("env")).expect("env"),
+        "bonjour\n"
+    );
+    assert!(out.join("delegated").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("once")).expect("once"),
+        "once 2\n"
+    );
+}
+
+#[test]
+fn no_log_hides_arguments_and_results() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  tasks:\n    - shell: echo hunter2-password; exit 1\n      no_log: true\n      ignore_errors: true\n",
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(!run.stdout().contains("hunter2"), "{}", run.stdout());
+    assert!(run.stdout().contains("no_log: true"), "{}", run.stdout());
+    assert_eq!(run.recap("localhost")["ignored"], 1);
+}
+
+#[test]
+fn free_strategy_and_imported_playbooks() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo
+        .file("second.yml", &format!("- hosts: web\n  tasks:\n    - command: touch {}/second\n", out.display()))
+        .file(
+            "deploy.yaml",
+            &format!(
+                "- hosts: web\n  strategy: free\n  tasks:\n    - command: touch {}/first\n- import_playbook: second.yml\n",
+                out.display()
+            ),
+        );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(out.join("first").exists() && out.join("second").exists());
+    let plays = run.events().iter().filter(|e| e["event"] == "play_start").count();
+    assert_eq!(plays, 2);
+}
