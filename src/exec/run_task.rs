@@ -560,8 +560,20 @@ impl Runner<'_> {
                     outcome.failed || outcome.unreachable || !m.is_empty() && is_message_module(task)
                 })
             };
-        let show_result =
-            outcome.failed || outcome.unreachable || self.opts.verbosity > 0 || is_message_module(task);
+        let show_result = outcome.failed
+            || outcome.unreachable
+            || self.opts.verbosity > 0
+            || is_message_module(task)
+            || outcome.result.contains_key("_ansible_verbose_always");
+        if !no_log {
+            if let Some(warnings) = outcome.result.get("warnings").and_then(|w| w.try_iter().ok()) {
+                for warning in warnings {
+                    self.events.send(Event::Warning {
+                        message: format!("{}: {}", host.name, display(&warning)),
+                    });
+                }
+            }
+        }
         let result = if no_log {
             Some(serde_json::json!({ "censored": NO_LOG_MESSAGE, "changed": outcome.changed }))
         } else if show_result {
