@@ -128,6 +128,8 @@ impl Engine {
         overrides: TemplateOverrides,
     ) -> Result<String, TemplateError> {
         let (body, overrides) = header_overrides(source, overrides)?;
+        let short = super::fqcn::strip(body);
+        let body = short.as_deref().unwrap_or(body);
         let custom;
         let env = if overrides.is_default() {
             &self.env
@@ -197,6 +199,8 @@ impl Engine {
 
     /// Evaluates a bare Jinja expression (no delimiters) to its native value.
     pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let short = super::fqcn::strip(expr);
+        let expr = short.as_deref().unwrap_or(expr);
         let rewritten = check::rewrite_expression(expr);
         let expr = rewritten.as_deref().unwrap_or(expr);
         let compiled = self
@@ -224,12 +228,14 @@ impl Engine {
     /// Validates a template before anything runs: syntax, and that every filter, test and
     /// lookup it uses is one playhook provides.
     pub fn check_source(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
-        check::check_source(self.env.syntax(), source)
+        let short = super::fqcn::strip(source);
+        check::check_source(self.env.syntax(), short.as_deref().unwrap_or(source))
     }
 
     /// Validates a bare expression (a `when:` condition) the same way as [`Engine::check_source`].
     pub fn check_expression(&self, expr: &str) -> Result<check::CheckReport, TemplateError> {
-        check::check_expression(expr)
+        let short = super::fqcn::strip(expr);
+        check::check_expression(short.as_deref().unwrap_or(expr))
     }
 }
 

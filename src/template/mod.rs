@@ -10,6 +10,7 @@ mod condition;
 mod engine;
 mod error;
 pub mod filters;
+mod fqcn;
 mod jinja_tests;
 mod lookups;
 mod methods;

@@ -1,7 +1,7 @@
 //! A fleet of real `sshd` hosts on loopback addresses, for tests that deploy over SSH.
 //!
 //! `Fleet::start(n)` starts n sshd processes listening on 127.0.0.11, 127.0.0.12, ... (inventory
-//! names h11, h12, ...), each on a free port, each inside its own mount namespace
+//! names h11, h12, ...), all on one free port, each inside its own mount namespace
 //! (`unshare --mount --propagation private`) where a per-host directory is bind-mounted over `/srv`
 //! and another over `/root`: every host has its own files and its own root home (shell start-up
 //! files, `~/.ansible`), while the controller reaches them through [`FleetHost::srv`] and
@@ -415,6 +415,10 @@ fn common_free_port(addresses: &[&str]) -> u16 {
 fn ensure_tools() -> PathBuf {
     static INSTALL: Mutex<()> = Mutex::new(());
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        which("unshare"),
+        "the fleet needs `unshare`: apt-get install util-linux"
+    );
     let find = || {
         ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]
             .into_iter()
@@ -425,12 +429,7 @@ fn ensure_tools() -> PathBuf {
         return sshd;
     }
     apt_install(&["openssh-server", "openssh-client"]);
-    let sshd = find().expect("sshd is still missing after `apt-get install openssh-server`");
-    assert!(
-        which("unshare"),
-        "the fleet needs `unshare`: apt-get install util-linux"
-    );
-    sshd
+    find().expect("sshd is still missing after `apt-get install openssh-server`")
 }
 
 /// `apt-get install -y PACKAGES` (with `apt-get update` first when the install fails).
