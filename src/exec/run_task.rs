@@ -427,9 +427,14 @@ impl Runner<'_> {
             return Ok(conn);
         }
         let target = if local {
-            target_for("localhost", &crate::value::empty_map(), self.opts, Some("local"))
+            target_for(
+                "localhost",
+                &crate::value::empty_map(),
+                self.opts,
+                super::target::PlayConnection { connection: Some("local"), remote_user: None },
+            )
         } else {
-            target_for(&host.name, ctx, self.opts, play.connection.as_deref())
+            target_for(&host.name, ctx, self.opts, super::target::PlayConnection::of(play))
         };
         crate::connection::connect(&target).await
     }
