@@ -202,8 +202,12 @@ impl Runner<'_> {
         let mut conn = match host.conn.take() {
             Some(c) => c,
             None => {
-                let target =
-                    super::target::target_for(&host.name, &ctx, self.opts, super::target::PlayConnection::of(play));
+                let target = super::target::target_for(
+                    &host.name,
+                    &ctx,
+                    self.opts,
+                    super::target::PlayConnection::of(play),
+                );
                 crate::connection::connect(&target)
                     .await
                     .map_err(|e| (true, e.to_string()))?

@@ -350,7 +350,7 @@ impl Runner<'_> {
         let mut conn = match self.take_connection(play, host, local, &ctx).await {
             Ok(c) => c,
             Err(e) => {
-                let mut r = ItemResult::failure(format!("{}: {e}", host.name));
+                let mut r = ItemResult::failure(e.to_string());
                 r.unreachable = true;
                 r.failed = false;
                 r.result.insert("unreachable".to_string(), Value::from(true));
@@ -400,7 +400,7 @@ impl Runner<'_> {
         match outcome {
             Ok(o) => from_outcome(o),
             Err(ModuleError::Connection(ConnectionError::Unreachable { message })) => {
-                let mut r = ItemResult::failure(format!("{}: {message}", host.name));
+                let mut r = ItemResult::failure(message);
                 r.unreachable = true;
                 r.failed = false;
                 r.result.insert("unreachable".to_string(), Value::from(true));
@@ -431,10 +431,18 @@ impl Runner<'_> {
                 "localhost",
                 &crate::value::empty_map(),
                 self.opts,
-                super::target::PlayConnection { connection: Some("local"), remote_user: None },
+                super::target::PlayConnection {
+                    connection: Some("local"),
+                    remote_user: None,
+                },
             )
         } else {
-            target_for(&host.name, ctx, self.opts, super::target::PlayConnection::of(play))
+            target_for(
+                &host.name,
+                ctx,
+                self.opts,
+                super::target::PlayConnection::of(play),
+            )
         };
         crate::connection::connect(&target).await
     }

@@ -17,7 +17,10 @@ pub struct PlayConnection<'a> {
 
 impl<'a> PlayConnection<'a> {
     pub fn of(play: &'a crate::repo::playbook::Play) -> Self {
-        PlayConnection { connection: play.connection.as_deref(), remote_user: play.remote_user.as_deref() }
+        PlayConnection {
+            connection: play.connection.as_deref(),
+            remote_user: play.remote_user.as_deref(),
+        }
     }
 }
 
