@@ -290,6 +290,10 @@ mod tests {
                 "line 1: 'd.nope' is undefined: 'd' has no attribute 'nope'",
             ),
             ("{{ nope.x }}", "line 1: 'nope' is undefined"),
+            (
+                "{{ nope | length }}",
+                "line 1: cannot calculate length of value of type undefined ('nope' is undefined)",
+            ),
         ] {
             assert_eq!(render(src), Err(want.to_string()), "{src}");
         }

@@ -68,6 +68,19 @@ impl TemplateError {
             ),
             _ => full_detail(err),
         };
+        let (kind, message) = match message.find("` is undefined") {
+            Some(end) if kind == TemplateErrorKind::Render => {
+                let start = message[..end].rfind('`').unwrap_or(end);
+                let name = message[start + 1..end].to_string();
+                let message = message.replacen(
+                    &format!("`{name}` is undefined"),
+                    &format!("'{name}' is undefined"),
+                    1,
+                );
+                (TemplateErrorKind::Undefined, message)
+            }
+            _ => (kind, message),
+        };
         TemplateError { kind, line, message }
     }
 }

@@ -29,6 +29,21 @@ pub(super) fn register(env: &mut Environment<'static>) {
     add(env, "zip", |_, v, a| zip(v, Rest(a)));
     add(env, "zip_longest", |_, v, a| zip_longest(v, Rest(a)));
     add(env, "product", |_, v, a| product(v, a));
+    add(env, "first", |_, v, a| {
+        bind("first", &[], a)?;
+        Ok(items(&v)?.into_iter().next().unwrap_or(Value::UNDEFINED))
+    });
+    add(env, "last", |_, v, a| {
+        bind("last", &[], a)?;
+        Ok(items(&v)?.into_iter().next_back().unwrap_or(Value::UNDEFINED))
+    });
+    add(env, "reverse", |_, v, a| {
+        bind("reverse", &[], a)?;
+        match v.as_str() {
+            Some(s) => Ok(Value::from(s.chars().rev().collect::<String>())),
+            None => Ok(Value::from(items(&v)?.into_iter().rev().collect::<Vec<_>>())),
+        }
+    });
     add(env, "subelements", |_, v, a| subelements(v, Rest(a)));
     add(env, "union", |_, v, a| set_op("union", v, a, SetOp::Union));
     add(env, "intersect", |_, v, a| {
