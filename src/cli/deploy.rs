@@ -212,7 +212,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         .unwrap_or_else(crate::value::empty_map);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut printer = Printer::new(style, mask, events_file, verbosity);
+    let mut printer = Printer::new(style, mask, events_file);
     let printing = std::thread::spawn(move || {
         while let Some(event) = rx.blocking_recv() {
             printer.print(&event);

@@ -202,8 +202,12 @@ impl Runner<'_> {
         let mut conn = match host.conn.take() {
             Some(c) => c,
             None => {
-                let target =
-                    super::target::target_for(&host.name, &ctx, self.opts, play.connection.as_deref());
+                let target = super::target::target_for(
+                    &host.name,
+                    &ctx,
+                    self.opts,
+                    super::target::PlayConnection::of(play),
+                );
                 crate::connection::connect(&target)
                     .await
                     .map_err(|e| (true, e.to_string()))?
@@ -348,6 +352,12 @@ impl Runner<'_> {
                 }
                 for h in active.iter() {
                     self.hostvars.set(&h.name, self.hostvars_entry(h));
+                }
+                if play.any_errors_fatal && active.iter().any(|h| h.failed || h.unreachable) {
+                    // any_errors_fatal: one host failing ends the play for every host.
+                    for h in hosts.iter_mut() {
+                        h.ended = true;
+                    }
                 }
             }
         }

@@ -350,7 +350,7 @@ impl Runner<'_> {
         let mut conn = match self.take_connection(play, host, local, &ctx).await {
             Ok(c) => c,
             Err(e) => {
-                let mut r = ItemResult::failure(format!("{}: {e}", host.name));
+                let mut r = ItemResult::failure(e.to_string());
                 r.unreachable = true;
                 r.failed = false;
                 r.result.insert("unreachable".to_string(), Value::from(true));
@@ -400,7 +400,7 @@ impl Runner<'_> {
         match outcome {
             Ok(o) => from_outcome(o),
             Err(ModuleError::Connection(ConnectionError::Unreachable { message })) => {
-                let mut r = ItemResult::failure(format!("{}: {message}", host.name));
+                let mut r = ItemResult::failure(message);
                 r.unreachable = true;
                 r.failed = false;
                 r.result.insert("unreachable".to_string(), Value::from(true));
@@ -427,9 +427,22 @@ impl Runner<'_> {
             return Ok(conn);
         }
         let target = if local {
-            target_for("localhost", &crate::value::empty_map(), self.opts, Some("local"))
+            target_for(
+                "localhost",
+                &crate::value::empty_map(),
+                self.opts,
+                super::target::PlayConnection {
+                    connection: Some("local"),
+                    remote_user: None,
+                },
+            )
         } else {
-            target_for(&host.name, ctx, self.opts, play.connection.as_deref())
+            target_for(
+                &host.name,
+                ctx,
+                self.opts,
+                super::target::PlayConnection::of(play),
+            )
         };
         crate::connection::connect(&target).await
     }
@@ -560,8 +573,20 @@ impl Runner<'_> {
                     outcome.failed || outcome.unreachable || !m.is_empty() && is_message_module(task)
                 })
             };
-        let show_result =
-            outcome.failed || outcome.unreachable || self.opts.verbosity > 0 || is_message_module(task);
+        let show_result = outcome.failed
+            || outcome.unreachable
+            || self.opts.verbosity > 0
+            || is_message_module(task)
+            || outcome.result.contains_key("_ansible_verbose_always");
+        if !no_log {
+            if let Some(warnings) = outcome.result.get("warnings").and_then(|w| w.try_iter().ok()) {
+                for warning in warnings {
+                    self.events.send(Event::Warning {
+                        message: format!("{}: {}", host.name, display(&warning)),
+                    });
+                }
+            }
+        }
         let result = if no_log {
             Some(serde_json::json!({ "censored": NO_LOG_MESSAGE, "changed": outcome.changed }))
         } else if show_result {

@@ -8,6 +8,22 @@ use crate::secrets::SecretString;
 
 use super::RunOptions;
 
+/// The play-level connection settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlayConnection<'a> {
+    pub connection: Option<&'a str>,
+    pub remote_user: Option<&'a str>,
+}
+
+impl<'a> PlayConnection<'a> {
+    pub fn of(play: &'a crate::repo::playbook::Play) -> Self {
+        PlayConnection {
+            connection: play.connection.as_deref(),
+            remote_user: play.remote_user.as_deref(),
+        }
+    }
+}
+
 fn string_var(vars: &Value, name: &str) -> Option<String> {
     let v = vars.get_attr(name).ok()?;
     if v.is_undefined() || v.is_none() {
@@ -17,7 +33,9 @@ fn string_var(vars: &Value, name: &str) -> Option<String> {
 }
 
 /// The connection target of `host`, from its (templated) variables and the run's options.
-pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: Option<&str>) -> Target {
+/// `play` gives the play's `connection` and `remote_user`, which host variables override.
+pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnection<'_>) -> Target {
+    let play_connection = play.connection;
     let kind = match string_var(vars, "ansible_connection")
         .as_deref()
         .or(play_connection)
@@ -37,7 +55,9 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play_connection: 
         kind,
         address: string_var(vars, "ansible_host").unwrap_or_else(|| host.to_string()),
         port: string_var(vars, "ansible_port").and_then(|p| p.parse().ok()),
-        user: string_var(vars, "ansible_user").or_else(|| opts.remote_user.clone()),
+        user: string_var(vars, "ansible_user")
+            .or_else(|| play.remote_user.map(str::to_string))
+            .or_else(|| opts.remote_user.clone()),
         private_key_file: string_var(vars, "ansible_ssh_private_key_file")
             .or_else(|| string_var(vars, "ansible_private_key_file"))
             .or_else(|| opts.private_key_file.clone()),

@@ -17,7 +17,7 @@ use super::host::HostState;
 use super::hostvars::HostVars;
 
 /// Placeholder value of `omit`; arguments equal to it are dropped.
-pub const OMIT: &str = "__omit_place_holder__playhook";
+pub use crate::template::OMIT;
 
 /// Builds variable maps in precedence order.
 struct Layers(IndexMap<Value, Value>);

@@ -31,11 +31,10 @@ pub struct Printer {
     bar: Option<ProgressBar>,
     hosts_in_play: usize,
     done_in_task: usize,
-    verbosity: u8,
 }
 
 impl Printer {
-    pub fn new(style: Style, mask: Mask, events_file: Option<File>, verbosity: u8) -> Self {
+    pub fn new(style: Style, mask: Mask, events_file: Option<File>) -> Self {
         let bar = match style {
             Style::Human { progress: true, .. } => {
                 let bar = ProgressBar::new_spinner();
@@ -56,7 +55,6 @@ impl Printer {
             bar,
             hosts_in_play: 0,
             done_in_task: 0,
-            verbosity,
         }
     }
 
@@ -171,7 +169,7 @@ impl Printer {
                             ("changed", "33")
                         };
                         let mut line = paint(code, &format!("{word}: [{host}]{item}"));
-                        if result.is_some() && (self.verbosity > 0 || msg.is_some() || is_debug(result)) {
+                        if result.is_some() {
                             line.push_str(&paint(code, &format!(" => {}", detail(result))));
                         }
                         line
@@ -243,12 +241,6 @@ fn pretty(v: &serde_json::Value) -> String {
         return v.to_string();
     }
     String::from_utf8(buf).unwrap_or_default()
-}
-
-fn is_debug(result: &Option<serde_json::Value>) -> bool {
-    result
-        .as_ref()
-        .is_some_and(|r| r.get("msg").is_some() || r.as_object().is_some_and(|o| o.len() > 2))
 }
 
 /// `TITLE *****` padded to 80 columns, as Ansible prints headers.

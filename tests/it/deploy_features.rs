@@ -104,3 +104,20 @@ fn free_strategy_and_imported_playbooks() {
     let plays = run.events().iter().filter(|e| e["event"] == "play_start").count();
     assert_eq!(plays, 2);
 }
+
+#[test]
+fn any_errors_fatal_ends_the_play_for_every_host() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  any_errors_fatal: true\n  tasks:\n    - command: 'false'\n      ignore_errors: true\n    - command: 'false'\n    - command: touch {}/after\n",
+            out.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 2, "{}{}", run.stdout(), run.stderr());
+    assert!(!out.join("after").exists());
+    assert_eq!(run.recap("localhost")["ignored"], 1);
+}

@@ -94,7 +94,14 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     privilege: Option<&Become>,
 ) -> Result<WriteResult, FileError> {
-    let script = write_script(path, opts, "cat > \"$t\"");
+    // The data arrives through a pipe: if the sender dies mid-transfer, `cat` sees an early end
+    // of file and succeeds. The size and checksum check keeps such a file from being renamed.
+    let fill = format!(
+        "cat > \"$t\"\n[ \"$(wc -c < \"$t\")\" -eq {} ] && [ \"$(sha1sum < \"$t\" | cut -c1-40)\" = {} ] \\\n  || {{ echo 'incomplete transfer: the file was not replaced' >&2; exit 1; }}",
+        content.len(),
+        sha1_hex(content)
+    );
+    let script = write_script(path, opts, &fill);
     let out = run_script(conn, script, Some(content.to_vec()), privilege).await?;
     write_result(path, &out)
 }
@@ -140,7 +147,7 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
         String::new()
     };
     let mut s = format!(
-        "set -e\n{mkdir}f={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\n{fill}\n",
+        "set -e\n{mkdir}f={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
         quote_path(path),
         quote_path(&format!("{dir}/.{name}.playhook-XXXXXX"))
     );
@@ -167,7 +174,7 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
              echo \"backup=$b\"; fi\n",
         );
     }
-    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT\necho __ph_written__\n");
+    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT HUP INT TERM\necho __ph_written__\n");
     s.push_str(&stat::stat_script(path, StatOptions::default()));
     s
 }
@@ -187,4 +194,9 @@ pub async fn remove(
         return Err(remote_error(path, &out));
     }
     Ok(out.stdout.starts_with(b"removed"))
+}
+
+fn sha1_hex(data: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(data))
 }
