@@ -106,8 +106,9 @@ pub(crate) fn stat_script(path: &str, opts: StatOptions) -> String {
     };
     let mut s = format!(
         "p={}\nif ! {{ {test}; }}; then echo absent; exit 0; fi\n\
-         stat {l}-c 'stat=%f|%u|%g|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T' -- \"$p\" || exit 1\n\
-         stat {l}-c 'owner=%U' -- \"$p\"; stat {l}-c 'group=%G' -- \"$p\"; echo \"umask=$(umask)\"\n\
+         stat {l}--printf 'stat=%f|%u|%g|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T\\nowner=%U\\ngroup=%G\\n' -- \"$p\" \
+         || exit 1\n\
+         printf 'umask='; umask\n\
          [ -r \"$p\" ] && echo r=1; [ -w \"$p\" ] && echo w=1; [ -x \"$p\" ] && echo x=1\n",
         quote_path(path)
     );

@@ -15,7 +15,7 @@ use super::super::Target;
 
 /// How long the master stays up without clients: covers the moment between authentication and
 /// the shell's start, and bounds how long a master outlives a controller that was killed.
-const CONTROL_PERSIST_SECS: u32 = 10;
+const CONTROL_PERSIST_SECS: u32 = 60;
 
 /// The connect timeout when the target leaves it unset (zero).
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -162,7 +162,7 @@ mod tests {
             args[..7],
             ["-E", "/tmp/x/log", "-S", "/tmp/x/ctl", "-M", "-f", "-N"]
         );
-        assert!(args.contains(&"ControlPersist=10".to_string()));
+        assert!(args.contains(&"ControlPersist=60".to_string()));
     }
 
     #[test]
