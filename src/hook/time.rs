@@ -27,7 +27,7 @@ pub fn rfc3339_ms(unix_ms: i64) -> String {
 /// `2026-11-22T02:43:25Z` for a Unix time.
 pub fn rfc3339(unix: i64) -> String {
     let (date, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(date);
+    let (y, m, d) = crate::calendar::civil_from_days(date);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         secs / 3600,
@@ -39,20 +39,6 @@ pub fn rfc3339(unix: i64) -> String {
 /// `20261122T024325Z`, for file names that sort by time.
 pub fn compact(unix: i64) -> String {
     rfc3339(unix).replace(['-', ':'], "")
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (proleptic Gregorian calendar).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

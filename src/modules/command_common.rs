@@ -335,7 +335,7 @@ pub(crate) fn python_datetime(t: SystemTime) -> String {
     let secs = d.as_secs() as i64;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let (y, m, dd) = civil_from_days(days);
+    let (y, m, dd) = crate::calendar::civil_from_days(days);
     let base = format!(
         "{y:04}-{m:02}-{dd:02} {:02}:{:02}:{:02}",
         sod / 3600,
@@ -370,20 +370,6 @@ pub(crate) fn python_timedelta(d: Duration) -> String {
         out.push_str(&format!(".{micros:06}"));
     }
     out
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
