@@ -1,5 +1,7 @@
 //! `stat` of one remote path with coreutils `stat`, `readlink` and `sha1sum`, in one round trip.
 
+use std::fmt::Write as _;
+
 use super::super::quote::quote_path;
 use super::super::{Become, Connection};
 use super::{FileError, remote_error, run_script};
@@ -51,6 +53,36 @@ pub struct FileStat {
 }
 
 impl FileStat {
+    /// A stat of `path` with every field zero, before the host's answer fills it.
+    fn empty(path: &str) -> Self {
+        FileStat {
+            path: path.to_string(),
+            kind: FileKind::File,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            owner: String::new(),
+            group: String::new(),
+            size: 0,
+            inode: 0,
+            dev: 0,
+            nlink: 0,
+            atime: 0.0,
+            mtime: 0.0,
+            ctime: 0.0,
+            blocks: 0,
+            block_size: 0,
+            device_type: 0,
+            readable: false,
+            writeable: false,
+            executable: false,
+            checksum: None,
+            link_target: None,
+            link_source: None,
+            umask: 0o022,
+        }
+    }
+
     pub fn is_dir(&self) -> bool {
         self.kind == FileKind::Directory
     }
@@ -82,144 +114,266 @@ pub async fn stat(
     opts: StatOptions,
     privilege: Option<&Become>,
 ) -> Result<Option<FileStat>, FileError> {
-    let script = stat_script(path, opts);
-    let out = run_script(conn, script, None, privilege).await?;
-    if out.rc != 0 {
-        return Err(remote_error(path, &out));
-    }
-    parse(path, &String::from_utf8_lossy(&out.stdout)).ok_or_else(|| FileError::Remote {
-        path: path.to_string(),
-        message: format!(
-            "could not read the output of `stat` (is GNU coreutils installed?): {}",
-            String::from_utf8_lossy(&out.stdout).trim()
-        ),
-    })
+    let mut each = stat_each(conn, &[(path, opts)], privilege).await?;
+    Ok(each.pop().flatten())
 }
 
-/// The script: prints `absent`, or `key=value` lines.
-pub(crate) fn stat_script(path: &str, opts: StatOptions) -> String {
-    let l = if opts.follow { "-L " } else { "" };
-    let test = if opts.follow {
-        "[ -e \"$p\" ]"
-    } else {
-        "[ -e \"$p\" ] || [ -L \"$p\" ]"
-    };
-    let mut s = format!(
-        "p={}\nif ! {{ {test}; }}; then echo absent; exit 0; fi\n\
-         stat {l}--printf 'stat=%f|%u|%g|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T\\nowner=%U\\ngroup=%G\\n' -- \"$p\" \
-         || exit 1\n\
-         printf 'umask='; umask\n\
-         [ -r \"$p\" ] && echo r=1; [ -w \"$p\" ] && echo w=1; [ -x \"$p\" ] && echo x=1\n",
-        quote_path(path)
-    );
-    if !opts.follow {
-        s.push_str(
-            "if [ -L \"$p\" ]; then echo \"lnk_target=$(readlink -- \"$p\")\"; \
-             echo \"lnk_source=$(readlink -f -- \"$p\")\"; fi\n",
+/// The `stat` format: one record of three lines per path.
+const STAT_FORMAT: &str = "stat=%f|%u|%g|%s|%i|%d|%h|%.9X|%.9Y|%.9Z|%b|%o|%t|%T\\nowner=%U\\ngroup=%G\\n";
+
+/// The script that stats every path of `paths` with as few programs as possible: shell builtins
+/// test existence and access, then one `stat` per follow mode and one checksum program per tool
+/// take every existing path at once (`readlink` runs for symlinks only). Its output:
+///
+/// ```text
+/// umask=0022
+/// 0:has  0:r  0:w  0:x  0:lnk_target=..  0:lnk_source=..  0:sum     per path, by index
+/// 1:hasL                                                    a symlink to follow
+/// 1:absent
+/// #stat -      `stat=`/`owner=`/`group=` records of the `has` paths, in order
+/// #stat -L     the same for the `hasL` paths
+/// #sum sha1sum one `HASH  NAME` line per path marked `N:sum` for this tool, in order
+/// ```
+pub(crate) fn stat_each_script(paths: &[(&str, StatOptions)]) -> String {
+    let mut tools: Vec<&str> = Vec::new();
+    for (_, opts) in paths.iter().filter(|(_, o)| o.checksum) {
+        let tool = opts.checksum_tool.unwrap_or("sha1sum");
+        if !tools.contains(&tool) {
+            tools.push(tool);
+        }
+    }
+    let mut s = String::from("printf 'umask='; umask\n_sP= _sL=\n");
+    for t in 0..tools.len() {
+        let _ = writeln!(s, "_sC{t}=");
+    }
+    for (i, (path, opts)) in paths.iter().enumerate() {
+        let tool = opts.checksum_tool.unwrap_or("sha1sum");
+        let _ = writeln!(s, "_s{i}={}", quote_path(path));
+        let v = format!("\"$_s{i}\"");
+        // The word `"$_sN"` as a list appends it, expanded only by the final `eval`.
+        let item = format!("\\\"\\$_s{i}\\\"");
+        // A followed path that is not a symlink has the same stat as the path itself, so only
+        // symlinks to follow need the second `stat -L`.
+        let (exists, add) = if opts.follow {
+            (
+                format!("[ -e {v} ]"),
+                format!(
+                    "if [ -L {v} ]; then echo {i}:hasL; _sL=\"$_sL {item}\"; \
+                     else echo {i}:has; _sP=\"$_sP {item}\"; fi"
+                ),
+            )
+        } else {
+            (
+                format!("[ -e {v} ] || [ -L {v} ]"),
+                format!("echo {i}:has; _sP=\"$_sP {item}\""),
+            )
+        };
+        let _ = write!(
+            s,
+            "if {exists}; then {add}\n  \
+             [ -r {v} ] && echo {i}:r; [ -w {v} ] && echo {i}:w; [ -x {v} ] && echo {i}:x\n"
+        );
+        if !opts.follow {
+            let _ = writeln!(
+                s,
+                "  if [ -L {v} ]; then echo \"{i}:lnk_target=$(readlink -- {v})\"; \
+                 echo \"{i}:lnk_source=$(readlink -f -- {v})\"; fi"
+            );
+        }
+        if opts.checksum {
+            let link_ok = if opts.follow {
+                ""
+            } else {
+                &format!(" && [ ! -L {v} ]")
+            };
+            let _ = writeln!(
+                s,
+                "  if [ -f {v} ] && [ -r {v} ]{link_ok}; then echo {i}:sum; \
+                 _sC{t}=\"$_sC{t} {item}\"; fi",
+                t = tools.iter().position(|t| *t == tool).unwrap_or(0)
+            );
+        }
+        let _ = writeln!(s, "else echo {i}:absent; fi");
+    }
+    for (list, flag) in [("_sP", ""), ("_sL", "-L ")] {
+        let _ = writeln!(
+            s,
+            "echo '#stat -{}'; if [ -n \"${list}\" ]; then eval \"stat {flag}--printf '{STAT_FORMAT}' -- ${list}\" \
+             || exit 1; fi",
+            flag.trim_end().trim_start_matches('-')
         );
     }
-    if opts.checksum {
-        let tool = opts.checksum_tool.unwrap_or("sha1sum");
-        s.push_str(&format!(
-            "if [ -f \"$p\" ] && [ -r \"$p\" ] && {{ [ ! -L \"$p\" ] || [ -n '{l}' ]; }}; then \
-             s=$({tool} < \"$p\") && echo \"sha1=${{s%% *}}\"; fi\n"
-        ));
+    for (t, tool) in tools.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "echo '#sum {tool}'; if [ -n \"$_sC{t}\" ]; then eval \"{tool} -- $_sC{t}\" || exit 1; fi"
+        );
     }
     s.push_str("exit 0\n");
     s
 }
 
-/// Parses the script's output (also used by callers that batch the script with other work).
-pub(crate) fn parse(path: &str, text: &str) -> Option<Option<FileStat>> {
-    if text.lines().any(|l| l == "absent") {
-        return Some(None);
-    }
-    let mut st = FileStat {
-        path: path.to_string(),
-        kind: FileKind::File,
-        mode: 0,
-        uid: 0,
-        gid: 0,
-        owner: String::new(),
-        group: String::new(),
-        size: 0,
-        inode: 0,
-        dev: 0,
-        nlink: 0,
-        atime: 0.0,
-        mtime: 0.0,
-        ctime: 0.0,
-        blocks: 0,
-        block_size: 0,
-        device_type: 0,
-        readable: false,
-        writeable: false,
-        executable: false,
-        checksum: None,
-        link_target: None,
-        link_source: None,
-        umask: 0o022,
-    };
-    let mut seen_stat = false;
+/// The script for one path (see [`stat_each_script`]).
+pub(crate) fn stat_script(path: &str, opts: StatOptions) -> String {
+    stat_each_script(&[(path, opts)])
+}
+
+/// Parses the output of [`stat_script`] for one path; `None` when it is not that output.
+pub(crate) fn parse(path: &str, opts: StatOptions, text: &str) -> Option<Option<FileStat>> {
+    parse_each(&[(path, opts)], text).and_then(|mut v| v.pop())
+}
+
+/// Where a line of [`stat_each_script`]'s output belongs.
+enum Section {
+    Head,
+    Stat,
+    Sum,
+}
+
+/// Parses the output of [`stat_each_script`] for the same `paths`: one entry per path, `None`
+/// where nothing exists. `None` overall when the output is not that script's (no coreutils).
+pub(crate) fn parse_each(paths: &[(&str, StatOptions)], text: &str) -> Option<Vec<Option<FileStat>>> {
+    let mut found: Vec<Option<FileStat>> = paths.iter().map(|_| None).collect();
+    let mut umask = 0o022;
+    let mut summed: Vec<usize> = Vec::new();
+    // Paths stat'ed with `stat -L` (followed symlinks), in output order.
+    let mut followed: Vec<usize> = Vec::new();
+    let mut section = Section::Head;
+    // Indices still waiting for their `stat` record or checksum line, in output order.
+    let mut stat_queue: Vec<usize> = Vec::new();
+    let mut sum_queue: Vec<usize> = Vec::new();
+    let mut current: Option<usize> = None;
     for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else {
+        if let Some(rest) = line.strip_prefix("#stat -") {
+            let follow = rest == "L";
+            section = Section::Stat;
+            stat_queue = (0..paths.len())
+                .rev()
+                .filter(|&i| found[i].is_some() && followed.contains(&i) == follow)
+                .collect();
             continue;
-        };
-        match key {
-            "stat" => {
-                let f: Vec<&str> = value.split('|').collect();
-                if f.len() != 14 {
-                    return None;
+        }
+        if let Some(tool) = line.strip_prefix("#sum ") {
+            section = Section::Sum;
+            sum_queue = summed
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| paths[i].1.checksum_tool.unwrap_or("sha1sum") == tool)
+                .collect();
+            continue;
+        }
+        match section {
+            Section::Head => {
+                if let Some(value) = line.strip_prefix("umask=") {
+                    umask = u32::from_str_radix(value.trim(), 8).unwrap_or(0o022);
+                    continue;
                 }
-                let raw = u32::from_str_radix(f[0], 16).ok()?;
-                st.kind = match raw & 0o170000 {
-                    0o040000 => FileKind::Directory,
-                    0o120000 => FileKind::Symlink,
-                    0o020000 => FileKind::CharDevice,
-                    0o060000 => FileKind::BlockDevice,
-                    0o010000 => FileKind::Fifo,
-                    0o140000 => FileKind::Socket,
-                    _ => FileKind::File,
+                let Some((index, what)) = line.split_once(':') else {
+                    continue;
                 };
-                st.mode = raw & 0o7777;
-                st.uid = f[1].parse().ok()?;
-                st.gid = f[2].parse().ok()?;
-                st.size = f[3].parse().ok()?;
-                st.inode = f[4].parse().ok()?;
-                st.dev = f[5].parse().ok()?;
-                st.nlink = f[6].parse().ok()?;
-                st.atime = f[7].parse().ok()?;
-                st.mtime = f[8].parse().ok()?;
-                st.ctime = f[9].parse().ok()?;
-                st.blocks = f[10].parse().ok()?;
-                st.block_size = f[11].parse().ok()?;
-                let major = u64::from_str_radix(f[12], 16).ok()?;
-                let minor = u64::from_str_radix(f[13], 16).ok()?;
-                st.device_type = makedev(major, minor);
-                seen_stat = true;
+                let Some(i) = index.parse::<usize>().ok().filter(|&i| i < paths.len()) else {
+                    continue;
+                };
+                match what {
+                    "has" => found[i] = Some(FileStat::empty(paths[i].0)),
+                    "hasL" => {
+                        found[i] = Some(FileStat::empty(paths[i].0));
+                        followed.push(i);
+                    }
+                    "sum" => summed.push(i),
+                    _ => {
+                        if let Some(st) = found[i].as_mut() {
+                            head_line(st, what);
+                        }
+                    }
+                }
             }
-            "owner" => st.owner = value.to_string(),
-            "group" => st.group = value.to_string(),
-            "umask" => st.umask = u32::from_str_radix(value.trim(), 8).unwrap_or(0o022),
+            Section::Stat => {
+                if let Some(value) = line.strip_prefix("stat=") {
+                    let i = stat_queue.pop()?;
+                    let st = found[i].as_mut()?;
+                    fill_stat(st, value)?;
+                    current = Some(i);
+                } else if let (Some(i), Some((key, value))) = (current, line.split_once('=')) {
+                    let st = found[i].as_mut()?;
+                    match key {
+                        "owner" => st.owner = value.to_string(),
+                        "group" => st.group = value.to_string(),
+                        _ => {}
+                    }
+                }
+            }
+            Section::Sum => {
+                let i = sum_queue.pop()?;
+                let hash = line.trim_start_matches('\\').split_whitespace().next()?;
+                found[i].as_mut()?.checksum = Some(hash.to_string());
+            }
+        }
+    }
+    for st in found.iter_mut().flatten() {
+        // Every existing path must have had its `stat` record.
+        if st.owner.is_empty() {
+            return None;
+        }
+        st.umask = umask;
+        if st.owner == "UNKNOWN" {
+            st.owner = st.uid.to_string();
+        }
+        if st.group == "UNKNOWN" {
+            st.group = st.gid.to_string();
+        }
+    }
+    Some(found)
+}
+
+/// A per-path line of the head: access bits and symlink targets.
+fn head_line(st: &mut FileStat, what: &str) {
+    match what.split_once('=') {
+        Some(("lnk_target", v)) => st.link_target = Some(v.to_string()),
+        Some(("lnk_source", v)) => st.link_source = Some(v.to_string()),
+        Some(_) => {}
+        None => match what {
             "r" => st.readable = true,
             "w" => st.writeable = true,
             "x" => st.executable = true,
-            "lnk_target" => st.link_target = Some(value.to_string()),
-            "lnk_source" => st.link_source = Some(value.to_string()),
-            "sha1" => st.checksum = Some(value.to_string()),
             _ => {}
-        }
+        },
     }
-    if !seen_stat {
+}
+
+/// Fills the fields of a `stat=` line: `%f|%u|%g|%s|%i|%d|%h|%X|%Y|%Z|%b|%o|%t|%T`.
+fn fill_stat(st: &mut FileStat, value: &str) -> Option<()> {
+    let f: Vec<&str> = value.split('|').collect();
+    if f.len() != 14 {
         return None;
     }
-    if st.owner == "UNKNOWN" {
-        st.owner = st.uid.to_string();
-    }
-    if st.group == "UNKNOWN" {
-        st.group = st.gid.to_string();
-    }
-    Some(Some(st))
+    let raw = u32::from_str_radix(f[0], 16).ok()?;
+    st.kind = match raw & 0o170000 {
+        0o040000 => FileKind::Directory,
+        0o120000 => FileKind::Symlink,
+        0o020000 => FileKind::CharDevice,
+        0o060000 => FileKind::BlockDevice,
+        0o010000 => FileKind::Fifo,
+        0o140000 => FileKind::Socket,
+        _ => FileKind::File,
+    };
+    st.mode = raw & 0o7777;
+    st.uid = f[1].parse().ok()?;
+    st.gid = f[2].parse().ok()?;
+    st.size = f[3].parse().ok()?;
+    st.inode = f[4].parse().ok()?;
+    st.dev = f[5].parse().ok()?;
+    st.nlink = f[6].parse().ok()?;
+    st.atime = f[7].parse().ok()?;
+    st.mtime = f[8].parse().ok()?;
+    st.ctime = f[9].parse().ok()?;
+    st.blocks = f[10].parse().ok()?;
+    st.block_size = f[11].parse().ok()?;
+    let major = u64::from_str_radix(f[12], 16).ok()?;
+    let minor = u64::from_str_radix(f[13], 16).ok()?;
+    st.device_type = makedev(major, minor);
+    Some(())
 }
 
 /// glibc's `makedev`, so `device_type` matches Python's `st_rdev`.
@@ -244,30 +398,25 @@ pub async fn stat_each(
     paths: &[(&str, StatOptions)],
     privilege: Option<&Become>,
 ) -> Result<Vec<Option<FileStat>>, FileError> {
-    const SEP: &str = "__ph_stat_sep__";
-    let mut script = String::new();
-    for (path, opts) in paths {
-        script.push_str(&format!(
-            "( {} ) || echo failed=1\necho {SEP}\n",
-            stat_script(path, *opts).trim_end().replace('\n', "\n  ")
-        ));
+    let Some((first, _)) = paths.first() else {
+        return Ok(Vec::new());
+    };
+    let out = run_script(conn, stat_each_script(paths), None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(first, &out));
     }
-    let out = run_script(conn, script, None, privilege).await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let sections: Vec<&str> = text.split(&format!("{SEP}\n")).collect();
-    let mut result = Vec::with_capacity(paths.len());
-    for (i, (path, _)) in paths.iter().enumerate() {
-        let section = sections.get(i).copied().unwrap_or("");
-        if section.lines().any(|l| l == "failed=1") || out.rc != 0 {
-            return Err(remote_error(path, &out));
-        }
-        let parsed = parse(path, section).ok_or_else(|| FileError::Remote {
-            path: path.to_string(),
-            message: format!("could not read the output of `stat`: {}", section.trim()),
-        })?;
-        result.push(parsed);
+    parse_each(paths, &String::from_utf8_lossy(&out.stdout)).ok_or_else(|| unreadable(first, &out.stdout))
+}
+
+/// The error for output that is not the stat script's.
+fn unreadable(path: &str, stdout: &[u8]) -> FileError {
+    FileError::Remote {
+        path: path.to_string(),
+        message: format!(
+            "could not read the output of `stat` (is GNU coreutils installed?): {}",
+            String::from_utf8_lossy(stdout).trim()
+        ),
     }
-    Ok(result)
 }
 
 /// Runs `actions` (shell lines; they stop at the first failure) and then stats `path`, in one
@@ -289,6 +438,6 @@ pub async fn run_then_stat(
     let text = String::from_utf8_lossy(&out.stdout);
     Ok(text
         .split_once("__ph_done__\n")
-        .and_then(|(_, rest)| parse(path, rest))
+        .and_then(|(_, rest)| parse(path, StatOptions::default(), rest))
         .flatten())
 }

@@ -34,16 +34,13 @@ pub async fn read_with_stat(
     path: &str,
     privilege: Option<&Become>,
 ) -> Result<Option<(FileStat, Vec<u8>)>, FileError> {
+    let followed = StatOptions {
+        follow: true,
+        ..StatOptions::default()
+    };
     let script = format!(
         "( {} ) || exit 1\nif [ -f {p} ]; then echo __ph_content__; cat -- {p}; fi",
-        stat::stat_script(
-            path,
-            StatOptions {
-                follow: true,
-                ..StatOptions::default()
-            }
-        )
-        .trim_end(),
+        stat::stat_script(path, followed).trim_end(),
         p = quote_path(path)
     );
     let out = run_script(conn, script, None, privilege).await?;
@@ -55,10 +52,11 @@ pub async fn read_with_stat(
         Some(at) => (&out.stdout[..at], out.stdout[at + marker.len()..].to_vec()),
         None => (&out.stdout[..], Vec::new()),
     };
-    let parsed = stat::parse(path, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
-        path: path.to_string(),
-        message: "could not read the output of `stat`".to_string(),
-    })?;
+    let parsed =
+        stat::parse(path, followed, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
+            path: path.to_string(),
+            message: "could not read the output of `stat`".to_string(),
+        })?;
     Ok(parsed.map(|st| (st, content)))
 }
 
@@ -130,7 +128,7 @@ fn write_result(path: &str, out: &Output) -> Result<WriteResult, FileError> {
         .map(str::to_string);
     let stat = text
         .split_once("__ph_written__\n")
-        .and_then(|(_, rest)| stat::parse(path, rest))
+        .and_then(|(_, rest)| stat::parse(path, StatOptions::default(), rest))
         .flatten();
     Ok(WriteResult { backup_file, stat })
 }
