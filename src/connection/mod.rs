@@ -65,6 +65,9 @@ pub struct Command {
     pub script: String,
     /// Bytes the script reads on its standard input; none means `/dev/null`.
     pub stdin: Option<Vec<u8>>,
+    /// The script reads `stdin` as base64 text and decodes it itself, so the decoder's exit
+    /// status tells it whether all of the data arrived (see `shell::script`).
+    pub stdin_base64: bool,
     pub env: Vec<(String, String)>,
     pub chdir: Option<String>,
     pub privilege: Option<Become>,

@@ -157,12 +157,24 @@ pub async fn ensure_dir(
 
 /// The script behind [`ensure_dir`]: prints `created` for each directory it makes.
 pub fn ensure_dir_script(path: &str, attrs: &FileAttrs) -> String {
+    // Permission bits go to `mkdir -m` (exact, whatever the umask); a symbolic mode is relative
+    // to the new directory's mode, so `chmod` applies it after.
+    let (mkdir, rest) = match &attrs.mode {
+        Some(Mode::Bits(bits)) => (
+            format!("mkdir -m {bits:o} --"),
+            FileAttrs {
+                mode: None,
+                ..attrs.clone()
+            },
+        ),
+        _ => ("mkdir --".to_string(), attrs.clone()),
+    };
+    let lines = attrs_lines("d", &rest, false);
     let mut script = String::from("set -e\n");
     for dir in ancestors(path) {
         script.push_str(&format!(
-            "d={}\nif [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; then mkdir -- \"$d\"\n{}echo created; fi\n",
+            "d={}\nif [ ! -e \"$d\" ] && [ ! -L \"$d\" ]; then {mkdir} \"$d\"\n{lines}echo created; fi\n",
             quote_path(&dir),
-            attrs_lines("d", attrs, false)
         ));
     }
     script.push_str(&format!(

@@ -1,18 +1,22 @@
 //! Reading, atomically writing and removing remote files.
 //!
-//! A write never leaves a half-written file: the content travels as the command's stdin (a
-//! base64 heredoc the shell holds completely before anything runs), lands in a temp file created
-//! by `mktemp` in the destination's directory, gets its mode, owner and group, and is renamed
-//! over the destination with `mv -fT`. If the connection dies mid-transfer nothing runs at all;
-//! if it dies mid-write only a `.NAME.playhook-XXXXXX` temp file can remain, never a partial
-//! destination.
+//! A write never leaves a half-written file: the content travels as the command's stdin, base64
+//! text in a here-document the shell holds completely before anything runs
+//! ([`Command::stdin_base64`](crate::connection::Command::stdin_base64)). The script creates a
+//! temp file with a random name in the destination's directory (exclusively: `set -C`), decodes
+//! into it, gives it its mode, owner and group, and renames it over the destination with
+//! `mv -fT`. If the connection dies mid-transfer nothing runs at all; if `base64 -d` is stopped
+//! mid-write its exit status aborts the script, which removes the temp file, so only a
+//! `.NAME.playhook-RANDOM` file killed with the shell itself can remain, never a partial
+//! destination. For a new file the shell's own `0666 & ~umask` is the default mode, as in
+//! Ansible; an existing file passes its mode and ownership on.
 
 use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
 use super::stat::{self, FileStat, StatOptions};
 use super::{FileError, remote_error, run_script};
-use crate::connection::Output;
+use crate::connection::{Command, Output};
 
 /// Reads a whole remote file.
 pub async fn read(
@@ -92,15 +96,12 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     privilege: Option<&Become>,
 ) -> Result<WriteResult, FileError> {
-    // The data arrives through a pipe: if the sender dies mid-transfer, `cat` sees an early end
-    // of file and succeeds. The size and checksum check keeps such a file from being renamed.
-    let fill = format!(
-        "cat > \"$t\"\n[ \"$(wc -c < \"$t\")\" -eq {} ] && [ \"$(sha1sum < \"$t\" | cut -c1-40)\" = {} ] \\\n  || {{ echo 'incomplete transfer: the file was not replaced' >&2; exit 1; }}",
-        content.len(),
-        sha1_hex(content)
-    );
-    let script = write_script(path, opts, &fill);
-    let out = run_script(conn, script, Some(content.to_vec()), privilege).await?;
+    let script = write_script(path, opts, "base64 -d > \"$t\"");
+    let mut cmd = Command::new(script);
+    cmd.stdin = Some(content.to_vec());
+    cmd.stdin_base64 = true;
+    cmd.privilege = privilege.cloned();
+    let out = conn.run(&cmd, None).await?;
     write_result(path, &out)
 }
 
@@ -144,16 +145,31 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     } else {
         String::new()
     };
+    // The temp file is created before the trap that removes it is set, and exclusively, so a
+    // name taken by anything else fails the write instead of touching it.
     let mut s = format!(
-        "set -e\n{mkdir}f={}\nt=$(mktemp {})\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
+        "set -e\n{mkdir}f={}\nt={}\nset -C; : > \"$t\"; set +C\n\
+         trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
         quote_path(path),
-        quote_path(&format!("{dir}/.{name}.playhook-XXXXXX"))
+        quote_path(&format!("{dir}/.{name}.playhook-{:016x}", rand::random::<u64>()))
     );
-    s.push_str(
-        "if [ -e \"$f\" ]; then chmod --reference=\"$f\" \"$t\"; \
-         chown --reference=\"$f\" \"$t\" 2>/dev/null || true\n\
-         else chmod \"$(printf '%o' $(( 0666 & ~0$(umask) )))\" \"$t\"; fi\n",
-    );
+    // A replaced file passes on its mode (unless one is set) and its owner and group (unless
+    // both are set; `chown` only runs when they differ from the new file's).
+    let keep_mode = opts.attrs.mode.is_none();
+    let keep_owner = opts.attrs.owner.is_none() || opts.attrs.group.is_none();
+    if keep_mode || keep_owner {
+        s.push_str("if [ -e \"$f\" ]; then\n");
+        if keep_mode {
+            s.push_str("  chmod --reference=\"$f\" \"$t\"\n");
+        }
+        if keep_owner {
+            s.push_str(
+                "  [ -O \"$f\" ] && [ -G \"$f\" ] && [ -G \"$t\" ] \
+                 || chown --reference=\"$f\" \"$t\" 2>/dev/null || true\n",
+            );
+        }
+        s.push_str("fi\n");
+    }
     if let Some(mode) = &opts.attrs.mode {
         s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode))));
     }
@@ -192,9 +208,4 @@ pub async fn remove(
         return Err(remote_error(path, &out));
     }
     Ok(out.stdout.starts_with(b"removed"))
-}
-
-fn sha1_hex(data: &[u8]) -> String {
-    use sha1::Digest;
-    hex::encode(sha1::Sha1::digest(data))
 }

@@ -11,6 +11,12 @@
 //! __ph_rc=$?; printf '\nN:%s\n' "$__ph_rc"; printf '\nN\n' >&2
 //! ```
 //!
+//! A script that decodes its input itself ([`Command::stdin_base64`]) gets the base64 text as a
+//! here-document of the subshell, inside braces: `{ ( ... ) <<'N_in'`, the data, `N_in`, `}`.
+//! The shell parses the whole brace group, data included, before running any of it, so a
+//! transfer cut short is a syntax error and nothing runs; a shell executes a command whose
+//! here-document ends early, but never an unclosed group.
+//!
 //! The script runs in a subshell, so `cd`, `export` and `exit` never touch the session's shell,
 //! and through `eval` of one quoted word, so even a syntax error cannot disturb the protocol.
 //! Its standard input is always redirected, so nothing it reads can come from the session's own
@@ -60,7 +66,9 @@ pub(super) fn build(cmd: &Command, nonce: &str, escalation: Option<&Escalation>)
     };
 
     let mut text = String::with_capacity(inner.len() + 256);
+    let encoded = cmd.stdin_base64 && cmd.stdin.is_some();
     match &stdin {
+        Some(_) if encoded => text.push_str("{ (\n"),
         Some(data) => {
             let _ = writeln!(text, "base64 -d <<'{nonce}_in' | (");
             push_base64_lines(&mut text, data);
@@ -86,6 +94,15 @@ pub(super) fn build(cmd: &Command, nonce: &str, escalation: Option<&Escalation>)
         }
     }
     match &stdin {
+        Some(_) if encoded => {
+            let _ = writeln!(text, ") <<'{nonce}_in'");
+            // A `su` password line (see `become`) stays raw text in front of the base64.
+            if let Some(pw) = escalation.and_then(|e| e.stdin_password.as_ref()) {
+                let _ = writeln!(text, "{}", pw.lines().next().unwrap_or(""));
+            }
+            push_base64_lines(&mut text, cmd.stdin.as_deref().unwrap_or_default());
+            let _ = writeln!(text, "{nonce}_in\n}}");
+        }
         Some(_) => text.push_str(")\n"),
         None => text.push_str(") </dev/null\n"),
     }
@@ -117,6 +134,18 @@ mod tests {
         let text = build(&cmd, "N", None);
         assert!(
             text.starts_with("base64 -d <<'N_in' | (\nAP8=\nN_in\neval 'cat'\n)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn encoded_stdin_is_a_heredoc_inside_a_brace_group() {
+        let mut cmd = Command::new("base64 -d");
+        cmd.stdin = Some(b"\0\xff".to_vec());
+        cmd.stdin_base64 = true;
+        let text = build(&cmd, "N", None);
+        assert!(
+            text.starts_with("{ (\neval 'base64 -d'\n) <<'N_in'\nAP8=\nN_in\n}\n"),
             "{text}"
         );
     }
