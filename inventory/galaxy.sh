@@ -37,17 +37,24 @@ is_number() {
     esac
 }
 
-# Leading zeros would read as octal in $(( )).
+# Sets $number to $1 without leading zeros (they would read as octal in $(( ))). Builtins only:
+# the script runs once per deploy, before anything else can start.
 decimal() {
-    echo "$1" | sed -e 's/^0*//' -e 's/^$/0/'
+    number=$1
+    while :; do
+        case $number in
+            0?*) number=${number#0} ;;
+            *) break ;;
+        esac
+    done
 }
 
 is_number "$ssh_hosts" || fail "GALAXY_SSH_HOSTS must be a number, not '$ssh_hosts'"
 is_number "$ssh_first" || fail "GALAXY_SSH_FIRST must be a number, not '$ssh_first'"
 is_number "$ssh_port" || fail "GALAXY_SSH_PORT must be a number, not '$ssh_port'"
-ssh_hosts=$(decimal "$ssh_hosts")
-ssh_first=$(decimal "$ssh_first")
-ssh_port=$(decimal "$ssh_port")
+decimal "$ssh_hosts"; ssh_hosts=$number
+decimal "$ssh_first"; ssh_first=$number
+decimal "$ssh_port"; ssh_port=$number
 [ $((ssh_first + ssh_hosts - 1)) -le 254 ] ||
     fail "GALAXY_SSH_FIRST + GALAXY_SSH_HOSTS goes past 127.0.0.254"
 
@@ -55,6 +62,11 @@ ssh_port=$(decimal "$ssh_port")
 json_str() {
     printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"
 }
+
+# The strings every host shares, escaped once.
+root_json=$(json_str "$root")
+user_json=$(json_str "$ssh_user")
+key_json=$(json_str "$ssh_key")
 
 # Host names, one per line.
 host_names() {
@@ -69,11 +81,6 @@ host_names() {
     fi
 }
 
-# The address of ssh host number N (galaxy-00N).
-ssh_address() {
-    echo "127.0.0.$((ssh_first + $1 - 1))"
-}
-
 # The variables of one host, as a JSON object.
 host_vars() {
     name=$1
@@ -81,30 +88,27 @@ host_vars() {
         address=127.0.0.1
         connection='"ansible_connection": "local"'
     else
-        number=${name#galaxy-}
-        number=$(decimal "$number")
-        address=$(ssh_address "$number")
+        decimal "${name#galaxy-}"
+        address="127.0.0.$((ssh_first + number - 1))"
         connection="\"ansible_connection\": \"ssh\", \"ansible_host\": \"$address\","
-        connection="$connection \"ansible_port\": $ssh_port, \"ansible_user\": $(json_str "$ssh_user")"
+        connection="$connection \"ansible_port\": $ssh_port, \"ansible_user\": $user_json"
         if [ -n "$ssh_key" ]; then
-            connection="$connection, \"ansible_ssh_private_key_file\": $(json_str "$ssh_key")"
+            connection="$connection, \"ansible_ssh_private_key_file\": $key_json"
         fi
     fi
-    cat <<JSON
-{
-      $connection,
-      "galaxy_root": $(json_str "$root"),
-      "dns_records": [
-        {"type": "MX", "name": "@", "priority": 10, "value": "mail"},
-        {"type": "A", "name": "@", "value": "$address"},
-        {"type": "A", "name": "$name", "value": "$address"},
-        {"type": "A", "name": "mail", "value": "$address"},
-        {"type": "CNAME", "name": "www", "value": "@"},
-        {"type": "CNAME", "name": "blog", "value": "@"},
-        {"type": "TXT", "name": "@", "value": "v=spf1 mx -all"}
-      ]
-    }
-JSON
+    printf '%s\n' "{" \
+        "      $connection," \
+        "      \"galaxy_root\": $root_json," \
+        '      "dns_records": [' \
+        '        {"type": "MX", "name": "@", "priority": 10, "value": "mail"},' \
+        "        {\"type\": \"A\", \"name\": \"@\", \"value\": \"$address\"}," \
+        "        {\"type\": \"A\", \"name\": \"$name\", \"value\": \"$address\"}," \
+        "        {\"type\": \"A\", \"name\": \"mail\", \"value\": \"$address\"}," \
+        '        {"type": "CNAME", "name": "www", "value": "@"},' \
+        '        {"type": "CNAME", "name": "blog", "value": "@"},' \
+        '        {"type": "TXT", "name": "@", "value": "v=spf1 mx -all"}' \
+        '      ]' \
+        '    }'
 }
 
 list() {

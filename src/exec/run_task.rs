@@ -371,6 +371,7 @@ impl Runner<'_> {
             templates: &self.engine,
             vars: &ctx,
             live: live_tx.as_ref(),
+            result_seen: task.register.is_some() || self.opts.verbosity > 0,
         };
         let run = module.run(&args, &mut mctx);
         let outcome = match self.opts.task_timeout {

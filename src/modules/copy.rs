@@ -480,6 +480,7 @@ async fn copy_remote(ctx: &mut ModuleCtx<'_>, p: &Params, src: &str) -> Result<O
         backup: p.backup.unwrap_or(false),
         validate: p.validate.clone(),
         create_parents: false,
+        stat_after: false,
     };
     match files::copy_remote_atomic(ctx.conn, src, &dest, &opts, ctx.privilege.as_ref()).await {
         Ok(res) => {

@@ -189,6 +189,7 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
         backup: put.backup,
         validate: put.validate.clone(),
         create_parents: false,
+        stat_after: ctx.result_seen,
     };
     match files::write_atomic(ctx.conn, put.dest, put.content, &opts, ctx.privilege.as_ref()).await {
         Ok(res) => {

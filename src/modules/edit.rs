@@ -89,6 +89,7 @@ pub async fn save(
             backup: opts.backup && existing.is_some(),
             validate: opts.validate.clone(),
             create_parents: existing.is_none(),
+            stat_after: false,
         };
         match files::write_atomic(ctx.conn, path, after, &write, ctx.privilege.as_ref()).await {
             Ok(res) => backup = res.backup_file.unwrap_or_default(),

@@ -254,7 +254,15 @@ impl Run {
             }
             file_fields(&shown, &mut outcome);
         } else {
-            match files::run_then_stat(ctx.conn, target, &actions, ctx.privilege.as_ref()).await {
+            match files::run_then_stat(
+                ctx.conn,
+                target,
+                &actions,
+                ctx.result_seen,
+                ctx.privilege.as_ref(),
+            )
+            .await
+            {
                 Ok(Some(after)) => file_fields(&after, &mut outcome),
                 Ok(None) => {}
                 Err(e) => return file_failure(e),
@@ -313,7 +321,15 @@ impl Run {
             outcome.changed = true;
             if !ctx.check {
                 let script = files::ensure_dir_script(&target, &self.attrs);
-                match files::run_then_stat(ctx.conn, &target, &script, ctx.privilege.as_ref()).await {
+                match files::run_then_stat(
+                    ctx.conn,
+                    &target,
+                    &script,
+                    ctx.result_seen,
+                    ctx.privilege.as_ref(),
+                )
+                .await
+                {
                     Ok(Some(after)) => file_fields(&after, &mut outcome),
                     Ok(None) => {}
                     Err(e) => return file_failure(e),
@@ -365,8 +381,14 @@ impl Run {
             if !actions.is_empty() {
                 outcome.changed = true;
                 if !ctx.check {
-                    if let Err(e) =
-                        files::run_then_stat(ctx.conn, &target, &actions, ctx.privilege.as_ref()).await
+                    if let Err(e) = files::run_then_stat(
+                        ctx.conn,
+                        &target,
+                        &actions,
+                        ctx.result_seen,
+                        ctx.privilege.as_ref(),
+                    )
+                    .await
                     {
                         return file_failure(e);
                     }
@@ -392,7 +414,15 @@ impl Run {
                 let mut actions = format!(": >> {target}\n");
                 actions.push_str(&format!("p={target}\n"));
                 actions.push_str(&attrs_lines("p", &self.attrs, false));
-                match files::run_then_stat(ctx.conn, &self.path, &actions, ctx.privilege.as_ref()).await {
+                match files::run_then_stat(
+                    ctx.conn,
+                    &self.path,
+                    &actions,
+                    ctx.result_seen,
+                    ctx.privilege.as_ref(),
+                )
+                .await
+                {
                     Ok(Some(after)) => file_fields(&after, &mut outcome),
                     Ok(None) => {}
                     Err(e) => return file_failure(e),
@@ -543,7 +573,15 @@ impl Run {
             }
         }
         if !ctx.check && !actions.is_empty() {
-            match files::run_then_stat(ctx.conn, &self.path, &actions, ctx.privilege.as_ref()).await {
+            match files::run_then_stat(
+                ctx.conn,
+                &self.path,
+                &actions,
+                ctx.result_seen,
+                ctx.privilege.as_ref(),
+            )
+            .await
+            {
                 Ok(Some(after)) => file_fields(&after, &mut outcome),
                 Ok(None) => {}
                 Err(e) => return file_failure(e),

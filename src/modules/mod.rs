@@ -45,6 +45,10 @@ pub struct ModuleCtx<'a> {
     /// All variables visible to the task (for the `template` module and conditions).
     pub vars: &'a Value,
     pub live: Option<&'a LiveLines>,
+    /// Whether anything reads the result beyond changed and failed (`register`, `-v`): a module
+    /// may then spend a round trip's work on fields nobody sees otherwise (the stat of a file
+    /// it just wrote, say).
+    pub result_seen: bool,
 }
 
 /// A before/after pair for `--diff`.

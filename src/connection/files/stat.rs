@@ -419,18 +419,21 @@ fn unreadable(path: &str, stdout: &[u8]) -> FileError {
     }
 }
 
-/// Runs `actions` (shell lines; they stop at the first failure) and then stats `path`, in one
-/// round trip. Returns the stat afterwards.
+/// Runs `actions` (shell lines; they stop at the first failure) and then, when `stat_after`,
+/// stats `path`, in one round trip. Returns the stat afterwards (`None` when not asked for).
 pub async fn run_then_stat(
     conn: &mut dyn Connection,
     path: &str,
     actions: &str,
+    stat_after: bool,
     privilege: Option<&Become>,
 ) -> Result<Option<FileStat>, FileError> {
-    let script = format!(
-        "( set -e\n{actions}\n) || exit 1\necho __ph_done__\n{}",
+    let after = if stat_after {
         stat_script(path, StatOptions::default())
-    );
+    } else {
+        "exit 0\n".to_string()
+    };
+    let script = format!("( set -e\n{actions}\n) || exit 1\necho __ph_done__\n{after}");
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));

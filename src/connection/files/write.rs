@@ -14,6 +14,7 @@
 use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
+use super::mode::Mode;
 use super::stat::{self, FileStat, StatOptions};
 use super::{FileError, remote_error, run_script};
 use crate::connection::{Command, Output};
@@ -77,6 +78,8 @@ pub struct WriteOptions {
     pub validate: Option<String>,
     /// Create missing parent directories first (`mkdir -p`, default modes).
     pub create_parents: bool,
+    /// Stat the written file in the same round trip ([`WriteResult::stat`]).
+    pub stat_after: bool,
 }
 
 /// What a write did.
@@ -84,7 +87,7 @@ pub struct WriteOptions {
 pub struct WriteResult {
     /// Path of the backup, when one was made.
     pub backup_file: Option<String>,
-    /// The written file's stat, taken in the same round trip.
+    /// The written file's stat, taken in the same round trip when asked for.
     pub stat: Option<FileStat>,
 }
 
@@ -146,9 +149,18 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
         String::new()
     };
     // The temp file is created before the trap that removes it is set, and exclusively, so a
-    // name taken by anything else fails the write instead of touching it.
+    // name taken by anything else fails the write instead of touching it. Permission bits
+    // within 0666 are given at creation, by a umask in a subshell, which saves a `chmod`.
+    let created_mode = match opts.attrs.mode {
+        Some(Mode::Bits(bits)) if bits & !0o666 == 0 => Some(bits),
+        _ => None,
+    };
+    let create = match created_mode {
+        Some(bits) => format!("( umask {:03o}; set -C; : > \"$t\" )", 0o777 & !bits),
+        None => "set -C; : > \"$t\"; set +C".to_string(),
+    };
     let mut s = format!(
-        "set -e\n{mkdir}f={}\nt={}\nset -C; : > \"$t\"; set +C\n\
+        "set -e\n{mkdir}f={}\nt={}\n{create}\n\
          trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
         quote_path(path),
         quote_path(&format!("{dir}/.{name}.playhook-{:016x}", rand::random::<u64>()))
@@ -170,11 +182,12 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
         }
         s.push_str("fi\n");
     }
-    if let Some(mode) = &opts.attrs.mode {
-        s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode))));
-    }
+    // Owner before mode: `chown` clears set-user-ID and set-group-ID bits.
     if let Some(spec) = chown_spec(&opts.attrs) {
         s.push_str(&format!("chown {} \"$t\"\n", quote(&spec)));
+    }
+    if let Some(mode) = opts.attrs.mode.as_ref().filter(|_| created_mode.is_none()) {
+        s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode))));
     }
     if let Some(validate) = &opts.validate {
         let cmd = validate.replace("%s", "\"$t\"");
@@ -188,8 +201,11 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
              echo \"backup=$b\"; fi\n",
         );
     }
-    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT HUP INT TERM\necho __ph_written__\n");
-    s.push_str(&stat::stat_script(path, StatOptions::default()));
+    s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT HUP INT TERM\n");
+    if opts.stat_after {
+        s.push_str("echo __ph_written__\n");
+        s.push_str(&stat::stat_script(path, StatOptions::default()));
+    }
     s
 }
 
