@@ -444,3 +444,116 @@ pub async fn run_then_stat(
         .and_then(|(_, rest)| parse(path, StatOptions::default(), rest))
         .flatten())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the script for `paths` in a real `sh` and parses its output.
+    fn stat_here(paths: &[(&str, StatOptions)]) -> Vec<Option<FileStat>> {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(stat_each_script(paths))
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        parse_each(paths, &String::from_utf8_lossy(&out.stdout)).expect("parsed")
+    }
+
+    #[test]
+    fn one_script_answers_for_every_path_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        let file = d.join("it's $HOME \"x\"");
+        std::fs::write(&file, b"hello\n").expect("write");
+        let sub = d.join("sub");
+        std::fs::create_dir(&sub).expect("mkdir");
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        let dangling = d.join("dangling");
+        std::os::unix::fs::symlink(d.join("nowhere"), &dangling).expect("symlink");
+        let (file, sub, link, dangling) = (
+            file.to_string_lossy().into_owned(),
+            sub.to_string_lossy().into_owned(),
+            link.to_string_lossy().into_owned(),
+            dangling.to_string_lossy().into_owned(),
+        );
+        let missing = d.join("missing").to_string_lossy().into_owned();
+        let plain = StatOptions::default();
+        let sum = StatOptions {
+            checksum: true,
+            ..plain
+        };
+        let follow_sum = StatOptions { follow: true, ..sum };
+        let md5 = StatOptions {
+            checksum_tool: Some("md5sum"),
+            ..sum
+        };
+        let got = stat_here(&[
+            (&link, follow_sum),
+            (&missing, sum),
+            (&file, sum),
+            (&dangling, follow_sum),
+            (&sub, plain),
+            (&link, sum),
+            (&dangling, plain),
+            (&file, md5),
+        ]);
+        let [
+            followed,
+            missing,
+            file_st,
+            dangling_followed,
+            sub_st,
+            link_st,
+            dangling_st,
+            file_md5,
+        ] = got.as_slice()
+        else {
+            panic!("eight answers: {got:?}");
+        };
+        let sha1_hello = "f572d396fae9206628714fb2ce00f72e94f2258f";
+        let followed = followed.as_ref().expect("the link's target exists");
+        assert_eq!((followed.kind, followed.size), (FileKind::File, 6));
+        assert_eq!(followed.checksum.as_deref(), Some(sha1_hello));
+        assert!(missing.is_none() && dangling_followed.is_none());
+        let file_st = file_st.as_ref().expect("file");
+        assert_eq!(file_st.checksum.as_deref(), Some(sha1_hello));
+        assert_eq!(file_st.inode, followed.inode);
+        assert!(file_st.readable && file_st.writeable && !file_st.executable);
+        assert_eq!(sub_st.as_ref().expect("dir").kind, FileKind::Directory);
+        let link_st = link_st.as_ref().expect("link");
+        assert_eq!(link_st.kind, FileKind::Symlink);
+        assert_eq!(link_st.checksum, None, "a link not followed has no checksum");
+        assert_eq!(link_st.link_target.as_deref(), Some(file.as_str()));
+        assert_eq!(
+            dangling_st.as_ref().expect("the dangling link itself").kind,
+            FileKind::Symlink
+        );
+        assert_eq!(
+            file_md5.as_ref().expect("file").checksum.as_deref(),
+            Some("b1946ac92492d2347c6235b4d2611184")
+        );
+        assert!(
+            got.iter()
+                .flatten()
+                .all(|st| !st.owner.is_empty() && st.umask <= 0o777)
+        );
+    }
+
+    #[test]
+    fn nothing_existing_runs_no_stat() {
+        let script = stat_each_script(&[("/nonexistent/a", StatOptions::default())]);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("stat() {{ echo ran; }}\n{script}"))
+            .output()
+            .expect("sh runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("ran"), "{text}");
+        assert_eq!(
+            parse_each(&[("/nonexistent/a", StatOptions::default())], &text),
+            Some(vec![None])
+        );
+    }
+}

@@ -150,6 +150,47 @@ mod tests {
         );
     }
 
+    /// Feeds `text` to a real `sh` and returns its standard output.
+    fn run_sh(text: &str) -> String {
+        use std::io::Write as _;
+        let mut sh = std::process::Command::new("sh")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sh starts");
+        sh.stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+        String::from_utf8(sh.wait_with_output().expect("sh ends").stdout).expect("utf-8")
+    }
+
+    #[test]
+    fn encoded_stdin_reaches_the_script_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let mut cmd = Command::new(format!("base64 -d > '{}' && echo wrote", out.display()));
+        cmd.stdin = Some((0..=255u8).cycle().take(10_000).collect());
+        cmd.stdin_base64 = true;
+        let text = build(&cmd, "N", None);
+
+        // Cut inside the data, at a line end: a shell runs a command whose here-document ends
+        // early, but not an unclosed brace group, so nothing runs.
+        let data_line = text.find("\nAAECAwQF").expect("data") + 1;
+        let cut = data_line + text[data_line..].find('\n').expect("line end") + 1;
+        assert_eq!(run_sh(&text[..cut]), "");
+        assert!(!out.exists(), "a cut transfer ran the script");
+
+        // Whole, it decodes to the same bytes.
+        assert!(run_sh(&text).starts_with("wrote\n"));
+        assert_eq!(
+            std::fs::read(&out).expect("written"),
+            cmd.stdin.clone().expect("stdin")
+        );
+    }
+
     #[test]
     fn base64_lines_are_76_columns() {
         let mut out = String::new();
