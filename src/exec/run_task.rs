@@ -371,7 +371,11 @@ impl Runner<'_> {
             templates: &self.engine,
             vars: &ctx,
             live: live_tx.as_ref(),
-            result_seen: task.register.is_some() || self.opts.verbosity > 0,
+            result_seen: task.register.is_some()
+                || task.changed_when.is_some()
+                || task.failed_when.is_some()
+                || task.until.is_some()
+                || self.opts.verbosity > 0,
         };
         let run = module.run(&args, &mut mctx);
         let outcome = match self.opts.task_timeout {

@@ -45,9 +45,9 @@ pub struct ModuleCtx<'a> {
     /// All variables visible to the task (for the `template` module and conditions).
     pub vars: &'a Value,
     pub live: Option<&'a LiveLines>,
-    /// Whether anything reads the result beyond changed and failed (`register`, `-v`): a module
-    /// may then spend a round trip's work on fields nobody sees otherwise (the stat of a file
-    /// it just wrote, say).
+    /// Whether anything reads the result beyond changed and failed (`register`, `changed_when`,
+    /// `failed_when`, `until`, `-v`). Only then does a module spend work on fields nobody would
+    /// see otherwise, such as the stat of a file it just wrote.
     pub result_seen: bool,
 }
 

@@ -121,3 +121,44 @@ fn any_errors_fatal_ends_the_play_for_every_host() {
     assert!(!out.join("after").exists());
     assert_eq!(run.recap("localhost")["ignored"], 1);
 }
+
+#[test]
+fn written_files_report_their_stat_when_the_result_is_seen() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - copy: {{dest: {0}/a, content: \"hello\\n\", mode: \"0640\"}}\n      register: a\n    - file: {{path: {0}/d, state: directory, mode: \"0750\"}}\n      register: d\n    - copy: {{dest: {0}/b, content: \"hey\\n\"}}\n      changed_when: result.size == 4 and result.state == 'file'\n    - copy:\n        dest: {0}/summary\n        content: \"{{{{ a.size }}}} {{{{ a.mode }}}} {{{{ a.state }}}} {{{{ d.mode }}}} {{{{ d.state }}}} {{{{ a.owner == d.owner }}}}\\n\"\n",
+            out.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary")).expect("summary"),
+        "6 0640 file 0750 directory True\n"
+    );
+    assert_eq!(
+        run.recap("localhost")["changed"],
+        4,
+        "changed_when read result.size"
+    );
+
+    // Shown with -v, an unregistered write carries its stat too.
+    std::fs::remove_file(out.join("b")).expect("remove b");
+    let run = repo.playhook(&["deploy", "--json", "-v"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let events = run.events();
+    let b = format!("{}/b", out.display());
+    let shown: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "host_result" && e["result"]["dest"] == b.as_str())
+        .map(|e| &e["result"])
+        .collect();
+    assert_eq!(shown.len(), 1, "{}", run.stdout());
+    assert_eq!(
+        (shown[0]["size"].as_u64(), shown[0]["state"].as_str()),
+        (Some(4), Some("file"))
+    );
+}

@@ -195,12 +195,11 @@ pub(crate) fn stat_each_script(paths: &[(&str, StatOptions)]) -> String {
         }
         let _ = writeln!(s, "else echo {i}:absent; fi");
     }
-    for (list, flag) in [("_sP", ""), ("_sL", "-L ")] {
+    for (list, marker, flag) in [("_sP", "-", ""), ("_sL", "-L", "-L ")] {
         let _ = writeln!(
             s,
-            "echo '#stat -{}'; if [ -n \"${list}\" ]; then eval \"stat {flag}--printf '{STAT_FORMAT}' -- ${list}\" \
-             || exit 1; fi",
-            flag.trim_end().trim_start_matches('-')
+            "echo '#stat {marker}'; if [ -n \"${list}\" ]; then \
+             eval \"stat {flag}--printf '{STAT_FORMAT}' -- ${list}\" || exit 1; fi"
         );
     }
     for (t, tool) in tools.iter().enumerate() {
