@@ -129,7 +129,7 @@ fn written_files_report_their_stat_when_the_result_is_seen() {
     let repo = repo.file(
         "deploy.yaml",
         &format!(
-            "- hosts: web\n  tasks:\n    - copy: {{dest: {0}/a, content: \"hello\\n\", mode: \"0640\"}}\n      register: a\n    - file: {{path: {0}/d, state: directory, mode: \"0750\"}}\n      register: d\n    - copy: {{dest: {0}/b, content: \"hey\\n\"}}\n      changed_when: result.size == 4 and result.state == 'file'\n    - copy:\n        dest: {0}/summary\n        content: \"{{{{ a.size }}}} {{{{ a.mode }}}} {{{{ a.state }}}} {{{{ d.mode }}}} {{{{ d.state }}}} {{{{ a.owner == d.owner }}}}\\n\"\n",
+            "- hosts: web\n  tasks:\n    - copy: {{dest: {0}/a, content: \"hello\\n\", mode: \"0640\"}}\n      register: a\n    - file: {{path: {0}/d, state: directory, mode: \"0750\"}}\n      register: d\n    - copy: {{dest: {0}/b, content: \"hey\\n\"}}\n    - copy:\n        dest: {0}/summary\n        content: \"{{{{ a.size }}}} {{{{ a.mode }}}} {{{{ a.state }}}} {{{{ d.mode }}}} {{{{ d.state }}}} {{{{ a.owner == d.owner }}}}\\n\"\n",
             out.display()
         ),
     );
