@@ -402,6 +402,23 @@ async fn becomes_root_with_sudo_with_and_without_password() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A write as root through sudo with a password: sudo takes the password line from the
+    // command's input, the script decodes the rest.
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let root = become_root(Some(SUDO_PASSWORD)).privilege;
+    files::write_atomic(
+        conn.as_mut(),
+        "/root/sudo-written",
+        &data,
+        &files::WriteOptions::default(),
+        root.as_ref(),
+    )
+    .await
+    .expect("write as root with the sudo password");
+    let back = files::read(conn.as_mut(), "/root/sudo-written", root.as_ref())
+        .await
+        .expect("read back as root");
+    assert_eq!(sha1_hex(&back), sha1_hex(&data));
     let wrong = conn.run(&become_root(Some("wrong password")), None).await;
     assert!(matches!(wrong, Err(ConnectionError::Become(_))), "{wrong:?}");
     conn.close().await;

@@ -6,7 +6,8 @@
 //! temp file with a random name in the destination's directory (exclusively: `set -C`), decodes
 //! into it, gives it its mode, owner and group, and renames it over the destination with
 //! `mv -fT`. If the connection dies mid-transfer nothing runs at all; if `base64 -d` is stopped
-//! mid-write its exit status aborts the script, which removes the temp file, so only a
+//! mid-write its exit status aborts the script (under `become`, where the data may cross one
+//! more pipe, the size is checked too), which removes the temp file, so only a
 //! `.NAME.playhook-RANDOM` file killed with the shell itself can remain, never a partial
 //! destination. For a new file the shell's own `0666 & ~umask` is the default mode, as in
 //! Ansible; an existing file passes its mode and ownership on.
@@ -99,7 +100,18 @@ pub async fn write_atomic(
     opts: &WriteOptions,
     privilege: Option<&Become>,
 ) -> Result<WriteResult, FileError> {
-    let script = write_script(path, opts, "base64 -d > \"$t\"");
+    // Under `become`, sudo or su may pass the data on through a pipe of their own, whose writer
+    // can die before the script hears of it; a short file then decodes cleanly, so the size is
+    // checked before the rename.
+    let fill = match privilege {
+        None => "base64 -d > \"$t\"".to_string(),
+        Some(_) => format!(
+            "base64 -d > \"$t\"\n[ \"$(wc -c < \"$t\")\" -eq {} ] \
+             || {{ echo 'incomplete transfer: the file was not replaced' >&2; exit 1; }}",
+            content.len()
+        ),
+    };
+    let script = write_script(path, opts, &fill);
     let mut cmd = Command::new(script);
     cmd.stdin = Some(content.to_vec());
     cmd.stdin_base64 = true;
