@@ -367,6 +367,7 @@ impl Runner<'_> {
             privilege,
             env,
             role_path,
+            task_dir: task.loc.file.parent(),
             playbook_dir: &self.playbook.dir,
             templates: &self.engine,
             vars: &ctx,

@@ -39,6 +39,8 @@ pub struct ModuleCtx<'a> {
     pub env: Vec<(String, String)>,
     /// The role the task came from, where `files/` and `templates/` are looked up.
     pub role_path: Option<&'a Path>,
+    /// The directory of the file the task is written in, searched for `{% include %}`d templates.
+    pub task_dir: Option<&'a Path>,
     /// The playbook's directory, the fallback for `files/` and `templates/`.
     pub playbook_dir: &'a Path,
     pub templates: &'a Engine,

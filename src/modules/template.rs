@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use super::params::{self, ModeParam, failed, find_source, opt_bool, opt_mode, opt_string, string};
 use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::template::{SearchPath, TemplateOverrides};
 
 pub struct Template;
 
@@ -106,15 +107,13 @@ impl Module for Template {
         // Jinja normalises the template's own line endings to the newline sequence.
         let source = source.replace("\r\n", "\n").replace('\r', "\n");
         let vars = template_vars(ctx.vars, &p.src, &path, &p.dest);
-        let rendered = match ctx.templates.render_str(&source, &vars) {
+        let search = SearchPath::for_template(ctx.role_path, ctx.task_dir, ctx.playbook_dir, &path);
+        let rendered = match ctx
+            .templates
+            .render_file(&source, &vars, TemplateOverrides::default(), &search)
+        {
             Ok(text) => text,
-            Err(e) => {
-                let at = match e.line {
-                    Some(line) => format!("{}:{line}", path.display()),
-                    None => path.display().to_string(),
-                };
-                return Ok(failed(format!("{at}: {}", e.message)));
-            }
+            Err(e) => return Ok(failed(format!("{}: {}", e.location(&path), e.message))),
         };
         let rendered = if newline == "\n" {
             rendered

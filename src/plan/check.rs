@@ -10,7 +10,7 @@ use minijinja::Value;
 use crate::loc::Loc;
 use crate::repo::playbook::Playbook;
 use crate::repo::task::{Action, Task};
-use crate::template::Engine;
+use crate::template::{Engine, SearchPath, check_tree};
 
 use super::TagFilter;
 use super::walk::{all_tasks, play_tasks};
@@ -126,7 +126,7 @@ fn check_task(
             if !remote_src {
                 match find_source(task, playbook_dir, sub, &src) {
                     Some(path) if sub == "templates" => {
-                        check_template_file(&path, engine, known, &task.loc, problems)
+                        check_template_file(&path, task, playbook_dir, engine, known, problems)
                     }
                     Some(_) => {}
                     None => problems.0.push(format!(
@@ -227,40 +227,46 @@ fn find_source(task: &Task, playbook_dir: &Path, sub: &str, src: &str) -> Option
         .find(|p| p.exists())
 }
 
+/// Checks a template file and every template it includes, imports or extends: syntax, names,
+/// and variables nothing defines, each reported at its own file and line.
 fn check_template_file(
     path: &Path,
+    task: &Task,
+    playbook_dir: &Path,
     engine: &Engine,
     known: &BTreeSet<String>,
-    task: &Loc,
     problems: &mut Problems,
 ) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            problems
-                .0
-                .push(format!("{}: cannot read the template: {e}", path.display()));
-            return;
-        }
-    };
-    match engine.check_source(&text) {
-        Ok(report) => {
-            let file = Loc {
-                file: std::sync::Arc::new(path.to_path_buf()),
-                line: 0,
-            };
-            let before = problems.0.len();
-            undefined(&report.variables, &text, known, &file, problems);
-            for p in &mut problems.0[before..] {
-                p.push_str(&format!(" (used by the task at {task})"));
+    let role = task.role.as_ref().map(|r| r.path.as_path());
+    let search = SearchPath::for_template(role, task.loc.file.parent(), playbook_dir, path);
+    let tree = check_tree(engine, path, &search);
+    for p in tree.problems {
+        let loc = Loc {
+            file: std::sync::Arc::new(p.path),
+            line: p.line,
+        };
+        problems
+            .0
+            .push(format!("{loc}: {} (used by the task at {})", p.message, task.loc));
+    }
+    for file in tree.files.iter().filter(|f| !f.isolated) {
+        let before = problems.0.len();
+        let file_loc = Loc::file(&file.path);
+        for name in file.report.variables.difference(&file.inherited) {
+            if super::names::is_known(name, known) || super::names::guarded(&file.source, name) {
+                continue;
             }
-        }
-        Err(e) => {
             let loc = Loc {
-                file: std::sync::Arc::new(path.to_path_buf()),
-                line: e.line.unwrap_or(0),
+                line: file.report.variable_lines.get(name).copied().unwrap_or(0),
+                ..file_loc.clone()
             };
-            problems.0.push(format!("{loc}: {}", e.message));
+            problems.0.push(format!(
+                "{loc}: '{name}' is undefined: no inventory, group_vars, play, role or task defines it \
+                 (define it, or guard it with `| default(...)` or `is defined`)"
+            ));
+        }
+        for p in &mut problems.0[before..] {
+            p.push_str(&format!(" (used by the task at {})", task.loc));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! lookup it names must be one playhook provides. Walks minijinja's syntax tree, so names are
 //! found wherever they appear (nested expressions, macros, loop filters) with their line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::machinery::ast::{CallArg, Expr, Stmt};
 use minijinja::syntax::SyntaxConfig;
@@ -24,14 +24,69 @@ pub struct CheckReport {
     pub lookups: BTreeSet<String>,
     /// Variables read by the template that it does not set itself (top-level names only).
     pub variables: BTreeSet<String>,
+    /// The first line each of `variables` is read on.
+    pub variable_lines: BTreeMap<String, usize>,
+    /// Names the template sets (`set`, loop variables, macros, imports), which templates it
+    /// includes can read.
+    pub assigned: BTreeSet<String>,
+    /// The `{% include %}`, `{% import %}` and `{% extends %}` of a template file.
+    pub references: Vec<Reference>,
 }
 
-/// Checks a whole template text.
+/// How a template refers to another one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceKind {
+    Include,
+    Import,
+    Extends,
+}
+
+impl ReferenceKind {
+    pub fn tag(self) -> &'static str {
+        match self {
+            ReferenceKind::Include => "include",
+            ReferenceKind::Import => "import",
+            ReferenceKind::Extends => "extends",
+        }
+    }
+}
+
+/// One `{% include %}`, `{% import %}`, `{% from ... import %}` or `{% extends %}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub kind: ReferenceKind,
+    /// The template names it tries in order; empty when the name is computed at render time.
+    pub names: Vec<String>,
+    pub line: usize,
+    pub ignore_missing: bool,
+    /// Whether the referenced template sees the variables (imports only with `with context`).
+    pub with_context: bool,
+    /// Whether it sits inside an `if`, a loop or a macro, so that it may not always run.
+    pub conditional: bool,
+}
+
+/// Checks a whole template text written in a task argument, where templates cannot refer to
+/// other templates.
 pub fn check_source(syntax: &SyntaxConfig, source: &str) -> Result<CheckReport, TemplateError> {
+    check_text(syntax, source, false)
+}
+
+/// Checks the text of a template file; its references to other templates are listed in
+/// [`CheckReport::references`], to be checked in turn.
+pub fn check_file_source(syntax: &SyntaxConfig, source: &str) -> Result<CheckReport, TemplateError> {
+    check_text(syntax, source, true)
+}
+
+fn check_text(syntax: &SyntaxConfig, source: &str, file: bool) -> Result<CheckReport, TemplateError> {
     let ast = minijinja::machinery::parse(source, "<template>", syntax.clone())
         .map_err(|e| TemplateError::from_minijinja(&e, source))?;
-    let mut walker = Walker::default();
+    let mut walker = Walker {
+        file,
+        source: source.to_string(),
+        ..Walker::default()
+    };
     walker.stmt(&ast);
+    walker.chains.clear();
     walker.finish()
 }
 
@@ -111,6 +166,10 @@ struct Walker {
     source: String,
     /// Attribute chains under `is defined`, `| default`, ...: (start, end, replacement).
     chains: Vec<(usize, usize, String)>,
+    /// Whether this is a template file, which may refer to other templates.
+    file: bool,
+    /// How many `if`s, loops and macros enclose the statement being walked.
+    nesting: usize,
 }
 
 impl Walker {
@@ -130,7 +189,12 @@ impl Walker {
             return Err(TemplateError::new(TemplateErrorKind::Unsupported, message).with_line(Some(line)));
         }
         let assigned = &self.assigned;
-        self.report.variables.retain(|v| !assigned.contains(v));
+        self.report
+            .variables
+            .retain(|v| !assigned.contains(v) && !CALLABLE_LOCALS.contains(&v.as_str()) && v != "self");
+        let variables = &self.report.variables;
+        self.report.variable_lines.retain(|v, _| variables.contains(v));
+        self.report.assigned = self.assigned;
         Ok(self.report)
     }
 
@@ -152,13 +216,17 @@ impl Walker {
                 if let Some(filter) = &f.filter_expr {
                     self.expr(filter);
                 }
-                self.body(&f.body);
-                self.body(&f.else_body);
+                self.nested(|w| {
+                    w.body(&f.body);
+                    w.body(&f.else_body);
+                });
             }
             Stmt::IfCond(i) => {
                 self.expr(&i.expr);
-                self.body(&i.true_body);
-                self.body(&i.false_body);
+                self.nested(|w| {
+                    w.body(&i.true_body);
+                    w.body(&i.false_body);
+                });
             }
             Stmt::WithBlock(w) => {
                 for (target, value) in &w.assignments {
@@ -187,10 +255,22 @@ impl Walker {
                 self.body(&f.body);
             }
             Stmt::Block(b) => self.body(&b.body),
-            Stmt::Import(i) => self.not_supported("import", i.span().start_line),
-            Stmt::FromImport(i) => self.not_supported("from ... import", i.span().start_line),
-            Stmt::Extends(e) => self.not_supported("extends", e.span().start_line),
-            Stmt::Include(i) => self.not_supported("include", i.span().start_line),
+            Stmt::Import(i) => {
+                self.assign(&i.name);
+                let context = self.says_with_context(i.span());
+                self.reference(ReferenceKind::Import, &i.expr, i.span(), false, context);
+            }
+            Stmt::FromImport(i) => {
+                for (name, alias) in &i.names {
+                    self.assign(alias.as_ref().unwrap_or(name));
+                }
+                let context = self.says_with_context(i.span());
+                self.reference(ReferenceKind::Import, &i.expr, i.span(), false, context);
+            }
+            Stmt::Extends(e) => self.reference(ReferenceKind::Extends, &e.name, e.span(), false, true),
+            Stmt::Include(i) => {
+                self.reference(ReferenceKind::Include, &i.name, i.span(), i.ignore_missing, true)
+            }
             Stmt::Macro(m) => {
                 self.macros.insert(m.name.to_string());
                 self.assigned.insert(m.name.to_string());
@@ -200,28 +280,82 @@ impl Walker {
                 for default in &m.defaults {
                     self.expr(default);
                 }
-                self.body(&m.body);
+                self.nested(|w| w.body(&m.body));
             }
             Stmt::CallBlock(c) => {
                 self.call(&c.call.expr, &c.call.args, c.call.span().start_line as usize);
                 for arg in &c.macro_decl.args {
                     self.assign(arg);
                 }
-                self.body(&c.macro_decl.body);
+                self.nested(|w| w.body(&c.macro_decl.body));
             }
             Stmt::Continue(_) | Stmt::Break(_) => {}
             Stmt::Do(d) => self.call(&d.call.expr, &d.call.args, d.call.span().start_line as usize),
         }
     }
 
-    fn not_supported(&mut self, what: &str, line: u16) {
-        self.problems.push((
-            line as usize,
-            format!(
-                "`{{% {what} %}}` is not supported: templates are rendered on their own; \
-                 use a macro in the same file instead"
-            ),
-        ));
+    fn nested(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.nesting += 1;
+        walk(self);
+        self.nesting -= 1;
+    }
+
+    /// Records a reference to another template, or refuses it outside template files.
+    fn reference(
+        &mut self,
+        kind: ReferenceKind,
+        name: &Expr<'_>,
+        span: minijinja::machinery::Span,
+        ignore_missing: bool,
+        with_context: bool,
+    ) {
+        let line = span.start_line as usize;
+        if !self.file {
+            self.problems.push((
+                line,
+                format!(
+                    "`{{% {} %}}` only works in template files rendered by the `template` module: in a \
+                     task argument Ansible looks for the file in the playbook directory alone; move \
+                     this text into a template file",
+                    kind.tag()
+                ),
+            ));
+            return;
+        }
+        self.expr(name);
+        let names = match name.as_const() {
+            Some(v) if v.as_str().is_some() => v.as_str().map(str::to_string).into_iter().collect(),
+            Some(v) => v
+                .try_iter()
+                .map(|items| items.filter_map(|i| i.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            None => match name {
+                Expr::List(l) => l
+                    .items
+                    .iter()
+                    .filter_map(|i| i.as_const().and_then(|v| v.as_str().map(str::to_string)))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        };
+        self.report.references.push(Reference {
+            kind,
+            names,
+            line,
+            ignore_missing,
+            with_context,
+            conditional: self.nesting > 0,
+        });
+    }
+
+    /// Whether the statement at `span` ends with `with context` (imports default to without).
+    fn says_with_context(&self, span: minijinja::machinery::Span) -> bool {
+        let text = self
+            .source
+            .get(span.start_offset as usize..span.end_offset as usize)
+            .unwrap_or_default();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        words.windows(2).any(|w| w == ["with", "context"])
     }
 
     fn assign(&mut self, target: &Expr<'_>) {
@@ -254,8 +388,9 @@ impl Walker {
                 } else if !FUNCTIONS.contains(&name) && !CALLABLE_LOCALS.contains(&name) {
                     self.calls.push((name.to_string(), line));
                 }
-                if !FUNCTIONS.contains(&name) {
+                if !FUNCTIONS.contains(&name) && !CALLABLE_LOCALS.contains(&name) {
                     self.report.variables.insert(name.to_string());
+                    self.report.variable_lines.entry(name.to_string()).or_insert(line);
                 }
             }
             other => self.expr(other),
@@ -295,6 +430,10 @@ impl Walker {
         match expr {
             Expr::Var(v) => {
                 self.report.variables.insert(v.id.to_string());
+                self.report
+                    .variable_lines
+                    .entry(v.id.to_string())
+                    .or_insert(v.span().start_line as usize);
             }
             Expr::Const(_) => {}
             Expr::Slice(s) => {
@@ -537,10 +676,63 @@ mod tests {
     }
 
     #[test]
-    fn refuses_includes() {
-        let err = check("a\n{% include 'other.j2' %}").expect_err("include");
-        assert_eq!(err.line, Some(2));
-        assert!(err.message.contains("include"));
+    fn task_arguments_cannot_refer_to_templates() {
+        for (src, tag) in [
+            ("a\n{% include 'other.j2' %}", "include"),
+            ("a\n{% import 'm.j2' as m %}", "import"),
+            ("a\n{% from 'm.j2' import f %}", "import"),
+            ("a\n{% extends 'base.j2' %}", "extends"),
+        ] {
+            let err = check(src).expect_err("refused in a task argument");
+            assert_eq!(err.line, Some(2), "{src}");
+            assert!(
+                err.message
+                    .starts_with(&format!("`{{% {tag} %}}` only works in template files")),
+                "{src}: {}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn template_files_list_their_references() {
+        let src = "{% extends 'base.j2' %}\n{% import 'm.j2' as m %}\n{% from 'w.j2' import f as g with context %}\n\
+                   {% if x %}{% include ['a.j2', 'b.j2'] ignore missing %}{% endif %}\n{% include name %}{{ m.h() }}{{ g() }}";
+        let report = check_file_source(&SyntaxConfig::default(), src).expect("valid template file");
+        let got: Vec<String> = report
+            .references
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:?} line {} missing-ok={} context={} conditional={}",
+                    r.kind.tag(),
+                    r.names,
+                    r.line,
+                    r.ignore_missing,
+                    r.with_context,
+                    r.conditional
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                r#"extends ["base.j2"] line 1 missing-ok=false context=true conditional=false"#,
+                r#"import ["m.j2"] line 2 missing-ok=false context=false conditional=false"#,
+                r#"import ["w.j2"] line 3 missing-ok=false context=true conditional=false"#,
+                r#"include ["a.j2", "b.j2"] line 4 missing-ok=true context=true conditional=true"#,
+                r#"include [] line 5 missing-ok=false context=true conditional=false"#,
+            ]
+        );
+        assert!(report.assigned.contains("m") && report.assigned.contains("g"));
+        assert_eq!(report.variables.iter().collect::<Vec<_>>(), vec!["name", "x"]);
+        assert_eq!(report.variable_lines.get("name"), Some(&5));
+        let report = check_file_source(
+            &SyntaxConfig::default(),
+            "{% macro f() %}{{ varargs }}{{ caller() }}{% endmacro %}{% block b %}{{ self.c() }}{{ super() }}{% endblock %}",
+        )
+        .expect("valid");
+        assert!(report.variables.is_empty(), "{:?}", report.variables);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use minijinja::{Environment, Value};
 
 use super::error::{TemplateError, TemplateErrorKind};
 use super::jinja_tests;
-use super::{check, condition, filters, lookups, native, python};
+use super::search::SearchPath;
+use super::{check, condition, filters, loader, lookups, native, python};
 
 /// What the engine needs from the outside world.
 #[derive(Debug, Clone, Default)]
@@ -121,35 +122,67 @@ impl Engine {
 
     /// [`Engine::render_str`] with the `template` module's `trim_blocks` / `lstrip_blocks`
     /// arguments; a `#jinja2:` first line in the template overrides them, as in Ansible.
+    /// The template cannot include others (see [`Engine::render_file`]).
     pub fn render_template(
         &self,
         source: &str,
         vars: &Value,
         overrides: TemplateOverrides,
     ) -> Result<String, TemplateError> {
+        self.render(source, vars, overrides, None)
+    }
+
+    /// Renders a template file as the `template` module does: `{% include %}`, `{% import %}`
+    /// and `{% extends %}` load templates from `search`. An error that happens in a loaded
+    /// template names its file ([`TemplateError::file`]).
+    pub fn render_file(
+        &self,
+        source: &str,
+        vars: &Value,
+        overrides: TemplateOverrides,
+        search: &SearchPath,
+    ) -> Result<String, TemplateError> {
+        self.render(source, vars, overrides, Some(search))
+    }
+
+    fn render(
+        &self,
+        source: &str,
+        vars: &Value,
+        overrides: TemplateOverrides,
+        search: Option<&SearchPath>,
+    ) -> Result<String, TemplateError> {
         let (body, overrides) = header_overrides(source, overrides)?;
         let short = super::fqcn::strip(body);
         let body = short.as_deref().unwrap_or(body);
         let custom;
-        let env = if overrides.is_default() {
+        let mut loaded = None;
+        let env = if overrides.is_default() && search.is_none() {
             &self.env
         } else {
-            let syntax = minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(overrides.trim_blocks.unwrap_or(true))
-                .lstrip_blocks(overrides.lstrip_blocks.unwrap_or(false))
-                .keep_trailing_newline(overrides.keep_trailing_newline.unwrap_or(false))
-                .build()
-                .expect("the default delimiters are valid");
             let mut env = self.env.clone();
-            env.set_syntax(syntax);
+            if !overrides.is_default() {
+                let syntax = minijinja::syntax::SyntaxConfig::builder()
+                    .trim_blocks(overrides.trim_blocks.unwrap_or(true))
+                    .lstrip_blocks(overrides.lstrip_blocks.unwrap_or(false))
+                    .keep_trailing_newline(overrides.keep_trailing_newline.unwrap_or(false))
+                    .build()
+                    .expect("the default delimiters are valid");
+                env.set_syntax(syntax);
+            }
+            if let Some(search) = search {
+                loaded = Some(loader::install(&mut env, search.clone()));
+            }
             custom = env;
             &custom
         };
         let rewritten = check::rewrite_template(env.syntax(), body);
         let text = rewritten.as_deref().unwrap_or(body);
-        let mut rendered = env
-            .render_str(text, vars)
-            .map_err(|e| TemplateError::from_minijinja(&e, text))?;
+        let rendered = env.render_str(text, vars).map_err(|e| match (&loaded, search) {
+            (Some(loaded), Some(search)) => loader::translate(&e, text, loaded, search),
+            _ => TemplateError::from_minijinja(&e, text),
+        });
+        let mut rendered = rendered?;
         let wanted = trailing_newlines(source);
         let have = trailing_newlines(&rendered);
         if wanted > have {
@@ -225,11 +258,19 @@ impl Engine {
         condition::evaluate_value(self, cond, vars)
     }
 
-    /// Validates a template before anything runs: syntax, and that every filter, test and
-    /// lookup it uses is one playhook provides.
+    /// Validates a template written in a task argument before anything runs: syntax, that every
+    /// filter, test and lookup it uses is one playhook provides, and that it does not include,
+    /// import or extend other templates.
     pub fn check_source(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
         let short = super::fqcn::strip(source);
         check::check_source(self.env.syntax(), short.as_deref().unwrap_or(source))
+    }
+
+    /// Validates the text of a template file like [`Engine::check_source`], except that it may
+    /// refer to other templates: [`check::CheckReport::references`] lists them.
+    pub fn check_template(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
+        let short = super::fqcn::strip(source);
+        check::check_file_source(self.env.syntax(), short.as_deref().unwrap_or(source))
     }
 
     /// Validates a bare expression (a `when:` condition) the same way as [`Engine::check_source`].

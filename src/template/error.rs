@@ -1,5 +1,8 @@
 //! The one error type of templating: what went wrong, in words close to Ansible's, and the line
-//! of the template it happened on. Callers prefix the file name.
+//! of the template it happened on. Callers prefix the file name, unless the error happened in an
+//! included, imported or parent template, which the error names itself.
+
+use std::path::PathBuf;
 
 use minijinja::ErrorKind;
 
@@ -25,6 +28,9 @@ pub struct TemplateError {
     pub kind: TemplateErrorKind,
     /// Line in the template text, counted from 1, when known.
     pub line: Option<usize>,
+    /// The included, imported or parent template the error happened in; `None` for the
+    /// template that was rendered.
+    pub file: Option<PathBuf>,
     pub message: String,
 }
 
@@ -33,6 +39,7 @@ impl TemplateError {
         TemplateError {
             kind,
             line: None,
+            file: None,
             message: message.into(),
         }
     }
@@ -43,9 +50,20 @@ impl TemplateError {
     }
 
     fn describe(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{}:{line}: {}", file.display(), self.message),
+            (Some(file), None) => format!("{}: {}", file.display(), self.message),
+            (None, Some(line)) => format!("line {line}: {}", self.message),
+            (None, None) => self.message.clone(),
+        }
+    }
+
+    /// `path:line` of where the error happened, given the path of the rendered template.
+    pub fn location(&self, rendered: &std::path::Path) -> String {
+        let file = self.file.as_deref().unwrap_or(rendered);
         match self.line {
-            Some(line) => format!("line {line}: {}", self.message),
-            None => self.message.clone(),
+            Some(line) => format!("{}:{line}", file.display()),
+            None => file.display().to_string(),
         }
     }
 
@@ -81,7 +99,12 @@ impl TemplateError {
             }
             _ => (kind, message),
         };
-        TemplateError { kind, line, message }
+        TemplateError {
+            kind,
+            line,
+            file: None,
+            message,
+        }
     }
 }
 

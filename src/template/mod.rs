@@ -3,7 +3,9 @@
 //!
 //! Entry point: [`Engine`]. `render_str` renders a template file, `template_value` templates a
 //! task's arguments (a lone `{{ expr }}` keeps its native type), `eval_condition` evaluates
-//! `when:`; `check_source` validates a template before anything runs.
+//! `when:`; `check_source` validates a template before anything runs. `render_file` renders a
+//! template file whose includes, imports and parents are found through a [`SearchPath`];
+//! [`check_tree`] checks such a file together with every template it reaches.
 
 mod check;
 mod condition;
@@ -12,16 +14,21 @@ mod error;
 pub mod filters;
 mod fqcn;
 mod jinja_tests;
+mod loader;
 mod lookups;
 mod methods;
 mod native;
 pub(crate) mod python;
+mod search;
+mod tree;
 mod version;
 
-pub use check::{CheckReport, FUNCTIONS};
+pub use check::{CheckReport, FUNCTIONS, Reference, ReferenceKind};
 pub use engine::{Engine, EngineOptions, TemplateOverrides};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use python::{float_repr, python_repr, python_str, type_name};
+pub use search::SearchPath;
+pub use tree::{CheckedFile, FileProblem, TreeCheck, check_tree};
 
 /// The value of Ansible's `omit` variable: a task argument that templates to exactly this string
 /// is left out, as if it had not been written (`mode: "{{ m | default(omit) }}"`).

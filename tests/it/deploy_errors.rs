@@ -164,7 +164,7 @@ fn undefined_variable_in_arguments() {
 fn undefined_variable_in_a_template_file() {
     let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
         .file("templates/t.j2", "a={{ missing_in_template }}\n");
-    refused(repo, 4, "t.j2: 'missing_in_template' is undefined");
+    refused(repo, 4, "t.j2:1: 'missing_in_template' is undefined");
 }
 
 #[test]
@@ -182,4 +182,58 @@ fn template_with_unknown_filter() {
     let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
         .file("templates/t.j2", "line one\n{{ 'x' | frobnicate }}\n");
     refused(repo, 4, "t.j2:2:");
+}
+
+#[test]
+fn missing_included_template() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file("templates/t.j2", "line one\n{% include 'nosuch.j2' %}\n");
+    refused(
+        repo,
+        4,
+        "templates/t.j2:2: `{% include %}`: template 'nosuch.j2' not found in the template search path: ",
+    );
+}
+
+#[test]
+fn undefined_variable_in_an_included_template() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file(
+            "templates/t.j2",
+            "{% set known_here = 1 %}\n{% include 'part.j2' %}\n",
+        )
+        .file("templates/part.j2", "{{ known_here }}\n{{ missing_in_part }}\n");
+    refused(repo, 4, "templates/part.j2:2: 'missing_in_part' is undefined");
+}
+
+#[test]
+fn unknown_filter_in_an_imported_template() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file("templates/t.j2", "{% import 'm.j2' as m %}\n{{ m.f(1) }}\n")
+        .file(
+            "templates/m.j2",
+            "{% macro f(a) %}\n{{ a | frobnicate }}\n{% endmacro %}\n",
+        );
+    refused(repo, 4, "templates/m.j2:2: unknown filter 'frobnicate'");
+}
+
+#[test]
+fn template_extending_itself() {
+    let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
+        .file("templates/t.j2", "{% extends 'base.j2' %}\n")
+        .file("templates/base.j2", "x\n{% extends 't.j2' %}\n");
+    refused(
+        repo,
+        4,
+        "templates/base.j2:2: `{% extends %}` makes an endless cycle: ",
+    );
+}
+
+#[test]
+fn include_in_a_task_argument() {
+    refused(
+        with_first_task("    - debug:\n        msg: \"{% include 'x.j2' %}\"\n"),
+        4,
+        "deploy.yaml:4: line 1: `{% include %}` only works in template files",
+    );
 }

@@ -13,4 +13,5 @@ mod secrets;
 mod shell_protocol;
 mod ssh;
 mod support;
+mod template_includes;
 mod template_oracle;

@@ -34,6 +34,7 @@ async fn run_module(
             privilege: None,
             env: Vec::new(),
             role_path: None,
+            task_dir: None,
             playbook_dir: Path::new("/"),
             templates: &engine,
             vars,

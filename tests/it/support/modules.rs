@@ -85,6 +85,7 @@ impl Harness {
             privilege: self.privilege.clone(),
             env: Vec::new(),
             role_path: self.role.as_deref(),
+            task_dir: None,
             playbook_dir: self.playbook.path(),
             templates: &self.engine,
             vars: &self.vars,
