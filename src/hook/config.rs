@@ -274,7 +274,12 @@ mod tests {
         assert!(c.rule_for("refs/heads/main").is_some());
         assert!(c.rule_for("refs/heads/master").is_some());
         assert!(c.rule_for("refs/heads/feature").is_none());
-        assert_eq!(c.rules[0].line, 13);
+        assert_eq!(c.rules[0].line, 15);
+        assert_eq!(c.keep_logs, DEFAULT_KEEP_LOGS);
+        let kept = HookConfig::parse("keep_logs: 5\nrules: []\n", Path::new("p.yaml")).expect("valid");
+        assert_eq!(kept.keep_logs, 5);
+        let err = HookConfig::parse("keep_logs: some\n", Path::new("p.yaml")).expect_err("not a number");
+        assert!(err.to_string().contains("p.yaml"), "{err}");
     }
 
     #[test]
