@@ -404,8 +404,7 @@ impl Runner<'_> {
     /// `include_tasks` / `include_role`: loaded per host (per loop item, with `loop`); hosts that
     /// include the same file with the same item run it together, item after item, as Ansible does.
     async fn run_include(&self, play: &Play, task: &Task, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
-        // (target, the item's variables as JSON) → the hosts that include it, in first-seen order.
-        let mut groups: Vec<((String, String), Vec<(String, Value)>, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<IncludeGroup> = Vec::new();
         for (index, h) in hosts.iter_mut().enumerate().filter(|(_, h)| h.active()) {
             let raw = self.task_vars(play, Some(task), h, play_hosts);
             let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
@@ -452,10 +451,15 @@ impl Runner<'_> {
                 match self.engine.template_value(what, &lazy.context()) {
                     Ok(v) => {
                         included_any = true;
-                        let key = (display(&v), item_key(&vars));
-                        match groups.iter_mut().find(|(k, _, _)| *k == key) {
-                            Some((_, _, members)) => members.push(index),
-                            None => groups.push((key, vars, vec![index])),
+                        let (target, key) = (display(&v), item_key(&vars));
+                        match groups.iter_mut().find(|g| g.target == target && g.key == key) {
+                            Some(g) => g.members.push(index),
+                            None => groups.push(IncludeGroup {
+                                target,
+                                key,
+                                item: vars,
+                                members: vec![index],
+                            }),
                         }
                     }
                     Err(e) => {
@@ -468,8 +472,14 @@ impl Runner<'_> {
                 self.record(play, task, h, skipped(), false, false, None);
             }
         }
-        for ((target, _), vars, members) in groups {
-            let nodes = match self.load_include(task, &target, &vars) {
+        for IncludeGroup {
+            target,
+            item,
+            members,
+            ..
+        } in groups
+        {
+            let nodes = match self.load_include(task, &target, &item) {
                 Ok((nodes, handlers)) => {
                     self.add_included_handlers(play, handlers);
                     nodes
@@ -636,6 +646,15 @@ fn block_selected(block: &Block, tags: &crate::plan::TagFilter) -> bool {
         })
     }
     any(&block.block, tags) || any(&block.rescue, tags) || any(&block.always, tags)
+}
+
+/// The hosts that include one target with one loop item, in the order they were first seen.
+struct IncludeGroup {
+    target: String,
+    /// The item's variables as text ([`item_key`]).
+    key: String,
+    item: Vec<(String, Value)>,
+    members: Vec<usize>,
 }
 
 /// A loop item's variables as text, to tell includes of different items apart.
