@@ -8,6 +8,7 @@
 mod attrs;
 mod mode;
 mod stat;
+mod stat_script;
 mod write;
 
 pub use attrs::{
