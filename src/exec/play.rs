@@ -499,6 +499,8 @@ impl Runner<'_> {
                     // Each file a host includes counts as ok, once per loop item (Ansible's
                     // `included: FILE for HOST`).
                     h.counts.ok += 1;
+                    // Handlers an earlier deploy owes may have just become known.
+                    self.notify_owed(play, h);
                     group.push(&mut **h);
                 }
             }

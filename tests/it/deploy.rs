@@ -326,3 +326,40 @@ fn includes_loop_over_items_like_ansible() {
         .join(" ");
     assert_eq!(theirs_recap, expected, "{ansible_out}");
 }
+
+#[test]
+fn a_handler_owed_by_an_included_role_runs_once_the_role_is_included() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo
+        .file(
+            "roles/svc/tasks/main.yml",
+            "- command: 'true'\n  changed_when: false\n",
+        )
+        .file(
+            "roles/svc/handlers/main.yml",
+            &format!(
+                "- name: restart svc\n  shell: echo restarted >> {}/restarts\n",
+                out.display()
+            ),
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - include_role:\n        name: svc\n",
+        );
+    let pending = repo.path().join("pending.json");
+    std::fs::write(&pending, r#"{"localhost": ["restart svc"]}"#).expect("pending file");
+    let run = repo.playhook(&[
+        "deploy",
+        "--json",
+        "--pending-handlers",
+        pending.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).ok().as_deref(),
+        Some("restarted\n"),
+        "{}",
+        run.stdout()
+    );
+}
