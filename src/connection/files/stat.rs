@@ -117,6 +117,30 @@ pub async fn stat(
     Ok(each.pop().flatten())
 }
 
+/// Stats `path` and then runs `more` (shell lines), in one round trip; returns the stat and
+/// what `more` printed.
+pub async fn stat_and_run(
+    conn: &mut dyn Connection,
+    path: &str,
+    opts: StatOptions,
+    more: &str,
+    privilege: Option<&Become>,
+) -> Result<(Option<FileStat>, String), FileError> {
+    const MARK: &str = "__ph_more__\n";
+    let script = format!(
+        "( {} ) || exit 1\nprintf '{MARK}'\n{more}",
+        stat_script(path, opts).trim_end()
+    );
+    let out = run_script(conn, script, None, privilege).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (head, rest) = text.split_once(MARK).unwrap_or((&text, ""));
+    let st = parse(path, opts, head).ok_or_else(|| unreadable(path, head.as_bytes()))?;
+    Ok((st, rest.to_string()))
+}
+
 /// Stats several paths in one round trip; one entry per path, `None` where nothing exists.
 pub async fn stat_many(
     conn: &mut dyn Connection,
