@@ -1,10 +1,11 @@
 //! `playhook history`: the deploys recorded in `refs/notes/playhook`, newest first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
 use crate::cli::Exit;
+use crate::hook::layout::Layout;
 use crate::hook::notes::{self, Record};
 
 /// List the deploys of a repository, newest first.
@@ -24,6 +25,12 @@ pub struct HistoryArgs {
 
 pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
     let records = load(&args.dir)?;
+    // In the bare repository the hook deploys from, logs live beside the records; old ones are
+    // removed (`keep_logs`), which the listing says.
+    let logs_root = git2::Repository::discover(&args.dir)
+        .ok()
+        .map(|repo| repo.path().to_path_buf())
+        .filter(|git_dir| Layout::new(git_dir).logs().is_dir());
     for r in records.iter().take(args.max_count.unwrap_or(usize::MAX)) {
         if args.json {
             println!(
@@ -31,7 +38,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
                 serde_json::to_string(r).context("writing a record as JSON")?
             );
         } else {
-            print_record(r);
+            print_record(r, logs_root.as_deref());
         }
     }
     if records.is_empty() && !args.json {
@@ -52,7 +59,7 @@ pub(crate) fn load(dir: &std::path::Path) -> anyhow::Result<Vec<Record>> {
     Ok(records)
 }
 
-fn print_record(r: &Record) {
+fn print_record(r: &Record, logs_root: Option<&Path>) {
     let short = &r.commit[..r.commit.len().min(10)];
     let branch = r.refname.strip_prefix("refs/heads/").unwrap_or(&r.refname);
     let mut head = format!(
@@ -78,6 +85,9 @@ fn print_record(r: &Record) {
     }
     if let Some(log) = &r.log {
         what.push_str(&format!(", log {log}"));
+        if logs_root.is_some_and(|root| !root.join(log).exists()) {
+            what.push_str(" (removed: keep_logs)");
+        }
     }
     println!("{what}");
     if let Some(e) = &r.error {

@@ -109,6 +109,7 @@ pub(crate) fn context(git_dir: &Path) -> anyhow::Result<Context> {
         key_in_environment: var("SECRETS_KEY").is_some_and(|k| !k.is_empty()),
         remove_env: git_env_names(),
         keepalive: Duration::from_secs(4),
+        keep_logs: crate::hook::config::DEFAULT_KEEP_LOGS,
     })
 }
 
@@ -137,9 +138,10 @@ fn post_receive(git_dir: &Path) -> anyhow::Result<Exit> {
 }
 
 fn deploy_pushed(git_dir: &Path, input: &str, sink: &Sink) -> anyhow::Result<Exit> {
-    let ctx = context(git_dir)?;
+    let mut ctx = context(git_dir)?;
     let updates = run::parse_updates(input)?;
     let config = HookConfig::load(&ctx.layout.config())?;
+    ctx.keep_logs = config.keep_logs;
     let decisions = run::decide(&config, &updates);
     let wants_deploy = decisions.iter().any(|d| matches!(d, Decision::Deploy { .. }));
     let mut options = if wants_deploy {

@@ -41,7 +41,7 @@ pub struct RollbackArgs {
 pub fn run(args: RollbackArgs) -> anyhow::Result<Exit> {
     // A rollback, once started, runs to its end like a pushed deploy.
     stream::shield_signals()?;
-    let ctx = super::hook::context(&args.dir)?;
+    let mut ctx = super::hook::context(&args.dir)?;
     let repo = checkout::open(&ctx.layout.git_dir, &[])?;
     let commit = checkout::resolve(&repo, &args.rev)?;
     let refname = match &args.refname {
@@ -54,6 +54,7 @@ pub fn run(args: RollbackArgs) -> anyhow::Result<Exit> {
             .context("the repository's HEAD names no branch: give --ref BRANCH")?,
     };
     let config = HookConfig::load(&ctx.layout.config())?;
+    ctx.keep_logs = config.keep_logs;
     let rule = config.rule_for(&refname).cloned().with_context(|| {
         format!(
             "no rule in `{}` deploys `{refname}`: give --ref with a branch that deploys",

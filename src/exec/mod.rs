@@ -2,6 +2,7 @@
 //! each host's connection, handlers at flush points, and reports events.
 
 pub mod facts;
+mod handlers;
 pub mod host;
 pub mod hostvars;
 pub mod lazy;
@@ -85,6 +86,9 @@ pub struct Runner<'a> {
     forks: tokio::sync::Semaphore,
     /// Owed handlers not yet notified in a play of this run.
     owed: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
+    /// Handlers of roles `include_role` brought into the current play, after the play's own
+    /// (notifications refer to handlers by position in that order).
+    included_handlers: std::sync::Mutex<Arc<Vec<crate::repo::task::Node>>>,
 }
 
 impl<'a> Runner<'a> {
@@ -107,6 +111,7 @@ impl<'a> Runner<'a> {
             hostvars: Arc::new(HostVarsTable::default()),
             forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
             owed: std::sync::Mutex::new(opts.pending_handlers.clone()),
+            included_handlers: std::sync::Mutex::new(Arc::new(Vec::new())),
         }
     }
 

@@ -14,9 +14,10 @@ use crate::repo::playbook::{Play, Strategy};
 use crate::repo::task::{Action, Block, MetaAction, Node, Task};
 
 use super::Runner;
+use super::handlers::{handler_indices, handler_tasks};
 use super::host::HostState;
 use super::lazy::LazyVars;
-use super::run_task::{ItemResult, display, handler_tasks};
+use super::run_task::{ItemResult, display};
 
 type Hosts<'h, 'x> = &'x mut [&'h mut HostState];
 type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;
@@ -24,6 +25,7 @@ type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;
 impl Runner<'_> {
     /// Runs one play on the hosts its pattern (and `--limit`) select.
     pub(super) async fn run_play(&self, play: &Play, all: &mut Vec<HostState>) {
+        self.reset_included_handlers();
         let names = match self.select_hosts(&play.hosts) {
             Ok(n) => n,
             Err(message) => {
@@ -93,8 +95,9 @@ impl Runner<'_> {
         let Some(names) = owed.get_mut(&host.name) else {
             return;
         };
+        let included = self.included_handlers();
         names.retain(|name| {
-            let found = super::run_task::handler_indices(play, name);
+            let found = handler_indices(play, &included, name);
             host.notified.extend(found.iter().copied());
             found.is_empty()
         });
@@ -102,7 +105,8 @@ impl Runner<'_> {
 
     /// Reports handlers notified on hosts that stopped before the play flushed them.
     fn report_unrun_handlers(&self, play: &Play, hosts: &[&mut HostState]) {
-        let handlers = handler_tasks(play);
+        let included = self.included_handlers();
+        let handlers = handler_tasks(play, &included);
         for h in hosts
             .iter()
             .filter(|h| (h.failed || h.unreachable) && !h.notified.is_empty())
@@ -397,42 +401,89 @@ impl Runner<'_> {
         }
     }
 
-    /// `include_tasks` / `include_role`: loaded per host, hosts that include the same file run it together.
+    /// `include_tasks` / `include_role`: loaded per host (per loop item, with `loop`); hosts that
+    /// include the same file with the same item run it together, item after item, as Ansible does.
     async fn run_include(&self, play: &Play, task: &Task, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<IncludeGroup> = Vec::new();
         for (index, h) in hosts.iter_mut().enumerate().filter(|(_, h)| h.active()) {
             let raw = self.task_vars(play, Some(task), h, play_hosts);
-            let lazy = LazyVars::new(raw, Arc::clone(&self.engine));
-            match self.conditions(&task.when, &lazy) {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.record(play, task, h, skipped(), false, false, None);
-                    continue;
-                }
-                Err(msg) => {
-                    self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
-                    continue;
-                }
-            }
-            let what = match &task.action {
-                Action::IncludeTasks { file } => file,
-                Action::IncludeRole { name, .. } => name,
-                _ => continue,
+            let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
+            let items: Vec<Vec<(String, Value)>> = match &task.loop_spec {
+                None => vec![Vec::new()],
+                Some(spec) => match self.loop_items(spec.kind, &spec.items, &lazy) {
+                    Ok(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            let mut vars = vec![(spec.loop_var.clone(), item)];
+                            if let Some(index_var) = &spec.index_var {
+                                vars.push((index_var.clone(), Value::from(i)));
+                            }
+                            vars
+                        })
+                        .collect(),
+                    Err(msg) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
+                        continue;
+                    }
+                },
             };
-            match self.engine.template_value(what, &lazy.context()) {
-                Ok(v) => {
-                    let key = display(&v);
-                    match groups.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, members)) => members.push(index),
-                        None => groups.push((key, vec![index])),
+            let mut included_any = false;
+            for vars in items {
+                let item_raw = crate::value::merged(
+                    &raw,
+                    &crate::value::map_of(vars.iter().map(|(k, v)| (k.as_str(), v.clone()))),
+                );
+                let lazy = LazyVars::new(item_raw, Arc::clone(&self.engine));
+                match self.conditions(&task.when, &lazy) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(msg) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
+                        break;
                     }
                 }
-                Err(e) => self.fail_host(h, &task.display_name(), format!("{}: {e}", task.loc)),
+                let what = match &task.action {
+                    Action::IncludeTasks { file } => file,
+                    Action::IncludeRole { name, .. } => name,
+                    _ => continue,
+                };
+                match self.engine.template_value(what, &lazy.context()) {
+                    Ok(v) => {
+                        included_any = true;
+                        let (target, key) = (display(&v), item_key(&vars));
+                        match groups.iter_mut().find(|g| g.target == target && g.key == key) {
+                            Some(g) => g.members.push(index),
+                            None => groups.push(IncludeGroup {
+                                target,
+                                key,
+                                item: vars,
+                                members: vec![index],
+                            }),
+                        }
+                    }
+                    Err(e) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {e}", task.loc));
+                        break;
+                    }
+                }
+            }
+            if !included_any && !h.failed {
+                self.record(play, task, h, skipped(), false, false, None);
             }
         }
-        for (target, members) in groups {
-            let nodes = match self.load_include(task, &target) {
-                Ok(n) => n,
+        for IncludeGroup {
+            target,
+            item,
+            members,
+            ..
+        } in groups
+        {
+            let nodes = match self.load_include(task, &target, &item) {
+                Ok((nodes, handlers)) => {
+                    self.add_included_handlers(play, handlers);
+                    nodes
+                }
                 Err(msg) => {
                     for (i, h) in hosts.iter_mut().enumerate() {
                         if members.contains(&i) {
@@ -442,29 +493,43 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            let mut group: Vec<&mut HostState> = hosts
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| members.contains(i))
-                .map(|(_, h)| &mut **h)
-                .collect();
-            for h in group.iter_mut() {
-                h.counts.ok += 1;
+            let mut group: Vec<&mut HostState> = Vec::new();
+            for (i, h) in hosts.iter_mut().enumerate() {
+                if members.contains(&i) && h.active() {
+                    // Each file a host includes counts as ok, once per loop item (Ansible's
+                    // `included: FILE for HOST`).
+                    h.counts.ok += 1;
+                    // Handlers an earlier deploy owes may have just become known.
+                    self.notify_owed(play, h);
+                    group.push(&mut **h);
+                }
             }
             self.run_nodes(play, &nodes, &mut group, play_hosts).await;
         }
     }
 
-    fn load_include(&self, task: &Task, target: &str) -> Result<Vec<Node>, String> {
+    /// Loads what an include brings: its tasks, and for `include_role` the role's handlers.
+    fn load_include(
+        &self,
+        task: &Task,
+        target: &str,
+        item: &[(String, Value)],
+    ) -> Result<(Vec<Node>, Vec<Node>), String> {
         let mut loader = Loader::new(self.playbook.dir.clone(), self.opts.roles_path.clone());
-        // The include's own `vars` reach every included task (include parameters).
+        // The include's own `vars` and its loop item reach every included task.
         let mut inherited = crate::repo::keywords::Inherited::default();
         if matches!(task.action, Action::IncludeTasks { .. }) {
             inherited.vars = crate::value::entries(&task.vars)
                 .into_iter()
                 .map(|(k, v)| (display(&k), v))
+                .chain(item.iter().cloned())
                 .collect();
         }
+        // A role gets them as role parameters.
+        let params = crate::value::merged(
+            &task.vars,
+            &crate::value::map_of(item.iter().map(|(k, v)| (k.as_str(), v.clone()))),
+        );
         let scope = crate::repo::tasks::Scope {
             inherited,
             role: task.role.clone(),
@@ -476,25 +541,23 @@ impl Runner<'_> {
                 let path = loader
                     .resolve_task_file(target, &scope)
                     .ok_or_else(|| format!("{}: include_tasks: cannot find `{target}`", task.loc))?;
-                loader.load_task_file(&path, &scope).map_err(|e| e.to_string())
+                let nodes = loader.load_task_file(&path, &scope).map_err(|e| e.to_string())?;
+                Ok((nodes, Vec::new()))
             }
-            Action::IncludeRole { tasks_from, .. } => loader
-                .expand_role(
-                    target,
-                    &task.loc,
-                    task.vars.clone(),
-                    tasks_from.as_deref(),
-                    &scope,
-                    false,
-                )
-                .map_err(|e| e.to_string()),
-            _ => Ok(Vec::new()),
+            Action::IncludeRole { tasks_from, .. } => {
+                let nodes = loader
+                    .expand_role(target, &task.loc, params, tasks_from.as_deref(), &scope, false)
+                    .map_err(|e| e.to_string())?;
+                Ok((nodes, loader.take_role_handlers()))
+            }
+            _ => Ok((Vec::new(), Vec::new())),
         }
     }
 
     /// Runs notified handlers, in definition order, on the hosts that notified them.
     pub(super) async fn flush_handlers(&self, play: &Play, hosts: Hosts<'_, '_>, play_hosts: &[String]) {
-        let handlers = handler_tasks(play);
+        let included = self.included_handlers();
+        let handlers = handler_tasks(play, &included);
         for (index, handler) in handlers.iter().enumerate() {
             let mut notified: Vec<&mut HostState> = hosts
                 .iter_mut()
@@ -585,4 +648,21 @@ fn block_selected(block: &Block, tags: &crate::plan::TagFilter) -> bool {
         })
     }
     any(&block.block, tags) || any(&block.rescue, tags) || any(&block.always, tags)
+}
+
+/// The hosts that include one target with one loop item, in the order they were first seen.
+struct IncludeGroup {
+    target: String,
+    /// The item's variables as text ([`item_key`]).
+    key: String,
+    item: Vec<(String, Value)>,
+    members: Vec<usize>,
+}
+
+/// A loop item's variables as text, to tell includes of different items apart.
+fn item_key(vars: &[(String, Value)]) -> String {
+    vars.iter()
+        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\u{0}")
 }

@@ -16,6 +16,7 @@ use crate::repo::truthy::literal_bool;
 use crate::value::{entries, map_of, merged};
 
 use super::Runner;
+use super::handlers::handler_indices;
 use super::host::HostState;
 use super::lazy::LazyVars;
 use super::target::{become_for, target_for};
@@ -628,8 +629,9 @@ impl Runner<'_> {
     /// Marks the handlers a changed task notifies: the first handler with that name (a role
     /// applied twice defines its handlers twice), and every handler listening to it.
     fn notify(&self, play: &Play, task: &Task, host: &mut HostState) {
+        let included = self.included_handlers();
         for name in &task.notify {
-            host.notified.extend(handler_indices(play, name));
+            host.notified.extend(handler_indices(play, &included, name));
         }
     }
 
@@ -662,7 +664,12 @@ impl Runner<'_> {
         Ok(true)
     }
 
-    fn loop_items(&self, kind: LoopKind, items: &Value, lazy: &Arc<LazyVars>) -> Result<Vec<Value>, String> {
+    pub(super) fn loop_items(
+        &self,
+        kind: LoopKind,
+        items: &Value,
+        lazy: &Arc<LazyVars>,
+    ) -> Result<Vec<Value>, String> {
         let value = self
             .engine
             .template_value(items, &lazy.context())
@@ -820,58 +827,4 @@ fn is_debug(task: &Task) -> bool {
 /// Modules whose message is the point of running them.
 fn is_message_module(task: &Task) -> bool {
     matches!(&task.action, crate::repo::task::Action::Module { module, .. } if matches!(module.name(), "debug" | "assert" | "fail"))
-}
-
-/// A play's handlers as a flat list (blocks in `handlers:` contribute their tasks).
-pub(super) fn handler_tasks(play: &Play) -> Vec<&Task> {
-    fn walk<'p>(nodes: &'p [crate::repo::task::Node], out: &mut Vec<&'p Task>) {
-        for node in nodes {
-            match node {
-                crate::repo::task::Node::Task(t) => out.push(t),
-                crate::repo::task::Node::Block(b) => {
-                    walk(&b.block, out);
-                    walk(&b.rescue, out);
-                    walk(&b.always, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&play.handlers, &mut out);
-    out
-}
-
-/// The handlers a notification of `name` runs: the handler with that name (a play handler wins;
-/// a role applied twice answers once, with its last instance) and every handler listening to it.
-pub(super) fn handler_indices(play: &Play, name: &str) -> Vec<usize> {
-    let handlers = handler_tasks(play);
-    let named: Vec<usize> = handlers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| {
-            h.name.as_deref() == Some(name)
-                || h.role
-                    .as_ref()
-                    .zip(h.name.as_ref())
-                    .is_some_and(|(r, n)| format!("{} : {n}", r.name) == name)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let role_of = |i: usize| handlers[i].role.as_ref().map(|r| r.name.clone());
-    let chosen = match named.first() {
-        Some(&first) if handlers[first].role.is_none() => Some(first),
-        Some(&first) => named
-            .iter()
-            .rev()
-            .copied()
-            .find(|&i| role_of(i) == role_of(first)),
-        None => None,
-    };
-    let mut out: Vec<usize> = chosen.into_iter().collect();
-    for (index, handler) in handlers.iter().enumerate() {
-        if handler.listen.iter().any(|l| l == name) && !out.contains(&index) {
-            out.push(index);
-        }
-    }
-    out
 }

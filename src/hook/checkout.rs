@@ -1,7 +1,9 @@
 //! Checking a pushed commit out of the bare repository into a fresh temporary directory.
 //!
 //! The directory is removed when the [`Checkout`] is dropped, whether the deploy succeeded,
-//! failed or was interrupted (the hook runner does not die on SIGINT/SIGHUP/SIGPIPE).
+//! failed or was interrupted (the hook runner does not die on SIGINT/SIGHUP/SIGPIPE). Its name
+//! carries the hook's process id, so a checkout left by a hook killed outright (SIGKILL, a
+//! crash) is recognised and removed by the next checkout.
 
 use std::path::{Path, PathBuf};
 
@@ -67,10 +69,12 @@ pub fn checkout(repo: &Repository, commit: &str) -> Result<Checkout, HookError> 
     let tree = commit_obj
         .tree()
         .map_err(|e| HookError::git(format!("reading the tree of {commit}"), &git_dir, e))?;
+    let temp = std::env::temp_dir();
+    remove_orphans(&temp);
     let dir = tempfile::Builder::new()
-        .prefix("playhook-checkout-")
-        .tempdir()
-        .map_err(|e| HookError::io("creating a temporary directory in", std::env::temp_dir(), e))?;
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
+        .tempdir_in(&temp)
+        .map_err(|e| HookError::io("creating a temporary directory in", &temp, e))?;
     let mut opts = CheckoutBuilder::new();
     opts.target_dir(dir.path())
         .force()
@@ -88,6 +92,35 @@ pub fn checkout(repo: &Repository, commit: &str) -> Result<Checkout, HookError> 
         dir,
         commit: commit.to_string(),
     })
+}
+
+/// Checkout directories are named `PREFIX<pid>-<random>`.
+const PREFIX: &str = "playhook-checkout-";
+
+/// Removes the checkouts in `temp` whose hook process is gone. Best effort: what cannot be
+/// removed now is tried again next time.
+fn remove_orphans(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let gone = match rustix::process::Pid::from_raw(pid) {
+            Some(p) => rustix::process::test_kill_process(p) == Err(rustix::io::Errno::SRCH),
+            None => false,
+        };
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,5 +185,22 @@ mod tests {
                 .to_string()
                 .contains("`nope`")
         );
+    }
+
+    #[test]
+    fn checkouts_of_dead_hooks_are_removed_and_live_ones_kept() {
+        let temp = tempfile::tempdir().expect("tmp");
+        let mut finished = std::process::Command::new("true").spawn().expect("spawn");
+        let dead = finished.id();
+        finished.wait().expect("wait");
+        let orphan = temp.path().join(format!("{PREFIX}{dead}-abc123"));
+        let live = temp.path().join(format!("{PREFIX}{}-def456", std::process::id()));
+        let other = temp.path().join("playhook-ssh-xyz");
+        for dir in [&orphan, &live, &other] {
+            std::fs::create_dir_all(dir.join("roles")).expect("mkdir");
+        }
+        remove_orphans(temp.path());
+        assert!(!orphan.exists(), "the dead hook's checkout is gone");
+        assert!(live.exists() && other.exists());
     }
 }

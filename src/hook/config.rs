@@ -12,7 +12,8 @@
 //! ```
 //!
 //! The first rule whose `ref` matches decides. Without the file, `main` and `master` deploy
-//! everything.
+//! everything. A top-level `keep_logs: N` keeps the logs of the last N deploys per environment
+//! (default [`DEFAULT_KEEP_LOGS`]; 0 keeps every log).
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,8 @@ pub const DEFAULT_FILE: &str = "\
 #   limit:        host pattern (default: all hosts); `git push -o limit=web1` narrows it
 #   inventory:    inventory paths (default: what ansible.cfg says)
 #   check:        true to only ever run in check mode (default: false)
+#
+# keep_logs: 100   logs of the last 100 deploys of each environment are kept (0: all)
 rules:
   - ref: main
   - ref: master
@@ -83,10 +86,15 @@ impl Rule {
 /// The environment of rules that name none.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 
+/// How many deploy logs of one environment are kept when the file does not say.
+pub const DEFAULT_KEEP_LOGS: usize = 100;
+
 /// The rules of one bare repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HookConfig {
     pub rules: Vec<Rule>,
+    /// Logs of the last `keep_logs` deploys of each environment are kept; 0 keeps all.
+    pub keep_logs: usize,
     /// The file they came from, if any.
     pub path: Option<PathBuf>,
 }
@@ -105,6 +113,7 @@ impl HookConfig {
     pub fn defaults() -> Self {
         HookConfig {
             rules: vec![Rule::everything("main"), Rule::everything("master")],
+            keep_logs: DEFAULT_KEEP_LOGS,
             path: None,
         }
     }
@@ -159,6 +168,7 @@ impl HookConfig {
         }
         Ok(HookConfig {
             rules,
+            keep_logs: raw.keep_logs.unwrap_or(DEFAULT_KEEP_LOGS),
             path: Some(path.to_path_buf()),
         })
     }
@@ -174,6 +184,7 @@ impl HookConfig {
 struct RawConfig {
     #[serde(default)]
     rules: Vec<RawRule>,
+    keep_logs: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -263,7 +274,12 @@ mod tests {
         assert!(c.rule_for("refs/heads/main").is_some());
         assert!(c.rule_for("refs/heads/master").is_some());
         assert!(c.rule_for("refs/heads/feature").is_none());
-        assert_eq!(c.rules[0].line, 13);
+        assert_eq!(c.rules[0].line, 15);
+        assert_eq!(c.keep_logs, DEFAULT_KEEP_LOGS);
+        let kept = HookConfig::parse("keep_logs: 5\nrules: []\n", Path::new("p.yaml")).expect("valid");
+        assert_eq!(kept.keep_logs, 5);
+        let err = HookConfig::parse("keep_logs: some\n", Path::new("p.yaml")).expect_err("not a number");
+        assert!(err.to_string().contains("p.yaml"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::pending::{self, Pending};
 use super::push_options::PushOptions;
 use super::run::Pusher;
 use super::stream::{self, Sink};
-use super::{HookError, checkout, lock, time};
+use super::{HookError, checkout, lock, retention, time};
 
 /// What every deploy of one bare repository shares.
 #[derive(Clone, Debug)]
@@ -32,6 +32,8 @@ pub struct Context {
     pub remove_env: Vec<OsString>,
     /// A keepalive line goes to the pusher after this much silence.
     pub keepalive: Duration,
+    /// Logs of the last this many deploys per environment are kept (0: all).
+    pub keep_logs: usize,
 }
 
 /// Why a deploy runs.
@@ -222,6 +224,9 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     );
     sink.line(&summary);
     let _ = std::io::Write::write_all(&mut log, format!("{summary}\n").as_bytes());
+    if let Err(e) = retention::prune(&logs, env, ctx.keep_logs) {
+        sink.line(&format!("playhook: warning: {e}"));
+    }
     Ok(Outcome::Deployed(Box::new(record)))
 }
 

@@ -6,7 +6,8 @@
 //! per-environment lock ([`lock`]), checks the commit out into a temporary directory
 //! ([`checkout`]) and runs `playhook deploy` on it as a child process, streaming its output to
 //! the pusher and into `playhook/logs/` ([`stream`]). The outcome is recorded as a git note
-//! ([`notes`]); handlers left pending by a failed run are remembered ([`pending`]).
+//! ([`notes`]); handlers left pending by a failed run are remembered ([`pending`]); old logs
+//! are removed ([`retention`]).
 //!
 //! Everything the hook keeps lives in the bare repository ([`layout`]).
 
@@ -20,6 +21,7 @@ pub mod lock;
 pub mod notes;
 pub mod pending;
 pub mod push_options;
+pub mod retention;
 pub mod run;
 pub mod status;
 pub mod stream;

@@ -18,6 +18,7 @@ pub mod set_fact;
 pub mod shell;
 pub mod slurp;
 pub mod stat;
+pub mod stat_extras;
 pub mod template;
 
 use std::path::Path;

@@ -7,6 +7,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::params::{self, file_failure, opt_bool, string};
+use super::stat_extras::{self, Extras};
 use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{self, FileKind, FileStat, StatOptions, format_mode};
 
@@ -89,13 +90,20 @@ impl Module for Stat {
             checksum: p.get_checksum.unwrap_or(true),
             checksum_tool: Some(tool),
         };
-        let st = match files::stat(ctx.conn, &p.path, opts, ctx.privilege.as_ref()).await {
-            Ok(st) => st,
-            Err(e) => return file_failure(e),
-        };
+        // `file` and `lsattr` run in the same round trip as the stat.
+        let (mime, attrs) = (p.get_mime.unwrap_or(true), p.get_attributes.unwrap_or(true));
+        let more = stat_extras::script(&p.path, mime, attrs);
+        let (st, said) =
+            match files::stat_and_run(ctx.conn, &p.path, opts, &more, ctx.privilege.as_ref()).await {
+                Ok(r) => r,
+                Err(e) => return file_failure(e),
+            };
         let value = match st {
             None => params::map_value([("exists", Value::from(false))]),
-            Some(st) => stat_value(&st, p.get_mime.unwrap_or(true), p.get_attributes.unwrap_or(true)),
+            Some(st) => {
+                let extras = stat_extras::parse(&said);
+                stat_value(&st, mime.then_some(&extras), attrs.then_some(&extras))
+            }
         };
         let mut outcome = Outcome::default();
         outcome.data.insert("stat".into(), value);
@@ -103,8 +111,9 @@ impl Module for Stat {
     }
 }
 
-/// Ansible's `stat` dictionary for an existing path.
-pub fn stat_value(st: &FileStat, mime: bool, attributes: bool) -> Value {
+/// Ansible's `stat` dictionary for an existing path; `mime` and `attributes` are given when
+/// asked for.
+pub fn stat_value(st: &FileStat, mime: Option<&Extras>, attributes: Option<&Extras>) -> Value {
     let m = st.mode;
     let mut d: IndexMap<&str, Value> = IndexMap::new();
     d.insert("exists", true.into());
@@ -156,14 +165,27 @@ pub fn stat_value(st: &FileStat, mime: bool, attributes: bool) -> Value {
     if let Some(sum) = &st.checksum {
         d.insert("checksum", sum.clone().into());
     }
-    if mime {
-        d.insert("mimetype", "unknown".into());
-        d.insert("charset", "unknown".into());
+    if let Some(extras) = mime {
+        let (kind, charset) = extras
+            .mime
+            .clone()
+            .unwrap_or(("unknown".into(), "unknown".into()));
+        d.insert("mimetype", kind.into());
+        d.insert("charset", charset.into());
     }
-    if attributes {
-        d.insert("version", Value::from(()));
-        d.insert("attributes", Value::from(Vec::<Value>::new()));
-        d.insert("attr_flags", "".into());
+    if let Some(extras) = attributes {
+        match &extras.attrs {
+            Some((version, flags)) => {
+                d.insert("version", version.clone().into());
+                d.insert("attributes", Value::from(stat_extras::attribute_names(flags)));
+                d.insert("attr_flags", flags.clone().into());
+            }
+            None => {
+                d.insert("version", Value::from(()));
+                d.insert("attributes", Value::from(Vec::<Value>::new()));
+                d.insert("attr_flags", "".into());
+            }
+        }
     }
     params::map_value(d)
 }

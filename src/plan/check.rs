@@ -36,11 +36,16 @@ impl fmt::Display for Problems {
 pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) -> Result<(), Problems> {
     let mut problems = Problems::default();
     for play in &playbook.plays {
-        let handlers = play_handler_names(play);
+        let mut handlers = play_handler_names(&play.handlers);
+        // `include_role` brings its role's handlers in at run time; a role that cannot be
+        // known here (a templated name, another roles path) leaves notifications unchecked.
+        let included = included_role_handler_names(play, &playbook.dir);
+        let lenient = included.is_none();
+        handlers.extend(included.unwrap_or_default());
         let known = super::names::play_names(play, global);
         for task in play_tasks(play) {
             for name in &task.notify {
-                if !handlers.contains(name) {
+                if !lenient && !handlers.contains(name) {
                     problems.0.push(format!(
                         "{}: notifies `{name}`, but no handler has that name or listens to it",
                         task.loc
@@ -68,10 +73,11 @@ pub fn warnings(playbook: &Playbook, tags: &TagFilter) -> Vec<String> {
         .collect()
 }
 
-fn play_handler_names(play: &crate::repo::playbook::Play) -> BTreeSet<String> {
+/// The names a notification can use for `nodes`: names, role-qualified names and `listen`.
+fn play_handler_names(nodes: &[crate::repo::task::Node]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut handlers = Vec::new();
-    crate::plan::walk::tasks_in(&play.handlers, &mut handlers);
+    crate::plan::walk::tasks_in(nodes, &mut handlers);
     for h in handlers {
         if let Some(n) = &h.name {
             names.insert(n.clone());
@@ -82,6 +88,30 @@ fn play_handler_names(play: &crate::repo::playbook::Play) -> BTreeSet<String> {
         names.extend(h.listen.iter().cloned());
     }
     names
+}
+
+/// The handler names of the roles a play includes with `include_role`, found under the
+/// playbook's `roles/`; `None` when one of them cannot be known before the run.
+fn included_role_handler_names(play: &crate::repo::playbook::Play, dir: &Path) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for task in play_tasks(play) {
+        let Action::IncludeRole { name, .. } = &task.action else {
+            continue;
+        };
+        let name = name.as_str().filter(|n| !n.contains("{{"))?;
+        let mut loader = crate::repo::load::Loader::new(dir.to_path_buf(), Vec::new());
+        let scope = crate::repo::tasks::Scope {
+            inherited: Default::default(),
+            role: None,
+            dir: dir.to_path_buf(),
+            handler: false,
+        };
+        loader
+            .expand_role(name, &task.loc, crate::value::empty_map(), None, &scope, false)
+            .ok()?;
+        names.extend(play_handler_names(&loader.take_role_handlers()));
+    }
+    Some(names)
 }
 
 fn check_task(

@@ -31,4 +31,9 @@ impl Loader {
             role_handlers: Vec::new(),
         }
     }
+
+    /// The handlers of the roles loaded so far, leaving none behind.
+    pub fn take_role_handlers(&mut self) -> Vec<Node> {
+        std::mem::take(&mut self.role_handlers)
+    }
 }

@@ -220,3 +220,146 @@ fn handlers_owed_by_a_failed_deploy_are_reported_and_run_next_time() {
     );
     assert!(next.events().iter().all(|e| e["event"] != "handlers_pending"));
 }
+
+#[test]
+fn handlers_of_an_included_role_run_like_ansible() {
+    let repo = TestRepo::local()
+        .file(
+            "roles/svc/tasks/main.yml",
+            "- copy:\n    dest: \"{{ out }}/conf-{{ which }}\"\n    content: \"{{ which }}\\n\"\n  notify: restart svc\n- command: 'true'\n  notify: svc configured\n",
+        )
+        .file(
+            "roles/svc/handlers/main.yml",
+            "- name: restart svc\n  shell: echo restart >> {{ out }}/restarts\n- name: log\n  listen: svc configured\n  shell: echo heard >> {{ out }}/heard\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - include_role:\n        name: svc\n      vars:\n        which: one\n    - include_role:\n        name: svc\n      vars:\n        which: two\n    - command: 'true'\n      notify: \"svc : restart svc\"\n",
+        );
+    let ours = repo.out().join("playhook");
+    let theirs = repo.out().join("ansible");
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
+        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
+        .current_dir(repo.path())
+        .output()
+        .expect("ansible-playbook runs");
+    let ansible_out = String::from_utf8_lossy(&ansible.stdout);
+    assert!(ansible.status.success(), "{ansible_out}");
+    for file in ["conf-one", "conf-two", "restarts", "heard"] {
+        assert_eq!(
+            std::fs::read_to_string(ours.join(file)).ok(),
+            std::fs::read_to_string(theirs.join(file)).ok(),
+            "{file}: {}",
+            run.stdout()
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(ours.join("restarts")).ok().as_deref(),
+        Some("restart\n")
+    );
+    let recap = run.recap("localhost");
+    assert!(
+        ansible_out.contains(&format!("ok={} ", recap["ok"]))
+            && ansible_out.contains(&format!("changed={} ", recap["changed"])),
+        "recap {recap} differs from Ansible's:\n{ansible_out}"
+    );
+}
+
+#[test]
+fn includes_loop_over_items_like_ansible() {
+    let repo = TestRepo::local()
+        .file(
+            "tasks/one.yml",
+            "- shell: echo {{ x }}-{{ i }} >> {{ out }}/tasks\n",
+        )
+        .file(
+            "roles/greet/tasks/main.yml",
+            "- shell: echo hello {{ item }} >> {{ out }}/roles\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - include_tasks: tasks/one.yml\n      loop: [a, b, c]\n      loop_control:\n        loop_var: x\n        index_var: i\n      when: x != 'b'\n    - include_role:\n        name: greet\n      loop: [ann, bob]\n    - include_tasks: tasks/one.yml\n      loop: []\n",
+        );
+    let ours = repo.out().join("playhook");
+    let theirs = repo.out().join("ansible");
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
+        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
+        .current_dir(repo.path())
+        .output()
+        .expect("ansible-playbook runs");
+    let ansible_out = String::from_utf8_lossy(&ansible.stdout);
+    assert!(ansible.status.success(), "{ansible_out}");
+    assert_eq!(
+        std::fs::read_to_string(ours.join("tasks")).ok().as_deref(),
+        Some("a-0\nc-2\n")
+    );
+    for file in ["tasks", "roles"] {
+        assert_eq!(
+            std::fs::read_to_string(ours.join(file)).ok(),
+            std::fs::read_to_string(theirs.join(file)).ok(),
+            "{file}"
+        );
+    }
+    let recap = run.recap("localhost");
+    let expected = format!(
+        "ok={} changed={} unreachable=0 failed=0 skipped={}",
+        recap["ok"], recap["changed"], recap["skipped"]
+    );
+    let theirs_recap: String = ansible_out
+        .lines()
+        .find(|l| l.starts_with("localhost"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(2)
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(theirs_recap, expected, "{ansible_out}");
+}
+
+#[test]
+fn a_handler_owed_by_an_included_role_runs_once_the_role_is_included() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo
+        .file(
+            "roles/svc/tasks/main.yml",
+            "- command: 'true'\n  changed_when: false\n",
+        )
+        .file(
+            "roles/svc/handlers/main.yml",
+            &format!(
+                "- name: restart svc\n  shell: echo restarted >> {}/restarts\n",
+                out.display()
+            ),
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - include_role:\n        name: svc\n",
+        );
+    let pending = repo.path().join("pending.json");
+    std::fs::write(&pending, r#"{"localhost": ["restart svc"]}"#).expect("pending file");
+    let run = repo.playhook(&[
+        "deploy",
+        "--json",
+        "--pending-handlers",
+        pending.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("restarts")).ok().as_deref(),
+        Some("restarted\n"),
+        "{}",
+        run.stdout()
+    );
+}

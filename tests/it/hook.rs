@@ -621,3 +621,36 @@ fn verify_rejects_unknown_push_options_before_the_ref_moves() {
     );
     assert!(!remote.out().join("ran").exists());
 }
+
+#[test]
+fn old_logs_go_beyond_keep_logs_and_history_says_so() {
+    let remote = Remote::new();
+    remote.install(&[]);
+    std::fs::write(
+        remote.bare.join("playhook.yaml"),
+        "keep_logs: 2\nrules:\n  - ref: main\n",
+    )
+    .expect("write rules");
+    ansible_repo(&remote, "    - command: 'true'\n");
+    for n in 1..=3 {
+        remote.commit(&format!("deploy {n}"));
+        let push = remote.push(&["origin", "main"]);
+        assert!(push.status.success(), "{}", text(&push.stderr));
+    }
+    let logs = remote.bare.join("playhook/logs");
+    let kept: Vec<String> = std::fs::read_dir(&logs)
+        .expect("logs")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let history = remote.history();
+    assert_eq!(history.len(), 3, "every record stays");
+    for (i, record) in history.iter().enumerate() {
+        let log = record["log"].as_str().expect("log");
+        assert_eq!(remote.bare.join(log).exists(), i < 2, "record {i}: {log}");
+    }
+    let bare = remote.bare.to_string_lossy().into_owned();
+    let listing = text(&remote.playhook(&["history", "-C", &bare]).stdout);
+    assert_eq!(listing.matches("(removed: keep_logs)").count(), 1, "{listing}");
+}

@@ -8,6 +8,7 @@
 mod attrs;
 mod mode;
 mod stat;
+mod stat_script;
 mod write;
 
 pub use attrs::{
@@ -15,7 +16,7 @@ pub use attrs::{
     ensure_dir_script, list_tree,
 };
 pub use mode::{Mode, ModeError, format_mode};
-pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_each, stat_many};
+pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_and_run, stat_each, stat_many};
 pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, read_with_stat, remove, write_atomic};
 
 use super::{Become, Command, Connection, ConnectionError, Output};

@@ -16,7 +16,8 @@ use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
 use super::mode::Mode;
-use super::stat::{self, FileStat, StatOptions};
+use super::stat::{FileStat, StatOptions};
+use super::stat_script::{parse, stat_script};
 use super::{FileError, remote_error, run_script};
 use crate::connection::{Command, Output};
 
@@ -46,7 +47,7 @@ pub async fn read_with_stat(
     };
     let script = format!(
         "( {} ) || exit 1\nif [ -f {p} ]; then echo __ph_content__; cat -- {p}; fi",
-        stat::stat_script(path, followed).trim_end(),
+        stat_script(path, followed).trim_end(),
         p = quote_path(path)
     );
     let out = run_script(conn, script, None, privilege).await?;
@@ -58,11 +59,10 @@ pub async fn read_with_stat(
         Some(at) => (&out.stdout[..at], out.stdout[at + marker.len()..].to_vec()),
         None => (&out.stdout[..], Vec::new()),
     };
-    let parsed =
-        stat::parse(path, followed, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
-            path: path.to_string(),
-            message: "could not read the output of `stat`".to_string(),
-        })?;
+    let parsed = parse(path, followed, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
+        path: path.to_string(),
+        message: "could not read the output of `stat`".to_string(),
+    })?;
     Ok(parsed.map(|st| (st, content)))
 }
 
@@ -144,7 +144,7 @@ fn write_result(path: &str, out: &Output) -> Result<WriteResult, FileError> {
         .map(str::to_string);
     let stat = text
         .split_once("__ph_written__\n")
-        .and_then(|(_, rest)| stat::parse(path, StatOptions::default(), rest))
+        .and_then(|(_, rest)| parse(path, StatOptions::default(), rest))
         .flatten();
     Ok(WriteResult { backup_file, stat })
 }
@@ -216,7 +216,7 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     s.push_str("mv -fT -- \"$t\" \"$f\"\ntrap - EXIT HUP INT TERM\n");
     if opts.stat_after {
         s.push_str("echo __ph_written__\n");
-        s.push_str(&stat::stat_script(path, StatOptions::default()));
+        s.push_str(&stat_script(path, StatOptions::default()));
     }
     s
 }

@@ -85,10 +85,6 @@ async fn results_have_ansibles_keys() {
         "lnk_source",
         "source",
         "version",
-        "attributes",
-        "attr_flags",
-        "mimetype",
-        "charset",
         "dev",
         "blocks",
         "backup",
@@ -116,7 +112,7 @@ async fn results_have_ansibles_keys() {
         let mut want = keys(expected);
         let mut have = keys(&ours);
         if module == "stat" {
-            // Only the stat dictionary matters; mime/attributes need `file`/`lsattr`.
+            // Only the stat dictionary matters.
             want = keys(&expected["stat"]);
             have = keys(&ours["stat"]);
         }

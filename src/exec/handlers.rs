@@ -1,0 +1,114 @@
+//! Which handlers a play has, and which of them a notification runs.
+//!
+//! A play's handlers are its `handlers:` section and those of its roles, known before it runs,
+//! followed by the handlers of roles that `include_role` brings in while it runs (Ansible makes
+//! those notifiable too). Hosts remember notifications as positions in that list, which only
+//! grows during a play.
+
+use std::sync::Arc;
+
+use super::Runner;
+use crate::repo::playbook::Play;
+use crate::repo::task::{Node, Task};
+
+impl Runner<'_> {
+    /// The handlers `include_role` added to the current play so far.
+    pub(super) fn included_handlers(&self) -> Arc<Vec<Node>> {
+        match self.included_handlers.lock() {
+            Ok(list) => Arc::clone(&list),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Forgets the included handlers of the previous play.
+    pub(super) fn reset_included_handlers(&self) {
+        if let Ok(mut list) = self.included_handlers.lock() {
+            *list = Arc::new(Vec::new());
+        }
+    }
+
+    /// Adds the handlers of a role `include_role` loaded; a handler already known (same file
+    /// and line, as when the role is included again) is not added twice.
+    pub(super) fn add_included_handlers(&self, play: &Play, handlers: Vec<Node>) {
+        let Ok(mut list) = self.included_handlers.lock() else {
+            return;
+        };
+        let known: Vec<String> = flat(&play.handlers)
+            .into_iter()
+            .chain(flat(&list))
+            .map(|t| t.loc.to_string())
+            .collect();
+        let new: Vec<Node> = handlers
+            .into_iter()
+            .filter(|n| {
+                flat(std::slice::from_ref(n))
+                    .iter()
+                    .all(|t| !known.contains(&t.loc.to_string()))
+            })
+            .collect();
+        if !new.is_empty() {
+            Arc::make_mut(&mut list).extend(new);
+        }
+    }
+}
+
+/// Every handler task of `nodes`, blocks flattened, in order.
+fn flat(nodes: &[Node]) -> Vec<&Task> {
+    fn walk<'p>(nodes: &'p [Node], out: &mut Vec<&'p Task>) {
+        for node in nodes {
+            match node {
+                Node::Task(t) => out.push(t),
+                Node::Block(b) => {
+                    walk(&b.block, out);
+                    walk(&b.rescue, out);
+                    walk(&b.always, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(nodes, &mut out);
+    out
+}
+
+/// The play's handlers as one list: its own, then `included` (see [`Runner::included_handlers`]).
+pub(super) fn handler_tasks<'p>(play: &'p Play, included: &'p [Node]) -> Vec<&'p Task> {
+    let mut out = flat(&play.handlers);
+    out.extend(flat(included));
+    out
+}
+
+/// The handlers a notification of `name` runs: the handler with that name (a play handler wins;
+/// a role applied twice answers once, with its last instance) and every handler listening to it.
+pub(super) fn handler_indices(play: &Play, included: &[Node], name: &str) -> Vec<usize> {
+    let handlers = handler_tasks(play, included);
+    let named: Vec<usize> = handlers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.name.as_deref() == Some(name)
+                || h.role
+                    .as_ref()
+                    .zip(h.name.as_ref())
+                    .is_some_and(|(r, n)| format!("{} : {n}", r.name) == name)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let role_of = |i: usize| handlers[i].role.as_ref().map(|r| r.name.clone());
+    let chosen = match named.first() {
+        Some(&first) if handlers[first].role.is_none() => Some(first),
+        Some(&first) => named
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| role_of(i) == role_of(first)),
+        None => None,
+    };
+    let mut out: Vec<usize> = chosen.into_iter().collect();
+    for (index, handler) in handlers.iter().enumerate() {
+        if handler.listen.iter().any(|l| l == name) && !out.contains(&index) {
+            out.push(index);
+        }
+    }
+    out
+}
