@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::ansible::run_playbook;
+use crate::support::ansible_tasks::ansible_command;
 use crate::support::repo::TestRepo;
 use crate::support::tree;
 
@@ -93,6 +94,45 @@ fn a_render_error_in_an_included_template_names_its_file_and_line() {
     assert!(
         all.contains("templates/part.j2:2: 'cfg.missing_key' is undefined"),
         "{all}"
+    );
+    assert!(!out.join("t").exists(), "nothing is written");
+}
+
+#[test]
+fn an_import_without_context_cannot_read_variables_in_ansible_nor_in_playhook() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let play = |hosts: &str| {
+        format!(
+            "- hosts: {hosts}\n  gather_facts: false\n  vars:\n    hv: value\n  tasks:\n    \
+             - template: {{src: t.j2, dest: '{}/t'}}\n",
+            out.display()
+        )
+    };
+    let repo = repo
+        .file("templates/t.j2", "{% import 'm.j2' as m %}\n{{ m.show() }}\n")
+        .file("templates/m.j2", "{% macro show() %}\n{{ hv }}\n{% endmacro %}\n")
+        .file("playbook.yml", &play("localhost"))
+        .file("deploy.yaml", &play("web"));
+
+    let ansible = ansible_command("ansible-playbook")
+        .args(["-i", "localhost,", "-c", "local", "playbook.yml"])
+        .current_dir(repo.path())
+        .output()
+        .expect("run ansible-playbook");
+    let said = String::from_utf8_lossy(&ansible.stdout);
+    assert_eq!(ansible.status.code(), Some(2), "{said}");
+    assert!(said.contains("'hv' is undefined"), "{said}");
+
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 4, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.stderr().contains("templates/m.j2:2: 'hv' is undefined: ")
+            && run
+                .stderr()
+                .contains("templates/t.j2:1 imports this template without context"),
+        "{}",
+        run.stderr()
     );
     assert!(!out.join("t").exists(), "nothing is written");
 }
