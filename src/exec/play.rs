@@ -452,7 +452,16 @@ impl Runner<'_> {
                     Ok(v) => {
                         included_any = true;
                         let (target, key) = (display(&v), item_key(&vars));
-                        match groups.iter_mut().find(|g| g.target == target && g.key == key) {
+                        // A host includes the same file and item again (a repeated loop item)
+                        // in a later group, so it runs again, after what came between.
+                        let after = groups
+                            .iter()
+                            .rposition(|g| g.members.contains(&index))
+                            .map_or(0, |i| i + 1);
+                        match groups[after..]
+                            .iter_mut()
+                            .find(|g| g.target == target && g.key == key)
+                        {
                             Some(g) => g.members.push(index),
                             None => groups.push(IncludeGroup {
                                 target,

@@ -91,12 +91,16 @@ fn play_handler_names(nodes: &[crate::repo::task::Node]) -> BTreeSet<String> {
 }
 
 /// The handler names of the roles a play includes with `include_role`, found under the
-/// playbook's `roles/`; `None` when one of them cannot be known before the run.
+/// playbook's `roles/`; `None` when they cannot be known before the run (a templated role name,
+/// a role found elsewhere, or an `include_tasks` whose file may include roles).
 fn included_role_handler_names(play: &crate::repo::playbook::Play, dir: &Path) -> Option<BTreeSet<String>> {
     let mut names = BTreeSet::new();
     for task in play_tasks(play) {
-        let Action::IncludeRole { name, .. } = &task.action else {
-            continue;
+        let name = match &task.action {
+            Action::IncludeRole { name, .. } => name,
+            // An included task file may include roles of its own.
+            Action::IncludeTasks { .. } => return None,
+            _ => continue,
         };
         let name = name.as_str().filter(|n| !n.contains("{{"))?;
         let mut loader = crate::repo::load::Loader::new(dir.to_path_buf(), Vec::new());

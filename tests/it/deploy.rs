@@ -277,13 +277,14 @@ fn includes_loop_over_items_like_ansible() {
             "tasks/one.yml",
             "- shell: echo {{ x }}-{{ i }} >> {{ out }}/tasks\n",
         )
+        .file("tasks/two.yml", "- shell: echo {{ item }} >> {{ out }}/dups\n")
         .file(
             "roles/greet/tasks/main.yml",
             "- shell: echo hello {{ item }} >> {{ out }}/roles\n",
         )
         .file(
             "deploy.yaml",
-            "- hosts: web\n  tasks:\n    - include_tasks: tasks/one.yml\n      loop: [a, b, c]\n      loop_control:\n        loop_var: x\n        index_var: i\n      when: x != 'b'\n    - include_role:\n        name: greet\n      loop: [ann, bob]\n    - include_tasks: tasks/one.yml\n      loop: []\n",
+            "- hosts: web\n  tasks:\n    - include_tasks: tasks/one.yml\n      loop: [a, b, c]\n      loop_control:\n        loop_var: x\n        index_var: i\n      when: x != 'b'\n    - include_role:\n        name: greet\n      loop: [ann, bob]\n    - include_tasks: tasks/one.yml\n      loop: []\n    - include_tasks: tasks/two.yml\n      loop: [z, y, z]\n",
         );
     let ours = repo.out().join("playhook");
     let theirs = repo.out().join("ansible");
@@ -303,7 +304,12 @@ fn includes_loop_over_items_like_ansible() {
         std::fs::read_to_string(ours.join("tasks")).ok().as_deref(),
         Some("a-0\nc-2\n")
     );
-    for file in ["tasks", "roles"] {
+    assert_eq!(
+        std::fs::read_to_string(ours.join("dups")).ok().as_deref(),
+        Some("z\ny\nz\n"),
+        "a repeated item runs again"
+    );
+    for file in ["tasks", "roles", "dups"] {
         assert_eq!(
             std::fs::read_to_string(ours.join(file)).ok(),
             std::fs::read_to_string(theirs.join(file)).ok(),

@@ -162,3 +162,22 @@ fn written_files_report_their_stat_when_the_result_is_seen() {
         (Some(4), Some("file"))
     );
 }
+
+#[test]
+fn a_failing_chown_fails_the_file_task() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let file = out.join("f");
+    std::fs::write(&file, "x").expect("write");
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - file: {{path: {}, owner: no_such_user_ph, mode: \"0600\"}}\n",
+            file.display()
+        ),
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 2, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(run.recap("localhost")["failed"], 1);
+    assert!(run.stdout().contains("no_such_user_ph"), "{}", run.stdout());
+}

@@ -193,7 +193,8 @@ pub async fn run_then_stat(
     } else {
         "exit 0\n".to_string()
     };
-    let script = format!("( set -e\n{actions}\n) || exit 1\necho __ph_done__\n{after}");
+    // The subshell stands alone: inside `( ... ) || exit 1` the shell would ignore `set -e`.
+    let script = format!("(\nset -e\n{actions}\n)\n[ $? -eq 0 ] || exit 1\necho __ph_done__\n{after}");
     let out = run_script(conn, script, None, privilege).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));

@@ -39,6 +39,8 @@ pub(crate) fn stat_each_script(paths: &[(&str, StatOptions)]) -> String {
     }
     for (i, (path, opts)) in paths.iter().enumerate() {
         let tool = opts.checksum_tool.unwrap_or("sha1sum");
+        // `stat` and `sha1sum` read standard input for `-`, even after `--`.
+        let path = if *path == "-" { "./-" } else { path };
         let _ = writeln!(s, "_s{i}={}", quote_path(path));
         let v = format!("\"$_s{i}\"");
         // The word `"$_sN"` as a list appends it, expanded only by the final `eval`.
@@ -67,8 +69,8 @@ pub(crate) fn stat_each_script(paths: &[(&str, StatOptions)]) -> String {
         if !opts.follow {
             let _ = writeln!(
                 s,
-                "  if [ -L {v} ]; then echo \"{i}:lnk_target=$(readlink -- {v})\"; \
-                 echo \"{i}:lnk_source=$(readlink -f -- {v})\"; fi"
+                "  if [ -L {v} ]; then printf '%s\\n' \"{i}:lnk_target=$(readlink -- {v})\" \
+                 \"{i}:lnk_source=$(readlink -f -- {v})\"; fi"
             );
         }
         if opts.checksum {
@@ -273,13 +275,21 @@ fn makedev(major: u64, minor: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     /// Runs the script for `paths` in a real `sh` and parses its output.
     fn stat_here(paths: &[(&str, StatOptions)]) -> Vec<Option<FileStat>> {
+        stat_in(Path::new("/"), paths)
+    }
+
+    /// Like [`stat_here`], with `dir` as the working directory (for relative paths).
+    fn stat_in(dir: &Path, paths: &[(&str, StatOptions)]) -> Vec<Option<FileStat>> {
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(stat_each_script(paths))
+            .current_dir(dir)
             .output()
             .expect("sh runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -381,5 +391,29 @@ mod tests {
             parse_each(&[("/nonexistent/a", StatOptions::default())], &text),
             Some(vec![None])
         );
+    }
+
+    #[test]
+    fn odd_link_targets_and_a_path_named_dash_stay_in_their_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::write(d.join("-"), b"dash\n").expect("write");
+        std::os::unix::fs::symlink("a\\cb", d.join("odd")).expect("symlink");
+        std::fs::write(d.join("after"), b"x").expect("write");
+        let sum = StatOptions {
+            checksum: true,
+            ..StatOptions::default()
+        };
+        let got = stat_in(d, &[("odd", StatOptions::default()), ("-", sum), ("after", sum)]);
+        let odd = got[0].as_ref().expect("the link");
+        assert_eq!(odd.link_target.as_deref(), Some("a\\cb"));
+        let dash = got[1].as_ref().expect("the file named -");
+        assert_eq!((dash.kind, dash.size), (FileKind::File, 5));
+        assert_eq!(
+            dash.checksum.as_deref(),
+            Some("4a21f020d042e5f433f7d35c0d0301c22acd66d5"),
+            "the file's sum, not standard input's"
+        );
+        assert_eq!(got[2].as_ref().expect("after").size, 1);
     }
 }

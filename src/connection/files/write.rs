@@ -3,19 +3,18 @@
 //! A write never leaves a half-written file: the content travels as the command's stdin, base64
 //! text in a here-document the shell holds completely before anything runs
 //! ([`Command::stdin_base64`](crate::connection::Command::stdin_base64)). The script creates a
-//! temp file with a random name in the destination's directory (exclusively: `set -C`), decodes
-//! into it, gives it its mode, owner and group, and renames it over the destination with
+//! private temp file with a random name in the destination's directory (exclusively: `set -C`),
+//! decodes into it, gives it its owner, group and mode, and renames it over the destination with
 //! `mv -fT`. If the connection dies mid-transfer nothing runs at all; if `base64 -d` is stopped
 //! mid-write its exit status aborts the script (under `become`, where the data may cross one
 //! more pipe, the size is checked too), which removes the temp file, so only a
 //! `.NAME.playhook-RANDOM` file killed with the shell itself can remain, never a partial
-//! destination. For a new file the shell's own `0666 & ~umask` is the default mode, as in
-//! Ansible; an existing file passes its mode and ownership on.
+//! destination. A new file without a mode gets `0666 & ~umask`, as in Ansible; an existing file
+//! passes its mode and ownership on.
 
 use super::super::quote::{quote, quote_path};
 use super::super::{Become, Connection};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
-use super::mode::Mode;
 use super::stat::{FileStat, StatOptions};
 use super::stat_script::{parse, stat_script};
 use super::{FileError, remote_error, run_script};
@@ -160,46 +159,34 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     } else {
         String::new()
     };
-    // The temp file is created before the trap that removes it is set, and exclusively, so a
-    // name taken by anything else fails the write instead of touching it. Permission bits
-    // within 0666 are given at creation, by a umask in a subshell, which saves a `chmod`.
-    let created_mode = match opts.attrs.mode {
-        Some(Mode::Bits(bits)) if bits & !0o666 == 0 => Some(bits),
-        _ => None,
-    };
-    let create = match created_mode {
-        Some(bits) => format!("( umask {:03o}; set -C; : > \"$t\" )", 0o777 & !bits),
-        None => "set -C; : > \"$t\"; set +C".to_string(),
-    };
+    // The temp file is created private (as `mktemp` would), before the trap that removes it is
+    // set, and exclusively, so a name taken by anything else fails the write instead of
+    // touching it.
     let mut s = format!(
-        "set -e\n{mkdir}f={}\nt={}\n{create}\n\
+        "set -e\n{mkdir}f={}\nt={}\n( umask 077; set -C; : > \"$t\" )\n\
          trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
         quote_path(path),
         quote_path(&format!("{dir}/.{name}.playhook-{:016x}", rand::random::<u64>()))
     );
-    // A replaced file passes on its mode (unless one is set) and its owner and group (unless
-    // both are set; `chown` only runs when they differ from the new file's).
-    let keep_mode = opts.attrs.mode.is_none();
-    let keep_owner = opts.attrs.owner.is_none() || opts.attrs.group.is_none();
-    if keep_mode || keep_owner {
-        s.push_str("if [ -e \"$f\" ]; then\n");
-        if keep_mode {
-            s.push_str("  chmod --reference=\"$f\" \"$t\"\n");
-        }
-        if keep_owner {
-            s.push_str(
-                "  [ -O \"$f\" ] && [ -G \"$f\" ] && [ -G \"$t\" ] \
-                 || chown --reference=\"$f\" \"$t\" 2>/dev/null || true\n",
-            );
-        }
-        s.push_str("fi\n");
+    // Owner and group first, mode last: `chown` clears set-user-ID and set-group-ID bits. A
+    // replaced file passes on its owner and group (unless both are set; `chown` only runs when
+    // they differ from the new file's) and its mode (unless one is set); a new file gets
+    // `0666 & ~umask`, set explicitly as Ansible does (a default ACL would otherwise decide).
+    if opts.attrs.owner.is_none() || opts.attrs.group.is_none() {
+        s.push_str(
+            "if [ -e \"$f\" ] && ! { [ -O \"$f\" ] && [ -G \"$f\" ] && [ -G \"$t\" ]; }; then \
+             chown --reference=\"$f\" \"$t\" 2>/dev/null || true; fi\n",
+        );
     }
-    // Owner before mode: `chown` clears set-user-ID and set-group-ID bits.
     if let Some(spec) = chown_spec(&opts.attrs) {
         s.push_str(&format!("chown {} \"$t\"\n", quote(&spec)));
     }
-    if let Some(mode) = opts.attrs.mode.as_ref().filter(|_| created_mode.is_none()) {
-        s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode))));
+    match &opts.attrs.mode {
+        Some(mode) => s.push_str(&format!("chmod {} \"$t\"\n", quote(&mode_arg(mode)))),
+        None => s.push_str(
+            "if [ -e \"$f\" ]; then chmod --reference=\"$f\" \"$t\"; \
+             else chmod \"$(printf '%o' $(( 0666 & ~0$(umask) )))\" \"$t\"; fi\n",
+        ),
     }
     if let Some(validate) = &opts.validate {
         let cmd = validate.replace("%s", "\"$t\"");

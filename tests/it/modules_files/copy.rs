@@ -229,5 +229,60 @@ async fn writes_as_the_become_user() {
             .run("copy", json!({"content": "x", "dest": "/root/playhook-denied"}))
             .await;
         assert!(denied.failed, "nobody cannot write to /root");
+        // A mode without owner-write still lets the owner fill the file first.
+        let read_only = dir.join(format!("{method:?}-ro"));
+        let out = h
+            .run(
+                "copy",
+                json!({"content": "secret\n", "dest": read_only, "mode": "0400"}),
+            )
+            .await;
+        assert!(out.changed && !out.failed, "{method:?} 0400: {out:?}");
+        assert_eq!(std::fs::read_to_string(&read_only).expect("read"), "secret\n");
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&read_only).expect("meta").permissions()
+            ) & 0o7777,
+            0o400
+        );
     }
+}
+
+#[tokio::test]
+async fn a_replaced_file_keeps_its_set_id_bits_and_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Harness::new().await;
+    let dest = h.dir().join("tool");
+    std::fs::write(&dest, "#!/bin/sh\necho old\n").expect("write");
+    std::process::Command::new("chown")
+        .args(["nobody:nogroup"])
+        .arg(&dest)
+        .status()
+        .expect("chown");
+    std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o4755)).expect("chmod");
+    let out = h
+        .run("copy", json!({"content": "#!/bin/sh\necho new\n", "dest": dest}))
+        .await;
+    assert!(out.changed && !out.failed, "{out:?}");
+    let meta = std::fs::metadata(&dest).expect("meta");
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o4755, "mode passed on");
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&meta),
+        65534,
+        "owner passed on"
+    );
+    let out = h
+        .run(
+            "copy",
+            json!({"content": "#!/bin/sh\necho newer\n", "dest": dest, "owner": "root", "group": "root"}),
+        )
+        .await;
+    assert!(out.changed && !out.failed, "{out:?}");
+    let meta = std::fs::metadata(&dest).expect("meta");
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        0o4755,
+        "chown came before the mode"
+    );
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
 }
