@@ -27,27 +27,32 @@ impl Runner<'_> {
         }
     }
 
-    /// Adds the handlers of a role `include_role` loaded; a handler already known (same file
-    /// and line, as when the role is included again) is not added twice.
+    /// Adds the handlers of a role `include_role` loaded. A handler the play already has
+    /// (same file and line) is not added; one an earlier `include_role` added is replaced by this
+    /// later copy in its place, so it answers with the latest role parameters, as in Ansible.
     pub(super) fn add_included_handlers(&self, play: &Play, handlers: Vec<Node>) {
         let Ok(mut list) = self.included_handlers.lock() else {
             return;
         };
-        let known: Vec<String> = flat(&play.handlers)
-            .into_iter()
-            .chain(flat(&list))
-            .map(|t| t.loc.to_string())
-            .collect();
-        let new: Vec<Node> = handlers
-            .into_iter()
-            .filter(|n| {
+        let static_locs: Vec<String> = flat(&play.handlers).iter().map(|t| t.loc.to_string()).collect();
+        let list = Arc::make_mut(&mut list);
+        for node in handlers {
+            let locs: Vec<String> = flat(std::slice::from_ref(&node))
+                .iter()
+                .map(|t| t.loc.to_string())
+                .collect();
+            if locs.iter().any(|l| static_locs.contains(l)) {
+                continue;
+            }
+            let earlier = list.iter().position(|n| {
                 flat(std::slice::from_ref(n))
                     .iter()
-                    .all(|t| !known.contains(&t.loc.to_string()))
-            })
-            .collect();
-        if !new.is_empty() {
-            Arc::make_mut(&mut list).extend(new);
+                    .any(|t| locs.contains(&t.loc.to_string()))
+            });
+            match earlier {
+                Some(i) => list[i] = node,
+                None => list.push(node),
+            }
         }
     }
 }
@@ -78,8 +83,8 @@ pub(super) fn handler_tasks<'p>(play: &'p Play, included: &'p [Node]) -> Vec<&'p
     out
 }
 
-/// The handlers a notification of `name` runs: the handler with that name (a play handler wins;
-/// a role applied twice answers once, with its last instance) and every handler listening to it.
+/// The handlers a notification of `name` runs: the last handler loaded with that name (see
+/// below) and every handler listening to it.
 pub(super) fn handler_indices(play: &Play, included: &[Node], name: &str) -> Vec<usize> {
     let handlers = handler_tasks(play, included);
     let named: Vec<usize> = handlers
@@ -94,17 +99,9 @@ pub(super) fn handler_indices(play: &Play, included: &[Node], name: &str) -> Vec
         })
         .map(|(i, _)| i)
         .collect();
-    let role_of = |i: usize| handlers[i].role.as_ref().map(|r| r.name.clone());
-    let chosen = match named.first() {
-        Some(&first) if handlers[first].role.is_none() => Some(first),
-        Some(&first) => named
-            .iter()
-            .rev()
-            .copied()
-            .find(|&i| role_of(i) == role_of(first)),
-        None => None,
-    };
-    let mut out: Vec<usize> = chosen.into_iter().collect();
+    // The last one loaded answers, as in Ansible: the play's own over its roles' (they come
+    // after them), a role's last application, a role included while the play runs.
+    let mut out: Vec<usize> = named.last().copied().into_iter().collect();
     for (index, handler) in handlers.iter().enumerate() {
         if handler.listen.iter().any(|l| l == name) && !out.contains(&index) {
             out.push(index);

@@ -238,9 +238,9 @@ impl Loader {
             handler: true,
             ..scope.clone()
         };
-        // The play's own handlers come first, then the roles', as Ansible orders them.
-        let mut handlers = list(self, "handlers", &handler_scope)?;
-        handlers.append(&mut self.role_handlers);
+        // The roles' handlers come first, then the play's own, as Ansible (2.19) orders them.
+        let mut handlers = std::mem::take(&mut self.role_handlers);
+        handlers.extend(list(self, "handlers", &handler_scope)?);
 
         let vars = match node.get("vars") {
             Some(v) if v.as_map().is_some() => v.to_value(),

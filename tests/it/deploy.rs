@@ -369,3 +369,52 @@ fn a_handler_owed_by_an_included_role_runs_once_the_role_is_included() {
         run.stdout()
     );
 }
+
+#[test]
+fn handler_order_and_choice_follow_ansible() {
+    let repo = TestRepo::local()
+        .file("roles/r/tasks/main.yml", "- command: 'true'\n  notify: [ph, rh]\n")
+        .file("roles/r/handlers/main.yml", "- name: rh\n  shell: echo rh >> {{ out }}/order\n")
+        .file("roles/i/tasks/main.yml", "- command: 'true'\n  notify: h\n")
+        .file(
+            "roles/i/handlers/main.yml",
+            "- name: h\n  shell: echo role-{{ item }} >> {{ out }}/chosen\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  roles: [r]\n  tasks:\n    - include_role:\n        name: i\n      loop: [a, b]\n  handlers:\n    - name: ph\n      shell: echo ph >> {{ out }}/order\n    - name: h\n      shell: echo play >> {{ out }}/chosen\n",
+        );
+    let ours = repo.out().join("playhook");
+    let theirs = repo.out().join("ansible");
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
+        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
+        .current_dir(repo.path())
+        .output()
+        .expect("ansible-playbook runs");
+    assert!(
+        ansible.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ansible.stdout)
+    );
+    // Roles' handlers run before the play's own; a name answers with the last one loaded.
+    assert_eq!(
+        std::fs::read_to_string(ours.join("order")).ok().as_deref(),
+        Some("rh\nph\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(ours.join("chosen")).ok().as_deref(),
+        Some("role-b\n")
+    );
+    for file in ["order", "chosen"] {
+        assert_eq!(
+            std::fs::read_to_string(ours.join(file)).ok(),
+            std::fs::read_to_string(theirs.join(file)).ok(),
+            "{file}"
+        );
+    }
+}
