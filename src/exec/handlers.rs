@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::Runner;
+use crate::plan::walk::tasks_in;
 use crate::repo::playbook::Play;
 use crate::repo::task::{Node, Task};
 
@@ -59,20 +60,8 @@ impl Runner<'_> {
 
 /// Every handler task of `nodes`, blocks flattened, in order.
 fn flat(nodes: &[Node]) -> Vec<&Task> {
-    fn walk<'p>(nodes: &'p [Node], out: &mut Vec<&'p Task>) {
-        for node in nodes {
-            match node {
-                Node::Task(t) => out.push(t),
-                Node::Block(b) => {
-                    walk(&b.block, out);
-                    walk(&b.rescue, out);
-                    walk(&b.always, out);
-                }
-            }
-        }
-    }
     let mut out = Vec::new();
-    walk(nodes, &mut out);
+    tasks_in(nodes, &mut out);
     out
 }
 

@@ -254,18 +254,8 @@ impl Run {
             }
             file_fields(&shown, &mut outcome);
         } else {
-            match files::run_then_stat(
-                ctx.conn,
-                target,
-                &actions,
-                ctx.result_seen,
-                ctx.privilege.as_ref(),
-            )
-            .await
-            {
-                Ok(Some(after)) => file_fields(&after, &mut outcome),
-                Ok(None) => {}
-                Err(e) => return file_failure(e),
+            if let Err(e) = run_actions(ctx, target, &actions, &mut outcome).await {
+                return file_failure(e);
             }
         }
         diff.finish(&self.path, &mut outcome, ctx.diff);
@@ -321,18 +311,8 @@ impl Run {
             outcome.changed = true;
             if !ctx.check {
                 let script = files::ensure_dir_script(&target, &self.attrs);
-                match files::run_then_stat(
-                    ctx.conn,
-                    &target,
-                    &script,
-                    ctx.result_seen,
-                    ctx.privilege.as_ref(),
-                )
-                .await
-                {
-                    Ok(Some(after)) => file_fields(&after, &mut outcome),
-                    Ok(None) => {}
-                    Err(e) => return file_failure(e),
+                if let Err(e) = run_actions(ctx, &target, &script, &mut outcome).await {
+                    return file_failure(e);
                 }
             }
             diff.finish(&self.path, &mut outcome, ctx.diff);
@@ -381,14 +361,9 @@ impl Run {
             if !actions.is_empty() {
                 outcome.changed = true;
                 if !ctx.check {
-                    if let Err(e) = files::run_then_stat(
-                        ctx.conn,
-                        &target,
-                        &actions,
-                        ctx.result_seen,
-                        ctx.privilege.as_ref(),
-                    )
-                    .await
+                    // The stat afterwards would go unused: the fields came from `settle`.
+                    if let Err(e) =
+                        files::run_then_stat(ctx.conn, &target, &actions, false, ctx.privilege.as_ref()).await
                     {
                         return file_failure(e);
                     }
@@ -414,18 +389,8 @@ impl Run {
                 let mut actions = format!(": >> {target}\n");
                 actions.push_str(&format!("p={target}\n"));
                 actions.push_str(&attrs_lines("p", &self.attrs, false));
-                match files::run_then_stat(
-                    ctx.conn,
-                    &self.path,
-                    &actions,
-                    ctx.result_seen,
-                    ctx.privilege.as_ref(),
-                )
-                .await
-                {
-                    Ok(Some(after)) => file_fields(&after, &mut outcome),
-                    Ok(None) => {}
-                    Err(e) => return file_failure(e),
+                if let Err(e) = run_actions(ctx, &self.path, &actions, &mut outcome).await {
+                    return file_failure(e);
                 }
                 diff.finish(&self.path, &mut outcome, ctx.diff);
                 Ok(outcome)
@@ -573,18 +538,8 @@ impl Run {
             }
         }
         if !ctx.check && !actions.is_empty() {
-            match files::run_then_stat(
-                ctx.conn,
-                &self.path,
-                &actions,
-                ctx.result_seen,
-                ctx.privilege.as_ref(),
-            )
-            .await
-            {
-                Ok(Some(after)) => file_fields(&after, &mut outcome),
-                Ok(None) => {}
-                Err(e) => return file_failure(e),
+            if let Err(e) = run_actions(ctx, &self.path, &actions, &mut outcome).await {
+                return file_failure(e);
             }
         } else if let Some(st) = &self.st {
             file_fields(st, &mut outcome);
@@ -644,4 +599,20 @@ impl Run {
 
 fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Runs `actions` on the host; when the task's result is seen, the stat of `path` afterwards
+/// (same round trip) fills the outcome's fields.
+async fn run_actions(
+    ctx: &mut ModuleCtx<'_>,
+    path: &str,
+    actions: &str,
+    outcome: &mut Outcome,
+) -> Result<(), files::FileError> {
+    let after =
+        files::run_then_stat(ctx.conn, path, actions, ctx.result_seen, ctx.privilege.as_ref()).await?;
+    if let Some(after) = after {
+        file_fields(&after, outcome);
+    }
+    Ok(())
 }
