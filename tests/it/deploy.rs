@@ -236,38 +236,10 @@ fn handlers_of_an_included_role_run_like_ansible() {
             "deploy.yaml",
             "- hosts: web\n  tasks:\n    - include_role:\n        name: svc\n      vars:\n        which: one\n    - include_role:\n        name: svc\n      vars:\n        which: two\n    - command: 'true'\n      notify: \"svc : restart svc\"\n",
         );
-    let ours = repo.out().join("playhook");
-    let theirs = repo.out().join("ansible");
-    for dir in [&ours, &theirs] {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
-        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
-        .current_dir(repo.path())
-        .output()
-        .expect("ansible-playbook runs");
-    let ansible_out = String::from_utf8_lossy(&ansible.stdout);
-    assert!(ansible.status.success(), "{ansible_out}");
-    for file in ["conf-one", "conf-two", "restarts", "heard"] {
-        assert_eq!(
-            std::fs::read_to_string(ours.join(file)).ok(),
-            std::fs::read_to_string(theirs.join(file)).ok(),
-            "{file}: {}",
-            run.stdout()
-        );
-    }
-    assert_eq!(
-        std::fs::read_to_string(ours.join("restarts")).ok().as_deref(),
-        Some("restart\n")
-    );
-    let recap = run.recap("localhost");
-    assert!(
-        ansible_out.contains(&format!("ok={} ", recap["ok"]))
-            && ansible_out.contains(&format!("changed={} ", recap["changed"])),
-        "recap {recap} differs from Ansible's:\n{ansible_out}"
-    );
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["conf-one", "conf-two", "restarts", "heard"]);
+    assert_eq!(both.ours("restarts").as_deref(), Some("restart\n"));
+    both.assert_same_recap("localhost");
 }
 
 #[test]
@@ -286,51 +258,15 @@ fn includes_loop_over_items_like_ansible() {
             "deploy.yaml",
             "- hosts: web\n  tasks:\n    - include_tasks: tasks/one.yml\n      loop: [a, b, c]\n      loop_control:\n        loop_var: x\n        index_var: i\n      when: x != 'b'\n    - include_role:\n        name: greet\n      loop: [ann, bob]\n    - include_tasks: tasks/one.yml\n      loop: []\n    - include_tasks: tasks/two.yml\n      loop: [z, y, z]\n",
         );
-    let ours = repo.out().join("playhook");
-    let theirs = repo.out().join("ansible");
-    for dir in [&ours, &theirs] {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
-        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
-        .current_dir(repo.path())
-        .output()
-        .expect("ansible-playbook runs");
-    let ansible_out = String::from_utf8_lossy(&ansible.stdout);
-    assert!(ansible.status.success(), "{ansible_out}");
+    let both = repo.deploy_beside_ansible();
+    assert_eq!(both.ours("tasks").as_deref(), Some("a-0\nc-2\n"));
     assert_eq!(
-        std::fs::read_to_string(ours.join("tasks")).ok().as_deref(),
-        Some("a-0\nc-2\n")
-    );
-    assert_eq!(
-        std::fs::read_to_string(ours.join("dups")).ok().as_deref(),
+        both.ours("dups").as_deref(),
         Some("z\ny\nz\n"),
         "a repeated item runs again"
     );
-    for file in ["tasks", "roles", "dups"] {
-        assert_eq!(
-            std::fs::read_to_string(ours.join(file)).ok(),
-            std::fs::read_to_string(theirs.join(file)).ok(),
-            "{file}"
-        );
-    }
-    let recap = run.recap("localhost");
-    let expected = format!(
-        "ok={} changed={} unreachable=0 failed=0 skipped={}",
-        recap["ok"], recap["changed"], recap["skipped"]
-    );
-    let theirs_recap: String = ansible_out
-        .lines()
-        .find(|l| l.starts_with("localhost"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert_eq!(theirs_recap, expected, "{ansible_out}");
+    both.assert_same_files(&["tasks", "roles", "dups"]);
+    both.assert_same_recap("localhost");
 }
 
 #[test]
@@ -384,37 +320,9 @@ fn handler_order_and_choice_follow_ansible() {
             "deploy.yaml",
             "- hosts: web\n  roles: [r]\n  tasks:\n    - include_role:\n        name: i\n      loop: [a, b]\n  handlers:\n    - name: ph\n      shell: echo ph >> {{ out }}/order\n    - name: h\n      shell: echo play >> {{ out }}/chosen\n",
         );
-    let ours = repo.out().join("playhook");
-    let theirs = repo.out().join("ansible");
-    for dir in [&ours, &theirs] {
-        std::fs::create_dir_all(dir).expect("mkdir");
-    }
-    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    let ansible = crate::support::ansible_tasks::ansible_command("ansible-playbook")
-        .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
-        .current_dir(repo.path())
-        .output()
-        .expect("ansible-playbook runs");
-    assert!(
-        ansible.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ansible.stdout)
-    );
+    let both = repo.deploy_beside_ansible();
     // Roles' handlers run before the play's own; a name answers with the last one loaded.
-    assert_eq!(
-        std::fs::read_to_string(ours.join("order")).ok().as_deref(),
-        Some("rh\nph\n")
-    );
-    assert_eq!(
-        std::fs::read_to_string(ours.join("chosen")).ok().as_deref(),
-        Some("role-b\n")
-    );
-    for file in ["order", "chosen"] {
-        assert_eq!(
-            std::fs::read_to_string(ours.join(file)).ok(),
-            std::fs::read_to_string(theirs.join(file)).ok(),
-            "{file}"
-        );
-    }
+    assert_eq!(both.ours("order").as_deref(), Some("rh\nph\n"));
+    assert_eq!(both.ours("chosen").as_deref(), Some("role-b\n"));
+    both.assert_same_files(&["order", "chosen"]);
 }

@@ -52,6 +52,82 @@ impl TestRepo {
     }
 }
 
+/// One repository deployed by playhook and by ansible-playbook, each writing under its own
+/// directory, passed to the playbook as the variable `out`.
+pub struct Beside {
+    pub run: Run,
+    pub ours: PathBuf,
+    pub theirs: PathBuf,
+    /// ansible-playbook's standard output.
+    pub ansible: String,
+}
+
+impl TestRepo {
+    /// Deploys `deploy.yaml` with `playhook deploy --json` and with ansible-playbook; both must
+    /// succeed.
+    pub fn deploy_beside_ansible(&self) -> Beside {
+        let ours = self.out().join("playhook");
+        let theirs = self.out().join("ansible");
+        for dir in [&ours, &theirs] {
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+        let run = self.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
+        assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+        let ansible = super::ansible_tasks::ansible_command("ansible-playbook")
+            .args(["deploy.yaml", "-e", &format!("out={}", theirs.display())])
+            .current_dir(self.path())
+            .output()
+            .expect("ansible-playbook runs");
+        let text = String::from_utf8_lossy(&ansible.stdout).into_owned();
+        assert!(ansible.status.success(), "{text}");
+        Beside {
+            run,
+            ours,
+            theirs,
+            ansible: text,
+        }
+    }
+}
+
+impl Beside {
+    /// What playhook left in `file` under its directory.
+    pub fn ours(&self, file: &str) -> Option<String> {
+        std::fs::read_to_string(self.ours.join(file)).ok()
+    }
+
+    /// Asserts that both left the same contents in each of `files` (absent on both is the same).
+    pub fn assert_same_files(&self, files: &[&str]) {
+        for file in files {
+            assert_eq!(
+                self.ours(file),
+                std::fs::read_to_string(self.theirs.join(file)).ok(),
+                "{file}: {}",
+                self.run.stdout()
+            );
+        }
+    }
+
+    /// Asserts that playhook's recap of `host` has Ansible's ok, changed, unreachable, failed
+    /// and skipped counts.
+    pub fn assert_same_recap(&self, host: &str) {
+        let recap = self.run.recap(host);
+        let ours = ["ok", "changed", "unreachable", "failed", "skipped"]
+            .map(|k| format!("{k}={}", recap[k]))
+            .join(" ");
+        let theirs: String = self
+            .ansible
+            .lines()
+            .find(|l| l.starts_with(host))
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(2)
+            .take(5)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(theirs, ours, "{}", self.ansible);
+    }
+}
+
 /// The result of one `playhook` run.
 pub struct Run(pub Output);
 
