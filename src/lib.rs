@@ -15,5 +15,6 @@ pub mod plan;
 pub mod repo;
 pub mod secrets;
 pub mod template;
+pub mod truthy;
 pub mod value;
 pub mod yaml;

@@ -84,6 +84,42 @@ impl Command {
     }
 }
 
+/// How the commands of one task reach the host: its `become`, its `environment` and its
+/// timeout, applied to every command a module runs for the task.
+#[derive(Clone, Debug, Default)]
+pub struct Via {
+    pub privilege: Option<Become>,
+    pub env: Vec<(String, String)>,
+    /// `--task-timeout`: each command is stopped on the host after this long.
+    pub timeout: Option<Duration>,
+}
+
+impl Via {
+    /// Commands with no `become`, environment or timeout.
+    pub fn plain() -> Self {
+        Via::default()
+    }
+
+    /// Commands run as `privilege` says, and nothing else.
+    pub fn privileged(privilege: Option<Become>) -> Self {
+        Via {
+            privilege,
+            ..Via::default()
+        }
+    }
+
+    /// A command running `script` with the task's become, environment and timeout.
+    pub fn command(&self, script: impl Into<String>) -> Command {
+        Command {
+            script: script.into(),
+            env: self.env.clone(),
+            privilege: self.privilege.clone(),
+            timeout: self.timeout,
+            ..Command::default()
+        }
+    }
+}
+
 /// What a finished command left: exit status and both output streams, kept apart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Output {

@@ -494,9 +494,7 @@ fn date_time(text: &str) -> Option<Vec<(&'static str, String)>> {
             _ => f[10].to_string(),
         }
     };
-    let utc = crate::modules::command_common::python_datetime(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch),
-    );
+    let utc = crate::calendar::python_datetime(std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch));
     let utc_date = utc.get(..10)?.to_string();
     let utc_time = utc.get(11..19)?.to_string();
     let (y, mo, wd, wdn, wn, d, h, mi, sec) = (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);

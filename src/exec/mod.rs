@@ -7,9 +7,9 @@ pub mod host;
 pub mod hostvars;
 pub mod lazy;
 mod play;
-mod run_task;
 mod sink;
 mod target;
+mod task;
 pub mod vars;
 
 use std::collections::BTreeMap;

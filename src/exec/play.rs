@@ -17,7 +17,7 @@ use super::Runner;
 use super::handlers::{handler_indices, handler_tasks};
 use super::host::HostState;
 use super::lazy::LazyVars;
-use super::run_task::{ItemResult, display};
+use super::task::{ItemResult, display};
 
 type Hosts<'h, 'x> = &'x mut [&'h mut HostState];
 type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;

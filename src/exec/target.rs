@@ -3,8 +3,8 @@
 use minijinja::Value;
 
 use crate::connection::{Become, BecomeMethod, ConnectionKind, Target};
-use crate::repo::truthy::literal_bool;
 use crate::secrets::SecretString;
+use crate::truthy::boolean;
 
 use super::RunOptions;
 
@@ -68,7 +68,7 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnect
                 .get_attr("ansible_host_key_checking")
                 .ok()
                 .filter(|v| !v.is_undefined() && !v.is_none())
-                .and_then(|v| literal_bool(&v))
+                .and_then(|v| boolean(&v))
                 == Some(false),
         connect_timeout: opts.connect_timeout,
     }
@@ -82,11 +82,7 @@ pub fn become_for(
     method: Option<&str>,
 ) -> Result<Option<Become>, String> {
     let enabled = escalate
-        .or_else(|| {
-            vars.get_attr("ansible_become")
-                .ok()
-                .and_then(|v| literal_bool(&v))
-        })
+        .or_else(|| vars.get_attr("ansible_become").ok().and_then(|v| boolean(&v)))
         .unwrap_or(false);
     if !enabled {
         return Ok(None);

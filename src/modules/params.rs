@@ -1,25 +1,96 @@
-//! Shared pieces of the file modules: typed parameters with Ansible's lenient scalars
-//! (`yes`/`no` booleans, numbers where strings are expected, octal or symbolic modes),
-//! failures as outcomes, source-file lookup in `files/` and `templates/`, and diffs.
+//! The one parameter toolkit of the modules: typed parameters deserialized from templated
+//! arguments (with the failing parameter named), the accepted names derived from the same
+//! type, Ansible's lenient scalars (`yes`/`no` booleans, numbers where strings are expected,
+//! octal or symbolic modes), value formatting as Ansible prints it, and diffs.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use minijinja::Value;
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::de::{self, DeserializeOwned, Deserializer, Error as _, Visitor};
 
-use super::{Diff, ModuleCtx, ModuleError, Outcome};
-use crate::connection::files::{FileError, FileStat, Mode, format_mode};
+use super::{Diff, ModuleError, Outcome};
+use crate::connection::files::{FileStat, Mode, format_mode};
 
-/// Deserializes a module's templated arguments into its parameter struct.
+/// Deserializes a module's templated arguments into its parameter type; an error names the
+/// parameter it concerns.
 pub fn parse<T: DeserializeOwned>(module: &str, args: &Value) -> Result<T, ModuleError> {
     let args = if args.is_undefined() || args.is_none() {
         Value::from(BTreeMap::<String, Value>::new())
     } else {
         args.clone()
     };
-    T::deserialize(args).map_err(|e| ModuleError::Params(format!("{module}: {e}")))
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            ModuleError::Params(format!("{module}: {inner}"))
+        } else {
+            ModuleError::Params(format!("{module}: argument '{path}': {inner}"))
+        }
+    })
+}
+
+/// The parameter names a `Params` type accepts, aliases included, or `None` when it takes any
+/// name (a map). Read from the field list serde's derive hands to the deserializer, so the
+/// names are declared once, on the struct.
+pub fn names<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    match T::deserialize(NameProbe) {
+        Err(Probed::Fields(fields)) => Some(fields),
+        Err(Probed::Map | Probed::Other) | Ok(_) => None,
+    }
+}
+
+/// What [`NameProbe`] saw.
+#[derive(Debug)]
+enum Probed {
+    Fields(&'static [&'static str]),
+    Map,
+    Other,
+}
+
+impl std::fmt::Display for Probed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Probed {}
+
+impl de::Error for Probed {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Probed::Other
+    }
+}
+
+/// A deserializer that only asks the type how it wants to be read.
+struct NameProbe;
+
+impl<'de> Deserializer<'de> for NameProbe {
+    type Error = Probed;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+        Err(Probed::Other)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Probed> {
+        Err(Probed::Map)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Probed> {
+        Err(Probed::Fields(fields))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct enum identifier ignored_any
+    }
 }
 
 /// A scalar as text: strings as they are, numbers and booleans printed (Ansible's `str` type).
@@ -51,35 +122,124 @@ pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
         .ok_or_else(|| D::Error::custom(format!("expected a string, got {v}")))
 }
 
-/// Ansible's boolean: `true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`, `y`/`n`, `t`/`f`.
-pub fn to_bool(v: &Value) -> Option<bool> {
-    match v.kind() {
-        minijinja::value::ValueKind::Bool => Some(v.is_true()),
-        minijinja::value::ValueKind::Number => match i64::try_from(v.clone()) {
-            Ok(1) => Some(true),
-            Ok(0) => Some(false),
-            _ => None,
-        },
-        minijinja::value::ValueKind::String => {
-            match v.as_str().unwrap_or("").trim().to_ascii_lowercase().as_str() {
-                "yes" | "on" | "1" | "true" | "y" | "t" => Some(true),
-                "no" | "off" | "0" | "false" | "n" | "f" | "" => Some(false),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
 /// An optional boolean parameter (`None` when absent), Ansible-style.
 pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     let v = Value::deserialize(d)?;
     if v.is_none() || v.is_undefined() {
         return Ok(None);
     }
-    to_bool(&v)
+    crate::truthy::boolean(&v).map(Some).ok_or_else(|| {
+        D::Error::custom(format!(
+            "'{}' (of type {}) is not a valid boolean; use true or false",
+            value_to_text(&v),
+            python_type(&v)
+        ))
+    })
+}
+
+/// An optional integer parameter, written as a number or a numeric string.
+pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Value::deserialize(d)?;
+    if v.is_none() || v.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(i) = v.as_i64() {
+        return Ok(Some(i));
+    }
+    v.as_str()
+        .and_then(|s| s.trim().parse().ok())
         .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("`{v}` is not a valid boolean (use true or false)")))
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "'{}' (of type {}) cannot be converted to an int",
+                value_to_text(&v),
+                python_type(&v)
+            ))
+        })
+}
+
+/// An optional parameter of any type; null counts as absent, as in Ansible.
+pub fn opt_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok((!v.is_none() && !v.is_undefined()).then_some(v))
+}
+
+/// An optional list of strings: a list, or one string (Ansible's `type='list'` also splits a
+/// string on commas).
+pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let v = Value::deserialize(d)?;
+    if v.is_none() || v.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(s) = v.as_str() {
+        return Ok(Some(
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        ));
+    }
+    if v.kind() != minijinja::value::ValueKind::Seq {
+        return scalar_text(v.clone())
+            .map(|t| Some(vec![t]))
+            .ok_or_else(|| D::Error::custom(format!("expected a list, got {}", python_type(&v))));
+    }
+    let mut out = Vec::new();
+    for item in v.try_iter().map_err(D::Error::custom)? {
+        out.push(scalar_text(item.clone()).ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a list of strings, found {}",
+                python_type(&item)
+            ))
+        })?);
+    }
+    Ok(Some(out))
+}
+
+/// A value as Python's `str()` would give it for scalars.
+pub fn value_to_text(v: &Value) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    match v.kind() {
+        minijinja::value::ValueKind::Bool => {
+            if v.is_true() {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
+        minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => "None".into(),
+        _ => v.to_string(),
+    }
+}
+
+/// A message value as one line of text: strings as they are, anything else as JSON.
+pub fn display_text(v: &Value) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// The Python type name Ansible's messages use for a value.
+pub fn python_type(v: &Value) -> &'static str {
+    use minijinja::value::ValueKind;
+    match v.kind() {
+        ValueKind::Bool => "bool",
+        ValueKind::Number => {
+            if v.as_i64().is_some() {
+                "int"
+            } else {
+                "float"
+            }
+        }
+        ValueKind::String => "str",
+        ValueKind::Seq | ValueKind::Iterable => "list",
+        ValueKind::Map => "dict",
+        ValueKind::None | ValueKind::Undefined => "NoneType",
+        _ => "object",
+    }
 }
 
 /// A `mode:` parameter: `preserve` (copy and template only), octal, integer or symbolic.
@@ -107,53 +267,6 @@ pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ModeParam>, D:
 pub fn map_value<K: Into<Value>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
     let map: indexmap::IndexMap<Value, Value> = pairs.into_iter().map(|(k, v)| (k.into(), v)).collect();
     Value::from(map)
-}
-
-/// A failed outcome with a message.
-pub fn failed(msg: impl Into<String>) -> Outcome {
-    Outcome {
-        failed: true,
-        msg: Some(msg.into()),
-        ..Outcome::default()
-    }
-}
-
-/// A file operation's error as the task's result: the host refusing is a task failure, a
-/// broken connection is the connection's error.
-pub fn file_failure(e: FileError) -> Result<Outcome, ModuleError> {
-    match e {
-        FileError::Connection(c) => Err(ModuleError::Connection(c)),
-        remote @ FileError::Remote { .. } => Ok(failed(remote.to_string())),
-    }
-}
-
-/// Finds a task's `src` on the controller: absolute as given; else the role's `SUBDIR/`, the
-/// role directory, the playbook directory's `SUBDIR/`, then the playbook directory.
-pub fn find_source(ctx: &ModuleCtx<'_>, subdir: &str, src: &str) -> Result<PathBuf, ModuleError> {
-    let path = Path::new(src);
-    if path.is_absolute() {
-        if path.exists() {
-            return Ok(path.to_path_buf());
-        }
-        return Err(ModuleError::Local(format!(
-            "could not find `{src}` on the controller"
-        )));
-    }
-    let mut candidates = Vec::new();
-    if let Some(role) = ctx.role_path {
-        candidates.push(role.join(subdir).join(path));
-        candidates.push(role.join(path));
-    }
-    candidates.push(ctx.playbook_dir.join(subdir).join(path));
-    candidates.push(ctx.playbook_dir.join(path));
-    if let Some(found) = candidates.iter().find(|c| c.exists()) {
-        return Ok(found.clone());
-    }
-    let searched: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-    Err(ModuleError::Local(format!(
-        "could not find `{src}`; searched: {}",
-        searched.join(", ")
-    )))
 }
 
 /// The largest file Ansible shows in a diff (`MAX_FILE_SIZE_FOR_DIFF`).

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use minijinja::Value;
 
 use crate::loc::Loc;
+use crate::modules::Source;
+use crate::modules::ctx::{find_source, source_search_path};
 use crate::repo::playbook::Playbook;
 use crate::repo::task::{Action, Task};
 use crate::template::{Engine, SearchPath, check_tree};
@@ -143,38 +145,17 @@ fn check_task(
     }
     if let Action::Module { module, args } = &task.action {
         collect_strings(args, &mut strings);
-        let src = args
-            .get_attr("src")
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
-        let sub = match module.name() {
-            "template" => Some("templates"),
-            "copy" => Some("files"),
-            _ => None,
-        };
-        if let (Some(sub), Some(src)) = (sub, src.filter(|s| !s.contains("{{") && !s.contains("{%"))) {
-            let remote_src = args
-                .get_attr("remote_src")
-                .ok()
-                .is_some_and(|v| v.is_true() || v.as_str() == Some("yes"));
-            if !remote_src {
-                match find_source(task, playbook_dir, sub, &src) {
-                    Some(path) if sub == "templates" => {
-                        check_template_file(&path, task, playbook_dir, engine, known, problems)
-                    }
-                    Some(_) => {}
-                    None => problems.0.push(format!(
-                        "{}: `{}` source `{src}` not found (looked in {})",
-                        task.loc,
-                        module.name(),
-                        search_dirs(task, playbook_dir, sub)
-                            .iter()
-                            .map(|p| p.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                }
-            }
+        if let Some(source) = module.spec().source {
+            check_source_file(
+                task,
+                module.name(),
+                source,
+                args,
+                playbook_dir,
+                engine,
+                known,
+                problems,
+            );
         }
     }
     for s in strings {
@@ -234,31 +215,51 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Where `copy`/`template` look for a source: the role's `files/`/`templates/`, the role itself,
-/// the playbook's `files/`/`templates/`, then the playbook directory.
-pub fn search_dirs(task: &Task, playbook_dir: &Path, sub: &str) -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(role) = &task.role {
-        dirs.push(role.path.join(sub));
-        dirs.push(role.path.clone());
+/// Checks a module's controller file (`copy`'s or `template`'s `src`, unless `remote_src`):
+/// it must exist along the modules' own search path, and a template is checked whole.
+#[allow(clippy::too_many_arguments)]
+fn check_source_file(
+    task: &Task,
+    module: &str,
+    source: Source,
+    args: &Value,
+    playbook_dir: &Path,
+    engine: &Engine,
+    known: &BTreeSet<String>,
+    problems: &mut Problems,
+) {
+    let Some(src) = args
+        .get_attr(source.param)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|s| !s.contains("{{") && !s.contains("{%"))
+    else {
+        return;
+    };
+    let remote_src = args
+        .get_attr("remote_src")
+        .ok()
+        .is_some_and(|v| crate::truthy::boolean(&v) == Some(true));
+    if remote_src {
+        return;
     }
-    if let Some(dir) = task.loc.file.parent() {
-        dirs.push(dir.join(sub));
+    let role = task.role.as_ref().map(|r| r.path.as_path());
+    let task_dir = task.loc.file.parent();
+    match find_source(role, task_dir, playbook_dir, source.subdir, &src) {
+        Ok(path) if source.template => {
+            check_template_file(&path, task, playbook_dir, engine, known, problems)
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let dirs = source_search_path(role, task_dir, playbook_dir, source.subdir);
+            let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            problems.0.push(format!(
+                "{}: `{module}` source `{src}` not found (looked in {})",
+                task.loc,
+                dirs.join(", ")
+            ))
+        }
     }
-    dirs.push(playbook_dir.join(sub));
-    dirs.push(playbook_dir.to_path_buf());
-    dirs.dedup();
-    dirs
-}
-
-fn find_source(task: &Task, playbook_dir: &Path, sub: &str, src: &str) -> Option<PathBuf> {
-    if Path::new(src).is_absolute() {
-        return Path::new(src).exists().then(|| PathBuf::from(src));
-    }
-    search_dirs(task, playbook_dir, sub)
-        .into_iter()
-        .map(|d| d.join(src))
-        .find(|p| p.exists())
 }
 
 /// Checks a template file and every template it includes, imports or extends: syntax, names,

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use minijinja::Value;
 
+use crate::modules::Defines;
 use crate::repo::playbook::Play;
 use crate::repo::task::{Action, Task};
 use crate::value::entries;
@@ -77,7 +78,16 @@ fn add_task_names(names: &mut BTreeSet<String>, task: &Task) {
         names.extend(spec.index_var.clone());
     }
     match &task.action {
-        Action::Module { module, args } if module.name() == "set_fact" => add_keys(names, args),
+        Action::Module { module, args } => match module.spec().defines {
+            Defines::ArgumentKeys => add_keys(names, args),
+            Defines::Facts(facts) => {
+                for fact in facts {
+                    names.insert(fact.to_string());
+                    names.insert(format!("ansible_{fact}"));
+                }
+            }
+            Defines::Nothing => {}
+        },
         Action::IncludeTasks { .. } | Action::IncludeRole { .. } => {
             // Included files are read at run time; what they define is not known here.
             names.insert("*".to_string());

@@ -141,7 +141,10 @@ pub fn parse_conditions(node: &Node) -> Vec<Value> {
 /// A keyword that must be a literal boolean (`yes`/`no`/`true`/`false`).
 pub fn parse_bool(node: &Node) -> Result<bool, LoadError> {
     let v = node.to_value();
-    if let Some(b) = crate::repo::truthy::literal_bool(&v) {
+    if v.is_none() {
+        return Ok(false);
+    }
+    if let Some(b) = crate::truthy::boolean(&v) {
         return Ok(b);
     }
     Err(LoadError::at(

@@ -13,5 +13,4 @@ pub mod playbook;
 pub mod role;
 pub mod task;
 pub mod tasks;
-pub mod truthy;
 pub mod vars_file;

@@ -53,15 +53,6 @@ pub const TASK_KEYWORDS: &[&str] = &[
 
 const BLOCK_KEYWORDS: &[&str] = &["block", "rescue", "always", "name"];
 
-/// Task "modules" that the loader and executor handle themselves.
-pub const CONTROL_ACTIONS: &[&str] = &[
-    "import_tasks",
-    "include_tasks",
-    "import_role",
-    "include_role",
-    "meta",
-];
-
 /// Where a task list is being read: its file, its role and its inherited keywords.
 #[derive(Clone)]
 pub struct Scope {
@@ -120,7 +111,7 @@ impl Loader {
             }
         }
         let (action_key, action_node) = self.find_action(node)?;
-        match action_key.as_str() {
+        match modules::registry::control_action(&action_key).unwrap_or_default() {
             "import_tasks" => self.import_tasks(node, action_node, scope, out),
             "import_role" => self.import_role(node, action_node, scope, out),
             _ => {
@@ -171,7 +162,7 @@ impl Loader {
             }
             let is_action = key == "local_action"
                 || key == "action"
-                || CONTROL_ACTIONS.contains(&short_name(key))
+                || modules::registry::control_action(key).is_some()
                 || modules::lookup(key).is_some();
             if !is_action {
                 return Err(unknown_task_key(&value.loc, key));
@@ -199,11 +190,7 @@ impl Loader {
         scope: &Scope,
         out: &mut Vec<Node>,
     ) -> Result<(), LoadError> {
-        check_keys(
-            node,
-            &["import_tasks", "name", "ansible.builtin.import_tasks"],
-            "import_tasks",
-        )?;
+        check_keys(node, &["name"], "import_tasks")?;
         let file = literal_path(arg, "import_tasks")?;
         let path = self.resolve_task_file(&file, scope).ok_or_else(|| {
             LoadError::at(
@@ -226,11 +213,7 @@ impl Loader {
         scope: &Scope,
         out: &mut Vec<Node>,
     ) -> Result<(), LoadError> {
-        check_keys(
-            node,
-            &["import_role", "name", "ansible.builtin.import_role"],
-            "import_role",
-        )?;
+        check_keys(node, &["name"], "import_role")?;
         let role_args = arg
             .as_map()
             .ok_or_else(|| LoadError::at(&arg.loc, "`import_role` needs a mapping with `name:`"))?;
@@ -302,7 +285,7 @@ impl Loader {
         if delegate.is_none() {
             delegate = own.delegate_to.clone();
         }
-        let short = short_name(&module_key);
+        let short = modules::registry::control_action(&module_key).unwrap_or_default();
         let action = match short {
             "include_tasks" => Action::IncludeTasks {
                 file: include_file(&args_node_value, &action_node.loc)?,
@@ -346,7 +329,7 @@ impl Loader {
             _ => {
                 let module = modules::lookup(&module_key)
                     .ok_or_else(|| unknown_task_key(&action_node.loc, &module_key))?;
-                let mut args = args_value(&args_node_value, module.free_form());
+                let mut args = args_value(&args_node_value, module.spec().free_form);
                 if let Some(extra) = node.get("args") {
                     args = merge_args(&args, &extra.to_value());
                 }
@@ -463,16 +446,16 @@ fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result
             format!("`{}` arguments must be a mapping", module.name()),
         ));
     };
+    let accepts = module.accepts();
     for key in keys {
         let key = key.as_str().unwrap_or_default().to_string();
-        if key == "_raw_params" && module.free_form() {
-            continue;
-        }
-        // `set_fact` takes any variable name (`modules::set_fact::ANY_PARAM`).
-        if !module.params().contains(&key.as_str())
-            && !module.params().contains(&modules::set_fact::ANY_PARAM)
-        {
-            let mut supported: Vec<&str> = module.params().to_vec();
+        if !accepts.allows(&key) {
+            let mut supported: Vec<&str> = match accepts {
+                modules::Accepts::Names(names) => {
+                    names.iter().copied().filter(|n| !n.starts_with('_')).collect()
+                }
+                modules::Accepts::AnyName => Vec::new(),
+            };
             supported.sort_unstable();
             return Err(LoadError::at(
                 loc,
@@ -538,7 +521,8 @@ fn literal_path(node: &Yaml, keyword: &str) -> Result<String, LoadError> {
 
 fn check_keys(node: &Yaml, allowed: &[&str], what: &str) -> Result<(), LoadError> {
     for (key, value) in node.as_map().unwrap_or_default() {
-        if !allowed.contains(&key.as_str()) && !INHERITED_KEYS.contains(&key.as_str()) {
+        let is_the_action = modules::registry::control_action(key) == Some(what);
+        if !is_the_action && !allowed.contains(&key.as_str()) && !INHERITED_KEYS.contains(&key.as_str()) {
             return Err(unknown_keyword(&value.loc, key, what, &[allowed, INHERITED_KEYS]));
         }
     }
@@ -610,16 +594,8 @@ fn string_list(node: &Yaml) -> Result<Vec<String>, LoadError> {
     }
 }
 
-pub fn short_name(name: &str) -> &str {
-    name.strip_prefix("ansible.builtin.")
-        .or_else(|| name.strip_prefix("ansible.legacy."))
-        .unwrap_or(name)
-}
-
 fn unknown_task_key(loc: &Loc, key: &str) -> LoadError {
-    let mut names: Vec<&str> = modules::all().iter().map(|m| m.name()).collect();
-    names.extend(CONTROL_ACTIONS);
-    names.sort_unstable();
+    let names = modules::registry::known_names();
     LoadError::at(
         loc,
         format!(

@@ -5,13 +5,15 @@ use std::path::Path;
 
 use minijinja::Value;
 use minijinja::value::Serde;
+use playhook::connection::Via;
 use playhook::connection::local::LocalConnection;
-use playhook::modules::{self, ModuleCtx, ModuleError, Outcome};
+use playhook::modules::{self, ModuleCtx, ModuleError};
 use playhook::template::Engine;
 use serde_json::{Value as Json, json};
 
 use crate::support::ansible_tasks as ansible;
 use crate::support::local::local;
+use crate::support::modules::{Outcome, registered};
 
 /// Runs module `name` with `args` on `conn`, collecting live lines.
 async fn run_module(
@@ -31,8 +33,7 @@ async fn run_module(
             host: "testhost",
             check,
             diff: false,
-            privilege: None,
-            env: Vec::new(),
+            via: Via::plain(),
             role_path: None,
             task_dir: None,
             playbook_dir: Path::new("/"),
@@ -42,7 +43,7 @@ async fn run_module(
             // Results are compared with what Ansible registers.
             result_seen: true,
         };
-        module.run(&args, &mut ctx).await
+        registered(module.run(&args, &mut ctx).await)
     };
     drop(tx);
     let mut lines = Vec::new();
@@ -53,7 +54,7 @@ async fn run_module(
 }
 
 /// The registered result as Ansible would show it: data plus the status flags.
-fn registered(outcome: &Outcome) -> Json {
+fn result_json(outcome: &Outcome) -> Json {
     let mut map = serde_json::Map::new();
     for (k, v) in &outcome.data {
         map.insert(k.clone(), serde_json::to_value(v).expect("values serialize"));
@@ -180,7 +181,7 @@ async fn command_and_shell_match_ansible() {
         let mut conn = local().await;
         for ((module, args), want) in cases.iter().zip(expected) {
             let (result, _) = run_module(&mut conn, module, args, check, &empty_vars()).await;
-            let got = registered(&result.expect("module runs"));
+            let got = result_json(&result.expect("module runs"));
             for key in COMPARED {
                 let want_v = want.get(*key).cloned().unwrap_or(match *key {
                     "failed" | "skipped" => json!(false),
@@ -210,7 +211,7 @@ async fn times_are_python_formatted() {
         &empty_vars(),
     )
     .await;
-    let got = registered(&result.expect("runs"));
+    let got = result_json(&result.expect("runs"));
     let start = got["start"].as_str().expect("start is set");
     let end = got["end"].as_str().expect("end is set");
     let delta = got["delta"].as_str().expect("delta is set");
@@ -381,7 +382,7 @@ async fn controller_modules_match_ansible() {
             .expect("arguments template");
         let args_json = serde_json::to_value(&templated).expect("arguments serialize");
         let (result, _) = run_module(&mut conn, name, &args_json, false, &vars).await;
-        let mut got = registered(&result.expect("module runs"));
+        let mut got = result_json(&result.expect("module runs"));
         let mut want = want.clone();
         for map in [&mut got, &mut want] {
             let obj = map.as_object_mut().expect("results are maps");
@@ -464,7 +465,7 @@ async fn controller_modules_return_ansible_results() {
     for ((name, args), want) in cases {
         let (result, _) = run_module(&mut conn, name, &args, false, &vars).await;
         let outcome = result.expect("module runs");
-        assert_eq!(registered(&outcome), want, "{name} {args}");
+        assert_eq!(result_json(&outcome), want, "{name} {args}");
         if name == "fail" {
             let want_msg = args
                 .get("msg")

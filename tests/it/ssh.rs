@@ -5,6 +5,7 @@ mod deploy;
 
 use std::time::Duration;
 
+use playhook::connection::Via;
 use playhook::connection::{
     Become, BecomeMethod, Command, Connection, ConnectionError, Target, connect, files,
 };
@@ -411,13 +412,17 @@ async fn becomes_root_with_sudo_with_and_without_password() {
         "/root/sudo-written",
         &data,
         &files::WriteOptions::default(),
-        root.as_ref(),
+        &Via::privileged(root.clone()),
     )
     .await
     .expect("write as root with the sudo password");
-    let back = files::read(conn.as_mut(), "/root/sudo-written", root.as_ref())
-        .await
-        .expect("read back as root");
+    let back = files::read(
+        conn.as_mut(),
+        "/root/sudo-written",
+        &Via::privileged(root.clone()),
+    )
+    .await
+    .expect("read back as root");
     assert_eq!(sha1_hex(&back), sha1_hex(&data));
     let wrong = conn.run(&become_root(Some("wrong password")), None).await;
     assert!(matches!(wrong, Err(ConnectionError::Become(_))), "{wrong:?}");
@@ -483,9 +488,15 @@ async fn files_travel_binary_safe_and_atomically_as_the_become_user() {
         },
         ..files::WriteOptions::default()
     };
-    files::write_atomic(conn.as_mut(), "/srv/blob.bin", &data, &opts, Some(&root))
-        .await
-        .expect("writing as root");
+    files::write_atomic(
+        conn.as_mut(),
+        "/srv/blob.bin",
+        &data,
+        &opts,
+        &Via::privileged(Some(root.clone())),
+    )
+    .await
+    .expect("writing as root");
     let stat = files::stat(
         conn.as_mut(),
         "/srv/blob.bin",
@@ -493,7 +504,7 @@ async fn files_travel_binary_safe_and_atomically_as_the_become_user() {
             checksum: true,
             ..Default::default()
         },
-        Some(&root),
+        &Via::privileged(Some(root.clone())),
     )
     .await
     .expect("stat")
@@ -503,9 +514,13 @@ async fn files_travel_binary_safe_and_atomically_as_the_become_user() {
         (0o640, "root", data.len() as u64)
     );
     assert_eq!(stat.checksum.as_deref(), Some(sha1_hex(&data).as_str()));
-    let back = files::read(conn.as_mut(), "/srv/blob.bin", Some(&root))
-        .await
-        .expect("reading back");
+    let back = files::read(
+        conn.as_mut(),
+        "/srv/blob.bin",
+        &Via::privileged(Some(root.clone())),
+    )
+    .await
+    .expect("reading back");
     assert!(back == data, "the bytes read back differ");
     conn.close().await;
 
@@ -531,7 +546,7 @@ async fn a_connection_killed_mid_write_leaves_the_old_or_the_new_file_and_a_reru
             "/srv/big",
             &content,
             &files::WriteOptions::default(),
-            None,
+            &Via::plain(),
         )
         .await;
         (conn, r.map(|_| ()))
@@ -555,7 +570,7 @@ async fn a_connection_killed_mid_write_leaves_the_old_or_the_new_file_and_a_reru
         "/srv/big",
         &new,
         &files::WriteOptions::default(),
-        None,
+        &Via::plain(),
     )
     .await
     .expect("the re-run writes the file");

@@ -2,7 +2,7 @@
 //! them, and creating directories with them.
 
 use super::super::quote::{quote, quote_path};
-use super::super::{Become, Connection};
+use super::super::{Connection, Via};
 use super::mode::{Mode, format_mode};
 use super::stat::FileStat;
 use super::{FileError, remote_error, run_script};
@@ -125,14 +125,14 @@ pub async fn apply_attrs(
     path: &str,
     attrs: &FileAttrs,
     recurse: bool,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<(), FileError> {
     let body = attrs_lines("p", attrs, recurse);
     if body.is_empty() {
         return Ok(());
     }
     let script = format!("set -e\np={}\n{body}", quote_path(path));
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -145,10 +145,10 @@ pub async fn ensure_dir(
     conn: &mut dyn Connection,
     path: &str,
     attrs: &FileAttrs,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<bool, FileError> {
     let script = ensure_dir_script(path, attrs);
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -227,18 +227,14 @@ pub struct TreeEntry {
 }
 
 /// Everything below `dir` (not `dir` itself), without following symlinks, in one round trip.
-pub async fn list_tree(
-    conn: &mut dyn Connection,
-    dir: &str,
-    privilege: Option<&Become>,
-) -> Result<Vec<TreeEntry>, FileError> {
+pub async fn list_tree(conn: &mut dyn Connection, dir: &str, via: &Via) -> Result<Vec<TreeEntry>, FileError> {
     let script = format!(
         "__ph_walk() {{ for e in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do [ -e \"$e\" ] || [ -L \"$e\" ] || continue; \
          stat --printf '%f|%u|%g|%U|%G|%n\\0' -- \"$e\" || return 1; \
          if [ -d \"$e\" ] && [ ! -L \"$e\" ]; then __ph_walk \"$e\" || return 1; fi; done; }}\n__ph_walk {}",
         quote_path(dir.trim_end_matches('/'))
     );
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(dir, &out));
     }

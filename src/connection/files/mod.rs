@@ -19,7 +19,7 @@ pub use mode::{Mode, ModeError, format_mode};
 pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_and_run, stat_each, stat_many};
 pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, read_with_stat, remove, write_atomic};
 
-use super::{Become, Command, Connection, ConnectionError, Output};
+use super::{Connection, ConnectionError, Output, Via};
 
 /// A file operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,16 +31,15 @@ pub enum FileError {
     Remote { path: String, message: String },
 }
 
-/// Runs `script` with the task's `become`, and optional stdin.
+/// Runs `script` with the task's `become`, environment and timeout, and optional stdin.
 pub(crate) async fn run_script(
     conn: &mut dyn Connection,
     script: String,
     stdin: Option<Vec<u8>>,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Output, ConnectionError> {
-    let mut cmd = Command::new(script);
+    let mut cmd = via.command(script);
     cmd.stdin = stdin;
-    cmd.privilege = privilege.cloned();
     conn.run(&cmd, None).await
 }
 

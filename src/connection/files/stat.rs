@@ -1,7 +1,7 @@
 //! Stat of remote paths (Ansible's `stat` fields plus a checksum), any number per round trip;
 //! the script and its parser are in `stat_script`.
 
-use super::super::{Become, Connection};
+use super::super::{Connection, Via};
 use super::stat_script::{parse, parse_each, stat_each_script, stat_script};
 use super::{FileError, remote_error, run_script};
 
@@ -111,9 +111,9 @@ pub async fn stat(
     conn: &mut dyn Connection,
     path: &str,
     opts: StatOptions,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Option<FileStat>, FileError> {
-    let mut each = stat_each(conn, &[(path, opts)], privilege).await?;
+    let mut each = stat_each(conn, &[(path, opts)], via).await?;
     Ok(each.pop().flatten())
 }
 
@@ -124,14 +124,14 @@ pub async fn stat_and_run(
     path: &str,
     opts: StatOptions,
     more: &str,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<(Option<FileStat>, String), FileError> {
     const MARK: &str = "__ph_more__\n";
     let script = format!(
         "( {} ) || exit 1\nprintf '{MARK}'\n{more}",
         stat_script(path, opts).trim_end()
     );
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -146,22 +146,22 @@ pub async fn stat_many(
     conn: &mut dyn Connection,
     paths: &[&str],
     opts: StatOptions,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Vec<Option<FileStat>>, FileError> {
     let each: Vec<(&str, StatOptions)> = paths.iter().map(|p| (*p, opts)).collect();
-    stat_each(conn, &each, privilege).await
+    stat_each(conn, &each, via).await
 }
 
 /// Like [`stat_many`], with options per path (the same path followed and not, say).
 pub async fn stat_each(
     conn: &mut dyn Connection,
     paths: &[(&str, StatOptions)],
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Vec<Option<FileStat>>, FileError> {
     let Some((first, _)) = paths.first() else {
         return Ok(Vec::new());
     };
-    let out = run_script(conn, stat_each_script(paths), None, privilege).await?;
+    let out = run_script(conn, stat_each_script(paths), None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(first, &out));
     }
@@ -186,7 +186,7 @@ pub async fn run_then_stat(
     path: &str,
     actions: &str,
     stat_after: bool,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Option<FileStat>, FileError> {
     let after = if stat_after {
         stat_script(path, StatOptions::default())
@@ -195,7 +195,7 @@ pub async fn run_then_stat(
     };
     // The subshell stands alone: inside `( ... ) || exit 1` the shell would ignore `set -e`.
     let script = format!("(\nset -e\n{actions}\n)\n[ $? -eq 0 ] || exit 1\necho __ph_done__\n{after}");
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }

@@ -13,20 +13,16 @@
 //! passes its mode and ownership on.
 
 use super::super::quote::{quote, quote_path};
-use super::super::{Become, Connection};
+use super::super::{Connection, Via};
 use super::attrs::{FileAttrs, chown_spec, mode_arg};
 use super::stat::{FileStat, StatOptions};
 use super::stat_script::{parse, stat_script};
 use super::{FileError, remote_error, run_script};
-use crate::connection::{Command, Output};
+use crate::connection::Output;
 
 /// Reads a whole remote file.
-pub async fn read(
-    conn: &mut dyn Connection,
-    path: &str,
-    privilege: Option<&Become>,
-) -> Result<Vec<u8>, FileError> {
-    let out = run_script(conn, format!("cat -- {}", quote_path(path)), None, privilege).await?;
+pub async fn read(conn: &mut dyn Connection, path: &str, via: &Via) -> Result<Vec<u8>, FileError> {
+    let out = run_script(conn, format!("cat -- {}", quote_path(path)), None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -38,7 +34,7 @@ pub async fn read(
 pub async fn read_with_stat(
     conn: &mut dyn Connection,
     path: &str,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<Option<(FileStat, Vec<u8>)>, FileError> {
     let followed = StatOptions {
         follow: true,
@@ -49,7 +45,7 @@ pub async fn read_with_stat(
         stat_script(path, followed).trim_end(),
         p = quote_path(path)
     );
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }
@@ -97,12 +93,12 @@ pub async fn write_atomic(
     path: &str,
     content: &[u8],
     opts: &WriteOptions,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<WriteResult, FileError> {
     // Under `become`, sudo or su may pass the data on through a pipe of their own, whose writer
     // can die before the script hears of it; a short file then decodes cleanly, so the size is
     // checked before the rename.
-    let fill = match privilege {
+    let fill = match via.privilege {
         None => "base64 -d > \"$t\"".to_string(),
         Some(_) => format!(
             "base64 -d > \"$t\"\n[ \"$(wc -c < \"$t\")\" -eq {} ] \
@@ -111,10 +107,9 @@ pub async fn write_atomic(
         ),
     };
     let script = write_script(path, opts, &fill);
-    let mut cmd = Command::new(script);
+    let mut cmd = via.command(script);
     cmd.stdin = Some(content.to_vec());
     cmd.stdin_base64 = true;
-    cmd.privilege = privilege.cloned();
     let out = conn.run(&cmd, None).await?;
     write_result(path, &out)
 }
@@ -125,10 +120,10 @@ pub async fn copy_remote_atomic(
     src: &str,
     path: &str,
     opts: &WriteOptions,
-    privilege: Option<&Become>,
+    via: &Via,
 ) -> Result<WriteResult, FileError> {
     let script = write_script(path, opts, &format!("cp -- {} \"$t\"", quote_path(src)));
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     write_result(path, &out)
 }
 
@@ -209,16 +204,12 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
 }
 
 /// Removes `path` (recursively for a directory). Returns whether something was there.
-pub async fn remove(
-    conn: &mut dyn Connection,
-    path: &str,
-    privilege: Option<&Become>,
-) -> Result<bool, FileError> {
+pub async fn remove(conn: &mut dyn Connection, path: &str, via: &Via) -> Result<bool, FileError> {
     let script = format!(
         "p={}\nif [ -e \"$p\" ] || [ -L \"$p\" ]; then rm -rf -- \"$p\" && echo removed; fi",
         quote_path(path)
     );
-    let out = run_script(conn, script, None, privilege).await?;
+    let out = run_script(conn, script, None, via).await?;
     if out.rc != 0 {
         return Err(remote_error(path, &out));
     }

@@ -3,6 +3,7 @@
 use std::os::unix::fs::symlink;
 use std::time::Duration;
 
+use playhook::connection::Via;
 use playhook::connection::files::{
     self, FileAttrs, FileKind, Mode, StatOptions, WriteOptions, attrs_differ, ensure_dir, write_atomic,
 };
@@ -27,7 +28,7 @@ async fn stat_files_dirs_links_and_absence() {
         checksum: true,
         checksum_tool: None,
     };
-    let st = files::stat(&mut conn, &p(&f), opts, None)
+    let st = files::stat(&mut conn, &p(&f), opts, &Via::plain())
         .await
         .expect("stat")
         .expect("exists");
@@ -42,7 +43,7 @@ async fn stat_files_dirs_links_and_absence() {
     assert!(st.readable && st.writeable && !st.executable);
 
     let l = p(&dir.path().join("l"));
-    let st = files::stat(&mut conn, &l, opts, None)
+    let st = files::stat(&mut conn, &l, opts, &Via::plain())
         .await
         .expect("stat")
         .expect("exists");
@@ -54,26 +55,26 @@ async fn stat_files_dirs_links_and_absence() {
         checksum: true,
         checksum_tool: None,
     };
-    let st = files::stat(&mut conn, &l, followed, None)
+    let st = files::stat(&mut conn, &l, followed, &Via::plain())
         .await
         .expect("stat")
         .expect("exists");
     assert_eq!(st.kind, FileKind::File);
     assert!(st.checksum.is_some());
 
-    let st = files::stat(&mut conn, &p(dir.path()), opts, None)
+    let st = files::stat(&mut conn, &p(dir.path()), opts, &Via::plain())
         .await
         .expect("stat")
         .expect("exists");
     assert!(st.is_dir());
-    let gone = files::stat(&mut conn, &p(&dir.path().join("nope")), opts, None)
+    let gone = files::stat(&mut conn, &p(&dir.path().join("nope")), opts, &Via::plain())
         .await
         .expect("stat");
     assert!(gone.is_none());
     let name = p(&dir.path().join("it's a \"name\" $x"));
     std::fs::write(&name, b"").expect("write");
     assert!(
-        files::stat(&mut conn, &name, opts, None)
+        files::stat(&mut conn, &name, opts, &Via::plain())
             .await
             .expect("stat")
             .is_some()
@@ -94,12 +95,12 @@ async fn atomic_write_sets_mode_owner_and_keeps_existing_attributes() {
         },
         ..WriteOptions::default()
     };
-    write_atomic(&mut conn, &p(&dest), &data, &opts, None)
+    write_atomic(&mut conn, &p(&dest), &data, &opts, &Via::plain())
         .await
         .expect("writes");
     assert_eq!(std::fs::read(&dest).expect("read"), data);
     assert_eq!(mode_of(&dest), 0o600);
-    let st = files::stat(&mut conn, &p(&dest), StatOptions::default(), None)
+    let st = files::stat(&mut conn, &p(&dest), StatOptions::default(), &Via::plain())
         .await
         .expect("stat")
         .expect("exists");
@@ -115,7 +116,7 @@ async fn atomic_write_sets_mode_owner_and_keeps_existing_attributes() {
             backup: true,
             ..WriteOptions::default()
         },
-        None,
+        &Via::plain(),
     )
     .await
     .expect("writes");
@@ -131,16 +132,24 @@ async fn atomic_write_sets_mode_owner_and_keeps_existing_attributes() {
 
     // A new file without a mode gets 0666 & ~umask, as Ansible does.
     let fresh = dir.path().join("fresh");
-    write_atomic(&mut conn, &p(&fresh), b"", &WriteOptions::default(), None)
-        .await
-        .expect("writes");
+    write_atomic(
+        &mut conn,
+        &p(&fresh),
+        b"",
+        &WriteOptions::default(),
+        &Via::plain(),
+    )
+    .await
+    .expect("writes");
     assert_eq!(mode_of(&fresh), 0o644);
 
     assert_eq!(
-        files::read(&mut conn, &p(&dest), None).await.expect("reads"),
+        files::read(&mut conn, &p(&dest), &Via::plain())
+            .await
+            .expect("reads"),
         b"second"
     );
-    let err = files::read(&mut conn, &p(&dir.path().join("missing")), None)
+    let err = files::read(&mut conn, &p(&dir.path().join("missing")), &Via::plain())
         .await
         .expect_err("missing");
     assert!(err.to_string().contains("No such file"), "{err}");
@@ -156,12 +165,12 @@ async fn validate_failure_leaves_the_destination_alone() {
         validate: Some("grep -q good %s".into()),
         ..WriteOptions::default()
     };
-    let err = write_atomic(&mut conn, &p(&dest), b"bad", &opts, None)
+    let err = write_atomic(&mut conn, &p(&dest), b"bad", &opts, &Via::plain())
         .await
         .expect_err("invalid");
     assert!(err.to_string().contains("failed to validate"), "{err}");
     assert_eq!(std::fs::read(&dest).expect("read"), b"old");
-    write_atomic(&mut conn, &p(&dest), b"good", &opts, None)
+    write_atomic(&mut conn, &p(&dest), b"good", &opts, &Via::plain())
         .await
         .expect("valid");
     assert_eq!(std::fs::read(&dest).expect("read"), b"good");
@@ -178,19 +187,19 @@ async fn ensure_dir_creates_parents_with_the_mode() {
         ..FileAttrs::default()
     };
     assert!(
-        ensure_dir(&mut conn, &p(&deep), &attrs, None)
+        ensure_dir(&mut conn, &p(&deep), &attrs, &Via::plain())
             .await
             .expect("creates")
     );
     assert_eq!(mode_of(&dir.path().join("a")), 0o750);
     assert_eq!(mode_of(&deep), 0o750);
     assert!(
-        !ensure_dir(&mut conn, &p(&deep), &attrs, None)
+        !ensure_dir(&mut conn, &p(&deep), &attrs, &Via::plain())
             .await
             .expect("exists")
     );
     std::fs::write(dir.path().join("file"), b"").expect("write");
-    let err = ensure_dir(&mut conn, &p(&dir.path().join("file")), &attrs, None)
+    let err = ensure_dir(&mut conn, &p(&dir.path().join("file")), &attrs, &Via::plain())
         .await
         .expect_err("a file is in the way");
     assert!(err.to_string().contains("not a directory"), "{err}");
@@ -226,7 +235,14 @@ async fn a_write_cut_off_midway_leaves_old_or_new_never_partial() {
         let path = p(&dest);
         let content = new.clone();
         let writer = tokio::spawn(async move {
-            write_atomic(&mut conn, &path, &content, &WriteOptions::default(), None).await
+            write_atomic(
+                &mut conn,
+                &path,
+                &content,
+                &WriteOptions::default(),
+                &Via::plain(),
+            )
+            .await
         });
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         kill_tree(pid);
@@ -242,9 +258,15 @@ async fn a_write_cut_off_midway_leaves_old_or_new_never_partial() {
     }
     // A re-run converges.
     let mut conn = local().await;
-    write_atomic(&mut conn, &p(&dest), &new, &WriteOptions::default(), None)
-        .await
-        .expect("writes");
+    write_atomic(
+        &mut conn,
+        &p(&dest),
+        &new,
+        &WriteOptions::default(),
+        &Via::plain(),
+    )
+    .await
+    .expect("writes");
     assert!(std::fs::read(&dest).expect("read") == new);
     assert!(
         outcomes.iter().any(|(_, ok, _)| !ok),
@@ -261,14 +283,24 @@ async fn a_leading_tilde_is_the_home_directory() {
     let home = std::path::PathBuf::from(String::from_utf8(home).expect("utf8"));
     let name = format!(".playhook-test-{}", std::process::id());
     let path = format!("~/{name}");
-    write_atomic(&mut conn, &path, b"at home", &WriteOptions::default(), None)
-        .await
-        .expect("writes");
+    write_atomic(
+        &mut conn,
+        &path,
+        b"at home",
+        &WriteOptions::default(),
+        &Via::plain(),
+    )
+    .await
+    .expect("writes");
     assert_eq!(std::fs::read(home.join(&name)).expect("in $HOME"), b"at home");
-    let st = files::stat(&mut conn, &path, StatOptions::default(), None)
+    let st = files::stat(&mut conn, &path, StatOptions::default(), &Via::plain())
         .await
         .expect("stat");
     assert!(st.is_some_and(|s| s.is_file()));
-    assert!(files::remove(&mut conn, &path, None).await.expect("removes"));
+    assert!(
+        files::remove(&mut conn, &path, &Via::plain())
+            .await
+            .expect("removes")
+    );
     assert!(!home.join(&name).exists());
 }

@@ -2,11 +2,53 @@
 
 use std::path::{Path, PathBuf};
 
+use indexmap::IndexMap;
 use minijinja::Value;
+use playhook::connection::Via;
 use playhook::connection::local::LocalConnection;
 use playhook::connection::{Command, Connection, ConnectionError, LiveLines, Output};
-use playhook::modules::{ModuleCtx, Outcome, lookup};
+use playhook::modules::{Diff, ModuleCtx, ModuleError, lookup};
 use playhook::template::Engine;
+
+/// A module's result as a task registers it: a failure is a result with `failed` set, its
+/// message in `msg`, and the fields the module registered with it in `data`.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub changed: bool,
+    pub failed: bool,
+    pub skipped: bool,
+    pub msg: Option<String>,
+    pub diff: Vec<Diff>,
+    pub data: IndexMap<String, Value>,
+}
+
+/// Folds a module's failure into its result, as the executor registers it; errors that are
+/// not the host's answer (bad parameters, a broken connection) stay errors.
+pub fn registered(result: Result<playhook::modules::Outcome, ModuleError>) -> Result<Outcome, ModuleError> {
+    match result {
+        Ok(o) => Ok(Outcome {
+            changed: o.changed,
+            failed: false,
+            skipped: o.skipped,
+            msg: o.msg,
+            diff: o.diff,
+            data: o.data,
+        }),
+        Err(ModuleError::Failed { msg, mut data }) => {
+            let changed = data.shift_remove("changed").is_some_and(|v| v.is_true());
+            data.shift_remove("diff");
+            Ok(Outcome {
+                changed,
+                failed: true,
+                skipped: false,
+                msg: Some(msg),
+                diff: Vec::new(),
+                data,
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
 
 /// A local connection that counts the commands (round trips) run over it.
 pub struct Counting {
@@ -74,7 +116,7 @@ impl Harness {
         args: serde_json::Value,
         check: bool,
         diff: bool,
-    ) -> Result<Outcome, playhook::modules::ModuleError> {
+    ) -> Result<Outcome, ModuleError> {
         let module = lookup(name).unwrap_or_else(|| panic!("module {name} is registered"));
         let args = Value::from(minijinja::value::Serde(&args));
         let mut ctx = ModuleCtx {
@@ -82,8 +124,7 @@ impl Harness {
             host: "testhost",
             check,
             diff,
-            privilege: self.privilege.clone(),
-            env: Vec::new(),
+            via: Via::privileged(self.privilege.clone()),
             role_path: self.role.as_deref(),
             task_dir: None,
             playbook_dir: self.playbook.path(),
@@ -93,7 +134,7 @@ impl Harness {
             // Results are compared with what Ansible registers.
             result_seen: true,
         };
-        module.run(&args, &mut ctx).await
+        registered(module.run(&args, &mut ctx).await)
     }
 
     pub async fn run(&mut self, name: &str, args: serde_json::Value) -> Outcome {

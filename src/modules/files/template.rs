@@ -9,15 +9,15 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
-use super::params::{self, ModeParam, failed, find_source, opt_bool, opt_mode, opt_string, string};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
 use crate::template::{SearchPath, TemplateOverrides};
 
 pub struct Template;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(deserialize_with = "string")]
     src: String,
     #[serde(deserialize_with = "string")]
@@ -46,34 +46,20 @@ struct Params {
     output_encoding: Option<String>,
 }
 
-const PARAMS: &[&str] = &[
-    "src",
-    "dest",
-    "mode",
-    "owner",
-    "group",
-    "backup",
-    "force",
-    "validate",
-    "follow",
-    "newline_sequence",
-    "trim_blocks",
-    "lstrip_blocks",
-    "output_encoding",
-];
-
 #[async_trait]
-impl Module for Template {
-    fn name(&self) -> &'static str {
-        "template"
-    }
+impl TypedModule for Template {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec {
+        source: Some(Source {
+            param: "src",
+            subdir: "templates",
+            template: true,
+        }),
+        ..Spec::host("template")
+    };
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("template", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if p.trim_blocks == Some(false) || p.lstrip_blocks == Some(true) {
             return Err(ModuleError::Params(
                 "template: only trim_blocks: true and lstrip_blocks: false (Ansible's defaults) are supported"
@@ -91,17 +77,21 @@ impl Module for Template {
             None | Some("\n") | Some("\\n") => "\n",
             Some("\r") | Some("\\r") => "\r",
             Some("\r\n") | Some("\\r\\n") => "\r\n",
-            Some(_) => return Ok(failed("newline_sequence needs to be one of: \\n, \\r or \\r\\n")),
+            Some(_) => {
+                return Err(ModuleError::failed(
+                    "newline_sequence needs to be one of: \\n, \\r or \\r\\n",
+                ));
+            }
         };
         if let Some(v) = &p.validate {
             if !v.contains("%s") {
-                return Ok(failed(format!("validate must contain %s: {v}")));
+                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
             }
         }
         if p.dest.ends_with('/') {
-            return Ok(failed("can not use content with a dir as dest"));
+            return Err(ModuleError::failed("can not use content with a dir as dest"));
         }
-        let path = find_source(ctx, "templates", &p.src)?;
+        let path = ctx.find_source("templates", &p.src)?;
         let source = std::fs::read_to_string(&path)
             .map_err(|e| ModuleError::Local(format!("cannot read template `{}`: {e}", path.display())))?;
         // Jinja normalises the template's own line endings to the newline sequence.
@@ -113,7 +103,13 @@ impl Module for Template {
             .render_file(&source, &vars, TemplateOverrides::default(), &search)
         {
             Ok(text) => text,
-            Err(e) => return Ok(failed(format!("{}: {}", e.location(&path), e.message))),
+            Err(e) => {
+                return Err(ModuleError::failed(format!(
+                    "{}: {}",
+                    e.location(&path),
+                    e.message
+                )));
+            }
         };
         let rendered = if newline == "\n" {
             rendered
@@ -125,8 +121,8 @@ impl Module for Template {
         let mut dest = p.dest.clone();
         let mut existing = None;
         for _ in 0..4 {
-            match stat_with_parent(ctx, &dest).await? {
-                Err(outcome) => return Ok(outcome),
+            match stat_with_parent(ctx, &dest).await {
+                Err(e) => return Err(e),
                 Ok((Some(st), _)) if st.is_link() && p.follow.unwrap_or(false) => {
                     dest = st.link_source.clone().unwrap_or(dest);
                 }
@@ -139,7 +135,7 @@ impl Module for Template {
                 }
                 Ok((st, parent)) => {
                     if st.is_none() && parent.as_ref().is_none_or(|d| !d.is_dir()) && !ctx.check {
-                        return Ok(failed(format!(
+                        return Err(ModuleError::failed(format!(
                             "Destination directory {} does not exist",
                             parent_dir(&dest)
                         )));
@@ -167,11 +163,9 @@ impl Module for Template {
             },
         )
         .await?;
-        if !outcome.failed {
-            outcome
-                .data
-                .insert("src".into(), Value::from(path.display().to_string()));
-        }
+        outcome
+            .data
+            .insert("src".into(), Value::from(path.display().to_string()));
         Ok(outcome)
     }
 }
@@ -195,7 +189,7 @@ fn template_vars(vars: &Value, src: &str, full: &Path, dest: &str) -> Value {
     if !has_managed {
         extra.push(("ansible_managed", Value::from("Ansible managed")));
     }
-    minijinja::value::merge_maps([vars.clone(), super::params::map_value(extra)])
+    minijinja::value::merge_maps([vars.clone(), crate::modules::params::map_value(extra)])
 }
 
 fn controller_hostname() -> String {
@@ -230,7 +224,7 @@ mod tests {
 
     #[test]
     fn extra_vars_are_visible() {
-        let vars = super::super::params::map_value([("domain", Value::from("x"))]);
+        let vars = crate::modules::params::map_value([("domain", Value::from("x"))]);
         let v = template_vars(&vars, "a.j2", Path::new("/nonexistent"), "/d");
         let engine = crate::template::Engine::default();
         assert_eq!(

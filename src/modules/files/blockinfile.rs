@@ -3,18 +3,17 @@
 
 use async_trait::async_trait;
 use fancy_regex::Regex;
-use minijinja::Value;
 use serde::Deserialize;
 
 use super::edit::{EditOptions, decode, encode, load, save};
-use super::params::{self, ModeParam, failed, opt_bool, opt_mode, opt_string, string};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct BlockInFile;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(
         alias = "dest",
         alias = "destfile",
@@ -53,29 +52,6 @@ struct Params {
     #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
 }
-
-const PARAMS: &[&str] = &[
-    "path",
-    "dest",
-    "destfile",
-    "name",
-    "state",
-    "marker",
-    "block",
-    "content",
-    "insertafter",
-    "insertbefore",
-    "create",
-    "backup",
-    "validate",
-    "marker_begin",
-    "marker_end",
-    "append_newline",
-    "prepend_newline",
-    "mode",
-    "owner",
-    "group",
-];
 
 /// Python's `bytes.splitlines(True)`: splits after `\n`, `\r\n` or `\r`, keeping them.
 fn splitlines(text: &str) -> Vec<String> {
@@ -191,25 +167,20 @@ pub fn apply(original: &str, b: &Block<'_>) -> String {
 }
 
 #[async_trait]
-impl Module for BlockInFile {
-    fn name(&self) -> &'static str {
-        "blockinfile"
-    }
+impl TypedModule for BlockInFile {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec::host("blockinfile");
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("blockinfile", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if p.insertbefore.is_some() && p.insertafter.is_some() {
-            return Ok(failed(
+            return Err(ModuleError::failed(
                 "parameters are mutually exclusive: insertbefore|insertafter",
             ));
         }
         if let Some(v) = &p.validate {
             if !v.contains("%s") {
-                return Ok(failed(format!("validate must contain %s: {v}")));
+                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
             }
         }
         let present = match p.state.as_deref().unwrap_or("present") {
@@ -221,15 +192,10 @@ impl Module for BlockInFile {
                 )));
             }
         };
-        let existing = match load(ctx, &p.path).await? {
-            Ok(found) => found,
-            Err(outcome) => return Ok(outcome),
-        };
+        let existing = load(ctx, &p.path).await?;
         if existing.is_none() {
             if !p.create.unwrap_or(false) {
-                let mut o = failed(format!("Path {} does not exist !", p.path));
-                o.data.insert("rc".into(), Value::from(257));
-                return Ok(o);
+                return Err(ModuleError::failed(format!("Path {} does not exist !", p.path)).with("rc", 257));
             }
             if !present {
                 return Ok(Outcome {

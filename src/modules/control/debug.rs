@@ -6,36 +6,45 @@
 use async_trait::async_trait;
 use indexmap::IndexMap;
 use minijinja::Value;
+use serde::Deserialize;
 
-use super::command_common::{display_text, int_param, param, str_param};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::modules::params::{display_text, opt_int, opt_string, opt_value};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, ResultShow, Spec, TypedModule};
 use crate::template::TemplateErrorKind;
 
 /// The `debug` module.
-pub struct DebugModule;
+pub struct Debug;
 
 /// Set in a result that the printer shows even without `-v`, as Ansible's key of that name.
 pub const VERBOSE_ALWAYS: &str = "_ansible_verbose_always";
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    #[serde(default, deserialize_with = "opt_value")]
+    msg: Option<Value>,
+    #[serde(default, deserialize_with = "opt_string")]
+    var: Option<String>,
+    #[serde(default, deserialize_with = "opt_int")]
+    verbosity: Option<i64>,
+}
+
 #[async_trait]
-impl Module for DebugModule {
-    fn name(&self) -> &'static str {
-        "debug"
-    }
+impl TypedModule for Debug {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        &["msg", "var", "verbosity"]
-    }
+    const SPEC: Spec = Spec {
+        show: ResultShow::Debug,
+        ..Spec::controller("debug")
+    };
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let var = str_param(args, "var");
-        let msg = param(args, "msg");
-        if var.is_some() && msg.is_some() {
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        if p.var.is_some() && p.msg.is_some() {
             return Err(ModuleError::Params(
                 "parameters are mutually exclusive: msg|var".into(),
             ));
         }
-        let verbosity = int_param(args, "verbosity", 0)?;
+        let verbosity = p.verbosity.unwrap_or(0);
         let current = ctx
             .vars
             .get_attr("ansible_verbosity")
@@ -56,7 +65,7 @@ impl Module for DebugModule {
         }
         let mut shown = None;
         let mut warnings = Vec::new();
-        if let Some(expr) = var {
+        if let Some(expr) = p.var {
             let value = match evaluate(ctx, &expr) {
                 Ok(value) => value,
                 Err(error) => {
@@ -68,7 +77,7 @@ impl Module for DebugModule {
             };
             data.insert(expr, value);
         } else {
-            let value = msg.unwrap_or_else(|| Value::from("Hello world!"));
+            let value = p.msg.unwrap_or_else(|| Value::from("Hello world!"));
             shown = Some(display_text(&value));
             data.insert("msg".to_string(), value);
         }

@@ -4,9 +4,9 @@
 
 use minijinja::Value;
 
-use super::params::{ModeParam, content_diff, failed, file_failure};
-use super::{Diff, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{self, FileAttrs, FileStat, Mode, WriteOptions, apply_attrs, attrs_differ};
+use crate::modules::params::{ModeParam, content_diff};
+use crate::modules::{Diff, ModuleCtx, ModuleError, Outcome};
 
 /// The attributes, backup and validation of an edit.
 pub struct EditOptions {
@@ -35,18 +35,12 @@ impl EditOptions {
 }
 
 /// The file as it is: `None` when it does not exist. A directory is refused.
-pub async fn load(
-    ctx: &mut ModuleCtx<'_>,
-    path: &str,
-) -> Result<Result<Option<(FileStat, Vec<u8>)>, Outcome>, ModuleError> {
-    match files::read_with_stat(ctx.conn, path, ctx.privilege.as_ref()).await {
-        Ok(Some((st, _))) if st.is_dir() => {
-            let mut o = failed(format!("Path {path} is a directory !"));
-            o.data.insert("rc".into(), Value::from(256));
-            Ok(Err(o))
+pub async fn load(ctx: &mut ModuleCtx<'_>, path: &str) -> Result<Option<(FileStat, Vec<u8>)>, ModuleError> {
+    match files::read_with_stat(ctx.conn, path, &ctx.via).await? {
+        Some((st, _)) if st.is_dir() => {
+            Err(ModuleError::failed(format!("Path {path} is a directory !")).with("rc", 256))
         }
-        Ok(found) => Ok(Ok(found)),
-        Err(e) => file_failure(e).map(Err),
+        found => Ok(found),
     }
 }
 
@@ -91,9 +85,9 @@ pub async fn save(
             create_parents: existing.is_none(),
             stat_after: false,
         };
-        match files::write_atomic(ctx.conn, path, after, &write, ctx.privilege.as_ref()).await {
+        match files::write_atomic(ctx.conn, path, after, &write, &ctx.via).await {
             Ok(res) => backup = res.backup_file.unwrap_or_default(),
-            Err(e) => return file_failure(e),
+            Err(e) => return Err(e.into()),
         }
     }
     if ctx.check && existing.is_none() {
@@ -105,10 +99,8 @@ pub async fn save(
         Some(st) => {
             let changes = attrs_differ(st, &attrs);
             if changes.any() && !changed && !ctx.check {
-                if let Err(e) =
-                    apply_attrs(ctx.conn, path, &changes.to_attrs(), false, ctx.privilege.as_ref()).await
-                {
-                    return file_failure(e);
+                if let Err(e) = apply_attrs(ctx.conn, path, &changes.to_attrs(), false, &ctx.via).await {
+                    return Err(e.into());
                 }
             }
             if changes.any() && ctx.diff {

@@ -5,51 +5,41 @@ use async_trait::async_trait;
 use indexmap::IndexMap;
 use minijinja::Value;
 
-use super::command_common::bool_param;
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::modules::{Defines, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `set_fact` module.
-pub struct SetFactModule;
-
-/// Accepts any variable name: the names are the facts to set.
-pub const ANY_PARAM: &str = "*";
+pub struct SetFact;
 
 #[async_trait]
-impl Module for SetFactModule {
-    fn name(&self) -> &'static str {
-        "set_fact"
-    }
+impl TypedModule for SetFact {
+    /// Any key is a variable name; `cacheable` is the only option.
+    type Params = IndexMap<String, Value>;
 
-    /// Any key is a fact name; `cacheable` is the only option.
-    fn params(&self) -> &'static [&'static str] {
-        &["cacheable", ANY_PARAM]
-    }
+    const SPEC: Spec = Spec {
+        defines: Defines::ArgumentKeys,
+        ..Spec::controller("set_fact")
+    };
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let cacheable = bool_param(args, "cacheable", false)?;
-        let keys = args.try_iter().map_err(|_| {
-            ModuleError::Params("set_fact takes a mapping of variable names to values".into())
-        })?;
+    async fn run(&self, args: Self::Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let mut cacheable = false;
         let mut facts: IndexMap<String, Value> = IndexMap::new();
-        for key in keys {
-            let Some(raw_name) = key.as_str() else {
-                return Err(ModuleError::Params(format!(
-                    "Invalid variable name {key}: variable names must be strings starting with a letter \
-                     or underscore, and contain only letters, numbers and underscores"
-                )));
-            };
+        for (raw_name, value) in args {
             if raw_name == "cacheable" {
+                cacheable = crate::truthy::boolean(&value).ok_or_else(|| {
+                    ModuleError::Params(format!(
+                        "set_fact: argument 'cacheable': '{value}' is not a valid boolean; use true or false"
+                    ))
+                })?;
                 continue;
             }
             let name = if raw_name.contains("{{") || raw_name.contains("{%") {
-                ctx.templates.render_str(raw_name, ctx.vars).map_err(|e| {
+                ctx.templates.render_str(&raw_name, ctx.vars).map_err(|e| {
                     ModuleError::Params(format!("templating the variable name {raw_name:?}: {e}"))
                 })?
             } else {
-                raw_name.to_string()
+                raw_name
             };
             validate_variable_name(&name)?;
-            let value = args.get_item(&key).unwrap_or_default();
             facts.insert(name, value);
         }
         if facts.is_empty() {
@@ -57,15 +47,11 @@ impl Module for SetFactModule {
                 "No key/value pairs provided, at least one is required for this action to succeed".into(),
             ));
         }
-        let mut data = IndexMap::new();
-        data.insert("ansible_facts".to_string(), Value::from_pairs(facts));
+        let mut outcome = Outcome::ok().with("ansible_facts", Value::from_pairs(facts));
         if cacheable {
-            data.insert("_ansible_facts_cacheable".to_string(), Value::from(true));
+            outcome = outcome.with("_ansible_facts_cacheable", true);
         }
-        Ok(Outcome {
-            data,
-            ..Outcome::default()
-        })
+        Ok(outcome)
     }
 }
 

@@ -4,11 +4,11 @@
 use minijinja::Value;
 use sha1::{Digest, Sha1};
 
-use super::params::{ModeParam, content_diff, failed, file_failure, file_fields, state_diff};
-use super::{ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{
     self, FileAttrs, FileStat, Mode, StatOptions, WriteOptions, apply_attrs, attrs_differ,
 };
+use crate::modules::params::{ModeParam, content_diff, file_fields, state_diff};
+use crate::modules::{ModuleCtx, ModuleError, Outcome};
 
 /// What to put where.
 pub struct PutFile<'a> {
@@ -46,19 +46,19 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 pub async fn stat_with_parent(
     ctx: &mut ModuleCtx<'_>,
     path: &str,
-) -> Result<Result<(Option<FileStat>, Option<FileStat>), Outcome>, ModuleError> {
+) -> Result<(Option<FileStat>, Option<FileStat>), ModuleError> {
     let parent = parent_dir(path);
     let opts = StatOptions {
         checksum: true,
         ..StatOptions::default()
     };
-    match files::stat_many(ctx.conn, &[path, &parent], opts, ctx.privilege.as_ref()).await {
+    match files::stat_many(ctx.conn, &[path, &parent], opts, &ctx.via).await {
         Ok(mut v) => {
             let parent = v.pop().flatten();
             let st = v.pop().flatten();
-            Ok(Ok((st, parent)))
+            Ok((st, parent))
         }
-        Err(e) => file_failure(e).map(Err),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -76,22 +76,25 @@ pub fn parent_dir(path: &str) -> String {
 pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outcome, ModuleError> {
     let st = match put.existing.clone() {
         Some(st) => st,
-        None => match stat_with_parent(ctx, put.dest).await? {
+        None => match stat_with_parent(ctx, put.dest).await {
             Ok((st, parent)) => {
                 if st.is_none() && parent.as_ref().is_none_or(|p| !p.is_dir()) && !ctx.check {
-                    return Ok(failed(format!(
+                    return Err(ModuleError::failed(format!(
                         "Destination directory {} does not exist",
                         parent_dir(put.dest)
                     )));
                 }
                 st
             }
-            Err(outcome) => return Ok(outcome),
+            Err(e) => return Err(e),
         },
     };
     if let Some(st) = &st {
         if st.is_dir() {
-            return Ok(failed(format!("{} is a directory, not a file", put.dest)));
+            return Err(ModuleError::failed(format!(
+                "{} is a directory, not a file",
+                put.dest
+            )));
         }
     }
     let checksum = sha1_hex(put.content);
@@ -133,9 +136,8 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
                 }
                 if !ctx.check {
                     let set = changes.to_attrs();
-                    if let Err(e) = apply_attrs(ctx.conn, put.dest, &set, false, ctx.privilege.as_ref()).await
-                    {
-                        return file_failure(e);
+                    if let Err(e) = apply_attrs(ctx.conn, put.dest, &set, false, &ctx.via).await {
+                        return Err(e.into());
                     }
                     if let Some((_, bits)) = changes.mode {
                         outcome
@@ -160,10 +162,10 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
     if ctx.diff {
         let before = match (&put.before, &st) {
             (Some(b), _) => b.clone(),
-            (None, Some(existing)) if existing.size as usize <= super::params::MAX_DIFF_SIZE => {
-                match files::read(ctx.conn, put.dest, ctx.privilege.as_ref()).await {
+            (None, Some(existing)) if existing.size as usize <= crate::modules::params::MAX_DIFF_SIZE => {
+                match files::read(ctx.conn, put.dest, &ctx.via).await {
                     Ok(b) => b,
-                    Err(e) => return file_failure(e),
+                    Err(e) => return Err(e.into()),
                 }
             }
             _ => Vec::new(),
@@ -191,7 +193,7 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
         create_parents: false,
         stat_after: ctx.result_seen,
     };
-    match files::write_atomic(ctx.conn, put.dest, put.content, &opts, ctx.privilege.as_ref()).await {
+    match files::write_atomic(ctx.conn, put.dest, put.content, &opts, &ctx.via).await {
         Ok(res) => {
             if let Some(written) = &res.stat {
                 file_fields(written, &mut outcome);
@@ -201,6 +203,6 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
             }
             Ok(outcome)
         }
-        Err(e) => file_failure(e),
+        Err(e) => Err(e.into()),
     }
 }

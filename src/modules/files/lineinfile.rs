@@ -7,14 +7,14 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::edit::{EditOptions, decode, encode, load, save};
-use super::params::{self, ModeParam, failed, opt_bool, opt_mode, opt_string, string};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct LineInFile;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(
         alias = "dest",
         alias = "destfile",
@@ -51,29 +51,6 @@ struct Params {
     #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
 }
-
-const PARAMS: &[&str] = &[
-    "path",
-    "dest",
-    "destfile",
-    "name",
-    "state",
-    "regexp",
-    "regex",
-    "search_string",
-    "line",
-    "value",
-    "insertafter",
-    "insertbefore",
-    "backrefs",
-    "create",
-    "backup",
-    "firstmatch",
-    "validate",
-    "mode",
-    "owner",
-    "group",
-];
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, ModuleError> {
     Regex::new(pattern).map_err(|e| {
@@ -327,33 +304,30 @@ pub fn split_lines(text: &str) -> Vec<String> {
 }
 
 #[async_trait]
-impl Module for LineInFile {
-    fn name(&self) -> &'static str {
-        "lineinfile"
-    }
+impl TypedModule for LineInFile {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec::host("lineinfile");
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("lineinfile", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         for (a, b, x, y) in [
             (&p.insertbefore, &p.insertafter, "insertbefore", "insertafter"),
             (&p.regexp, &p.search_string, "regexp", "search_string"),
         ] {
             if a.is_some() && b.is_some() {
-                return Ok(failed(format!("parameters are mutually exclusive: {x}|{y}")));
+                return Err(ModuleError::failed(format!(
+                    "parameters are mutually exclusive: {x}|{y}"
+                )));
             }
         }
         if p.backrefs == Some(true) && p.search_string.is_some() {
-            return Ok(failed(
+            return Err(ModuleError::failed(
                 "parameters are mutually exclusive: backrefs|search_string",
             ));
         }
         if let Some(v) = &p.validate {
             if !v.contains("%s") {
-                return Ok(failed(format!("validate must contain %s: {v}")));
+                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
             }
         }
         let state = p.state.as_deref().unwrap_or("present");
@@ -365,18 +339,15 @@ impl Module for LineInFile {
             backup: p.backup.unwrap_or(false),
             validate: p.validate.clone(),
         };
-        let existing = match load(ctx, &p.path).await? {
-            Ok(found) => found,
-            Err(outcome) => return Ok(outcome),
-        };
+        let existing = load(ctx, &p.path).await?;
         match state {
             "present" => {
                 let backrefs = p.backrefs.unwrap_or(false);
                 if backrefs && regexp.is_none() {
-                    return Ok(failed("regexp is required with backrefs=true"));
+                    return Err(ModuleError::failed("regexp is required with backrefs=true"));
                 }
                 let Some(line) = p.line.as_deref() else {
-                    return Ok(failed("line is required with state=present"));
+                    return Err(ModuleError::failed("line is required with state=present"));
                 };
                 let (ins_bef, ins_aft) = match (p.insertbefore.as_deref(), p.insertafter.as_deref()) {
                     (None, None) => (None, Some("EOF")),
@@ -388,9 +359,10 @@ impl Module for LineInFile {
                     _ => None,
                 };
                 if existing.is_none() && !p.create.unwrap_or(false) {
-                    let mut o = failed(format!("Destination {} does not exist !", p.path));
-                    o.data.insert("rc".into(), Value::from(257));
-                    return Ok(o);
+                    return Err(
+                        ModuleError::failed(format!("Destination {} does not exist !", p.path))
+                            .with("rc", 257),
+                    );
                 }
                 let before = existing.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
                 let (text, utf8) = decode(&before);
@@ -411,7 +383,7 @@ impl Module for LineInFile {
             }
             "absent" => {
                 if regexp.is_none() && p.search_string.is_none() && p.line.is_none() {
-                    return Ok(failed(
+                    return Err(ModuleError::failed(
                         "one of line, search_string, or regexp is required with state=absent",
                     ));
                 }

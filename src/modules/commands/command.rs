@@ -5,50 +5,61 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
-use indexmap::IndexMap;
 use minijinja::Value;
+use serde::Deserialize;
 
-use super::command_common::{
-    Expand, WORD_PRELUDE, bool_param, expanding_word, lines_value, param, python_datetime, python_splitlines,
-    python_timedelta, sh_quote, shlex_split, str_param, value_to_text,
+use super::words::{
+    Expand, WORD_PRELUDE, expanding_word, lines_value, python_splitlines, sh_quote, shlex_split,
 };
-use super::{Module, ModuleCtx, ModuleError, Outcome};
+use crate::calendar::{python_datetime, python_timedelta};
 use crate::connection::{Command as ShellCommand, LiveLines, Output};
+use crate::modules::params::{opt_bool, opt_string, opt_value, value_to_text};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `command` module.
-pub struct CommandModule;
+pub struct Command;
 
 /// Printed on stderr by the check part of a script, never by a user's command.
 const MARKER: &str = "__playhook_command_check_2c41f0__";
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    #[serde(default, rename = "_raw_params", deserialize_with = "opt_string")]
+    pub(super) raw_params: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) cmd: Option<String>,
+    #[serde(default, deserialize_with = "opt_value")]
+    pub(super) argv: Option<Value>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) chdir: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) creates: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) removes: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) stdin: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    pub(super) stdin_add_newline: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    pub(super) strip_empty_ends: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    pub(super) expand_argument_vars: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) executable: Option<String>,
+}
+
 #[async_trait]
-impl Module for CommandModule {
-    fn name(&self) -> &'static str {
-        "command"
-    }
+impl TypedModule for Command {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        &[
-            "_raw_params",
-            "cmd",
-            "argv",
-            "chdir",
-            "creates",
-            "removes",
-            "stdin",
-            "stdin_add_newline",
-            "strip_empty_ends",
-            "expand_argument_vars",
-            "executable",
-        ]
-    }
+    const SPEC: Spec = Spec {
+        free_form: true,
+        ..Spec::host("command")
+    };
 
-    fn free_form(&self) -> bool {
-        true
-    }
-
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        run_command(args, ctx, false).await
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        run_command(p, ctx, false).await
     }
 }
 
@@ -60,19 +71,18 @@ enum Program {
     Shell { script: String, executable: String },
 }
 
-/// Runs `command` (`uses_shell` false) or `shell` (`uses_shell` true).
+/// Runs `command` (`uses_shell` false) or `shell` (`uses_shell` true; `shell`'s parameters
+/// are `command`'s without `argv` and `expand_argument_vars`).
 pub(crate) async fn run_command(
-    args: &Value,
+    p: Params,
     ctx: &mut ModuleCtx<'_>,
     uses_shell: bool,
 ) -> Result<Outcome, ModuleError> {
-    let raw = str_param(args, "_raw_params").filter(|s| !s.is_empty());
-    let cmd = str_param(args, "cmd");
-    let argv = param(args, "argv");
+    let raw = p.raw_params.filter(|s| !s.is_empty());
     let given: Vec<&str> = [
         ("_raw_params", raw.is_some()),
-        ("cmd", cmd.is_some()),
-        ("argv", argv.is_some()),
+        ("cmd", p.cmd.is_some()),
+        ("argv", p.argv.is_some()),
     ]
     .iter()
     .filter(|(_, present)| *present)
@@ -91,15 +101,12 @@ pub(crate) async fn run_command(
                 .into(),
         ));
     }
-    let expand_vars = bool_param(args, "expand_argument_vars", true)?;
-    let stdin_add_newline = bool_param(args, "stdin_add_newline", true)?;
-    let strip = bool_param(args, "strip_empty_ends", true)?;
-    let chdir = str_param(args, "chdir");
-    let creates = str_param(args, "creates");
-    let removes = str_param(args, "removes");
-    let stdin = str_param(args, "stdin");
+    let expand_vars = p.expand_argument_vars.unwrap_or(true);
+    let stdin_add_newline = p.stdin_add_newline.unwrap_or(true);
+    let strip = p.strip_empty_ends.unwrap_or(true);
+    let (chdir, creates, removes, stdin, argv) = (p.chdir, p.creates, p.removes, p.stdin, p.argv);
 
-    let text = raw.or(cmd);
+    let text = raw.or(p.cmd);
     let program = if uses_shell {
         let script = match (&text, &argv) {
             (Some(t), _) => t.clone(),
@@ -111,8 +118,10 @@ pub(crate) async fn run_command(
             (None, None) => String::new(),
         };
         // `executable`, else the host's `ansible_shell_executable`, else `/bin/sh`, as Ansible.
-        let executable = str_param(args, "executable")
-            .or_else(|| str_param(ctx.vars, "ansible_shell_executable"))
+        let executable = p
+            .executable
+            .clone()
+            .or_else(|| shell_executable(ctx.vars))
             .unwrap_or_else(|| "/bin/sh".into());
         Program::Shell { script, executable }
     } else {
@@ -137,7 +146,7 @@ pub(crate) async fn run_command(
     };
     let mut r = Registered::new(cmd_value);
     if !uses_shell {
-        if let Some(exe) = str_param(args, "executable") {
+        if let Some(exe) = &p.executable {
             r.warnings.push(format!(
                 "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' \
                  module. Not using '{exe}'."
@@ -151,7 +160,7 @@ pub(crate) async fn run_command(
 
     let decided_here = creates.is_some() || removes.is_some();
     if ctx.check && checks.is_empty() {
-        return Ok(r.check_mode_outcome(decided_here));
+        return r.check_mode_outcome(decided_here);
     }
     let mut script = format!("{WORD_PRELUDE}\n{checks}");
     if ctx.check {
@@ -159,9 +168,7 @@ pub(crate) async fn run_command(
     } else {
         script.push_str(&run_part);
     }
-    let mut command = ShellCommand::new(script);
-    command.env = ctx.env.clone();
-    command.privilege = ctx.privilege.clone();
+    let mut command = ctx.command(script);
     if !ctx.check {
         if let Some(input) = stdin.filter(|s| !s.is_empty()) {
             let mut bytes = input.into_bytes();
@@ -186,29 +193,29 @@ pub(crate) async fn run_command(
         Some("chdir") => {
             r.msg = "Unable to change directory before execution.".into();
             r.rc = Value::from(());
-            return Ok(r.outcome(false, true));
+            return r.outcome(false, true);
         }
         Some(m) if m.starts_with("creates:") => {
             let path = &m["creates:".len()..];
             r.msg = format!("{would} not run command since '{path}' exists");
             r.stdout = format!("skipped, since {path} exists");
             r.rc = Value::from(0);
-            return Ok(r.outcome(false, false));
+            return r.outcome(false, false);
         }
         Some(m) if m.starts_with("removes:") => {
             let path = &m["removes:".len()..];
             r.msg = format!("{would} not run command since '{path}' does not exist");
             r.stdout = format!("skipped, since {path} does not exist");
             r.rc = Value::from(0);
-            return Ok(r.outcome(false, false));
+            return r.outcome(false, false);
         }
-        Some(_) => return Ok(r.check_mode_outcome(decided_here)),
+        Some(_) => return r.check_mode_outcome(decided_here),
         None => {}
     }
 
     if let Program::Argv(words) = &program {
         if let Some((errno, text)) = exec_error(&out, &words[0]) {
-            return Ok(exec_failure_outcome(words, errno, text));
+            return Err(exec_failure(words, errno, text));
         }
     }
     let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -228,7 +235,7 @@ pub(crate) async fn run_command(
     if failed {
         r.msg = "non-zero return code".into();
     }
-    Ok(r.outcome(true, failed))
+    r.outcome(true, failed)
 }
 
 /// The host's local time for `start`/`end`, as Ansible reports them: the UTC offset comes from
@@ -357,26 +364,26 @@ fn exec_error(out: &Output, program: &str) -> Option<(i32, &'static str)> {
 }
 
 /// Ansible's result when the program cannot be started: no times, `cmd` as one quoted string.
-fn exec_failure_outcome(words: &[String], errno: i32, text: &str) -> Outcome {
-    let msg = "Error executing command.";
-    let mut data = IndexMap::new();
+fn exec_failure(words: &[String], errno: i32, text: &str) -> ModuleError {
     let joined: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
-    data.insert("cmd".to_string(), Value::from(joined.join(" ")));
-    data.insert("msg".to_string(), Value::from(msg));
-    data.insert("rc".to_string(), Value::from(errno));
-    data.insert("stdout".to_string(), Value::from(""));
-    data.insert("stderr".to_string(), Value::from(""));
-    data.insert("stdout_lines".to_string(), lines_value(Vec::new()));
-    data.insert("stderr_lines".to_string(), lines_value(Vec::new()));
-    Outcome {
-        failed: true,
-        msg: Some(format!(
-            "Error executing command: [Errno {errno}] {text}: b'{}'",
-            words[0]
-        )),
-        data,
-        ..Outcome::default()
-    }
+    let registered = Outcome::ok()
+        .with("cmd", joined.join(" "))
+        .with("msg", "Error executing command.")
+        .with("rc", errno)
+        .with("stdout", "")
+        .with("stderr", "")
+        .with("stdout_lines", lines_value(Vec::new()))
+        .with("stderr_lines", lines_value(Vec::new()));
+    ModuleError::failed_with(
+        format!("Error executing command: [Errno {errno}] {text}: b'{}'", words[0]),
+        registered,
+    )
+}
+
+/// The host's `ansible_shell_executable`, the `shell` module's default.
+fn shell_executable(vars: &Value) -> Option<String> {
+    let v = vars.get_attr("ansible_shell_executable").ok()?;
+    (!v.is_undefined() && !v.is_none()).then(|| value_to_text(&v))
 }
 
 /// The words of an `argv` list, each converted to text.
@@ -422,19 +429,20 @@ impl Registered {
     }
 
     /// Check mode where the command would run: skipped unless `creates`/`removes` decided.
-    fn check_mode_outcome(mut self, decided_by_paths: bool) -> Outcome {
+    fn check_mode_outcome(mut self, decided_by_paths: bool) -> Result<Outcome, ModuleError> {
         self.rc = Value::from(0);
         self.msg = "Command would have run if not in check mode".into();
-        let mut outcome = self.outcome(decided_by_paths, false);
+        let mut outcome = self.outcome(decided_by_paths, false)?;
         if !decided_by_paths {
             outcome.skipped = true;
             outcome.data.insert("skipped".into(), Value::from(true));
         }
-        outcome
+        Ok(outcome)
     }
 
-    fn outcome(self, changed: bool, failed: bool) -> Outcome {
-        let mut data = IndexMap::new();
+    /// The registered result; a failure when `failed`, registering the same fields.
+    fn outcome(self, changed: bool, failed: bool) -> Result<Outcome, ModuleError> {
+        let mut data = indexmap::IndexMap::new();
         data.insert("cmd".to_string(), self.cmd);
         data.insert("stdout".to_string(), Value::from(self.stdout.as_str()));
         data.insert("stderr".to_string(), Value::from(self.stderr.as_str()));
@@ -454,13 +462,20 @@ impl Registered {
         if !self.warnings.is_empty() {
             data.insert("warnings".to_string(), lines_value(self.warnings));
         }
-        Outcome {
+        let outcome = Outcome {
             changed,
-            failed,
             skipped: false,
-            msg: if self.msg.is_empty() { None } else { Some(self.msg) },
+            msg: if self.msg.is_empty() {
+                None
+            } else {
+                Some(self.msg.clone())
+            },
             diff: Vec::new(),
             data,
+        };
+        match failed {
+            true => Err(ModuleError::failed_with(self.msg, outcome)),
+            false => Ok(outcome),
         }
     }
 }

@@ -9,17 +9,15 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
-use super::params::{
-    self, ModeParam, failed, file_failure, find_source, opt_bool, opt_mode, opt_string, string,
-};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{self, FileAttrs, Mode, StatOptions, WriteOptions, ensure_dir};
+use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
 
 pub struct Copy;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(default, deserialize_with = "opt_string")]
     src: Option<String>,
     #[serde(default)]
@@ -50,35 +48,20 @@ struct Params {
     decrypt: Option<bool>,
 }
 
-const PARAMS: &[&str] = &[
-    "src",
-    "content",
-    "dest",
-    "mode",
-    "owner",
-    "group",
-    "backup",
-    "force",
-    "validate",
-    "directory_mode",
-    "remote_src",
-    "follow",
-    "local_follow",
-    "decrypt",
-];
-
 #[async_trait]
-impl Module for Copy {
-    fn name(&self) -> &'static str {
-        "copy"
-    }
+impl TypedModule for Copy {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec {
+        source: Some(Source {
+            param: "src",
+            subdir: "files",
+            template: false,
+        }),
+        ..Spec::host("copy")
+    };
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("copy", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         // `decrypt` concerns vault files, which playhook does not read: nothing to decrypt.
         let _ = p.decrypt;
         if p.local_follow == Some(false) {
@@ -88,27 +71,30 @@ impl Module for Copy {
         }
         if let Some(v) = &p.validate {
             if !v.contains("%s") {
-                return Ok(failed(format!("validate must contain %s: {v}")));
+                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
             }
         }
         match (&p.src, &p.content) {
-            (Some(_), Some(_)) => Ok(failed("src and content are mutually exclusive")),
-            (None, None) => Ok(failed("src (or content) is required")),
+            (Some(_), Some(_)) => Err(ModuleError::failed("src and content are mutually exclusive")),
+            (None, None) => Err(ModuleError::failed("src (or content) is required")),
             (None, Some(content)) => {
                 if p.dest.ends_with('/') {
-                    return Ok(failed("can not use content with a dir as dest"));
+                    return Err(ModuleError::failed("can not use content with a dir as dest"));
                 }
                 let text = content_text(content);
-                let mut outcome =
-                    copy_bytes(ctx, &p, &p.dest, text.as_bytes(), None, "dynamically generated").await?;
+                let Some(mut outcome) =
+                    copy_bytes(ctx, &p, &p.dest, text.as_bytes(), None, "dynamically generated").await?
+                else {
+                    return Err(ModuleError::failed("can not use content with a dir as dest"));
+                };
                 if outcome.changed {
                     outcome.data.insert("src".into(), Value::from(p.dest.clone()));
                 }
-                reject_dir_dest(outcome)
+                Ok(outcome)
             }
             (Some(src), None) if p.remote_src.unwrap_or(false) => copy_remote(ctx, &p, src).await,
             (Some(src), None) => {
-                let path = find_source(ctx, "files", src)?;
+                let path = ctx.find_source("files", src)?;
                 if path.is_dir() {
                     return copy_tree(ctx, &p, src, &path).await;
                 }
@@ -123,34 +109,26 @@ impl Module for Copy {
                 };
                 if p.dest.ends_with('/') && !ctx.check {
                     let attrs = dir_attrs(&p);
-                    if let Err(e) =
-                        ensure_dir(ctx.conn, &parent_dir(&dest), &attrs, ctx.privilege.as_ref()).await
-                    {
-                        return file_failure(e);
+                    if let Err(e) = ensure_dir(ctx.conn, &parent_dir(&dest), &attrs, &ctx.via).await {
+                        return Err(e.into());
                     }
                 }
                 let header = path.display().to_string();
-                let mut outcome = copy_bytes(ctx, &p, &dest, &bytes, Some(mode), &header).await?;
-                if outcome.msg.as_deref() == Some(DIR_DEST) {
-                    // The destination is a directory: copy into it.
-                    let inner = format!("{}/{name}", dest.trim_end_matches('/'));
-                    outcome = copy_bytes(ctx, &p, &inner, &bytes, Some(mode), &header).await?;
-                }
+                let mut outcome = match copy_bytes(ctx, &p, &dest, &bytes, Some(mode), &header).await? {
+                    Some(outcome) => outcome,
+                    None => {
+                        // The destination is a directory: copy into it.
+                        let inner = format!("{}/{name}", dest.trim_end_matches('/'));
+                        copy_bytes(ctx, &p, &inner, &bytes, Some(mode), &header)
+                            .await?
+                            .ok_or_else(|| ModuleError::failed(format!("{inner} is a directory")))?
+                    }
+                };
                 outcome.data.insert("src".into(), Value::from(header));
                 Ok(outcome)
             }
         }
     }
-}
-
-/// Internal marker: `put_file` was pointed at a directory.
-const DIR_DEST: &str = "\u{0}dest is a directory";
-
-fn reject_dir_dest(outcome: Outcome) -> Result<Outcome, ModuleError> {
-    if outcome.msg.as_deref() == Some(DIR_DEST) {
-        return Ok(failed("can not use content with a dir as dest"));
-    }
-    Ok(outcome)
 }
 
 /// `content:` as text: strings as they are, other values as Python's `json.dumps`.
@@ -230,7 +208,8 @@ fn dir_attrs(p: &Params) -> FileAttrs {
     }
 }
 
-/// Puts `bytes` at `dest`; a directory at `dest` comes back as the `DIR_DEST` marker.
+/// Puts `bytes` at `dest`; `None` when `dest` is a directory (or a link to one), which the
+/// caller either copies into or refuses.
 async fn copy_bytes(
     ctx: &mut ModuleCtx<'_>,
     p: &Params,
@@ -238,10 +217,10 @@ async fn copy_bytes(
     bytes: &[u8],
     source_mode: Option<u32>,
     header: &str,
-) -> Result<Outcome, ModuleError> {
-    let existing = match stat_with_parent(ctx, dest).await? {
-        Ok((Some(st), _)) if st.is_dir() => return Ok(failed(DIR_DEST)),
-        Ok((Some(st), _)) if st.is_link() && points_to_dir(ctx, dest).await? => return Ok(failed(DIR_DEST)),
+) -> Result<Option<Outcome>, ModuleError> {
+    let existing = match stat_with_parent(ctx, dest).await {
+        Ok((Some(st), _)) if st.is_dir() => return Ok(None),
+        Ok((Some(st), _)) if st.is_link() && points_to_dir(ctx, dest).await? => return Ok(None),
         Ok((Some(st), _)) if st.is_link() && p.follow.unwrap_or(false) => {
             let target = st.link_source.clone().unwrap_or_default();
             return Box::pin(copy_bytes(ctx, p, &target, bytes, source_mode, header)).await;
@@ -250,14 +229,14 @@ async fn copy_bytes(
             // In check mode Ansible reports the change without asking the host whether the
             // directory exists (an earlier task may be about to create it).
             if st.is_none() && parent.as_ref().is_none_or(|d| !d.is_dir()) && !ctx.check {
-                return Ok(failed(format!(
+                return Err(ModuleError::failed(format!(
                     "Destination directory {} does not exist",
                     parent_dir(dest)
                 )));
             }
             st
         }
-        Err(outcome) => return Ok(outcome),
+        Err(e) => return Err(e),
     };
     put_file(
         ctx,
@@ -277,6 +256,7 @@ async fn copy_bytes(
         },
     )
     .await
+    .map(Some)
 }
 
 /// Whether the symlink at `path` leads to a directory (the copy then goes inside it).
@@ -285,7 +265,7 @@ async fn points_to_dir(ctx: &mut ModuleCtx<'_>, path: &str) -> Result<bool, Modu
         follow: true,
         ..StatOptions::default()
     };
-    match files::stat(ctx.conn, path, followed, ctx.privilege.as_ref()).await {
+    match files::stat(ctx.conn, path, followed, &ctx.via).await {
         Ok(st) => Ok(st.is_some_and(|s| s.is_dir())),
         Err(crate::connection::files::FileError::Connection(e)) => Err(ModuleError::Connection(e)),
         Err(_) => Ok(false),
@@ -321,21 +301,26 @@ async fn copy_tree(
         checksum: true,
         ..StatOptions::default()
     };
-    let stats = match files::stat_many(ctx.conn, &refs, opts, ctx.privilege.as_ref()).await {
+    let stats = match files::stat_many(ctx.conn, &refs, opts, &ctx.via).await {
         Ok(s) => s,
-        Err(e) => return file_failure(e),
+        Err(e) => return Err(e.into()),
     };
     let mut outcome = Outcome::default();
     let attrs = dir_attrs(p);
     for (dir, st) in dirs.iter().zip(&stats) {
         match st {
             Some(st) if st.is_dir() => {}
-            Some(_) => return Ok(failed(format!("{} exists and is not a directory", remote(dir)))),
+            Some(_) => {
+                return Err(ModuleError::failed(format!(
+                    "{} exists and is not a directory",
+                    remote(dir)
+                )));
+            }
             None => {
                 outcome.changed = true;
                 if !ctx.check {
-                    if let Err(e) = ensure_dir(ctx.conn, &remote(dir), &attrs, ctx.privilege.as_ref()).await {
-                        return file_failure(e);
+                    if let Err(e) = ensure_dir(ctx.conn, &remote(dir), &attrs, &ctx.via).await {
+                        return Err(e.into());
                     }
                 }
             }
@@ -362,9 +347,6 @@ async fn copy_tree(
             },
         )
         .await?;
-        if one.failed {
-            return Ok(one);
-        }
         outcome.changed |= one.changed;
         outcome.diff.extend(one.diff);
     }
@@ -413,24 +395,24 @@ async fn copy_remote(ctx: &mut ModuleCtx<'_>, p: &Params, src: &str) -> Result<O
         ..StatOptions::default()
     };
     let mut dest = p.dest.clone();
-    let stats = match files::stat_many(ctx.conn, &[src, &dest], opts, ctx.privilege.as_ref()).await {
+    let stats = match files::stat_many(ctx.conn, &[src, &dest], opts, &ctx.via).await {
         Ok(s) => s,
-        Err(e) => return file_failure(e),
+        Err(e) => return Err(e.into()),
     };
     let Some(src_st) = stats[0].clone() else {
-        return Ok(failed(format!("Source {src} not found")));
+        return Err(ModuleError::failed(format!("Source {src} not found")));
     };
     if src_st.is_dir() {
-        return Ok(failed(format!(
+        return Err(ModuleError::failed(format!(
             "copying the directory {src} with remote_src is not supported; use a command task"
         )));
     }
     let mut dest_st = stats[1].clone();
     if dest_st.as_ref().is_some_and(|d| d.is_dir()) {
         dest = format!("{}/{}", dest.trim_end_matches('/'), basename(src));
-        dest_st = match files::stat(ctx.conn, &dest, opts, ctx.privilege.as_ref()).await {
+        dest_st = match files::stat(ctx.conn, &dest, opts, &ctx.via).await {
             Ok(s) => s,
-            Err(e) => return file_failure(e),
+            Err(e) => return Err(e.into()),
         };
     }
     let mut outcome = Outcome::default();
@@ -455,16 +437,10 @@ async fn copy_remote(ctx: &mut ModuleCtx<'_>, p: &Params, src: &str) -> Result<O
             if changes.any() && p.force.unwrap_or(true) {
                 outcome.changed = true;
                 if !ctx.check {
-                    if let Err(e) = files::apply_attrs(
-                        ctx.conn,
-                        &dest,
-                        &changes.to_attrs(),
-                        false,
-                        ctx.privilege.as_ref(),
-                    )
-                    .await
+                    if let Err(e) =
+                        files::apply_attrs(ctx.conn, &dest, &changes.to_attrs(), false, &ctx.via).await
                     {
-                        return file_failure(e);
+                        return Err(e.into());
                     }
                 }
             }
@@ -482,13 +458,13 @@ async fn copy_remote(ctx: &mut ModuleCtx<'_>, p: &Params, src: &str) -> Result<O
         create_parents: false,
         stat_after: false,
     };
-    match files::copy_remote_atomic(ctx.conn, src, &dest, &opts, ctx.privilege.as_ref()).await {
+    match files::copy_remote_atomic(ctx.conn, src, &dest, &opts, &ctx.via).await {
         Ok(res) => {
             if let Some(b) = res.backup_file {
                 outcome.data.insert("backup_file".into(), Value::from(b));
             }
             Ok(outcome)
         }
-        Err(e) => file_failure(e),
+        Err(e) => Err(e.into()),
     }
 }

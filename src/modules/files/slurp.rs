@@ -5,43 +5,38 @@ use base64::Engine as _;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::params::{self, failed, file_failure, string};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{self, FileError};
+use crate::modules::params::string;
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Slurp;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(alias = "path", deserialize_with = "string")]
     src: String,
 }
 
 #[async_trait]
-impl Module for Slurp {
-    fn name(&self) -> &'static str {
-        "slurp"
-    }
+impl TypedModule for Slurp {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        &["src", "path"]
-    }
+    const SPEC: Spec = Spec::host("slurp");
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("slurp", args)?;
-        let bytes = match files::read(ctx.conn, &p.src, ctx.privilege.as_ref()).await {
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        let bytes = match files::read(ctx.conn, &p.src, &ctx.via).await {
             Ok(bytes) => bytes,
             Err(FileError::Remote { message, .. }) if message.contains("No such file") => {
-                return Ok(failed(format!("file not found: {}", p.src)));
+                return Err(ModuleError::failed(format!("file not found: {}", p.src)));
             }
             Err(FileError::Remote { message, .. }) if message.contains("Is a directory") => {
-                return Ok(failed(format!(
+                return Err(ModuleError::failed(format!(
                     "source is a directory and must be a file: {}",
                     p.src
                 )));
             }
-            Err(e) => return file_failure(e),
+            Err(e) => return Err(e.into()),
         };
         let mut outcome = Outcome::default();
         let content = base64::engine::general_purpose::STANDARD.encode(bytes);

@@ -7,20 +7,18 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::params::{
-    self, ModeParam, failed, file_failure, file_fields, opt_bool, opt_mode, opt_string, state_diff, string,
-};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{
     self, AttrChanges, FileAttrs, FileKind, FileStat, StatOptions, attrs_differ, attrs_lines,
 };
 use crate::connection::quote::{is_absolute_path, quote_path};
+use crate::modules::params::{ModeParam, file_fields, opt_bool, opt_mode, opt_string, state_diff, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct File;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(alias = "dest", alias = "name", deserialize_with = "string")]
     path: String,
     #[serde(default, deserialize_with = "opt_string")]
@@ -44,22 +42,6 @@ struct Params {
     #[serde(default, deserialize_with = "opt_string")]
     access_time: Option<String>,
 }
-
-const PARAMS: &[&str] = &[
-    "path",
-    "dest",
-    "name",
-    "state",
-    "mode",
-    "owner",
-    "group",
-    "recurse",
-    "src",
-    "force",
-    "follow",
-    "modification_time",
-    "access_time",
-];
 
 /// Ansible's name for what is at a path.
 fn state_of(st: Option<&FileStat>) -> &'static str {
@@ -108,17 +90,12 @@ impl DiffBuilder {
 }
 
 #[async_trait]
-impl Module for File {
-    fn name(&self) -> &'static str {
-        "file"
-    }
+impl TypedModule for File {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec::host("file");
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("file", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         for (key, value) in [
             ("modification_time", &p.modification_time),
             ("access_time", &p.access_time),
@@ -164,9 +141,9 @@ impl Module for File {
         };
         let mut wanted: Vec<(&str, StatOptions)> = vec![(&path, plain), (&path, followed)];
         wanted.extend(link_candidates.iter().map(|c| (c.as_str(), followed)));
-        let stats = match files::stat_each(ctx.conn, &wanted, ctx.privilege.as_ref()).await {
+        let stats = match files::stat_each(ctx.conn, &wanted, &ctx.via).await {
             Ok(s) => s,
-            Err(e) => return file_failure(e),
+            Err(e) => return Err(e.into()),
         };
         let (st, st_followed) = (stats[0].clone(), stats[1].clone());
         let prev = state_of(st.as_ref());
@@ -178,10 +155,14 @@ impl Module for File {
             None => "file".to_string(),
         };
         if recurse && state != "directory" {
-            return Ok(failed("recurse option requires state to be 'directory'"));
+            return Err(ModuleError::failed(
+                "recurse option requires state to be 'directory'",
+            ));
         }
         if p.src.is_some() && state != "link" && state != "hard" {
-            return Ok(failed("src option requires state to be 'link' or 'hard'"));
+            return Err(ModuleError::failed(
+                "src option requires state to be 'link' or 'hard'",
+            ));
         }
         let known_sources: Vec<(String, bool)> = link_candidates
             .into_iter()
@@ -255,7 +236,7 @@ impl Run {
             file_fields(&shown, &mut outcome);
         } else {
             if let Err(e) = run_actions(ctx, target, &actions, &mut outcome).await {
-                return file_failure(e);
+                return Err(e.into());
             }
         }
         diff.finish(&self.path, &mut outcome, ctx.diff);
@@ -271,8 +252,8 @@ impl Run {
         outcome.changed = true;
         DiffBuilder::new(&self.path, "absent", self.prev).finish(&self.path, &mut outcome, ctx.diff);
         if !ctx.check {
-            if let Err(e) = files::remove(ctx.conn, &self.path, ctx.privilege.as_ref()).await {
-                return file_failure(e);
+            if let Err(e) = files::remove(ctx.conn, &self.path, &ctx.via).await {
+                return Err(e.into());
             }
         }
         Ok(outcome)
@@ -296,7 +277,9 @@ impl Run {
     async fn file(self, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let (target, st, prev) = self.resolved();
         let Some(current) = st.filter(|_| prev == "file" || prev == "hard") else {
-            return Ok(failed(format!("file ({target}) is {prev}, cannot continue")));
+            return Err(ModuleError::failed(format!(
+                "file ({target}) is {prev}, cannot continue"
+            )));
         };
         let outcome = self.outcome("path");
         let diff = DiffBuilder::new(&target, "file", prev);
@@ -312,23 +295,23 @@ impl Run {
             if !ctx.check {
                 let script = files::ensure_dir_script(&target, &self.attrs);
                 if let Err(e) = run_actions(ctx, &target, &script, &mut outcome).await {
-                    return file_failure(e);
+                    return Err(e.into());
                 }
             }
             diff.finish(&self.path, &mut outcome, ctx.diff);
             return Ok(outcome);
         };
         if prev != "directory" {
-            return Ok(failed(format!("{target} already exists as a {prev}")));
+            return Err(ModuleError::failed(format!(
+                "{target} already exists as a {prev}"
+            )));
         }
         let mut outcome = self.settle(ctx, &target, &current, outcome, diff, "").await?;
-        if recurse
-            && !outcome.failed
-            && (self.attrs.mode.is_some() || self.attrs.owner.is_some() || self.attrs.group.is_some())
+        if recurse && (self.attrs.mode.is_some() || self.attrs.owner.is_some() || self.attrs.group.is_some())
         {
-            let entries = match files::list_tree(ctx.conn, &target, ctx.privilege.as_ref()).await {
+            let entries = match files::list_tree(ctx.conn, &target, &ctx.via).await {
                 Ok(e) => e,
-                Err(e) => return file_failure(e),
+                Err(e) => return Err(e.into()),
             };
             let mut actions = String::new();
             for entry in entries {
@@ -362,10 +345,8 @@ impl Run {
                 outcome.changed = true;
                 if !ctx.check {
                     // The stat afterwards would go unused: the fields came from `settle`.
-                    if let Err(e) =
-                        files::run_then_stat(ctx.conn, &target, &actions, false, ctx.privilege.as_ref()).await
-                    {
-                        return file_failure(e);
+                    if let Err(e) = files::run_then_stat(ctx.conn, &target, &actions, false, &ctx.via).await {
+                        return Err(e.into());
                     }
                 }
             }
@@ -390,7 +371,7 @@ impl Run {
                 actions.push_str(&format!("p={target}\n"));
                 actions.push_str(&attrs_lines("p", &self.attrs, false));
                 if let Err(e) = run_actions(ctx, &self.path, &actions, &mut outcome).await {
-                    return file_failure(e);
+                    return Err(e.into());
                 }
                 diff.finish(&self.path, &mut outcome, ctx.diff);
                 Ok(outcome)
@@ -419,7 +400,7 @@ impl Run {
             Some(s) => s.to_string(),
             None => match (&self.st, self.follow) {
                 (Some(st), true) if st.is_link() => st.link_target.clone().unwrap_or_default(),
-                _ => return Ok(failed("src is required for creating new symlinks")),
+                _ => return Err(ModuleError::failed("src is required for creating new symlinks")),
             },
         };
         let base = if self.prev == "directory" {
@@ -446,28 +427,28 @@ impl Run {
                     follow: true,
                     ..StatOptions::default()
                 },
-                ctx.privilege.as_ref(),
+                &ctx.via,
             )
             .await
             {
                 Ok(s) => s.is_some(),
-                Err(e) => return file_failure(e),
+                Err(e) => return Err(e.into()),
             },
         };
         if !force && !src_exists {
-            return Ok(failed(format!(
+            return Err(ModuleError::failed(format!(
                 "src file does not exist, use 'force=yes' if you really want to create the link: {absrc}"
             )));
         }
         match self.prev {
             "directory" if !force => {
-                return Ok(failed(format!(
+                return Err(ModuleError::failed(format!(
                     "refusing to convert from directory to symlink for {}",
                     self.path
                 )));
             }
             "file" | "hard" if !force => {
-                return Ok(failed(format!(
+                return Err(ModuleError::failed(format!(
                     "refusing to convert from {} to symlink for {}",
                     self.prev, self.path
                 )));
@@ -520,9 +501,9 @@ impl Run {
             } else {
                 self.path.clone()
             };
-            let current = match files::stat(ctx.conn, &probe, target_opts, ctx.privilege.as_ref()).await {
+            let current = match files::stat(ctx.conn, &probe, target_opts, &ctx.via).await {
                 Ok(s) => s,
-                Err(e) => return file_failure(e),
+                Err(e) => return Err(e.into()),
             };
             if let Some(current) = current {
                 let mut changes = attrs_differ(&current, &self.attrs);
@@ -539,7 +520,7 @@ impl Run {
         }
         if !ctx.check && !actions.is_empty() {
             if let Err(e) = run_actions(ctx, &self.path, &actions, &mut outcome).await {
-                return file_failure(e);
+                return Err(e.into());
             }
         } else if let Some(st) = &self.st {
             file_fields(st, &mut outcome);
@@ -556,12 +537,12 @@ impl Run {
         force: bool,
     ) -> Result<Outcome, ModuleError> {
         let Some(src) = src else {
-            return Ok(failed("src is required for creating new hard links"));
+            return Err(ModuleError::failed("src is required for creating new hard links"));
         };
-        let src_st = match files::stat(ctx.conn, src, StatOptions::default(), ctx.privilege.as_ref()).await {
+        let src_st = match files::stat(ctx.conn, src, StatOptions::default(), &ctx.via).await {
             Ok(Some(s)) => s,
-            Ok(None) => return Ok(failed(format!("src does not exist: {src}"))),
-            Err(e) => return file_failure(e),
+            Ok(None) => return Err(ModuleError::failed(format!("src does not exist: {src}"))),
+            Err(e) => return Err(e.into()),
         };
         let mut outcome = self.outcome("dest");
         outcome.data.insert("src".into(), Value::from(src));
@@ -575,13 +556,13 @@ impl Run {
         } else {
             match self.prev {
                 "file" | "link" if !force => {
-                    return Ok(failed(format!(
+                    return Err(ModuleError::failed(format!(
                         "Cannot link, {} exists at destination",
                         self.prev
                     )));
                 }
                 "directory" => {
-                    return Ok(failed(format!(
+                    return Err(ModuleError::failed(format!(
                         "Cannot link, directory exists at destination: {}",
                         self.path
                     )));
@@ -609,8 +590,7 @@ async fn run_actions(
     actions: &str,
     outcome: &mut Outcome,
 ) -> Result<(), files::FileError> {
-    let after =
-        files::run_then_stat(ctx.conn, path, actions, ctx.result_seen, ctx.privilege.as_ref()).await?;
+    let after = files::run_then_stat(ctx.conn, path, actions, ctx.result_seen, &ctx.via).await?;
     if let Some(after) = after {
         file_fields(&after, outcome);
     }

@@ -1,131 +1,8 @@
-//! What `command` and `shell` share, and the parameter readers of the controller-side modules:
-//! Python-compatible word splitting (`shlex.split`) and line splitting (`str.splitlines`),
+//! What `command` and `shell` share: Python-compatible word splitting (`shlex.split`) and line splitting (`str.splitlines`),
 //! POSIX shell quoting, and the way Ansible expands `~` and `$VAR` in arguments, rebuilt as
 //! shell words so the expansion happens on the target, where Ansible does it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use minijinja::Value;
-
-use super::ModuleError;
-
-/// One task parameter, or `None` when it is absent or null (Ansible treats both alike).
-pub(crate) fn param(args: &Value, name: &str) -> Option<Value> {
-    let v = args.get_item(&Value::from(name)).ok()?;
-    if v.is_undefined() || v.is_none() {
-        None
-    } else {
-        Some(v)
-    }
-}
-
-/// A parameter as text; numbers and booleans are converted as Ansible's `str` type does.
-pub(crate) fn str_param(args: &Value, name: &str) -> Option<String> {
-    param(args, name).map(|v| value_to_text(&v))
-}
-
-/// A value as Python's `str()` would give it for scalars.
-pub(crate) fn value_to_text(v: &Value) -> String {
-    if let Some(s) = v.as_str() {
-        return s.to_string();
-    }
-    match v.kind() {
-        minijinja::value::ValueKind::Bool => {
-            if v.is_true() {
-                "True".into()
-            } else {
-                "False".into()
-            }
-        }
-        minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => "None".into(),
-        _ => v.to_string(),
-    }
-}
-
-/// A message value as one line of text: strings as they are, anything else as JSON.
-pub(crate) fn display_text(v: &Value) -> String {
-    if let Some(s) = v.as_str() {
-        return s.to_string();
-    }
-    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
-}
-
-/// A boolean parameter with Ansible's spelling rules (`yes`/`no`, `true`/`false`, `on`/`off`, `1`/`0`).
-pub(crate) fn bool_param(args: &Value, name: &str, default: bool) -> Result<bool, ModuleError> {
-    let Some(v) = param(args, name) else {
-        return Ok(default);
-    };
-    parse_bool(&v).ok_or_else(|| {
-        ModuleError::Params(format!(
-            "argument '{name}' is of type {} and we were unable to convert to bool: \
-             '{}' is not a valid boolean; use true or false",
-            python_type(&v),
-            value_to_text(&v)
-        ))
-    })
-}
-
-/// Ansible's `boolean()` conversion.
-pub(crate) fn parse_bool(v: &Value) -> Option<bool> {
-    match v.kind() {
-        minijinja::value::ValueKind::Bool => Some(v.is_true()),
-        minijinja::value::ValueKind::Number => match v.as_i64() {
-            Some(1) => Some(true),
-            Some(0) => Some(false),
-            _ => match f64::try_from(v.clone()).ok() {
-                Some(1.0) => Some(true),
-                Some(0.0) => Some(false),
-                _ => None,
-            },
-        },
-        _ => {
-            let s = v.as_str()?.trim().to_ascii_lowercase();
-            match s.as_str() {
-                "y" | "yes" | "on" | "1" | "true" | "t" => Some(true),
-                "n" | "no" | "off" | "0" | "false" | "f" | "" => Some(false),
-                _ => None,
-            }
-        }
-    }
-}
-
-/// An integer parameter (`verbosity`).
-pub(crate) fn int_param(args: &Value, name: &str, default: i64) -> Result<i64, ModuleError> {
-    let Some(v) = param(args, name) else {
-        return Ok(default);
-    };
-    if let Some(i) = v.as_i64() {
-        return Ok(i);
-    }
-    v.as_str().and_then(|s| s.trim().parse().ok()).ok_or_else(|| {
-        ModuleError::Params(format!(
-            "argument '{name}' is of type {} and we were unable to convert to int: \
-             '{}' cannot be converted to an int",
-            python_type(&v),
-            value_to_text(&v)
-        ))
-    })
-}
-
-/// The Python type name Ansible's messages use for a value.
-pub(crate) fn python_type(v: &Value) -> &'static str {
-    use minijinja::value::ValueKind;
-    match v.kind() {
-        ValueKind::Bool => "bool",
-        ValueKind::Number => {
-            if v.as_i64().is_some() {
-                "int"
-            } else {
-                "float"
-            }
-        }
-        ValueKind::String => "str",
-        ValueKind::Seq | ValueKind::Iterable => "list",
-        ValueKind::Map => "dict",
-        ValueKind::None | ValueKind::Undefined => "NoneType",
-        _ => "object",
-    }
-}
 
 /// Splits a command line the way Python's `shlex.split` does (POSIX mode, no comments).
 pub(crate) fn shlex_split(s: &str) -> Result<Vec<String>, String> {
@@ -329,49 +206,6 @@ pub(crate) fn expanding_word(word: &str, mode: Expand) -> String {
 /// Shell settings under which [`expanding_word`] words expand exactly once, unsplit.
 pub(crate) const WORD_PRELUDE: &str = "IFS=";
 
-/// A wall-clock instant formatted like Python's `str(datetime)` (UTC).
-pub(crate) fn python_datetime(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, dd) = crate::calendar::civil_from_days(days);
-    let base = format!(
-        "{y:04}-{m:02}-{dd:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    );
-    let micros = d.subsec_micros();
-    if micros == 0 {
-        base
-    } else {
-        format!("{base}.{micros:06}")
-    }
-}
-
-/// A duration formatted like Python's `str(timedelta)`.
-pub(crate) fn python_timedelta(d: Duration) -> String {
-    let secs = d.as_secs();
-    let days = secs / 86_400;
-    let sod = secs % 86_400;
-    let mut out = String::new();
-    if days > 0 {
-        out.push_str(&format!("{days} day{}, ", if days == 1 { "" } else { "s" }));
-    }
-    out.push_str(&format!(
-        "{}:{:02}:{:02}",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    ));
-    let micros = d.subsec_micros();
-    if micros != 0 {
-        out.push_str(&format!(".{micros:06}"));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,14 +244,5 @@ mod tests {
             "'/a b/'*'.txt'"
         );
         assert_eq!(expanding_word("", Expand::Vars), "''");
-    }
-
-    #[test]
-    fn python_time_formats() {
-        let t = UNIX_EPOCH + Duration::from_micros(1_795_315_469_165_533);
-        assert_eq!(python_datetime(t), "2026-11-22 02:44:29.165533");
-        assert_eq!(python_datetime(UNIX_EPOCH), "1970-01-01 00:00:00");
-        assert_eq!(python_timedelta(Duration::from_micros(4153)), "0:00:00.004153");
-        assert_eq!(python_timedelta(Duration::from_secs(90_061)), "1 day, 1:01:01");
     }
 }

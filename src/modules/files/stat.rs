@@ -6,16 +6,16 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::params::{self, file_failure, opt_bool, string};
 use super::stat_extras::{self, Extras};
-use super::{Module, ModuleCtx, ModuleError, Outcome};
 use crate::connection::files::{self, FileKind, FileStat, StatOptions, format_mode};
+use crate::modules::params::{opt_bool, string};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Stat;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub struct Params {
     #[serde(alias = "dest", alias = "name", deserialize_with = "string")]
     path: String,
     #[serde(default, deserialize_with = "opt_bool")]
@@ -36,24 +36,6 @@ struct Params {
     get_attributes: Option<bool>,
 }
 
-const PARAMS: &[&str] = &[
-    "path",
-    "dest",
-    "name",
-    "follow",
-    "get_checksum",
-    "checksum_algorithm",
-    "checksum",
-    "checksum_algo",
-    "get_mime",
-    "mime",
-    "mime_type",
-    "mime-type",
-    "get_attributes",
-    "attr",
-    "attributes",
-];
-
 /// The coreutils tool for one of Ansible's checksum algorithms.
 pub(crate) fn checksum_tool(algorithm: &str) -> Option<&'static str> {
     Some(match algorithm {
@@ -68,17 +50,12 @@ pub(crate) fn checksum_tool(algorithm: &str) -> Option<&'static str> {
 }
 
 #[async_trait]
-impl Module for Stat {
-    fn name(&self) -> &'static str {
-        "stat"
-    }
+impl TypedModule for Stat {
+    type Params = Params;
 
-    fn params(&self) -> &'static [&'static str] {
-        PARAMS
-    }
+    const SPEC: Spec = Spec::host("stat");
 
-    async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p: Params = params::parse("stat", args)?;
+    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let algorithm = p.checksum_algorithm.as_deref().unwrap_or("sha1");
         let tool = checksum_tool(algorithm).ok_or_else(|| {
             ModuleError::Params(format!(
@@ -93,13 +70,12 @@ impl Module for Stat {
         // `file` and `lsattr` run in the same round trip as the stat.
         let (mime, attrs) = (p.get_mime.unwrap_or(true), p.get_attributes.unwrap_or(true));
         let more = stat_extras::script(&p.path, mime, attrs);
-        let (st, said) =
-            match files::stat_and_run(ctx.conn, &p.path, opts, &more, ctx.privilege.as_ref()).await {
-                Ok(r) => r,
-                Err(e) => return file_failure(e),
-            };
+        let (st, said) = match files::stat_and_run(ctx.conn, &p.path, opts, &more, &ctx.via).await {
+            Ok(r) => r,
+            Err(e) => return Err(e.into()),
+        };
         let value = match st {
-            None => params::map_value([("exists", Value::from(false))]),
+            None => crate::modules::params::map_value([("exists", Value::from(false))]),
             Some(st) => {
                 let extras = stat_extras::parse(&said);
                 stat_value(&st, mime.then_some(&extras), attrs.then_some(&extras))
@@ -187,5 +163,5 @@ pub fn stat_value(st: &FileStat, mime: Option<&Extras>, attributes: Option<&Extr
             }
         }
     }
-    params::map_value(d)
+    crate::modules::params::map_value(d)
 }

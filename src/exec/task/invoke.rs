@@ -1,0 +1,279 @@
+//! One execution of a task's module: arguments templated, `become`, environment and
+//! connection resolved, the module run, then `changed_when`, `failed_when` and `until` with
+//! retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use minijinja::Value;
+
+use super::super::Runner;
+use super::super::host::HostState;
+use super::super::lazy::LazyVars;
+use super::super::target::{become_for, target_for};
+use super::result::{ItemResult, drop_omitted, from_error, from_outcome};
+use super::scope::display;
+use crate::connection::{Connection, ConnectionError, Via};
+use crate::modules::{Module, ModuleCtx, ModuleError};
+use crate::output::Event;
+use crate::repo::playbook::Play;
+use crate::repo::task::Task;
+use crate::value::{entries, map_of, merged};
+
+impl Runner<'_> {
+    /// One execution of the module (one loop item, or the task itself), with retries.
+    pub(in crate::exec) async fn run_item(
+        &self,
+        play: &Play,
+        task: &Task,
+        host: &mut HostState,
+        raw: &Value,
+        lazy: &Arc<LazyVars>,
+    ) -> ItemResult {
+        let crate::repo::task::Action::Module { module, args } = &task.action else {
+            return ItemResult::failure(format!("{}: not a module task", task.loc));
+        };
+        let retries = match (&task.until, &task.retries) {
+            (None, _) => 0,
+            (Some(_), None) => 3,
+            (Some(_), Some(r)) => self.number(r, lazy).unwrap_or(3),
+        };
+        let delay = task
+            .delay
+            .as_ref()
+            .and_then(|d| self.number(d, lazy))
+            .unwrap_or(5);
+        let mut attempt = 0;
+        loop {
+            let mut result = self.execute(play, task, *module, args, host, lazy).await;
+            if result.unreachable {
+                return result;
+            }
+            let needs_result =
+                task.changed_when.is_some() || task.failed_when.is_some() || task.until.is_some();
+            let after = needs_result.then(|| {
+                let name = task.register.clone().unwrap_or_else(|| "result".to_string());
+                let raw_with = merged(raw, &map_of([(name.as_str(), result.value())]));
+                LazyVars::new(raw_with, Arc::clone(&self.engine))
+            });
+            if let (Some(conds), Some(scope)) = (&task.changed_when, &after) {
+                match self.conditions(conds, scope) {
+                    Ok(c) => result.changed = c,
+                    Err(msg) => return ItemResult::failure(format!("{}: changed_when: {msg}", task.loc)),
+                }
+                result
+                    .result
+                    .insert("changed".to_string(), Value::from(result.changed));
+            }
+            if let (Some(conds), Some(scope)) = (&task.failed_when, &after) {
+                match self.conditions(conds, scope) {
+                    Ok(f) => result.failed = f,
+                    Err(msg) => return ItemResult::failure(format!("{}: failed_when: {msg}", task.loc)),
+                }
+                result
+                    .result
+                    .insert("failed".to_string(), Value::from(result.failed));
+                if result.failed && !result.result.contains_key("msg") {
+                    result
+                        .result
+                        .insert("msg".to_string(), Value::from("failed_when condition was true"));
+                }
+            }
+            let Some(until) = &task.until else { return result };
+            let done = match &after {
+                Some(scope) => self.conditions(until, scope).unwrap_or(false),
+                None => true,
+            };
+            attempt += 1;
+            result.result.insert("attempts".to_string(), Value::from(attempt));
+            if done {
+                return result;
+            }
+            if attempt > retries {
+                result.failed = true;
+                result.result.insert("failed".to_string(), Value::from(true));
+                result.result.insert(
+                    "msg".to_string(),
+                    Value::from(format!("retries exhausted after {attempt} attempts")),
+                );
+                return result;
+            }
+            tokio::time::sleep(Duration::from_secs(delay)).await;
+        }
+    }
+
+    /// Templates the arguments and runs the module once.
+    pub(in crate::exec) async fn execute(
+        &self,
+        play: &Play,
+        task: &Task,
+        module: &'static dyn Module,
+        args: &Value,
+        host: &mut HostState,
+        lazy: &Arc<LazyVars>,
+    ) -> ItemResult {
+        let ctx = lazy.context();
+        let args = match self.engine.template_value(args, &ctx) {
+            Ok(a) => drop_omitted(&a),
+            Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
+        };
+        let escalate = self.flag(&task.escalate, lazy);
+        let become_user = match &task.become_user {
+            Some(u) => match self.engine.template_value(u, &ctx) {
+                Ok(v) => Some(display(&v)),
+                Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
+            },
+            None => None,
+        };
+        let privilege = match become_for(&ctx, escalate, become_user, task.become_method.as_deref()) {
+            Ok(p) => p,
+            Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
+        };
+        let mut env = Vec::new();
+        for layer in &task.environment {
+            match self.engine.template_value(layer, &ctx) {
+                Ok(v) => env.extend(entries(&v).into_iter().map(|(k, v)| (display(&k), display(&v)))),
+                Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
+            }
+        }
+        let check = self.flag(&task.check_mode, lazy).unwrap_or(self.opts.check);
+        let diff = self.flag(&task.diff, lazy).unwrap_or(self.opts.diff);
+        let delegate = match &task.delegate_to {
+            Some(d) => match self.engine.template_value(d, &ctx) {
+                Ok(v) => Some(display(&v)),
+                Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
+            },
+            None => None,
+        };
+        let local = match delegate.as_deref() {
+            None => false,
+            Some(name) if name == host.name => false,
+            Some("localhost" | "127.0.0.1") => true,
+            Some(other) => {
+                return ItemResult::failure(format!(
+                    "{}: delegate_to `{other}` is not supported; only `localhost` (or the host itself) is",
+                    task.loc
+                ));
+            }
+        };
+        let mut conn = match self.take_connection(play, host, local, &ctx).await {
+            Ok(c) => c,
+            Err(e) => {
+                let mut r = ItemResult::failure(e.to_string());
+                r.unreachable = true;
+                r.failed = false;
+                r.result.insert("unreachable".to_string(), Value::from(true));
+                return r;
+            }
+        };
+        let (live_tx, forward) = self.live_forwarder(&host.name, task, lazy);
+        let role_path = task.role.as_ref().map(|r| r.path.as_path());
+        let mut mctx = ModuleCtx {
+            conn: conn.as_mut(),
+            host: &host.name,
+            check,
+            diff,
+            via: Via {
+                privilege,
+                env,
+                timeout: self.opts.task_timeout,
+            },
+            role_path,
+            task_dir: task.loc.file.parent(),
+            playbook_dir: &self.playbook.dir,
+            templates: &self.engine,
+            vars: &ctx,
+            live: live_tx.as_ref(),
+            result_seen: task.register.is_some()
+                || task.changed_when.is_some()
+                || task.failed_when.is_some()
+                || task.until.is_some()
+                || self.opts.verbosity > 0,
+        };
+        let outcome = module.run(&args, &mut mctx).await;
+        drop(mctx);
+        drop(live_tx);
+        if let Some(f) = forward {
+            let _ = f.await;
+        }
+        let broken = matches!(
+            outcome,
+            Err(ModuleError::Connection(ConnectionError::Unreachable { .. }))
+        );
+        if broken {
+            conn.close().await;
+        } else if local {
+            host.local = Some(conn);
+        } else {
+            host.conn = Some(conn);
+        }
+        match outcome {
+            Ok(o) => from_outcome(o),
+            Err(e) => from_error(e, task),
+        }
+    }
+
+    /// The host's connection (opened on first use), or its local shell for delegated tasks.
+    pub(in crate::exec) async fn take_connection(
+        &self,
+        play: &Play,
+        host: &mut HostState,
+        local: bool,
+        ctx: &Value,
+    ) -> Result<Box<dyn Connection>, ConnectionError> {
+        let slot = if local {
+            host.local.take()
+        } else {
+            host.conn.take()
+        };
+        if let Some(conn) = slot {
+            return Ok(conn);
+        }
+        let target = if local {
+            target_for(
+                "localhost",
+                &crate::value::empty_map(),
+                self.opts,
+                super::super::target::PlayConnection {
+                    connection: Some("local"),
+                    remote_user: None,
+                },
+            )
+        } else {
+            target_for(
+                &host.name,
+                ctx,
+                self.opts,
+                super::super::target::PlayConnection::of(play),
+            )
+        };
+        crate::connection::connect(&target).await
+    }
+
+    /// Forwards a module's live output lines as events.
+    pub(in crate::exec) fn live_forwarder(
+        &self,
+        host: &str,
+        task: &Task,
+        lazy: &Arc<LazyVars>,
+    ) -> (
+        Option<crate::connection::LiveLines>,
+        Option<tokio::task::JoinHandle<()>>,
+    ) {
+        if self.flag(&task.no_log, lazy) == Some(true) {
+            return (None, None);
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let events = self.events.clone();
+        let host = host.to_string();
+        let handle = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                events.send(Event::Output {
+                    host: host.clone(),
+                    line,
+                });
+            }
+        });
+        (Some(tx), Some(handle))
+    }
+}

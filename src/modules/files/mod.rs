@@ -1,0 +1,14 @@
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, and
+//! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
+//! mode, atomic write) and [`edit`] (read–modify–write of a text file).
+
+pub mod blockinfile;
+pub mod copy;
+pub mod dest;
+pub mod edit;
+pub mod file;
+pub mod lineinfile;
+pub mod slurp;
+pub mod stat;
+pub mod stat_extras;
+pub mod template;

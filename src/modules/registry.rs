@@ -1,0 +1,121 @@
+//! Every module, and the one place where the names tasks use are resolved: short names,
+//! aliases (`systemd` = `systemd_service`), and fully qualified names of the collections
+//! playhook knows (`ansible.builtin.`, `ansible.legacy.`, `ansible.posix.`,
+//! `community.general.`, `community.docker.`).
+//!
+//! Adding a module: one file in its family folder, and one line in [`all`].
+
+use super::contract::{Collection, Module};
+use super::{commands, control, files};
+
+/// Every module, in the order `playhook check` lists them.
+pub fn all() -> &'static [&'static dyn Module] {
+    &[
+        &commands::command::Command,
+        &commands::shell::Shell,
+        &files::copy::Copy,
+        &files::file::File,
+        &files::lineinfile::LineInFile,
+        &files::blockinfile::BlockInFile,
+        &files::slurp::Slurp,
+        &files::stat::Stat,
+        &files::template::Template,
+        &control::debug::Debug,
+        &control::set_fact::SetFact,
+        &control::assert::Assert,
+        &control::fail::Fail,
+        &control::ping::Ping,
+    ]
+}
+
+/// Task actions the loader and executor handle themselves (not modules), in
+/// `ansible.builtin`.
+pub const CONTROL_ACTIONS: &[&str] = &[
+    "import_tasks",
+    "include_tasks",
+    "import_role",
+    "include_role",
+    "meta",
+];
+
+/// A name split into its collection (if qualified) and short name.
+fn split(name: &str) -> (Option<Collection>, &str) {
+    const PREFIXES: &[(&str, Collection)] = &[
+        ("ansible.builtin.", Collection::Builtin),
+        ("ansible.legacy.", Collection::Builtin),
+        ("ansible.posix.", Collection::Posix),
+        ("community.general.", Collection::General),
+        ("community.docker.", Collection::Docker),
+    ];
+    for (prefix, collection) in PREFIXES {
+        if let Some(short) = name.strip_prefix(prefix) {
+            return (Some(*collection), short);
+        }
+    }
+    (None, name)
+}
+
+/// The module a task names: its short name or an alias, bare or qualified by its own
+/// collection.
+pub fn lookup(name: &str) -> Option<&'static dyn Module> {
+    let (collection, short) = split(name);
+    all().iter().copied().find(|m| {
+        let spec = m.spec();
+        (spec.name == short || spec.aliases.contains(&short))
+            && collection.is_none_or(|c| c == spec.collection)
+    })
+}
+
+/// The short name of a control action (`ansible.builtin.include_tasks` → `include_tasks`), or
+/// `None` when `name` is not one.
+pub fn control_action(name: &str) -> Option<&'static str> {
+    let (collection, short) = split(name);
+    if collection.is_some_and(|c| c != Collection::Builtin) {
+        return None;
+    }
+    CONTROL_ACTIONS.iter().copied().find(|a| *a == short)
+}
+
+/// Every name a task may use for a module or control action, sorted, for error messages.
+pub fn known_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = all()
+        .iter()
+        .flat_map(|m| std::iter::once(m.spec().name).chain(m.spec().aliases.iter().copied()))
+        .chain(CONTROL_ACTIONS.iter().copied())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_in_one_place() {
+        for name in ["copy", "ansible.builtin.copy", "ansible.legacy.copy"] {
+            assert_eq!(lookup(name).map(|m| m.name()), Some("copy"), "{name}");
+        }
+        assert!(lookup("community.general.copy").is_none());
+        assert!(lookup("ansible.builtin.nope").is_none());
+        for name in [
+            "import_tasks",
+            "ansible.builtin.import_tasks",
+            "ansible.legacy.include_tasks",
+        ] {
+            assert!(control_action(name).is_some(), "{name}");
+        }
+        assert!(control_action("community.general.import_tasks").is_none());
+    }
+
+    #[test]
+    fn every_name_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for m in all() {
+            for name in std::iter::once(m.spec().name).chain(m.spec().aliases.iter().copied()) {
+                assert!(seen.insert(name), "{name} is declared twice");
+            }
+        }
+    }
+}
