@@ -129,7 +129,10 @@ fn post_receive(git_dir: &Path) -> anyhow::Result<Exit> {
     let exit = match deploy_pushed(git_dir, &input, &sink) {
         Ok(exit) => exit,
         Err(e) => {
-            sink.line(&format!("playhook: error: {}", chain(&e)));
+            sink.line(&format!(
+                "playhook: error: {}",
+                crate::error_chain::render(e.as_ref())
+            ));
             Exit::Error
         }
     };
@@ -203,18 +206,6 @@ fn worse(a: Exit, b: Exit) -> Exit {
     if a == Exit::Success { b } else { a }
 }
 
-fn chain(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
-    for cause in e.chain().skip(1) {
-        let text = cause.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-    }
-    msg
-}
-
 fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
     let input = read_stdin()?;
     let ctx = context(git_dir)?;
@@ -225,7 +216,7 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     if let Err(e) = PushOptions::parse(&run::raw_push_options(var)) {
-        eprintln!("playhook: push rejected: {e}");
+        eprintln!("playhook: push rejected: {}", crate::error_chain::render(&e));
         return Ok(Exit::BadOptions);
     }
     // During pre-receive the pushed objects wait in git's quarantine directory.

@@ -170,7 +170,7 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     let (finished, error) = match ran {
         Ok(f) => (Some(f), None),
         Err(e) => {
-            let msg = error_chain(&e);
+            let msg = crate::error_chain::render(&e);
             sink.line(&format!("playhook: error: {msg}"));
             let _ = std::io::Write::write_all(&mut log, format!("playhook: error: {msg}\n").as_bytes());
             (None, Some(msg))
@@ -225,7 +225,7 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     sink.line(&summary);
     let _ = std::io::Write::write_all(&mut log, format!("{summary}\n").as_bytes());
     if let Err(e) = retention::prune(&logs, env, ctx.keep_logs) {
-        sink.line(&format!("playhook: warning: {e}"));
+        sink.line(&format!("playhook: warning: {}", crate::error_chain::render(&e)));
     }
     Ok(Outcome::Deployed(Box::new(record)))
 }
@@ -394,20 +394,6 @@ pub fn read_events(path: &Path) -> EventSummary {
         }
     }
     out
-}
-
-fn error_chain(e: &HookError) -> String {
-    let mut msg = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-        cause = c.source();
-    }
-    msg
 }
 
 #[cfg(test)]
