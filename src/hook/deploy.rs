@@ -13,12 +13,13 @@ use git2::Repository;
 
 use super::config::Rule;
 use super::layout::Layout;
-use super::notes::{self, HostCounts, Record};
+use super::notes::{self, Record};
 use super::pending::{self, Pending};
 use super::push_options::PushOptions;
 use super::run::Pusher;
 use super::stream::{self, Sink};
 use super::{HookError, checkout, lock, retention, time};
+use crate::output::Counts;
 
 /// What every deploy of one bare repository shares.
 #[derive(Clone, Debug)]
@@ -355,7 +356,7 @@ pub fn key_file(layout: &Layout, key_in_environment: bool) -> Result<Option<Path
 /// What the deploy's event file tells the hook.
 #[derive(Debug, Default)]
 pub struct EventSummary {
-    pub recap: BTreeMap<String, HostCounts>,
+    pub recap: BTreeMap<String, Counts>,
     pub pending: Pending,
 }
 
@@ -374,7 +375,7 @@ pub fn read_events(path: &Path) -> EventSummary {
             Some("recap") => {
                 if let Some(hosts) = v.get("hosts").and_then(|h| h.as_object()) {
                     for (host, counts) in hosts {
-                        if let Ok(c) = serde_json::from_value::<HostCounts>(counts.clone()) {
+                        if let Ok(c) = serde_json::from_value::<Counts>(counts.clone()) {
                             out.recap.insert(host.clone(), c);
                         }
                     }
