@@ -185,21 +185,10 @@ fn deploy_pushed(git_dir: &Path, input: &str, sink: &Sink) -> anyhow::Result<Exi
     let mut exit = Exit::Success;
     for job in &jobs {
         if let Outcome::Deployed(record) = deploy::run(&ctx, &repo, job, sink)? {
-            exit = worse(exit, exit_for(&record.result));
+            exit = worse(exit, Exit::for_result(&record.result));
         }
     }
     Ok(exit)
-}
-
-/// The exit status for a record's result.
-pub(crate) fn exit_for(result: &str) -> Exit {
-    match result {
-        "ok" => Exit::Success,
-        "failed" => Exit::HostFailed,
-        "unreachable" => Exit::HostUnreachable,
-        "interrupted" => Exit::Interrupted,
-        _ => Exit::Error,
-    }
 }
 
 fn worse(a: Exit, b: Exit) -> Exit {

@@ -45,6 +45,19 @@ pub enum Exit {
     Unexpected = 250,
 }
 
+impl Exit {
+    /// The exit status for a deploy record's result (`hook run`, `rollback`).
+    pub fn for_result(result: &str) -> Exit {
+        match result {
+            "ok" => Exit::Success,
+            "failed" => Exit::HostFailed,
+            "unreachable" => Exit::HostUnreachable,
+            "interrupted" => Exit::Interrupted,
+            _ => Exit::Error,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -165,7 +178,11 @@ impl CommandError {
 
 /// Runs the chosen subcommand ([`run`]), turning a panic into [`CommandError::Internal`].
 pub fn run_guarded(cli: Cli) -> Result<Exit, CommandError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
+    guarded(|| run(cli))
+}
+
+fn guarded(command: impl FnOnce() -> anyhow::Result<Exit>) -> Result<Exit, CommandError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)) {
         Ok(result) => Ok(result?),
         Err(_) => Err(CommandError::Internal),
     }
@@ -194,4 +211,48 @@ pub fn install_panic_report() {
             env!("CARGO_PKG_VERSION")
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(args: &[&str]) -> CommandError {
+        let err = Cli::try_parse_from(args).expect_err("does not parse");
+        CommandError::Usage(err)
+    }
+
+    #[test]
+    fn usage_errors_exit_5_and_help_and_version_0() {
+        assert_eq!(
+            usage(&["playhook", "deploy", "--no-such-flag"]).exit(),
+            Exit::BadOptions
+        );
+        assert_eq!(usage(&["playhook"]).exit(), Exit::BadOptions);
+        assert_eq!(usage(&["playhook", "--help"]).exit(), Exit::Success);
+        assert_eq!(usage(&["playhook", "--version"]).exit(), Exit::Success);
+    }
+
+    #[test]
+    fn repository_errors_exit_4_by_type_even_under_context() {
+        let err = repo_args::RepoError::Playbook(crate::repo::error::LoadError::Other("x".into()));
+        let err = anyhow::Error::from(err).context("loading the repository");
+        assert_eq!(CommandError::from(err).exit(), Exit::ParseError);
+    }
+
+    #[test]
+    fn other_errors_exit_1_and_panics_250() {
+        let err = anyhow::anyhow!("deploy.yaml:4: `template` source `nope.j2` not found");
+        assert_eq!(CommandError::from(err).exit(), Exit::Error);
+        assert_eq!(CommandError::Internal.exit(), Exit::Unexpected);
+    }
+
+    #[test]
+    fn a_panic_in_a_command_is_an_internal_error() {
+        let outcome = guarded(|| panic!("a bug"));
+        assert!(matches!(outcome, Err(CommandError::Internal)), "{outcome:?}");
+        assert_eq!(finish(outcome), Exit::Unexpected);
+        assert_eq!(Exit::Unexpected as u8, 250);
+        assert!(matches!(guarded(|| Ok(Exit::HostFailed)), Ok(Exit::HostFailed)));
+    }
 }
