@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod cli;
 pub mod connection;
+pub mod error_chain;
 pub mod exec;
 pub mod hook;
 pub mod loc;

@@ -1,17 +1,19 @@
-//! The `playhook` binary: parse arguments, run, map the outcome to an exit code.
+//! The `playhook` binary: parse arguments, run, map the outcome to an exit code
+//! (`playhook::cli` holds the table of exit codes).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use playhook::cli::{self, Cli, CommandError};
 
 fn main() -> ExitCode {
-    let cli = playhook::cli::Cli::parse();
-    playhook::cli::init_logging(cli.verbose);
-    match playhook::cli::run(cli) {
-        Ok(code) => code.into(),
-        Err(err) => {
-            let code = playhook::cli::report_error(&err);
-            code.into()
+    cli::install_panic_report();
+    let outcome = match Cli::try_parse() {
+        Ok(args) => {
+            cli::init_logging(args.verbose);
+            cli::run_guarded(args)
         }
-    }
+        Err(usage) => Err(CommandError::Usage(usage)),
+    };
+    cli::finish(outcome).into()
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::template::Engine;
 
 use super::Exit;
-use super::repo_args::{RepoArgs, load_exit};
+use super::repo_args::RepoArgs;
 
 /// Check the repository (YAML, roles, modules, templates, inventory, secrets) without touching a host.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,14 +21,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         .ok()
         .filter(|k| !k.is_empty())
         .map(crate::secrets::SecretString::new);
-    let loaded = match args.repo.load(key) {
-        Ok(l) => l,
-        Err(err) => {
-            let code = load_exit(&err);
-            super::print_error(&err);
-            return Ok(code);
-        }
-    };
+    let loaded = args.repo.load(key)?;
     let engine = Arc::new(Engine::new(crate::template::EngineOptions {
         environment: std::env::vars().collect(),
     }));

@@ -15,7 +15,7 @@ use crate::template::Engine;
 
 use super::Exit;
 use super::listing;
-use super::repo_args::{RepoArgs, load_exit};
+use super::repo_args::RepoArgs;
 
 /// Run the playbook: `playhook deploy all`, `playhook deploy dns web`.
 #[derive(Debug, Clone, clap::Args)]
@@ -105,14 +105,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         .ok()
         .filter(|k| !k.is_empty())
         .map(crate::secrets::SecretString::new);
-    let loaded = match args.repo.load(key) {
-        Ok(l) => l,
-        Err(err) => {
-            let code = load_exit(&err);
-            super::print_error(&err);
-            return Ok(code);
-        }
-    };
+    let loaded = args.repo.load(key)?;
     let masker = loaded.secrets.as_ref().map(|s| s.masker());
     let mask: Mask = match masker.clone() {
         Some(m) => Arc::new(move |text: &str| m.mask(text).into_owned()),

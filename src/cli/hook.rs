@@ -129,7 +129,10 @@ fn post_receive(git_dir: &Path) -> anyhow::Result<Exit> {
     let exit = match deploy_pushed(git_dir, &input, &sink) {
         Ok(exit) => exit,
         Err(e) => {
-            sink.line(&format!("playhook: error: {}", chain(&e)));
+            sink.line(&format!(
+                "playhook: error: {}",
+                crate::error_chain::render(e.as_ref())
+            ));
             Exit::Error
         }
     };
@@ -182,37 +185,14 @@ fn deploy_pushed(git_dir: &Path, input: &str, sink: &Sink) -> anyhow::Result<Exi
     let mut exit = Exit::Success;
     for job in &jobs {
         if let Outcome::Deployed(record) = deploy::run(&ctx, &repo, job, sink)? {
-            exit = worse(exit, exit_for(&record.result));
+            exit = worse(exit, Exit::for_result(&record.result));
         }
     }
     Ok(exit)
 }
 
-/// The exit status for a record's result.
-pub(crate) fn exit_for(result: &str) -> Exit {
-    match result {
-        "ok" => Exit::Success,
-        "failed" => Exit::HostFailed,
-        "unreachable" => Exit::HostUnreachable,
-        "interrupted" => Exit::Interrupted,
-        _ => Exit::Error,
-    }
-}
-
 fn worse(a: Exit, b: Exit) -> Exit {
     if a == Exit::Success { b } else { a }
-}
-
-fn chain(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
-    for cause in e.chain().skip(1) {
-        let text = cause.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-    }
-    msg
 }
 
 fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
@@ -225,7 +205,7 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     if let Err(e) = PushOptions::parse(&run::raw_push_options(var)) {
-        eprintln!("playhook: push rejected: {e}");
+        eprintln!("playhook: push rejected: {}", crate::error_chain::render(&e));
         return Ok(Exit::BadOptions);
     }
     // During pre-receive the pushed objects wait in git's quarantine directory.

@@ -1,17 +1,19 @@
 //! The command line: one file per subcommand, one dispatch `match`, and the exit codes.
 //!
-//! Exit codes follow `ansible-playbook`'s:
+//! Exit codes follow `ansible-playbook`'s. A command that ran returns its [`Exit`]; a command
+//! that could not do its job returns an error, and [`CommandError::exit`] is the one place that
+//! maps errors to codes; [`CommandError::print`] the one place that prints them.
 //!
-//! | code | meaning |
-//! |------|---------|
-//! | 0 | success |
-//! | 1 | error (bad repository, missing key, ...) |
-//! | 2 | one or more hosts failed |
-//! | 3 | one or more hosts were unreachable |
-//! | 4 | parse error: the repository could not be read |
-//! | 5 | bad or incomplete options |
-//! | 99 | interrupted by the user |
-//! | 250 | unexpected error |
+//! | code | meaning | from |
+//! |------|---------|------|
+//! | 0 | success; also `--help` and `--version` | |
+//! | 1 | error (missing key, unreadable file, a deploy that could not start, ...) | any other error |
+//! | 2 | one or more hosts failed | `deploy`, `rollback`, `hook run` |
+//! | 3 | one or more hosts were unreachable | `deploy`, `rollback`, `hook run` |
+//! | 4 | parse error: the repository could not be read or is refused | [`repo_args::RepoError`], `plan::check` |
+//! | 5 | bad or incomplete options | clap's usage errors, rejected push options |
+//! | 99 | interrupted | a deploy run by `hook run` or `rollback` that was stopped |
+//! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
 pub mod history;
 pub mod hook;
@@ -29,7 +31,7 @@ mod listing;
 pub mod repo_args;
 pub mod secrets;
 
-/// Exit statuses, as `ansible-playbook` uses them.
+/// Exit statuses, as `ansible-playbook` uses them (the table in the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {
@@ -41,6 +43,19 @@ pub enum Exit {
     BadOptions = 5,
     Interrupted = 99,
     Unexpected = 250,
+}
+
+impl Exit {
+    /// The exit status for a deploy record's result (`hook run`, `rollback`).
+    pub fn for_result(result: &str) -> Exit {
+        match result {
+            "ok" => Exit::Success,
+            "failed" => Exit::HostFailed,
+            "unreachable" => Exit::HostUnreachable,
+            "interrupted" => Exit::Interrupted,
+            _ => Exit::Error,
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -112,20 +127,132 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// Prints an error and its causes once, on stderr, and picks the exit code.
-pub fn report_error(err: &anyhow::Error) -> Exit {
-    print_error(err);
-    Exit::Error
+/// Why `playhook` could not do what it was asked.
+#[derive(Debug)]
+pub enum CommandError {
+    /// The command line did not parse, or asked for `--help` or `--version` (clap's "errors").
+    Usage(clap::Error),
+    /// A command failed; its exit code depends on the error's type (see [`CommandError::exit`]).
+    Failed(anyhow::Error),
+    /// A panic: a bug in playhook. The panic hook ([`install_panic_report`]) has printed it.
+    Internal,
 }
 
-/// Prints an error with its chain of causes, each text once.
-pub fn print_error(err: &anyhow::Error) {
-    let mut message = format!("error: {err}");
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(&format!("\n  caused by: {text}"));
+impl From<anyhow::Error> for CommandError {
+    fn from(err: anyhow::Error) -> Self {
+        CommandError::Failed(err)
+    }
+}
+
+impl CommandError {
+    /// The exit code for this error: the one mapping from errors to exit codes.
+    pub fn exit(&self) -> Exit {
+        match self {
+            // `--help` and `--version` come back as clap errors that go to stdout.
+            CommandError::Usage(err) if !err.use_stderr() => Exit::Success,
+            CommandError::Usage(_) => Exit::BadOptions,
+            CommandError::Failed(err) => {
+                if err.chain().any(|e| e.is::<repo_args::RepoError>()) {
+                    Exit::ParseError
+                } else {
+                    Exit::Error
+                }
+            }
+            CommandError::Internal => Exit::Unexpected,
         }
     }
-    eprintln!("{message}");
+
+    /// Prints the error: clap's message as clap prints it (help and version on stdout, usage
+    /// errors on stderr), anything else with its causes on stderr.
+    pub fn print(&self) {
+        match self {
+            CommandError::Usage(err) => {
+                // Nothing sensible is left to do when stdout or stderr is gone.
+                let _ = err.print();
+            }
+            CommandError::Failed(err) => eprintln!("{}", crate::error_chain::report(err.as_ref())),
+            CommandError::Internal => {}
+        }
+    }
+}
+
+/// Runs the chosen subcommand ([`run`]), turning a panic into [`CommandError::Internal`].
+pub fn run_guarded(cli: Cli) -> Result<Exit, CommandError> {
+    guarded(|| run(cli))
+}
+
+fn guarded(command: impl FnOnce() -> anyhow::Result<Exit>) -> Result<Exit, CommandError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)) {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(CommandError::Internal),
+    }
+}
+
+/// Prints the error of a failed run and returns the exit code of the outcome.
+pub fn finish(outcome: Result<Exit, CommandError>) -> Exit {
+    match outcome {
+        Ok(exit) => exit,
+        Err(err) => {
+            err.print();
+            err.exit()
+        }
+    }
+}
+
+/// Makes every panic, on any thread, end with a line saying it is a bug to report, after the
+/// standard panic message (which names the place).
+pub fn install_panic_report() {
+    let standard = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        standard(info);
+        eprintln!(
+            "error: internal error in playhook {} (a bug, not a problem with your repository or hosts); \
+             please report it with the message above and the command that caused it",
+            env!("CARGO_PKG_VERSION")
+        );
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(args: &[&str]) -> CommandError {
+        let err = Cli::try_parse_from(args).expect_err("does not parse");
+        CommandError::Usage(err)
+    }
+
+    #[test]
+    fn usage_errors_exit_5_and_help_and_version_0() {
+        assert_eq!(
+            usage(&["playhook", "deploy", "--no-such-flag"]).exit(),
+            Exit::BadOptions
+        );
+        assert_eq!(usage(&["playhook"]).exit(), Exit::BadOptions);
+        assert_eq!(usage(&["playhook", "--help"]).exit(), Exit::Success);
+        assert_eq!(usage(&["playhook", "--version"]).exit(), Exit::Success);
+    }
+
+    #[test]
+    fn repository_errors_exit_4_by_type_even_under_context() {
+        let err = repo_args::RepoError::Playbook(crate::repo::error::LoadError::Other("x".into()));
+        let err = anyhow::Error::from(err).context("loading the repository");
+        assert_eq!(CommandError::from(err).exit(), Exit::ParseError);
+    }
+
+    #[test]
+    fn other_errors_exit_1_and_panics_250() {
+        let err = anyhow::anyhow!("deploy.yaml:4: `template` source `nope.j2` not found");
+        assert_eq!(CommandError::from(err).exit(), Exit::Error);
+        assert_eq!(CommandError::Internal.exit(), Exit::Unexpected);
+    }
+
+    #[test]
+    fn a_panic_in_a_command_is_an_internal_error() {
+        let outcome = guarded(|| panic!("a bug"));
+        assert!(matches!(outcome, Err(CommandError::Internal)), "{outcome:?}");
+        assert_eq!(finish(outcome), Exit::Unexpected);
+        assert_eq!(Exit::Unexpected as u8, 250);
+        assert!(matches!(guarded(|| Ok(Exit::HostFailed)), Ok(Exit::HostFailed)));
+    }
 }

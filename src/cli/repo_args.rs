@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use minijinja::Value;
 
-use crate::repo::config::Config;
-use crate::repo::inventory::{Inventory, InventoryOptions};
+use crate::repo::config::{Config, ConfigError};
+use crate::repo::error::LoadError;
+use crate::repo::extra_vars::ExtraVarsError;
+use crate::repo::inventory::{Inventory, InventoryError, InventoryOptions};
 use crate::repo::playbook::{Playbook, find_playbook, load_playbook};
 use crate::secrets::{KeySource, Secrets};
-
-use super::Exit;
 
 /// Where the repository is and what of it to use.
 #[derive(Debug, Clone, clap::Args)]
@@ -66,10 +66,24 @@ impl Loaded {
     }
 }
 
-/// An error while reading the repository: exits with code 4, as ansible-playbook's parse errors.
+/// The repository could not be read: exits with code 4, as ansible-playbook's parse errors
+/// (see [`super::CommandError::exit`]). Each variant's message is its source's, which names the
+/// file and line; the source is kept for its own causes.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ParseFailure(pub String);
+pub enum RepoError {
+    /// `ansible.cfg`.
+    #[error("{0}")]
+    Config(#[source] ConfigError),
+    /// The playbook, its imports and roles.
+    #[error("{0}")]
+    Playbook(#[source] LoadError),
+    /// The inventory sources.
+    #[error("{0}")]
+    Inventory(#[source] InventoryError),
+    /// `-e` values.
+    #[error("{0}")]
+    ExtraVars(#[source] ExtraVarsError),
+}
 
 impl RepoArgs {
     /// Reads config, secrets, playbook and inventory, in that order.
@@ -78,18 +92,17 @@ impl RepoArgs {
             .dir
             .canonicalize()
             .with_context(|| format!("repository directory `{}` not found", self.dir.display()))?;
-        let config = Config::load(&dir).map_err(|e| ParseFailure(e.to_string()))?;
+        let config = Config::load(&dir).map_err(RepoError::Config)?;
         let key = match (secrets_key, &self.key_file) {
             (Some(passphrase), _) => KeySource::passphrase(passphrase, "SECRETS_KEY"),
             (None, Some(file)) => KeySource::KeyFile(absolute(&dir, file)),
             (None, None) => KeySource::BesideFile,
         };
         let secrets = Secrets::open(&dir, &key)?;
-        let playbook_path =
-            find_playbook(&dir, self.playbook.as_deref()).map_err(|e| ParseFailure(e.to_string()))?;
+        let playbook_path = find_playbook(&dir, self.playbook.as_deref()).map_err(RepoError::Playbook)?;
         let mut roles_path = config.roles_path.clone();
         roles_path.retain(|p| p.is_dir());
-        let playbook = load_playbook(&playbook_path, roles_path).map_err(|e| ParseFailure(e.to_string()))?;
+        let playbook = load_playbook(&playbook_path, roles_path).map_err(RepoError::Playbook)?;
         let sources: Vec<PathBuf> = if self.inventory.is_empty() {
             Inventory::default_sources(&dir, &config)
         } else {
@@ -98,9 +111,9 @@ impl RepoArgs {
         let options = InventoryOptions {
             playbook_dir: Some(playbook.dir.clone()),
         };
-        let inventory = Inventory::load(&sources, &options).map_err(|e| ParseFailure(e.to_string()))?;
-        let extra_vars = crate::repo::extra_vars::parse(&self.extra_vars, &dir)
-            .map_err(|e| ParseFailure(e.to_string()))?;
+        let inventory = Inventory::load(&sources, &options).map_err(RepoError::Inventory)?;
+        let extra_vars =
+            crate::repo::extra_vars::parse(&self.extra_vars, &dir).map_err(RepoError::ExtraVars)?;
         Ok(Loaded {
             dir,
             config,
@@ -109,15 +122,6 @@ impl RepoArgs {
             extra_vars,
             secrets,
         })
-    }
-}
-
-/// The exit code for a failed load: parse errors are 4, anything else 1.
-pub fn load_exit(err: &anyhow::Error) -> Exit {
-    if err.downcast_ref::<ParseFailure>().is_some() {
-        Exit::ParseError
-    } else {
-        Exit::Error
     }
 }
 

@@ -81,7 +81,7 @@ pub fn run(args: RollbackArgs) -> anyhow::Result<Exit> {
     let outcome = deploy::run(&ctx, &repo, &job, &sink);
     sink.finish();
     match outcome? {
-        Outcome::Deployed(record) => Ok(super::hook::exit_for(&record.result)),
+        Outcome::Deployed(record) => Ok(Exit::for_result(&record.result)),
         Outcome::Superseded { .. } => Ok(Exit::Success),
     }
 }

@@ -393,7 +393,7 @@ fn edit(dir: &Path, key: &KeySource) -> anyhow::Result<Exit> {
         match parsed {
             Ok(tree) => break tree,
             Err(err) if std::io::stdin().is_terminal() => {
-                eprintln!("error: {err}");
+                eprintln!("{}", crate::error_chain::report(err.as_ref()));
                 if !ask_yes("edit again? [Y/n] ")? {
                     bail!("nothing was changed");
                 }
@@ -550,7 +550,8 @@ fn diff_text(dir: &Path, key: &KeySource, path: &Path) -> Exit {
         Err(err) => {
             let raw = std::fs::read(path).unwrap_or_default();
             Zeroizing::new(format!(
-                "# playhook secrets diff-text: cannot decrypt: {err}\n{}",
+                "# playhook secrets diff-text: cannot decrypt: {}\n{}",
+                crate::error_chain::render(&err),
                 String::from_utf8_lossy(&raw)
             ))
         }

@@ -1,5 +1,7 @@
-//! POSIX shell quoting: every value a script carries (paths, users, modes, whole inner scripts)
-//! goes through [`quote`], so nothing a task says can change the shape of the script.
+//! POSIX shell quoting, the one implementation of it: every value a script carries (paths,
+//! users, modes, whole inner scripts) goes through [`quote`] (or [`shlex_quote`]), so nothing a
+//! task says can change the shape of the script. [`shlex_quote`] is Python's `shlex.quote`, for
+//! the text Ansible itself shows quoted (a command's `cmd`, the `quote` filter).
 
 /// Quotes `s` as one POSIX `sh` word: `'...'`, with every `'` written as `'\''`.
 pub fn quote(s: &str) -> String {
@@ -14,6 +16,20 @@ pub fn quote(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+/// Quotes `s` as one POSIX `sh` word the way Python's `shlex.quote` does: unchanged when it is
+/// not empty and made only of ASCII letters, digits and `_@%+=:,./-`; else `'...'`, with every
+/// `'` written as `'"'"'`.
+pub fn shlex_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\"'\"'"))
+    }
 }
 
 /// Quotes a path as one word, expanding a leading `~` or `~/` to the home directory of the user
@@ -52,6 +68,16 @@ mod tests {
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(quote("$HOME `x` \"y\""), "'$HOME `x` \"y\"'");
+    }
+
+    #[test]
+    fn shlex_quotes_like_python() {
+        assert_eq!(shlex_quote(""), "''");
+        assert_eq!(shlex_quote("/usr/bin/env"), "/usr/bin/env");
+        assert_eq!(shlex_quote("a_b@c%d+e=f:g,h.i/j-k"), "a_b@c%d+e=f:g,h.i/j-k");
+        assert_eq!(shlex_quote("a b"), "'a b'");
+        assert_eq!(shlex_quote("it's"), "'it'\"'\"'s'");
+        assert_eq!(shlex_quote("caf\u{e9}"), "'caf\u{e9}'");
     }
 
     #[test]

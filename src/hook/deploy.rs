@@ -13,12 +13,13 @@ use git2::Repository;
 
 use super::config::Rule;
 use super::layout::Layout;
-use super::notes::{self, HostCounts, Record};
+use super::notes::{self, Record};
 use super::pending::{self, Pending};
 use super::push_options::PushOptions;
 use super::run::Pusher;
 use super::stream::{self, Sink};
 use super::{HookError, checkout, lock, retention, time};
+use crate::output::Counts;
 
 /// What every deploy of one bare repository shares.
 #[derive(Clone, Debug)]
@@ -170,7 +171,7 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     let (finished, error) = match ran {
         Ok(f) => (Some(f), None),
         Err(e) => {
-            let msg = error_chain(&e);
+            let msg = crate::error_chain::render(&e);
             sink.line(&format!("playhook: error: {msg}"));
             let _ = std::io::Write::write_all(&mut log, format!("playhook: error: {msg}\n").as_bytes());
             (None, Some(msg))
@@ -225,7 +226,7 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     sink.line(&summary);
     let _ = std::io::Write::write_all(&mut log, format!("{summary}\n").as_bytes());
     if let Err(e) = retention::prune(&logs, env, ctx.keep_logs) {
-        sink.line(&format!("playhook: warning: {e}"));
+        sink.line(&format!("playhook: warning: {}", crate::error_chain::render(&e)));
     }
     Ok(Outcome::Deployed(Box::new(record)))
 }
@@ -355,7 +356,7 @@ pub fn key_file(layout: &Layout, key_in_environment: bool) -> Result<Option<Path
 /// What the deploy's event file tells the hook.
 #[derive(Debug, Default)]
 pub struct EventSummary {
-    pub recap: BTreeMap<String, HostCounts>,
+    pub recap: BTreeMap<String, Counts>,
     pub pending: Pending,
 }
 
@@ -374,7 +375,7 @@ pub fn read_events(path: &Path) -> EventSummary {
             Some("recap") => {
                 if let Some(hosts) = v.get("hosts").and_then(|h| h.as_object()) {
                     for (host, counts) in hosts {
-                        if let Ok(c) = serde_json::from_value::<HostCounts>(counts.clone()) {
+                        if let Ok(c) = serde_json::from_value::<Counts>(counts.clone()) {
                             out.recap.insert(host.clone(), c);
                         }
                     }
@@ -394,20 +395,6 @@ pub fn read_events(path: &Path) -> EventSummary {
         }
     }
     out
-}
-
-fn error_chain(e: &HookError) -> String {
-    let mut msg = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-        cause = c.source();
-    }
-    msg
 }
 
 #[cfg(test)]

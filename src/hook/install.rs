@@ -158,7 +158,7 @@ fn atomic_write(path: &Path, text: &str, mode: u32) -> Result<(), HookError> {
 
 /// `'text'`, safe for `sh`.
 fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
+    crate::connection::quote::quote(text)
 }
 
 #[cfg(test)]

@@ -13,32 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::HookError;
 use super::layout::{Layout, NOTES_REF};
-
-/// Per-host totals of one deploy, as in the recap.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct HostCounts {
-    pub ok: u32,
-    pub changed: u32,
-    pub unreachable: u32,
-    pub failed: u32,
-    pub skipped: u32,
-    pub rescued: u32,
-    pub ignored: u32,
-}
-
-impl HostCounts {
-    /// `ok`, `failed` or `unreachable`.
-    pub fn result(&self) -> &'static str {
-        if self.unreachable > 0 {
-            "unreachable"
-        } else if self.failed > 0 {
-            "failed"
-        } else {
-            "ok"
-        }
-    }
-}
+use crate::output::Counts;
 
 /// One deploy, as recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,7 +40,7 @@ pub struct Record {
     pub result: String,
     pub exit_code: Option<i32>,
     pub duration_secs: f64,
-    pub hosts: BTreeMap<String, HostCounts>,
+    pub hosts: BTreeMap<String, Counts>,
     /// The log, relative to the bare repository.
     pub log: Option<String>,
     /// Why the deploy could not run, when it could not.
@@ -170,7 +145,7 @@ mod tests {
             duration_secs: 1.5,
             hosts: [(
                 "web1".to_string(),
-                HostCounts {
+                Counts {
                     ok: 3,
                     changed: 1,
                     ..Default::default()
@@ -181,6 +156,24 @@ mod tests {
             log: None,
             error: None,
         }
+    }
+
+    #[test]
+    fn host_counts_keep_their_on_disk_form() {
+        let line = serde_json::to_string(&record("c", 100)).expect("serializes");
+        assert!(
+            line.contains(
+                r#""hosts":{"web1":{"ok":3,"changed":1,"unreachable":0,"failed":0,"skipped":0,"rescued":0,"ignored":0}}"#
+            ),
+            "{line}"
+        );
+        // A record that lacks counts (or fields added later) still reads, missing ones as 0.
+        let old = line.replace(
+            r#"{"ok":3,"changed":1,"unreachable":0,"failed":0,"skipped":0,"rescued":0,"ignored":0}"#,
+            r#"{"ok":3,"changed":1}"#,
+        );
+        let read: Record = serde_json::from_str(&old).expect("an older record reads");
+        assert_eq!(read, record("c", 100));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::HookError;
-use super::notes::HostCounts;
+use crate::output::Counts;
 
 /// Host → handler names still owed to it.
 pub type Pending = BTreeMap<String, BTreeSet<String>>;
@@ -50,7 +50,7 @@ pub fn store(path: &Path, pending: &Pending) -> Result<(), HookError> {
 
 /// What is owed after a real (not check-mode) run: hosts that ran without failure are cleared,
 /// hosts that failed or did not run keep theirs, and newly reported handlers are added.
-pub fn after_run(before: &Pending, recap: &BTreeMap<String, HostCounts>, reported: &Pending) -> Pending {
+pub fn after_run(before: &Pending, recap: &BTreeMap<String, Counts>, reported: &Pending) -> Pending {
     let mut out = Pending::new();
     for (host, handlers) in before {
         let cleared = recap
@@ -86,17 +86,17 @@ mod tests {
             ("web2", &["reload"]),
             ("db", &["restart pg"]),
         ]);
-        let recap: BTreeMap<String, HostCounts> = [
+        let recap: BTreeMap<String, Counts> = [
             (
                 "web1".to_string(),
-                HostCounts {
+                Counts {
                     ok: 2,
                     ..Default::default()
                 },
             ),
             (
                 "web2".to_string(),
-                HostCounts {
+                Counts {
                     failed: 1,
                     ..Default::default()
                 },

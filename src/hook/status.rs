@@ -1,12 +1,13 @@
 //! `playhook status`: per host, the last commit a real deploy applied and how it went.
 
-use super::notes::{HostCounts, Record};
+use super::notes::Record;
+use crate::output::Counts;
 
 /// One host's last real deploy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostState {
     pub host: String,
-    pub counts: HostCounts,
+    pub counts: Counts,
     pub record: Record,
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::modules::Diff;
 
@@ -17,8 +17,11 @@ pub enum HostStatus {
     Unreachable,
 }
 
-/// Per-host totals for the recap, like Ansible's PLAY RECAP.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+/// Per-host totals for the recap, like Ansible's PLAY RECAP. The same type is the `recap` JSON
+/// event and the `hosts` of a deploy record (`hook::notes`): the field names and their order are
+/// an on-disk format, and a missing field reads as 0 (records of older versions still read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub ok: u32,
     pub changed: u32,
@@ -27,6 +30,19 @@ pub struct Counts {
     pub skipped: u32,
     pub rescued: u32,
     pub ignored: u32,
+}
+
+impl Counts {
+    /// `unreachable`, `failed` or `ok`: the host's result, the worst first.
+    pub fn result(&self) -> &'static str {
+        if self.unreachable > 0 {
+            "unreachable"
+        } else if self.failed > 0 {
+            "failed"
+        } else {
+            "ok"
+        }
+    }
 }
 
 /// One thing that happened during a run. Serialized as one JSON object per line with `--json`.

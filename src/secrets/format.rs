@@ -1,6 +1,7 @@
 //! The secrets file on disk: a YAML or JSON mapping whose keys stay readable and whose values
 //! are each `ENC[...]`, followed by a `_playhook` section (format version, Argon2id parameters
-//! and salt, key check, MAC). `docs/parts/secrets.md` describes it byte for byte.
+//! and salt, key check, MAC). `ARCHITECTURE.md`, section
+//! "Encrypted secrets" › "File format, version 1", describes it byte for byte.
 
 use std::path::{Path, PathBuf};
 

@@ -110,21 +110,13 @@ impl TemplateError {
 
 /// The error's own text plus its causes, without minijinja's location suffix.
 fn full_detail(err: &minijinja::Error) -> String {
-    let mut text = match err.detail() {
-        Some(detail) => detail.to_string(),
-        None => err.kind().to_string(),
-    };
-    let mut cause = std::error::Error::source(err);
-    while let Some(c) = cause {
-        if let Some(inner) = c.downcast_ref::<minijinja::Error>() {
-            text.push_str(": ");
-            text.push_str(&full_detail(inner));
-            break;
-        }
-        text.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    text
+    crate::error_chain::render_with(err, |e| match e.downcast_ref::<minijinja::Error>() {
+        Some(inner) => match inner.detail() {
+            Some(detail) => detail.to_string(),
+            None => inner.kind().to_string(),
+        },
+        None => e.to_string(),
+    })
 }
 
 /// Ansible's wording: `'name' is undefined`, naming the expression that failed.

@@ -4,7 +4,8 @@
 //! spawns `sh`; the SSH connection spawns `sh` at the far end of one ssh session). Each command
 //! is sent as a small script (see [`script`]) and costs one round trip; its output streams end
 //! with per-command random markers, so stdout, stderr and the exit status stay apart and any
-//! bytes pass through unchanged. The full protocol is described in `docs/parts/conn.md`.
+//! bytes pass through unchanged. The full protocol is described in
+//! `ARCHITECTURE.md`, section "Targets, become and file modules" › "The remote-shell protocol".
 
 mod reader;
 pub(crate) mod script;

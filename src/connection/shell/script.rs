@@ -1,4 +1,5 @@
-//! The text sent to the long-lived shell for one command (see `docs/parts/conn.md`).
+//! The text sent to the long-lived shell for one command (see `ARCHITECTURE.md`,
+//! section "Targets, become and file modules" › "The remote-shell protocol").
 //!
 //! ```text
 //! base64 -d <<'N_in' | (          or   (

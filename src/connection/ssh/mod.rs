@@ -59,7 +59,15 @@ impl SshConnection {
             .stderr(Stdio::piped())
             .spawn()
             .await
-            .map_err(|e| unreachable(target, format!("cannot start the remote shell: {}", chain(&e))))?;
+            .map_err(|e| {
+                unreachable(
+                    target,
+                    format!(
+                        "cannot start the remote shell: {}",
+                        crate::error_chain::render(&e)
+                    ),
+                )
+            })?;
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin().take(), child.stdout().take(), child.stderr().take())
         else {
@@ -265,16 +273,4 @@ fn shown(args: &[std::ffi::OsString]) -> String {
         .map(|a| a.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// An error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

@@ -74,13 +74,7 @@ pub(crate) fn shlex_split(s: &str) -> Result<Vec<String>, String> {
 
 /// Quotes one word for POSIX `sh`.
 pub(crate) fn sh_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    crate::connection::quote::shlex_quote(s)
 }
 
 /// Splits text into lines like Python's `str.splitlines()`.

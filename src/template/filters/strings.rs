@@ -143,17 +143,7 @@ fn split(value: Value, args: Rest<Value>) -> Result<Value, Error> {
 
 /// Python's `shlex.quote`.
 pub(crate) fn shell_quote(s: &str) -> String {
-    if s.is_empty() {
-        return "''".into();
-    }
-    let safe = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\"'\"'"))
-    }
+    crate::connection::quote::shlex_quote(s)
 }
 
 /// Python's `str.center(width)`.
