@@ -13,7 +13,7 @@ use super::words::{
 };
 use crate::calendar::{python_datetime, python_timedelta};
 use crate::connection::{Command as ShellCommand, LiveLines, Output};
-use crate::modules::params::{opt_bool, opt_string, opt_value, value_to_text};
+use crate::modules::params::value_to_text;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `command` module.
@@ -25,27 +25,17 @@ const MARKER: &str = "__playhook_command_check_2c41f0__";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, rename = "_raw_params", deserialize_with = "opt_string")]
+    #[serde(rename = "_raw_params")]
     pub(super) raw_params: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) cmd: Option<String>,
-    #[serde(default, deserialize_with = "opt_value")]
     pub(super) argv: Option<Value>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) chdir: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) creates: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) removes: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) stdin: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     pub(super) stdin_add_newline: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     pub(super) strip_empty_ends: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     pub(super) expand_argument_vars: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     pub(super) executable: Option<String>,
 }
 

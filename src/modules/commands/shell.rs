@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::command::{self, run_command};
-use crate::modules::params::{opt_bool, opt_string};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `shell` module.
@@ -14,23 +13,15 @@ pub struct Shell;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, rename = "_raw_params", deserialize_with = "opt_string")]
+    #[serde(rename = "_raw_params")]
     raw_params: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     cmd: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     chdir: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     creates: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     removes: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     stdin: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     stdin_add_newline: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     strip_empty_ends: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     executable: Option<String>,
 }
 

@@ -7,7 +7,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::debug::VERBOSE_ALWAYS;
-use crate::modules::params::{display_text, opt_bool, opt_value, value_to_text};
+use crate::modules::params::{display_text, value_to_text};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, ResultShow, Spec, TypedModule};
 
 /// The `assert` module.
@@ -16,15 +16,10 @@ pub struct Assert;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, deserialize_with = "opt_value")]
     that: Option<Value>,
-    #[serde(default, deserialize_with = "opt_value")]
     fail_msg: Option<Value>,
-    #[serde(default, deserialize_with = "opt_value")]
     msg: Option<Value>,
-    #[serde(default, deserialize_with = "opt_value")]
     success_msg: Option<Value>,
-    #[serde(default, deserialize_with = "opt_bool")]
     quiet: Option<bool>,
 }
 

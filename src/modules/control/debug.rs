@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use minijinja::Value;
 use serde::Deserialize;
 
-use crate::modules::params::{display_text, opt_int, opt_string, opt_value};
+use crate::modules::params::display_text;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, ResultShow, Spec, TypedModule};
 use crate::template::TemplateErrorKind;
 
@@ -21,11 +21,8 @@ pub const VERBOSE_ALWAYS: &str = "_ansible_verbose_always";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, deserialize_with = "opt_value")]
     msg: Option<Value>,
-    #[serde(default, deserialize_with = "opt_string")]
     var: Option<String>,
-    #[serde(default, deserialize_with = "opt_int")]
     verbosity: Option<i64>,
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::Deserialize;
 
-use crate::modules::params::{display_text, opt_value};
+use crate::modules::params::display_text;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, ResultShow, Spec, TypedModule};
 
 /// The `fail` module.
@@ -13,7 +13,6 @@ pub struct Fail;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, deserialize_with = "opt_value")]
     msg: Option<Value>,
 }
 

@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use crate::modules::params::opt_string;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `ping` module.
@@ -12,7 +11,6 @@ pub struct Ping;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, deserialize_with = "opt_string")]
     data: Option<String>,
 }
 

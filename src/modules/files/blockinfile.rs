@@ -6,7 +6,7 @@ use fancy_regex::Regex;
 use serde::Deserialize;
 
 use super::edit::{EditOptions, decode, encode, load, save};
-use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::params::ModeParam;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct BlockInFile;
@@ -14,42 +14,23 @@ pub struct BlockInFile;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(
-        alias = "dest",
-        alias = "destfile",
-        alias = "name",
-        deserialize_with = "string"
-    )]
+    #[serde(alias = "dest", alias = "destfile", alias = "name")]
     path: String,
-    #[serde(default, deserialize_with = "opt_string")]
     state: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     marker: Option<String>,
-    #[serde(default, alias = "content", deserialize_with = "opt_string")]
+    #[serde(alias = "content")]
     block: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     insertafter: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     insertbefore: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     create: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     backup: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     validate: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     marker_begin: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     marker_end: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     append_newline: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     prepend_newline: Option<bool>,
-    #[serde(default, deserialize_with = "opt_mode")]
     mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_string")]
     owner: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
 }
 

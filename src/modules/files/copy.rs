@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use crate::connection::files::{self, FileAttrs, Mode, StatOptions, WriteOptions, ensure_dir};
-use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::params::ModeParam;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
 
 pub struct Copy;
@@ -18,33 +18,19 @@ pub struct Copy;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(default, deserialize_with = "opt_string")]
     src: Option<String>,
-    #[serde(default)]
     content: Option<Value>,
-    #[serde(deserialize_with = "string")]
     dest: String,
-    #[serde(default, deserialize_with = "opt_mode")]
     mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_string")]
     owner: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     backup: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     force: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     validate: Option<String>,
-    #[serde(default, deserialize_with = "opt_mode")]
     directory_mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_bool")]
     remote_src: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     follow: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     local_follow: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     decrypt: Option<bool>,
 }
 

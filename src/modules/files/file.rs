@@ -11,7 +11,7 @@ use crate::connection::files::{
     self, AttrChanges, FileAttrs, FileKind, FileStat, StatOptions, attrs_differ, attrs_lines,
 };
 use crate::connection::quote::{is_absolute_path, quote_path};
-use crate::modules::params::{ModeParam, file_fields, opt_bool, opt_mode, opt_string, state_diff, string};
+use crate::modules::params::{ModeParam, file_fields, state_diff};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct File;
@@ -19,27 +19,17 @@ pub struct File;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(alias = "dest", alias = "name", deserialize_with = "string")]
+    #[serde(alias = "dest", alias = "name")]
     path: String,
-    #[serde(default, deserialize_with = "opt_string")]
     state: Option<String>,
-    #[serde(default, deserialize_with = "opt_mode")]
     mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_string")]
     owner: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     recurse: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     src: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     force: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     follow: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     modification_time: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     access_time: Option<String>,
 }
 

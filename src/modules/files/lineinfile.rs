@@ -7,7 +7,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::edit::{EditOptions, decode, encode, load, save};
-use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::params::ModeParam;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct LineInFile;
@@ -15,40 +15,23 @@ pub struct LineInFile;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(
-        alias = "dest",
-        alias = "destfile",
-        alias = "name",
-        deserialize_with = "string"
-    )]
+    #[serde(alias = "dest", alias = "destfile", alias = "name")]
     path: String,
-    #[serde(default, deserialize_with = "opt_string")]
     state: Option<String>,
-    #[serde(default, alias = "regex", deserialize_with = "opt_string")]
+    #[serde(alias = "regex")]
     regexp: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     search_string: Option<String>,
-    #[serde(default, alias = "value", deserialize_with = "opt_string")]
+    #[serde(alias = "value")]
     line: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     insertafter: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     insertbefore: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     backrefs: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     create: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     backup: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     firstmatch: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     validate: Option<String>,
-    #[serde(default, deserialize_with = "opt_mode")]
     mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_string")]
     owner: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
 }
 

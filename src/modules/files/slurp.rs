@@ -6,7 +6,6 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use crate::connection::files::{self, FileError};
-use crate::modules::params::string;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Slurp;
@@ -14,7 +13,7 @@ pub struct Slurp;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(alias = "path", deserialize_with = "string")]
+    #[serde(alias = "path")]
     src: String,
 }
 

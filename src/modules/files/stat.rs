@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::stat_extras::{self, Extras};
 use crate::connection::files::{self, FileKind, FileStat, StatOptions, format_mode};
-use crate::modules::params::{opt_bool, string};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Stat;
@@ -16,23 +15,15 @@ pub struct Stat;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(alias = "dest", alias = "name", deserialize_with = "string")]
+    #[serde(alias = "dest", alias = "name")]
     path: String,
-    #[serde(default, deserialize_with = "opt_bool")]
     follow: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     get_checksum: Option<bool>,
     #[serde(default, alias = "checksum", alias = "checksum_algo")]
     checksum_algorithm: Option<String>,
-    #[serde(
-        default,
-        alias = "mime",
-        alias = "mime_type",
-        alias = "mime-type",
-        deserialize_with = "opt_bool"
-    )]
+    #[serde(alias = "mime", alias = "mime_type", alias = "mime-type")]
     get_mime: Option<bool>,
-    #[serde(default, alias = "attr", alias = "attributes", deserialize_with = "opt_bool")]
+    #[serde(alias = "attr", alias = "attributes")]
     get_attributes: Option<bool>,
 }
 

@@ -9,7 +9,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
-use crate::modules::params::{ModeParam, opt_bool, opt_mode, opt_string, string};
+use crate::modules::params::ModeParam;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
 use crate::template::{SearchPath, TemplateOverrides};
 
@@ -18,31 +18,18 @@ pub struct Template;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    #[serde(deserialize_with = "string")]
     src: String,
-    #[serde(deserialize_with = "string")]
     dest: String,
-    #[serde(default, deserialize_with = "opt_mode")]
     mode: Option<ModeParam>,
-    #[serde(default, deserialize_with = "opt_string")]
     owner: Option<String>,
-    #[serde(default, deserialize_with = "opt_string")]
     group: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     backup: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     force: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     validate: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     follow: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     newline_sequence: Option<String>,
-    #[serde(default, deserialize_with = "opt_bool")]
     trim_blocks: Option<bool>,
-    #[serde(default, deserialize_with = "opt_bool")]
     lstrip_blocks: Option<bool>,
-    #[serde(default, deserialize_with = "opt_string")]
     output_encoding: Option<String>,
 }
 

@@ -1,7 +1,10 @@
 //! The one parameter toolkit of the modules: typed parameters deserialized from templated
-//! arguments (with the failing parameter named), the accepted names derived from the same
-//! type, Ansible's lenient scalars (`yes`/`no` booleans, numbers where strings are expected,
-//! octal or symbolic modes), value formatting as Ansible prints it, and diffs.
+//! arguments the way Ansible converts them ([`lenient`]: `yes`/`no` booleans, numbers where
+//! strings are expected, comma-separated lists, choices as enums), with the failing parameter
+//! named; the accepted names derived from the same type; modes; value formatting as Ansible
+//! prints it; and diffs.
+
+pub mod lenient;
 
 use std::collections::BTreeMap;
 
@@ -20,7 +23,7 @@ pub fn parse<T: DeserializeOwned>(module: &str, args: &Value) -> Result<T, Modul
     } else {
         args.clone()
     };
-    serde_path_to_error::deserialize(args).map_err(|e| {
+    serde_path_to_error::deserialize(lenient::Lenient(args)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path.is_empty() || path == "." {
@@ -249,6 +252,18 @@ pub enum ModeParam {
     Mode(Mode),
 }
 
+impl<'de> Deserialize<'de> for ModeParam {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        if v.as_str() == Some("preserve") {
+            return Ok(ModeParam::Preserve);
+        }
+        Mode::from_value(&v)
+            .map(ModeParam::Mode)
+            .map_err(|e| D::Error::custom(e.to_string()))
+    }
+}
+
 /// An optional `mode:` parameter.
 pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ModeParam>, D::Error> {
     let v = Value::deserialize(d)?;
@@ -337,11 +352,8 @@ mod tests {
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
     struct P {
-        #[serde(deserialize_with = "string")]
         name: String,
-        #[serde(default, deserialize_with = "opt_bool")]
         flag: Option<bool>,
-        #[serde(default, deserialize_with = "opt_mode")]
         mode: Option<ModeParam>,
     }
 
