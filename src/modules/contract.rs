@@ -119,6 +119,46 @@ impl Spec {
             ..Spec::host(name)
         }
     }
+
+    /// Also known by these short names.
+    pub const fn aliases(self, aliases: &'static [&'static str]) -> Spec {
+        Spec { aliases, ..self }
+    }
+
+    /// In this collection rather than `ansible.builtin`.
+    pub const fn collection(self, collection: Collection) -> Spec {
+        Spec { collection, ..self }
+    }
+
+    /// Takes a free-form argument.
+    pub const fn free_form(self) -> Spec {
+        Spec {
+            free_form: true,
+            ..self
+        }
+    }
+
+    /// Defines these variables for later tasks.
+    pub const fn defines(self, defines: Defines) -> Spec {
+        Spec { defines, ..self }
+    }
+
+    /// Reads the controller file named by `param` from `subdir` (a template when `template`).
+    pub const fn source(self, param: &'static str, subdir: &'static str, template: bool) -> Spec {
+        Spec {
+            source: Some(Source {
+                param,
+                subdir,
+                template,
+            }),
+            ..self
+        }
+    }
+
+    /// Shows its result this way.
+    pub const fn show(self, show: ResultShow) -> Spec {
+        Spec { show, ..self }
+    }
 }
 
 /// The parameter names a module accepts.

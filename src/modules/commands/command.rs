@@ -43,10 +43,7 @@ pub struct Params {
 impl TypedModule for Command {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        free_form: true,
-        ..Spec::host("command")
-    };
+    const SPEC: Spec = Spec::host("command").free_form();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         run_command(p, ctx, false).await

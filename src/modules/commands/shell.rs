@@ -29,10 +29,7 @@ pub struct Params {
 impl TypedModule for Shell {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        free_form: true,
-        ..Spec::host("shell")
-    };
+    const SPEC: Spec = Spec::host("shell").free_form();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let p = command::Params {

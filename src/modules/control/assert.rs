@@ -27,10 +27,7 @@ pub struct Params {
 impl TypedModule for Assert {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        show: ResultShow::Message,
-        ..Spec::controller("assert")
-    };
+    const SPEC: Spec = Spec::controller("assert").show(ResultShow::Message);
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let that = p

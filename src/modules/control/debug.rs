@@ -30,10 +30,7 @@ pub struct Params {
 impl TypedModule for Debug {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        show: ResultShow::Debug,
-        ..Spec::controller("debug")
-    };
+    const SPEC: Spec = Spec::controller("debug").show(ResultShow::Debug);
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if p.var.is_some() && p.msg.is_some() {

@@ -20,10 +20,7 @@ pub struct Params {
 impl TypedModule for Fail {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        show: ResultShow::Message,
-        ..Spec::controller("fail")
-    };
+    const SPEC: Spec = Spec::controller("fail").show(ResultShow::Message);
 
     async fn run(&self, p: Params, _ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let msg = p

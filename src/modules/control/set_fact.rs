@@ -15,10 +15,7 @@ impl TypedModule for SetFact {
     /// Any key is a variable name; `cacheable` is the only option.
     type Params = IndexMap<String, Value>;
 
-    const SPEC: Spec = Spec {
-        defines: Defines::ArgumentKeys,
-        ..Spec::controller("set_fact")
-    };
+    const SPEC: Spec = Spec::controller("set_fact").defines(Defines::ArgumentKeys);
 
     async fn run(&self, args: Self::Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let mut cacheable = false;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use crate::connection::files::{self, FileAttrs, Mode, StatOptions, WriteOptions, ensure_dir};
 use crate::modules::params::ModeParam;
-use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Copy;
 
@@ -38,14 +38,7 @@ pub struct Params {
 impl TypedModule for Copy {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        source: Some(Source {
-            param: "src",
-            subdir: "files",
-            template: false,
-        }),
-        ..Spec::host("copy")
-    };
+    const SPEC: Spec = Spec::host("copy").source("src", "files", false);
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         // `decrypt` concerns vault files, which playhook does not read: nothing to decrypt.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use crate::modules::params::ModeParam;
-use crate::modules::{ModuleCtx, ModuleError, Outcome, Source, Spec, TypedModule};
+use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::{SearchPath, TemplateOverrides};
 
 pub struct Template;
@@ -37,14 +37,7 @@ pub struct Params {
 impl TypedModule for Template {
     type Params = Params;
 
-    const SPEC: Spec = Spec {
-        source: Some(Source {
-            param: "src",
-            subdir: "templates",
-            template: true,
-        }),
-        ..Spec::host("template")
-    };
+    const SPEC: Spec = Spec::host("template").source("src", "templates", true);
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if p.trim_blocks == Some(false) || p.lstrip_blocks == Some(true) {
