@@ -425,7 +425,10 @@ impl Machine {
     fn boot(&mut self, image: &Path) {
         let mut wrapper = Command::new("unshare");
         wrapper
-            .args(["--mount", "--propagation", "private", "sh", "-c", WRAPPER, "sh"])
+            .args(["--mount", "--propagation", "private"])
+            // When the test process dies, systemd-nspawn powers the machine off.
+            .args(["setpriv", "--pdeathsig", "TERM"])
+            .args(["sh", "-c", WRAPPER, "sh"])
             .arg(image)
             .arg(self.upper())
             .arg(self.dir.join("work"))
