@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tests/setup.sh
-# pip may have just put ansible-playbook on PATH.
-hash -r
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets

@@ -16,6 +16,10 @@ if [ -d "$image" ]; then
     exit 0
 fi
 
+for tool in mmdebstrap flock; do
+    command -v "$tool" >/dev/null || { echo "$0: $tool is missing: run tests/setup.sh" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "$0: building the image needs root" >&2; exit 1; }
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9

@@ -564,15 +564,15 @@ fn signal(pid: impl TryInto<i32>, sig: Signal) {
     }
 }
 
-/// The cached image's path: `tests/machine-image.sh` builds it the first time (and installs
-/// nothing: `tests/setup.sh` does that).
+/// The cached image's path: `tests/machine-image.sh` builds it the first time (it installs
+/// nothing: `tests/setup.sh` does that, and builds the image too).
 fn image() -> PathBuf {
     static BUILD: Mutex<Option<PathBuf>> = Mutex::new(None);
     let mut built = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(image) = &*built {
         return image.clone();
     }
-    for tool in ["mmdebstrap", "systemd-nspawn", "unshare", "ssh", "ssh-keygen"] {
+    for tool in ["systemd-nspawn", "unshare", "setpriv", "ssh", "ssh-keygen"] {
         assert!(
             which(tool),
             "the test machines need `{tool}`: run tests/setup.sh (as root), which installs it"
@@ -599,7 +599,8 @@ fn image() -> PathBuf {
 /// (`flock` on a lock file per address: free again when the process dies).
 fn allocate_address() -> (u8, File) {
     for octet in FIRST_OCTET..=LAST_OCTET {
-        let path = std::env::temp_dir().join(format!("playhook-machine-127.0.0.{octet}.lock"));
+        // Not $TMPDIR: every test process on this host must see the same lock files.
+        let path = PathBuf::from(format!("/tmp/playhook-machine-127.0.0.{octet}.lock"));
         let file = File::options()
             .create(true)
             .truncate(false)
