@@ -455,33 +455,28 @@ impl Machine {
         if let Some(nspawn) = nspawn {
             match container_init(nspawn) {
                 Some(init) => signal(init, Signal::KILL),
-                None => signal(nspawn, Signal::KILL),
+                // Not started yet, or gone already: nspawn powers off what is there (a killed
+                // nspawn would leave its container running).
+                None => signal(nspawn, Signal::TERM),
             }
         }
     }
 
-    /// Waits for the watcher to end (systemd-nspawn gone with its mount namespace).
+    /// Kills the machine until its watcher ends (systemd-nspawn gone with its mount namespace).
     fn stop(&mut self) {
-        self.kill();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self
-            .state
-            .ended
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
-        {
-            if Instant::now() > deadline {
-                // nspawn did not notice its container's end: kill it too.
-                let nspawn = *self.state.nspawn.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(p) = nspawn {
-                    signal(p, Signal::KILL);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let Some(watcher) = self.watcher.take() else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // Again and again: a machine caught rebooting may have no container to kill yet.
+        while !watcher.is_finished() && Instant::now() < deadline {
+            self.kill();
+            std::thread::sleep(Duration::from_millis(50));
         }
-        if let Some(w) = self.watcher.take() {
-            let _ = w.join();
+        if watcher.is_finished() {
+            let _ = watcher.join();
+        } else {
+            eprintln!("{} did not stop within 30 s:\n{}", self.name, self.console());
         }
     }
 }
@@ -500,6 +495,9 @@ impl From<Output> for Ran {
 /// the test is done with it.
 fn watch(mut wrapper: Command, console: &Path, state: &State) {
     let ended = loop {
+        if state.stopping.load(Ordering::SeqCst) {
+            break "stopped by the test".to_string();
+        }
         let log = File::options()
             .create(true)
             .append(true)
