@@ -181,3 +181,34 @@ fn a_failing_chown_fails_the_file_task() {
     assert_eq!(run.recap("localhost")["failed"], 1);
     assert!(run.stdout().contains("no_such_user_ph"), "{}", run.stdout());
 }
+
+/// `check` and `copy` search one path: a source beside an imported task file (in its
+/// `files/`) is accepted before running and found by the module, and a module's qualified
+/// names and control actions resolve the same way (`ansible.builtin.import_tasks`,
+/// `ansible.legacy.copy`, `systemd`-style aliases go through one registry).
+#[test]
+fn sources_beside_a_task_file_and_qualified_names_resolve_in_one_place() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo
+        .file("sub/files/motd", "hello from sub\n")
+        .file(
+            "sub/tasks.yml",
+            &format!(
+                "- ansible.legacy.copy:\n    src: motd\n    dest: {}/motd\n",
+                out.display()
+            ),
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - ansible.builtin.import_tasks: sub/tasks.yml\n",
+        );
+    let check = repo.playhook(&["check"]);
+    assert_eq!(check.code(), 0, "{}{}", check.stdout(), check.stderr());
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(out.join("motd")).expect("copied"),
+        "hello from sub\n"
+    );
+}
