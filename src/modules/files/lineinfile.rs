@@ -2,13 +2,13 @@
 //! absent, ported from Ansible's algorithm so the resulting bytes are the same.
 
 use async_trait::async_trait;
-use fancy_regex::{Captures, Regex};
 use minijinja::Value;
 use serde::Deserialize;
 
 use super::edit::{EditOptions, decode, encode, load, save};
 use crate::modules::params::ModeParam;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
+use crate::template::filters::{PyRegex, compile_regex};
 
 pub struct LineInFile;
 
@@ -35,8 +35,9 @@ pub struct Params {
     group: Option<String>,
 }
 
-fn compile(what: &str, pattern: &str) -> Result<Regex, ModuleError> {
-    Regex::new(pattern).map_err(|e| {
+/// Compiles a pattern with Python's `re` semantics, as Ansible's module does.
+fn compile(what: &str, pattern: &str) -> Result<PyRegex, ModuleError> {
+    compile_regex(pattern, false, false).map_err(|e| {
         ModuleError::Params(format!(
             "lineinfile: {what} `{pattern}` is not a valid regular expression: {e}"
         ))
@@ -48,77 +49,8 @@ fn body(line: &str) -> &str {
     line.strip_suffix('\n').unwrap_or(line)
 }
 
-fn search(re: &Regex, line: &str) -> bool {
-    re.is_match(body(line)).unwrap_or(false)
-}
-
-/// Python's `Match.expand`: `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`; unknown escapes stay.
-pub fn expand(template: &str, caps: &Captures<'_>) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = template.chars().collect();
-    let mut i = 0;
-    let group = |key: &str| -> String {
-        let m = match key.parse::<usize>() {
-            Ok(n) => caps.get(n),
-            Err(_) => caps.name(key),
-        };
-        m.map(|m| m.as_str().to_string()).unwrap_or_default()
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        if c != '\\' || i + 1 == chars.len() {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let n = chars[i + 1];
-        match n {
-            '0'..='9' => {
-                let mut digits = String::from(n);
-                if i + 2 < chars.len() && chars[i + 2].is_ascii_digit() {
-                    digits.push(chars[i + 2]);
-                }
-                i += 1 + digits.len();
-                out.push_str(&group(&digits));
-            }
-            'g' if chars.get(i + 2) == Some(&'<') => {
-                let end = chars[i + 3..].iter().position(|&c| c == '>').map(|p| i + 3 + p);
-                match end {
-                    Some(end) => {
-                        let key: String = chars[i + 3..end].iter().collect();
-                        out.push_str(&group(&key));
-                        i = end + 1;
-                    }
-                    None => {
-                        out.push_str("\\g");
-                        i += 2;
-                    }
-                }
-            }
-            'n' => {
-                out.push('\n');
-                i += 2;
-            }
-            't' => {
-                out.push('\t');
-                i += 2;
-            }
-            'r' => {
-                out.push('\r');
-                i += 2;
-            }
-            '\\' => {
-                out.push('\\');
-                i += 2;
-            }
-            other => {
-                out.push('\\');
-                out.push(other);
-                i += 2;
-            }
-        }
-    }
-    out
+fn search(re: &PyRegex, line: &str) -> bool {
+    matches!(re.search(body(line)), Ok(Some(_)))
 }
 
 /// What `present` decided.
@@ -132,15 +64,15 @@ pub struct Edit {
 #[allow(clippy::too_many_arguments)]
 pub fn present(
     mut lines: Vec<String>,
-    regexp: Option<&Regex>,
+    regexp: Option<&PyRegex>,
     search_string: Option<&str>,
     line: &str,
     insertafter: Option<&str>,
     insertbefore: Option<&str>,
-    ins_re: Option<&Regex>,
+    ins_re: Option<&PyRegex>,
     backrefs: bool,
     firstmatch: bool,
-) -> Edit {
+) -> Result<Edit, ModuleError> {
     let mut index: [isize; 2] = [-1, -1];
     let mut matched = false;
     let mut caps_line: Option<usize> = None;
@@ -203,8 +135,10 @@ pub fn present(
     if index[0] != -1 {
         let i0 = index[0] as usize;
         let mut new_line = match (backrefs, regexp, caps_line) {
-            (true, Some(re), Some(at)) => match re.captures(body(&lines[at])) {
-                Ok(Some(caps)) => expand(line, &caps),
+            (true, Some(re), Some(at)) => match re.search(body(&lines[at])) {
+                Ok(Some(caps)) => re
+                    .expand(line, &caps)
+                    .map_err(|e| ModuleError::failed(e.to_string()))?,
                 _ => line.to_string(),
             },
             _ => line.to_string(),
@@ -252,13 +186,13 @@ pub fn present(
         msg = "line added".into();
         changed = true;
     }
-    Edit { lines, changed, msg }
+    Ok(Edit { lines, changed, msg })
 }
 
 /// Ansible's `absent()`: drops every matching line, returns how many.
 pub fn absent(
     lines: Vec<String>,
-    regexp: Option<&Regex>,
+    regexp: Option<&PyRegex>,
     search_string: Option<&str>,
     line: Option<&str>,
 ) -> (Vec<String>, usize) {
@@ -359,7 +293,7 @@ impl TypedModule for LineInFile {
                     ins_re.as_ref(),
                     backrefs,
                     p.firstmatch.unwrap_or(false),
-                );
+                )?;
                 let after = encode(&edit.lines.concat(), utf8);
                 let st = existing.as_ref().map(|(st, _)| st);
                 save(ctx, &p.path, st, &before, &after, edit.changed, edit.msg, &opts).await

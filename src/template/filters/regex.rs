@@ -69,6 +69,12 @@ impl PyRegex {
     fn groups(&self) -> usize {
         self.regex.captures_len() - 1
     }
+
+    /// Python's `Match.expand`: `template` with `\1`, `\g<1>`, `\g<name>`, `\n`, `\t`, `\\`
+    /// replaced from `caps`.
+    pub fn expand(&self, template: &str, caps: &Captures<'_>) -> Result<String, Error> {
+        expand(self, template, caps)
+    }
 }
 
 /// Rewrites Python-only syntax into the fancy-regex dialect.
