@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cli;
 pub mod connection;
 pub mod exec;
+pub mod facts;
 pub mod hook;
 pub mod loc;
 pub mod modules;

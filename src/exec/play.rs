@@ -217,7 +217,7 @@ impl Runner<'_> {
                     .map_err(|e| (true, e.to_string()))?
             }
         };
-        let result = super::facts::gather(conn.as_mut(), None).await;
+        let result = crate::facts::gather(conn.as_mut(), None, &crate::facts::Selection::all()).await;
         host.conn = Some(conn);
         result.map_err(|e| (false, e.to_string()))
     }

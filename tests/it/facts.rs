@@ -68,7 +68,7 @@ fn to_json(v: &Value) -> Json {
 #[tokio::test]
 async fn facts_match_ansible_setup() {
     let mut conn = local().await;
-    let facts = playhook::exec::facts::gather(&mut conn, None)
+    let facts = playhook::facts::gather(&mut conn, None, &playhook::facts::Selection::all())
         .await
         .expect("facts are gathered");
     let ours = to_json(&facts);
@@ -107,10 +107,10 @@ async fn facts_match_ansible_setup() {
 #[tokio::test]
 async fn top_level_aliases_mirror_ansible_facts() {
     let mut conn = local().await;
-    let facts = playhook::exec::facts::gather(&mut conn, None)
+    let facts = playhook::facts::gather(&mut conn, None, &playhook::facts::Selection::all())
         .await
         .expect("facts are gathered");
-    let vars = playhook::exec::facts::top_level_vars(&facts);
+    let vars = playhook::facts::top_level_vars(&facts);
     assert_eq!(to_json(&vars["ansible_facts"]), to_json(&facts));
     let hostname = to_json(&vars["ansible_hostname"]);
     assert_eq!(hostname, to_json(&facts)["hostname"]);
