@@ -161,6 +161,26 @@ fn undefined_variable_in_arguments() {
 }
 
 #[test]
+fn fact_playhook_does_not_gather() {
+    refused(
+        with_first_task("    - debug:\n        msg: \"{{ ansible_totally_made_up }}\"\n"),
+        4,
+        "deploy.yaml:4: 'ansible_totally_made_up' is undefined: playhook does not gather the fact `totally_made_up`",
+    );
+}
+
+#[test]
+fn ansible_names_defined_by_the_repository_are_accepted() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_facts: true\n  vars:\n    ansible_custom_port: 1\n  tasks:\n    - set_fact:\n        ansible_my_fact: 2\n    \
+         - debug:\n        msg: \"{{ ansible_custom_port }} {{ ansible_my_fact }} {{ ansible_os_family }} {{ ansible_play_hosts }}\"\n",
+    );
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+}
+
+#[test]
 fn undefined_variable_in_a_template_file() {
     let repo = with_first_task("    - template: src=t.j2 dest=/tmp/playhook-never-written\n")
         .file("templates/t.j2", "a={{ missing_in_template }}\n");
