@@ -217,7 +217,7 @@ impl Runner<'_> {
                     .map_err(|e| (true, e.to_string()))?
             }
         };
-        let result = crate::facts::gather(conn.as_mut(), None, &crate::facts::Selection::all()).await;
+        let result = crate::facts::gather(conn.as_mut(), None, &play.gather_subset).await;
         host.conn = Some(conn);
         result.map_err(|e| (false, e.to_string()))
     }

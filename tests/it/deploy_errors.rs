@@ -59,6 +59,19 @@ fn unknown_play_keyword() {
 }
 
 #[test]
+fn unknown_gather_subset() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_subset: [network, hardwre]\n  tasks: []\n",
+    );
+    refused(
+        repo,
+        4,
+        "deploy.yaml:2: `gather_subset`: Bad subset 'hardwre' given to Ansible. gather_subset options allowed: all, ",
+    );
+}
+
+#[test]
 fn missing_role() {
     refused(
         with_first_task("    - import_role:\n        name: nosuch\n"),

@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 
 use crate::support::ansible_tasks::ansible_command;
 use crate::support::local::local;
+use crate::support::repo::TestRepo;
 
 /// The facts playhook gathers that `setup` also reports, compared exactly.
 const SAME_AS_SETUP: &[&str] = &[
@@ -291,4 +292,21 @@ async fn subsets_and_filters_select_what_setup_selects() {
             "facts selected by `{args}` differ from ansible's setup"
         );
     }
+}
+
+/// A play's `gather_subset` gathers only what it names (and `min`), as in Ansible.
+#[test]
+fn play_gather_subset_limits_the_facts() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_facts: true\n  gather_subset: '!all,!min,pkg_mgr'\n  tasks:\n    - debug:\n        \
+         msg: \"{{ ansible_pkg_mgr }} {{ ansible_os_family }} {{ ansible_hostname is defined }} {{ ansible_mounts is defined }}\"\n",
+    );
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.stdout().contains(" False False\""),
+        "pkg_mgr and its required distribution facts only:\n{}",
+        run.stdout()
+    );
 }
