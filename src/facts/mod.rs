@@ -10,6 +10,7 @@
 //! an order where a collector's requirements (`pkg_mgr` reads `os_family`) come first.
 
 mod date_time;
+mod devices;
 mod distribution;
 mod env;
 mod hardware;
@@ -138,6 +139,12 @@ const COLLECTORS: &[Collector] = &[
         snippets: mounts::SNIPPETS,
         facts: mounts::FACTS,
         parse: mounts::parse,
+    },
+    Collector {
+        ansible: "hardware",
+        snippets: devices::SNIPPETS,
+        facts: devices::FACTS,
+        parse: devices::parse,
     },
     Collector {
         ansible: "network",

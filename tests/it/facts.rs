@@ -52,6 +52,8 @@ const SAME_AS_SETUP: &[&str] = &[
     "all_ipv6_addresses",
     "virtualization_type",
     "virtualization_role",
+    "devices",
+    "device_links",
 ];
 
 /// Facts whose value is a set in Ansible (a Python `set` or a directory listing, in no fixed
