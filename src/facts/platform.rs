@@ -1,6 +1,7 @@
 //! The `platform` collector: `system`, `kernel`, `kernel_version`, `machine`, `architecture`,
-//! `userspace_bits`, `userspace_architecture`, `machine_id` and the host's names (`hostname`,
-//! `nodename`, `fqdn`, `domain`), from `/proc/sys/kernel` (or `uname`) and `getent`.
+//! `userspace_bits`, `userspace_architecture`, `machine_id`, `python_version` (of the host's
+//! `python3`, when it has one) and the host's names (`hostname`, `nodename`, `fqdn`, `domain`),
+//! from `/proc/sys/kernel` (or `uname`) and `getent`.
 
 use minijinja::Value;
 
@@ -34,7 +35,7 @@ ph_s machine-id; ph_cat /var/lib/dbus/machine-id || ph_cat /etc/machine-id
 };
 
 /// The snippets this collector reads.
-pub const SNIPPETS: &[&Snippet] = &[&UNAME, &NAMES];
+pub const SNIPPETS: &[&Snippet] = &[&UNAME, &NAMES, &super::python::PYTHON];
 
 /// The facts this collector sets.
 pub const FACTS: &[&str] = &[
@@ -50,6 +51,7 @@ pub const FACTS: &[&str] = &[
     "userspace_bits",
     "userspace_architecture",
     "machine_id",
+    "python_version",
 ];
 
 /// Field `i` of the `uname` section (0: system, 1: node name, 2: release, 3: version, 4: machine).
@@ -89,6 +91,9 @@ pub fn parse(sections: &Sections, facts: &mut Facts) {
         .filter(|l| !l.is_empty())
     {
         facts.insert("machine_id".into(), Value::from(id));
+    }
+    if let Some(version) = super::python::python_version(sections) {
+        facts.insert("python_version".into(), Value::from(version));
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `python` collector: `python` (`version`, `version_info`, `executable`, `type`,
-//! `has_sslcontext`) of the host's `python3`, set only when the host has one. playhook never
+//! `has_sslcontext`) of the host's `python3`, set only when the host has one; also the
+//! `python_version` the `platform` collector sets (Ansible's comes from its interpreter). playhook never
 //! needs Python; this is the one program the collector starts, and only when it exists.
 
 use minijinja::Value;
@@ -7,7 +8,8 @@ use minijinja::Value;
 use super::Facts;
 use super::sections::{Sections, Snippet};
 
-const PYTHON: Snippet = Snippet {
+/// Runs the host's `python3`, when it has one, to print its details as JSON.
+pub const PYTHON: Snippet = Snippet {
     name: "python",
     script: r#"ph_s python
 if ph_py=$(command -v python3 2>/dev/null); then
@@ -27,12 +29,26 @@ pub const SNIPPETS: &[&Snippet] = &[&PYTHON];
 /// The facts this collector sets.
 pub const FACTS: &[&str] = &["python"];
 
+/// The `python` section: executable, version info, implementation, SSL context support.
+fn details(sections: &Sections) -> Option<Vec<serde_json::Value>> {
+    let line = sections.get("python").lines().next()?;
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Array(parts)) if parts.len() == 4 => Some(parts),
+        _ => None,
+    }
+}
+
+/// `python_version` (`3.11.2`) of the host's `python3`, if it has one.
+pub fn python_version(sections: &Sections) -> Option<String> {
+    let parts = details(sections)?;
+    let info = parts[1].as_array()?;
+    let n = |i: usize| info.get(i).map(|v| v.to_string()).unwrap_or_default();
+    Some(format!("{}.{}.{}", n(0), n(1), n(2)))
+}
+
 /// Parses the `python` section into `facts`; nothing when the host has no `python3`.
 pub fn parse(sections: &Sections, facts: &mut Facts) {
-    let Some(line) = sections.get("python").lines().next() else {
-        return;
-    };
-    let Ok(serde_json::Value::Array(parts)) = serde_json::from_str::<serde_json::Value>(line) else {
+    let Some(parts) = details(sections) else {
         return;
     };
     let [executable, info, kind, ssl] = parts.as_slice() else {
@@ -89,6 +105,7 @@ mod tests {
             p.get_attr("type").ok().map(|v| v.to_string()),
             Some("cpython".into())
         );
+        assert_eq!(python_version(&Sections::split(text)).as_deref(), Some("3.11.2"));
         let v = p.get_attr("version").expect("version");
         assert_eq!(v.get_attr("minor").ok().and_then(|v| v.as_i64()), Some(11));
         assert_eq!(

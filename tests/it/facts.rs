@@ -137,7 +137,7 @@ async fn facts_match_ansible_setup() {
         );
     }
     compare_mounts(&ours["mounts"], &theirs["ansible_mounts"]);
-    compare_python(&ours["python"], &theirs["ansible_python"]);
+    compare_python(&ours, &theirs);
     for key in ["tz", "tz_dst", "tz_offset", "year"] {
         assert_eq!(
             ours["date_time"][key], theirs["ansible_date_time"][key],
@@ -216,7 +216,8 @@ fn compare_mounts(ours: &Json, theirs: &Json) {
 
 /// `python`: the host's `python3` as playhook finds it, Ansible's interpreter as the test
 /// configures it (`ANSIBLE_PYTHON_INTERPRETER`); the facts agree when they are the same program.
-fn compare_python(ours: &Json, theirs: &Json) {
+fn compare_python(all_ours: &Json, all_theirs: &serde_json::Map<String, Json>) {
+    let (ours, theirs) = (&all_ours["python"], &all_theirs["ansible_python"]);
     assert!(ours.is_object(), "python fact missing: this machine has python3");
     if ours["executable"] != theirs["executable"] {
         eprintln!(
@@ -229,6 +230,10 @@ fn compare_python(ours: &Json, theirs: &Json) {
         return;
     }
     assert_eq!(ours, theirs, "python fact differs from ansible's setup");
+    assert_eq!(
+        all_ours["python_version"], all_theirs["ansible_python_version"],
+        "python_version differs from ansible's setup"
+    );
 }
 
 #[tokio::test]
