@@ -7,10 +7,13 @@ use minijinja::Value;
 use super::Facts;
 use super::sections::{Sections, Snippet};
 
+/// PID 1's name; where that does not decide (`init`, a shell, unreadable), `/sbin/init`'s
+/// target; the markers Ansible tests.
 const SERVICE_MGR: Snippet = Snippet {
     name: "service_mgr",
-    script: r#"ph_s proc1-comm; ph_cat /proc/1/comm
-ph_s sbin-init; [ -L /sbin/init ] && readlink /sbin/init 2>/dev/null
+    script: r#"ph_s proc1-comm; ph_c=; read -r ph_c < /proc/1/comm 2>/dev/null && printf '%s\n' "$ph_c"
+ph_s sbin-init
+case $ph_c in '' | init | *sh) [ -L /sbin/init ] && readlink /sbin/init 2>/dev/null ;; esac
 ph_s service-paths
 for p in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/ /etc/init/ /sbin/openrc /etc/init.d/ /etc/dinit.d/; do
   [ -e "$p" ] && printf '%s\n' "$p"
