@@ -8,6 +8,7 @@ pub mod cli;
 pub mod connection;
 pub mod error_chain;
 pub mod exec;
+pub mod facts;
 pub mod hook;
 pub mod loc;
 pub mod modules;

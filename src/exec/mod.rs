@@ -1,7 +1,6 @@
 //! The executor: runs plays over hosts (linear or free strategy), tasks through modules over
 //! each host's connection, handlers at flush points, and reports events.
 
-pub mod facts;
 mod handlers;
 pub mod host;
 pub mod hostvars;

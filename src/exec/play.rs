@@ -217,7 +217,12 @@ impl Runner<'_> {
                     .map_err(|e| (true, e.to_string()))?
             }
         };
-        let result = super::facts::gather(conn.as_mut(), None).await;
+        let result = crate::facts::gather(
+            conn.as_mut(),
+            &crate::connection::Via::plain(),
+            &play.gather_subset,
+        )
+        .await;
         host.conn = Some(conn);
         result.map_err(|e| (false, e.to_string()))
     }

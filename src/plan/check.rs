@@ -187,10 +187,9 @@ fn undefined(
 ) {
     for name in read {
         if !super::names::is_known(name, known) && !super::names::guarded(source, name) {
-            problems.0.push(format!(
-                "{loc}: '{name}' is undefined: no inventory, group_vars, play, role or task defines it \
-                 (define it, or guard it with `| default(...)` or `is defined`)"
-            ));
+            problems
+                .0
+                .push(format!("{loc}: {}", super::names::undefined_message(name)));
         }
     }
 }
@@ -295,10 +294,9 @@ fn check_template_file(
                 line: file.report.variable_lines.get(name).copied().unwrap_or(0),
                 ..file_loc.clone()
             };
-            problems.0.push(format!(
-                "{loc}: '{name}' is undefined: no inventory, group_vars, play, role or task defines it \
-                 (define it, or guard it with `| default(...)` or `is defined`)"
-            ));
+            problems
+                .0
+                .push(format!("{loc}: {}", super::names::undefined_message(name)));
         }
         for p in &mut problems.0[before..] {
             p.push_str(&format!(" (used by the task at {})", task.loc));

@@ -117,12 +117,86 @@ pub fn guarded(source: &str, name: &str) -> bool {
         .unwrap_or(true)
 }
 
-/// Whether `name` may be read in a play whose known names are `known`.
+/// Ansible's magic and connection variables named `ansible_...` (besides facts), exactly.
+const ANSIBLE_MAGIC: &[&str] = &[
+    "ansible_facts",
+    "ansible_host",
+    "ansible_port",
+    "ansible_user",
+    "ansible_password",
+    "ansible_connection",
+    "ansible_check_mode",
+    "ansible_diff_mode",
+    "ansible_index_var",
+    "ansible_run_tags",
+    "ansible_skip_tags",
+    "ansible_version",
+    "ansible_verbosity",
+    "ansible_limit",
+    "ansible_inventory_sources",
+    "ansible_playbook_python",
+    "ansible_config_file",
+    "ansible_search_path",
+    "ansible_managed",
+    "ansible_forks",
+    "ansible_collection_name",
+    "ansible_dependent_role_names",
+    "ansible_group_priority",
+    "ansible_host_key_checking",
+    "ansible_private_key_file",
+    "ansible_pipelining",
+    "ansible_timeout",
+    "ansible_remote_tmp",
+    "ansible_async_dir",
+    "ansible_module_compression",
+];
+
+/// Prefixes of Ansible's magic and connection variables (`ansible_play_hosts`,
+/// `ansible_become_user`, `ansible_ssh_common_args`, ...).
+const ANSIBLE_MAGIC_PREFIXES: &[&str] = &[
+    "ansible_become",
+    "ansible_play_",
+    "ansible_loop",
+    "ansible_role_",
+    "ansible_parent_role_",
+    "ansible_ssh_",
+    "ansible_sftp_",
+    "ansible_scp_",
+    "ansible_shell_",
+    "ansible_paramiko_",
+];
+
+/// Whether `name` may be read in a play whose known names are `known`: defined in the play or
+/// inventory, a magic variable, or `ansible_<fact>` for a fact playhook gathers.
 pub fn is_known(name: &str, known: &BTreeSet<String>) -> bool {
-    known.contains("*")
-        || known.contains(name)
-        || name.starts_with("ansible_")
-        || name.starts_with("playhook_")
+    known.contains("*") || known.contains(name) || name.starts_with("playhook_") || is_ansible_variable(name)
+}
+
+/// Why `name` is refused, and what to do.
+pub fn undefined_message(name: &str) -> String {
+    match name.strip_prefix("ansible_") {
+        Some(fact) => format!(
+            "'{name}' is undefined: playhook does not gather the fact `{fact}` and no inventory, \
+             group_vars, play, role or task defines it (see the supported facts in README.md; define \
+             it, or guard it with `| default(...)` or `is defined`)"
+        ),
+        None => format!(
+            "'{name}' is undefined: no inventory, group_vars, play, role or task defines it \
+             (define it, or guard it with `| default(...)` or `is defined`)"
+        ),
+    }
+}
+
+/// Whether `name` is one of Ansible's `ansible_...` variables playhook defines: a magic or
+/// connection variable, an interpreter (`ansible_python_interpreter`), or a gathered fact.
+fn is_ansible_variable(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("ansible_") else {
+        return false;
+    };
+    ANSIBLE_MAGIC.contains(&name)
+        || ANSIBLE_MAGIC_PREFIXES.iter().any(|p| name.starts_with(p))
+        || rest.ends_with("_interpreter")
+        || crate::facts::is_fact(rest)
 }
 
 #[cfg(test)]
@@ -137,5 +211,23 @@ mod tests {
         assert!(guarded("x is not defined or x == 1", "x"));
         assert!(!guarded("{{ x }}", "x"));
         assert!(!guarded("{{ xy | default(1) }} {{ x }}", "x"));
+    }
+
+    #[test]
+    fn ansible_names_are_facts_or_magic() {
+        let known = BTreeSet::from(["ansible_custom".to_string()]);
+        for name in [
+            "ansible_distribution",
+            "ansible_default_ipv4",
+            "ansible_play_hosts",
+            "ansible_become_user",
+            "ansible_python_interpreter",
+            "ansible_ssh_common_args",
+            "ansible_custom",
+        ] {
+            assert!(is_known(name, &known), "{name}");
+        }
+        assert!(!is_known("ansible_totally_made_up", &known));
+        assert!(!is_known("ansible_eth0", &known));
     }
 }

@@ -39,6 +39,7 @@ const PLAY_KEYWORDS: &[&str] = &[
     "post_tasks",
     "handlers",
     "gather_facts",
+    "gather_subset",
     "tags",
     "strategy",
     "environment",
@@ -72,6 +73,8 @@ pub struct Play {
     pub loc: Loc,
     pub hosts: String,
     pub gather_facts: Option<bool>,
+    /// Which facts gathering collects (`gather_subset`; everything when absent).
+    pub gather_subset: crate::facts::Selection,
     pub strategy: Strategy,
     pub vars: Value,
     /// `vars_files` entries (may be templated), with where they were written.
@@ -279,6 +282,11 @@ impl Loader {
             loc: node.loc.clone(),
             hosts,
             gather_facts: node.get("gather_facts").map(parse_bool).transpose()?,
+            gather_subset: node
+                .get("gather_subset")
+                .map(parse_gather_subset)
+                .transpose()?
+                .unwrap_or_default(),
             strategy,
             vars,
             vars_files,
@@ -294,4 +302,20 @@ impl Loader {
                 .unwrap_or(false),
         })
     }
+}
+
+/// `gather_subset`: a list, or a comma-separated string, of Ansible's subset names.
+fn parse_gather_subset(node: &Yaml) -> Result<crate::facts::Selection, LoadError> {
+    let items: Vec<String> = match node.as_seq() {
+        Some(items) => items.iter().map(scalar_string).collect::<Result<_, _>>()?,
+        None => vec![scalar_string(node)?],
+    };
+    let names: Vec<String> = items
+        .iter()
+        .flat_map(|i| i.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    crate::facts::Selection::parse(&names, &[])
+        .map_err(|e| LoadError::at(&node.loc, format!("`gather_subset`: {e}")))
 }

@@ -59,6 +59,19 @@ fn unknown_play_keyword() {
 }
 
 #[test]
+fn unknown_gather_subset() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_subset: [network, hardwre]\n  tasks: []\n",
+    );
+    refused(
+        repo,
+        4,
+        "deploy.yaml:2: `gather_subset`: Bad subset 'hardwre' given to Ansible. gather_subset options allowed: all, ",
+    );
+}
+
+#[test]
 fn missing_role() {
     refused(
         with_first_task("    - import_role:\n        name: nosuch\n"),
@@ -158,6 +171,26 @@ fn undefined_variable_in_arguments() {
         4,
         "deploy.yaml:4: 'nosuchvar' is undefined",
     );
+}
+
+#[test]
+fn fact_playhook_does_not_gather() {
+    refused(
+        with_first_task("    - debug:\n        msg: \"{{ ansible_totally_made_up }}\"\n"),
+        4,
+        "deploy.yaml:4: 'ansible_totally_made_up' is undefined: playhook does not gather the fact `totally_made_up`",
+    );
+}
+
+#[test]
+fn ansible_names_defined_by_the_repository_are_accepted() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_facts: true\n  vars:\n    ansible_custom_port: 1\n  tasks:\n    - set_fact:\n        ansible_my_fact: 2\n    \
+         - debug:\n        msg: \"{{ ansible_custom_port }} {{ ansible_my_fact }} {{ ansible_os_family }} {{ ansible_play_hosts }}\"\n",
+    );
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
 }
 
 #[test]
