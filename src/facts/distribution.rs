@@ -24,7 +24,11 @@ pub const FACTS: &[&str] = &[
     "distribution",
     "distribution_version",
     "distribution_major_version",
+    "distribution_minor_version",
     "distribution_release",
+    "distribution_file_parsed",
+    "distribution_file_path",
+    "distribution_file_variety",
     "os_family",
 ];
 
@@ -37,6 +41,9 @@ pub fn parse(sections: &Sections, facts: &mut Facts) {
         &system,
     ) {
         facts.insert(key.into(), Value::from(value));
+    }
+    if facts.contains_key("distribution_file_path") {
+        facts.insert("distribution_file_parsed".into(), Value::from(true));
     }
 }
 
@@ -89,13 +96,24 @@ fn distribution(os_release_text: &str, debian_version: &str, system: &str) -> Ve
         release = "NA".into();
     }
     let family = os_family(&name).to_string();
-    vec![
+    let minor = version.split('.').nth(1).map(str::to_string);
+    let debian_family = family == "Debian";
+    let mut facts = vec![
         ("distribution", name),
         ("distribution_version", version),
         ("distribution_major_version", major),
         ("distribution_release", release),
         ("os_family", family),
-    ]
+    ];
+    if let Some(minor) = minor {
+        facts.push(("distribution_minor_version", minor));
+    }
+    if debian_family && !os_release_text.is_empty() {
+        // Ansible finds Debian-family systems through `/etc/os-release`.
+        facts.push(("distribution_file_path", "/etc/os-release".into()));
+        facts.push(("distribution_file_variety", "Debian".into()));
+    }
+    facts
 }
 
 /// Values of `/etc/os-release`, unquoted.

@@ -15,6 +15,7 @@ pub mod files;
 pub mod outcome;
 pub mod params;
 pub mod registry;
+pub mod system;
 
 pub use contract::{Accepts, Collection, Defines, Module, ResultShow, RunsOn, Source, Spec, TypedModule};
 pub use ctx::ModuleCtx;

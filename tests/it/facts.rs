@@ -325,3 +325,25 @@ fn play_gather_subset_limits_the_facts() {
         run.stdout()
     );
 }
+
+/// `setup` as a task: the subset it gathers, its registered result (`ansible_`-prefixed facts,
+/// `gather_subset`, `module_setup`) and the facts the following tasks see, as Ansible's.
+#[test]
+fn setup_as_a_task_adds_facts_like_ansible() {
+    let repo = crate::support::repo::TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n\
+         \x20   - setup:\n        gather_subset: ['!all', 'distribution']\n        filter: ['ansible_distribution*', 'ansible_os_family']\n      register: r\n\
+         \x20   - setup:\n        gather_subset: '!all,!min,pkg_mgr'\n      register: r2\n\
+         \x20   - copy:\n        dest: \"{{ out }}/facts\"\n        content: |\n\
+         \x20         {{ r.ansible_facts | dictsort | map('first') | join(',') }} {{ r.changed }}\n\
+         \x20         {{ r2.ansible_facts.gather_subset }} {{ r2.ansible_facts.module_setup }} {{ ansible_pkg_mgr }}\n\
+         \x20         {{ ansible_distribution }} {{ ansible_facts.os_family }} {{ ansible_facts.distribution_major_version }}\n\
+         \x20         {{ ansible_facts.architecture is defined }}\n",
+    );
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["facts"]);
+    let ours = both.ours("facts").unwrap_or_default();
+    assert!(ours.contains("ansible_distribution,"), "{ours}");
+    both.assert_same_recap("localhost");
+}

@@ -6,6 +6,8 @@ use super::super::handlers::handler_indices;
 use super::super::host::HostState;
 use super::result::{ItemResult, NO_LOG_MESSAGE, censored, diffs_of, is_debug, is_message_module};
 use super::scope::display;
+use minijinja::Value;
+
 use crate::output::Event;
 use crate::repo::playbook::Play;
 use crate::repo::task::Task;
@@ -34,11 +36,8 @@ impl Runner<'_> {
             host.host_vars.insert(name.clone(), value);
         }
         if !outcome.failed && !outcome.skipped {
-            if let Some(facts) = outcome.result.get("ansible_facts") {
-                for (k, v) in entries(facts) {
-                    host.host_vars.insert(display(&k), v);
-                }
-            }
+            let gathered = is_fact_gathering(task);
+            let mut found: Vec<Value> = outcome.result.get("ansible_facts").cloned().into_iter().collect();
             for item in outcome
                 .result
                 .get("results")
@@ -46,6 +45,14 @@ impl Runner<'_> {
                 .unwrap_or_default()
             {
                 if let Ok(facts) = item.get_attr("ansible_facts") {
+                    found.push(facts);
+                }
+            }
+            for facts in found {
+                if gathered {
+                    host.facts = merge_facts(&host.facts, &facts);
+                    self.hostvars.set(&host.name, self.hostvars_entry(host));
+                } else {
                     for (k, v) in entries(&facts) {
                         host.host_vars.insert(display(&k), v);
                     }
@@ -162,4 +169,30 @@ impl Runner<'_> {
             host.notified.extend(handler_indices(play, &included, name));
         }
     }
+}
+
+/// Whether the task's module reports facts about the host (`setup`, `package_facts`, ...),
+/// which join the gathered facts, rather than variables (`set_fact`).
+fn is_fact_gathering(task: &Task) -> bool {
+    match &task.action {
+        crate::repo::task::Action::Module { module, .. } => {
+            module.spec().defines != crate::modules::Defines::ArgumentKeys
+        }
+        _ => false,
+    }
+}
+
+/// The host's facts with `new` merged in; `ansible_`-prefixed names (as `setup` returns them)
+/// are stored without the prefix, as Ansible's fact cache keeps them.
+fn merge_facts(facts: &Value, new: &Value) -> Value {
+    let mut merged: indexmap::IndexMap<String, Value> = entries(facts)
+        .into_iter()
+        .map(|(k, v)| (display(&k), v))
+        .collect();
+    for (k, v) in entries(new) {
+        let name = display(&k);
+        let name = name.strip_prefix("ansible_").unwrap_or(&name).to_string();
+        merged.insert(name, v);
+    }
+    Value::from_pairs(merged)
 }
