@@ -1,0 +1,204 @@
+//! Dynamic includes (`include_tasks`, `include_role`): loaded per host and loop item at run
+//! time; hosts that include the same file with the same item run it together.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use super::super::Runner;
+use super::super::host::HostState;
+use super::super::lazy::LazyVars;
+use super::super::task::display;
+use super::Hosts;
+use super::nodes::skipped;
+use crate::repo::load::Loader;
+use crate::repo::playbook::Play;
+use crate::repo::task::{Action, Node, Task};
+
+impl Runner<'_> {
+    /// `include_tasks` / `include_role`: loaded per host (per loop item, with `loop`); hosts that
+    /// include the same file with the same item run it together, item after item, as Ansible does.
+    pub(in crate::exec) async fn run_include(
+        &self,
+        play: &Play,
+        task: &Task,
+        hosts: Hosts<'_, '_>,
+        play_hosts: &[String],
+    ) {
+        let mut groups: Vec<IncludeGroup> = Vec::new();
+        for (index, h) in hosts.iter_mut().enumerate().filter(|(_, h)| h.active()) {
+            let raw = self.task_vars(play, Some(task), h, play_hosts);
+            let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
+            let items: Vec<Vec<(String, Value)>> = match &task.loop_spec {
+                None => vec![Vec::new()],
+                Some(spec) => match self.loop_items(spec.kind, &spec.items, &lazy) {
+                    Ok(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            let mut vars = vec![(spec.loop_var.clone(), item)];
+                            if let Some(index_var) = &spec.index_var {
+                                vars.push((index_var.clone(), Value::from(i)));
+                            }
+                            vars
+                        })
+                        .collect(),
+                    Err(msg) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
+                        continue;
+                    }
+                },
+            };
+            let mut included_any = false;
+            for vars in items {
+                let item_raw = crate::value::merged(
+                    &raw,
+                    &crate::value::map_of(vars.iter().map(|(k, v)| (k.as_str(), v.clone()))),
+                );
+                let lazy = LazyVars::new(item_raw, Arc::clone(&self.engine));
+                match self.conditions(&task.when, &lazy) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(msg) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
+                        break;
+                    }
+                }
+                let what = match &task.action {
+                    Action::IncludeTasks { file } => file,
+                    Action::IncludeRole { name, .. } => name,
+                    _ => continue,
+                };
+                match self.engine.template_value(what, &lazy.context()) {
+                    Ok(v) => {
+                        included_any = true;
+                        let (target, key) = (display(&v), item_key(&vars));
+                        // A host includes the same file and item again (a repeated loop item)
+                        // in a later group, so it runs again, after what came between.
+                        let after = groups
+                            .iter()
+                            .rposition(|g| g.members.contains(&index))
+                            .map_or(0, |i| i + 1);
+                        match groups[after..]
+                            .iter_mut()
+                            .find(|g| g.target == target && g.key == key)
+                        {
+                            Some(g) => g.members.push(index),
+                            None => groups.push(IncludeGroup {
+                                target,
+                                key,
+                                item: vars,
+                                members: vec![index],
+                            }),
+                        }
+                    }
+                    Err(e) => {
+                        self.fail_host(h, &task.display_name(), format!("{}: {e}", task.loc));
+                        break;
+                    }
+                }
+            }
+            if !included_any && !h.failed {
+                self.record(play, task, h, skipped(), false, false, None);
+            }
+        }
+        for IncludeGroup {
+            target,
+            item,
+            members,
+            ..
+        } in groups
+        {
+            let nodes = match self.load_include(task, &target, &item) {
+                Ok((nodes, handlers)) => {
+                    self.add_included_handlers(play, handlers);
+                    nodes
+                }
+                Err(msg) => {
+                    for (i, h) in hosts.iter_mut().enumerate() {
+                        if members.contains(&i) {
+                            self.fail_host(h, &task.display_name(), msg.clone());
+                        }
+                    }
+                    continue;
+                }
+            };
+            let mut group: Vec<&mut HostState> = Vec::new();
+            for (i, h) in hosts.iter_mut().enumerate() {
+                if members.contains(&i) && h.active() {
+                    // Each file a host includes counts as ok, once per loop item (Ansible's
+                    // `included: FILE for HOST`).
+                    h.counts.ok += 1;
+                    // Handlers an earlier deploy owes may have just become known.
+                    self.notify_owed(play, h);
+                    group.push(&mut **h);
+                }
+            }
+            self.run_nodes(play, &nodes, &mut group, play_hosts).await;
+        }
+    }
+
+    /// Loads what an include brings: its tasks, and for `include_role` the role's handlers.
+    pub(in crate::exec) fn load_include(
+        &self,
+        task: &Task,
+        target: &str,
+        item: &[(String, Value)],
+    ) -> Result<(Vec<Node>, Vec<Node>), String> {
+        let mut loader = Loader::new(self.playbook.dir.clone(), self.opts.roles_path.clone());
+        // The include's own `vars` and its loop item reach every included task.
+        let mut inherited = crate::repo::keywords::Inherited::default();
+        if matches!(task.action, Action::IncludeTasks { .. }) {
+            inherited.vars = crate::value::entries(&task.vars)
+                .into_iter()
+                .map(|(k, v)| (display(&k), v))
+                .chain(item.iter().cloned())
+                .collect();
+        }
+        // A role gets them as role parameters.
+        let params = crate::value::merged(
+            &task.vars,
+            &crate::value::map_of(item.iter().map(|(k, v)| (k.as_str(), v.clone()))),
+        );
+        let scope = crate::repo::tasks::Scope {
+            inherited,
+            role: task.role.clone(),
+            dir: task.loc.file.parent().map(PathBuf::from).unwrap_or_default(),
+            handler: false,
+        };
+        match &task.action {
+            Action::IncludeTasks { .. } => {
+                let path = loader
+                    .resolve_task_file(target, &scope)
+                    .ok_or_else(|| format!("{}: include_tasks: cannot find `{target}`", task.loc))?;
+                let nodes = loader.load_task_file(&path, &scope).map_err(|e| e.to_string())?;
+                Ok((nodes, Vec::new()))
+            }
+            Action::IncludeRole { tasks_from, .. } => {
+                let nodes = loader
+                    .expand_role(target, &task.loc, params, tasks_from.as_deref(), &scope, false)
+                    .map_err(|e| e.to_string())?;
+                Ok((nodes, loader.take_role_handlers()))
+            }
+            _ => Ok((Vec::new(), Vec::new())),
+        }
+    }
+}
+
+/// The hosts that include one target with one loop item, in the order they were first seen.
+pub(in crate::exec) struct IncludeGroup {
+    target: String,
+    /// The item's variables as text ([`item_key`]).
+    key: String,
+    item: Vec<(String, Value)>,
+    members: Vec<usize>,
+}
+
+/// A loop item's variables as text, to tell includes of different items apart.
+pub(in crate::exec) fn item_key(vars: &[(String, Value)]) -> String {
+    vars.iter()
+        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\u{0}")
+}

@@ -1,0 +1,97 @@
+//! Running a play: host selection, then its sections under the play's strategy. The parts
+//! follow ansible-core's play iterator and strategies: [`setup`] (vars_files and facts before
+//! the first task), [`nodes`] (the linear and free strategies over tasks and blocks with
+//! rescue and always), [`meta`], [`includes`] (dynamic includes, run per host and item) and
+//! [`handlers`] (flushing, owed and unrun handlers).
+
+mod handlers;
+mod includes;
+mod meta;
+mod nodes;
+mod setup;
+
+use std::pin::Pin;
+
+use futures::future::join_all;
+
+use super::Runner;
+use super::host::HostState;
+use crate::output::Event;
+use crate::repo::playbook::{Play, Strategy};
+
+type Hosts<'h, 'x> = &'x mut [&'h mut HostState];
+type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;
+
+impl Runner<'_> {
+    /// Runs one play on the hosts its pattern (and `--limit`) select.
+    pub(in crate::exec) async fn run_play(&self, play: &Play, all: &mut Vec<HostState>) {
+        self.reset_included_handlers();
+        let names = match self.select_hosts(&play.hosts) {
+            Ok(n) => n,
+            Err(message) => {
+                self.events.send(Event::Warning {
+                    message: format!("{}: {message}", play.loc),
+                });
+                Vec::new()
+            }
+        };
+        self.events.send(Event::PlayStart {
+            name: play.name.clone(),
+            hosts: names.clone(),
+        });
+        if names.is_empty() {
+            self.events.send(Event::Warning {
+                message: "no hosts matched, skipping this play".to_string(),
+            });
+            return;
+        }
+        for name in &names {
+            if !all.iter().any(|h| &h.name == name) {
+                let vars = self.inventory.host_vars(name);
+                let host = HostState::new(name.clone(), vars);
+                self.hostvars.set(name, self.hostvars_entry(&host));
+                all.push(host);
+            }
+        }
+        let mut hosts: Vec<&mut HostState> = all
+            .iter_mut()
+            .filter(|h| names.contains(&h.name) && !h.failed && !h.unreachable)
+            .collect();
+        for h in hosts.iter_mut() {
+            h.ended = false;
+            h.notified.clear();
+            self.notify_owed(play, h);
+        }
+        let play_hosts: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+        self.load_vars_files(play, &mut hosts, &play_hosts);
+        if play.gather_facts.unwrap_or(self.opts.gather_by_default) {
+            self.gather_facts(play, &mut hosts).await;
+        }
+        match play.strategy {
+            Strategy::Linear => {
+                for section in &play.sections {
+                    self.run_nodes(play, section, &mut hosts, &play_hosts).await;
+                    self.flush_handlers(play, &mut hosts, &play_hosts).await;
+                }
+            }
+            Strategy::Free => {
+                let play_hosts = &play_hosts;
+                join_all(hosts.iter_mut().map(|h| async move {
+                    let mut one = [&mut **h];
+                    for section in &play.sections {
+                        self.run_nodes(play, section, &mut one, play_hosts).await;
+                        self.flush_handlers(play, &mut one, play_hosts).await;
+                    }
+                }))
+                .await;
+            }
+        }
+        self.report_unrun_handlers(play, &hosts);
+    }
+
+    pub(in crate::exec) fn select_hosts(&self, pattern: &str) -> Result<Vec<String>, String> {
+        self.inventory
+            .select_limited(pattern, self.opts.limit.as_deref(), &self.playbook.dir)
+            .map_err(|e| e.to_string())
+    }
+}
