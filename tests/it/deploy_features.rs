@@ -212,3 +212,30 @@ fn sources_beside_a_task_file_and_qualified_names_resolve_in_one_place() {
         "hello from sub\n"
     );
 }
+
+/// `--task-timeout` stops the command on the host, fails that task naming its file, line and
+/// the limit, and keeps the host's session: the next task runs on the same connection.
+#[test]
+fn the_task_timeout_stops_the_command_and_keeps_the_session() {
+    let repo = TestRepo::local();
+    let out = repo.out();
+    let repo = repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - command: sleep 300\n      ignore_errors: true\n      register: slow\n    - copy:\n        dest: {}/after\n        content: \"{{{{ slow.msg }}}}\\n\"\n",
+            out.display()
+        ),
+    );
+    let started = std::time::Instant::now();
+    let run = repo.playhook(&["deploy", "--task-timeout", "1"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "the sleep was stopped, not waited for"
+    );
+    let msg = std::fs::read_to_string(out.join("after")).expect("the next task ran");
+    assert!(
+        msg.contains("deploy.yaml:3") && msg.contains("did not finish within 1 s"),
+        "{msg}"
+    );
+}
