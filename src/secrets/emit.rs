@@ -32,22 +32,7 @@ fn write_map(out: &mut String, entries: &[(String, Tree<Scalar>)], indent: usize
         }
         write_key(out, key);
         out.push(':');
-        match value {
-            Tree::Leaf(s) => {
-                out.push(' ');
-                write_scalar(out, s, indent + 2);
-            }
-            Tree::Map(inner) if inner.is_empty() => out.push_str(" {}\n"),
-            Tree::List(inner) if inner.is_empty() => out.push_str(" []\n"),
-            Tree::Map(inner) => {
-                out.push('\n');
-                write_map(out, inner, indent + 2, false);
-            }
-            Tree::List(inner) => {
-                out.push('\n');
-                write_list(out, inner, indent + 2);
-            }
-        }
+        write_child(out, value, indent, false);
     }
 }
 
@@ -55,21 +40,31 @@ fn write_list(out: &mut String, items: &[Tree<Scalar>], indent: usize) {
     for item in items {
         pad(out, indent);
         out.push('-');
-        match item {
-            Tree::Leaf(s) => {
-                out.push(' ');
-                write_scalar(out, s, indent + 2);
-            }
-            Tree::Map(inner) if inner.is_empty() => out.push_str(" {}\n"),
-            Tree::List(inner) if inner.is_empty() => out.push_str(" []\n"),
-            Tree::Map(inner) => {
-                out.push(' ');
-                write_map(out, inner, indent + 2, true);
-            }
-            Tree::List(inner) => {
-                out.push('\n');
-                write_list(out, inner, indent + 2);
-            }
+        write_child(out, item, indent, true);
+    }
+}
+
+/// Writes what follows a key's `:` or an item's `-`: a scalar, `{}` / `[]`, or a nested block;
+/// a mapping that is a list item starts on the dash's line (`map_inline`).
+fn write_child(out: &mut String, value: &Tree<Scalar>, indent: usize, map_inline: bool) {
+    match value {
+        Tree::Leaf(s) => {
+            out.push(' ');
+            write_scalar(out, s, indent + 2);
+        }
+        Tree::Map(inner) if inner.is_empty() => out.push_str(" {}\n"),
+        Tree::List(inner) if inner.is_empty() => out.push_str(" []\n"),
+        Tree::Map(inner) if map_inline => {
+            out.push(' ');
+            write_map(out, inner, indent + 2, true);
+        }
+        Tree::Map(inner) => {
+            out.push('\n');
+            write_map(out, inner, indent + 2, false);
+        }
+        Tree::List(inner) => {
+            out.push('\n');
+            write_list(out, inner, indent + 2);
         }
     }
 }
