@@ -10,11 +10,9 @@
 //! per host, so tests can count accepted authentications. Dropping the fleet kills every process
 //! of every host (found by mount namespace) and removes the files.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -22,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 use tempfile::TempDir;
+
+use super::ssh_client::{Endpoint, SshClient, keygen, set_mode, which};
 
 /// First address and name suffix: host i listens on 127.0.0.(11 + i) and is called h(11 + i).
 const FIRST_HOST: usize = 11;
@@ -36,10 +36,7 @@ kill -9 $! 2>/dev/null"#;
 /// N real sshd hosts; see the module docs.
 pub struct Fleet {
     hosts: Vec<FleetHost>,
-    client_key: PathBuf,
-    known_hosts: PathBuf,
-    ssh_config: PathBuf,
-    inventory: PathBuf,
+    client: SshClient,
     // Dropped last: the hosts' processes must be gone before their files are removed.
     root: TempDir,
 }
@@ -70,8 +67,7 @@ impl Fleet {
             .expect("creating the fleet's temp dir");
         // Readable by the non-root users whose authorized keys live here.
         set_mode(root.path(), 0o755);
-        let client_key = root.path().join("client_key");
-        keygen(&client_key, "playhook-fleet-client");
+        let client_key = SshClient::client_key_in(root.path(), "playhook-fleet-client");
         let authorized_keys = root.path().join("authorized_keys");
         fs::copy(client_key.with_extension("pub"), &authorized_keys).expect("writing authorized_keys");
         set_mode(&authorized_keys, 0o644);
@@ -89,18 +85,17 @@ impl Fleet {
         }
         let hosts = start_all(&sshd, starting, &authorized_keys);
 
-        let fleet = Fleet {
-            client_key,
-            known_hosts: root.path().join("known_hosts"),
-            ssh_config: root.path().join("ssh_config"),
-            inventory: root.path().join("inventory.yml"),
-            hosts,
-            root,
-        };
-        fleet.write_known_hosts();
-        fleet.write_ssh_config();
-        fs::write(&fleet.inventory, fleet.inventory_yaml()).expect("writing the fleet inventory");
-        fleet
+        let endpoints: Vec<Endpoint> = hosts
+            .iter()
+            .map(|h| Endpoint {
+                name: h.name.clone(),
+                address: h.address.clone(),
+                port: h.port,
+                host_key: h.host_public_key(),
+            })
+            .collect();
+        let client = SshClient::write(root.path(), client_key, "fleet", &endpoints, "", "");
+        Fleet { client, hosts, root }
     }
 
     pub fn hosts(&self) -> &[FleetHost] {
@@ -126,101 +121,14 @@ impl Fleet {
     pub fn root(&self) -> &Path {
         self.root.path()
     }
+}
 
-    /// The private key that every host accepts, for every user.
-    pub fn client_key(&self) -> &Path {
-        &self.client_key
-    }
+impl std::ops::Deref for Fleet {
+    type Target = SshClient;
 
-    /// A known_hosts file with every host's key.
-    pub fn known_hosts(&self) -> &Path {
-        &self.known_hosts
-    }
-
-    /// An ssh_config with one `Host h11` block per host; use it with `ssh -F`.
-    pub fn ssh_config(&self) -> &Path {
-        &self.ssh_config
-    }
-
-    /// `ssh -F <ssh_config>`: a command line for tools that run ssh themselves (`GIT_SSH_COMMAND`).
-    pub fn ssh_command(&self) -> String {
-        format!("ssh -F {}", self.ssh_config.display())
-    }
-
-    /// A YAML inventory: group `fleet` with every host, connection variables included.
-    pub fn inventory(&self) -> &Path {
-        &self.inventory
-    }
-
-    /// The inventory text: hosts h11, ... in group `fleet`, with `ansible_host`, `ansible_port`,
-    /// `ansible_user: root`, the client key and `-F ssh_config` as common ssh args. Works with
-    /// `ansible-playbook` and `playhook`.
-    pub fn inventory_yaml(&self) -> String {
-        let mut out = String::from("all:\n  children:\n    fleet:\n      hosts:\n");
-        for h in &self.hosts {
-            writeln!(
-                out,
-                "        {}:\n          ansible_host: {}\n          ansible_port: {}",
-                h.name, h.address, h.port
-            )
-            .expect("writing to a String");
-        }
-        writeln!(
-            out,
-            "      vars:\n        ansible_user: root\n        ansible_ssh_private_key_file: {}\n        ansible_ssh_common_args: \"-F {}\"",
-            self.client_key.display(),
-            self.ssh_config.display()
-        )
-        .expect("writing to a String");
-        out
-    }
-
-    /// A connection target for host `i`, as the inventory above describes it.
-    pub fn target(&self, i: usize) -> playhook::connection::Target {
-        let h = &self.hosts[i];
-        playhook::connection::Target {
-            name: h.name.clone(),
-            kind: playhook::connection::ConnectionKind::Ssh,
-            address: h.address.clone(),
-            port: Some(h.port),
-            user: Some("root".into()),
-            private_key_file: Some(self.client_key.display().to_string()),
-            ssh_args: vec!["-F".into(), self.ssh_config.display().to_string()],
-            accept_new_host_keys: false,
-            skip_host_key_checking: false,
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-
-    fn write_known_hosts(&self) {
-        let mut out = String::new();
-        for h in &self.hosts {
-            let key = fs::read_to_string(h.dir.join("host_key.pub")).expect("reading a host's public key");
-            let key = key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-            writeln!(out, "{} {key}", h.known_hosts_patterns()).expect("writing to a String");
-        }
-        fs::write(&self.known_hosts, out).expect("writing the fleet known_hosts");
-    }
-
-    fn write_ssh_config(&self) {
-        let mut out = String::new();
-        for h in &self.hosts {
-            writeln!(
-                out,
-                "Host {}\n  HostName {}\n  Port {}\n  User root\n",
-                h.name, h.address, h.port
-            )
-            .expect("writing to a String");
-        }
-        writeln!(
-            out,
-            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
-             GlobalKnownHostsFile /dev/null\n  BatchMode yes",
-            self.client_key.display(),
-            self.known_hosts.display()
-        )
-        .expect("writing to a String");
-        fs::write(&self.ssh_config, out).expect("writing the fleet ssh_config");
+    /// The client files: key, known_hosts, ssh_config, inventory, targets.
+    fn deref(&self) -> &SshClient {
+        &self.client
     }
 }
 
@@ -455,32 +363,6 @@ pub fn apt_install(packages: &[&str]) {
         "could not install {packages:?}; install them by hand: apt-get install {}",
         packages.join(" ")
     );
-}
-
-fn which(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn keygen(path: &Path, comment: &str) {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running ssh-keygen");
-    assert!(
-        out.status.success(),
-        "ssh-keygen failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("setting a fleet file's mode");
 }
 
 fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path) {

@@ -22,10 +22,8 @@
     reason = "the API serves the package, service, user and reboot tests; the smoke tests use part of it"
 )]
 
-use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,6 +35,7 @@ use rustix::process::{Pid, Signal};
 use tempfile::TempDir;
 
 use super::apt_repo::AptRepo;
+use super::ssh_client::{Endpoint, SshClient, keygen, set_mode, which};
 
 /// Machine i listens on 127.0.0.(FIRST_OCTET + j) for the first free j; the sshd fleet uses
 /// 127.0.0.11 and up.
@@ -55,10 +54,7 @@ exec systemd-nspawn -q -b -D "$4" -M "$5" --register=no --keep-unit"#;
 /// N booted machines; see the module docs.
 pub struct Machines {
     machines: Vec<Machine>,
-    client_key: PathBuf,
-    known_hosts: PathBuf,
-    ssh_config: PathBuf,
-    inventory: PathBuf,
+    client: SshClient,
     // Dropped last: the machines must be gone before their files are removed.
     root: TempDir,
 }
@@ -108,11 +104,9 @@ impl Machines {
             .prefix("playhook-machines-")
             .tempdir()
             .expect("creating the machines' temp dir");
-        let client_key = root.path().join("client_key");
-        keygen(&client_key, "playhook-machines-client");
+        let client_key = SshClient::client_key_in(root.path(), "playhook-machines-client");
         let authorized_key =
             fs::read_to_string(client_key.with_extension("pub")).expect("reading the client's public key");
-        let known_hosts = root.path().join("known_hosts");
         let ssh_config = root.path().join("ssh_config");
 
         let mut machines = Vec::new();
@@ -142,18 +136,29 @@ impl Machines {
                 _address_lock: lock,
             });
         }
-        let set = Machines {
-            machines,
+        let endpoints: Vec<Endpoint> = machines
+            .iter()
+            .map(|m| Endpoint {
+                name: m.name.clone(),
+                address: m.address.clone(),
+                port: m.port,
+                host_key: m.upper().join("etc/ssh/ssh_host_ed25519_key.pub"),
+            })
+            .collect();
+        // The machines' own python3, for the oracle; playhook does not use it.
+        let client = SshClient::write(
+            root.path(),
             client_key,
-            known_hosts,
-            ssh_config,
-            inventory: root.path().join("inventory.yml"),
+            "machines",
+            &endpoints,
+            "\n  ConnectTimeout 10\n  LogLevel ERROR",
+            "\n        ansible_python_interpreter: /usr/bin/python3",
+        );
+        let mut set = Machines {
+            machines,
+            client,
             root,
         };
-        set.write_known_hosts();
-        set.write_ssh_config();
-        fs::write(&set.inventory, set.inventory_yaml()).expect("writing the machines' inventory");
-        let mut set = set;
         for m in &mut set.machines {
             m.boot(&image);
         }
@@ -176,105 +181,14 @@ impl Machines {
     pub fn root(&self) -> &Path {
         self.root.path()
     }
+}
 
-    /// The private key root accepts on every machine.
-    pub fn client_key(&self) -> &Path {
-        &self.client_key
-    }
+impl std::ops::Deref for Machines {
+    type Target = SshClient;
 
-    /// A known_hosts file with every machine's host key.
-    pub fn known_hosts(&self) -> &Path {
-        &self.known_hosts
-    }
-
-    /// An ssh_config with one `Host m100` block per machine; use it with `ssh -F`.
-    pub fn ssh_config(&self) -> &Path {
-        &self.ssh_config
-    }
-
-    /// `ssh -F <ssh_config>`, for tools that run ssh themselves (`GIT_SSH_COMMAND`).
-    pub fn ssh_command(&self) -> String {
-        format!("ssh -F {}", self.ssh_config.display())
-    }
-
-    /// A YAML inventory: group `machines` with every machine; see [`inventory_yaml`](Self::inventory_yaml).
-    pub fn inventory(&self) -> &Path {
-        &self.inventory
-    }
-
-    /// The inventory text: machines m100, ... in group `machines`, with `ansible_host`,
-    /// `ansible_port`, `ansible_user: root`, the client key, `-F ssh_config` as common ssh args
-    /// and `ansible_python_interpreter: /usr/bin/python3` (the machines' own, for the oracle;
-    /// playhook does not use it). Works with `ansible-playbook` and `playhook`.
-    pub fn inventory_yaml(&self) -> String {
-        let mut out = String::from("all:\n  children:\n    machines:\n      hosts:\n");
-        for m in &self.machines {
-            writeln!(
-                out,
-                "        {}:\n          ansible_host: {}\n          ansible_port: {}",
-                m.name, m.address, m.port
-            )
-            .expect("writing to a String");
-        }
-        writeln!(
-            out,
-            "      vars:\n        ansible_user: root\n        ansible_ssh_private_key_file: {}\n        \
-             ansible_ssh_common_args: \"-F {}\"\n        ansible_python_interpreter: /usr/bin/python3",
-            self.client_key.display(),
-            self.ssh_config.display()
-        )
-        .expect("writing to a String");
-        out
-    }
-
-    /// A connection target for machine `i`, as the inventory describes it.
-    pub fn target(&self, i: usize) -> playhook::connection::Target {
-        let m = &self.machines[i];
-        playhook::connection::Target {
-            name: m.name.clone(),
-            kind: playhook::connection::ConnectionKind::Ssh,
-            address: m.address.clone(),
-            port: Some(m.port),
-            user: Some("root".into()),
-            private_key_file: Some(self.client_key.display().to_string()),
-            ssh_args: vec!["-F".into(), self.ssh_config.display().to_string()],
-            accept_new_host_keys: false,
-            skip_host_key_checking: false,
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-
-    fn write_known_hosts(&self) {
-        let mut out = String::new();
-        for m in &self.machines {
-            let key = fs::read_to_string(m.upper().join("etc/ssh/ssh_host_ed25519_key.pub"))
-                .expect("reading a machine's public host key");
-            let key = key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-            writeln!(out, "[{}]:{},[{}]:{} {key}", m.address, m.port, m.name, m.port)
-                .expect("writing to a String");
-        }
-        fs::write(&self.known_hosts, out).expect("writing the machines' known_hosts");
-    }
-
-    fn write_ssh_config(&self) {
-        let mut out = String::new();
-        for m in &self.machines {
-            writeln!(
-                out,
-                "Host {}\n  HostName {}\n  Port {}\n  User root\n",
-                m.name, m.address, m.port
-            )
-            .expect("writing to a String");
-        }
-        writeln!(
-            out,
-            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
-             GlobalKnownHostsFile /dev/null\n  BatchMode yes\n  ConnectTimeout 10\n  LogLevel ERROR",
-            self.client_key.display(),
-            self.known_hosts.display()
-        )
-        .expect("writing to a String");
-        fs::write(&self.ssh_config, out).expect("writing the machines' ssh_config");
+    /// The client files: key, known_hosts, ssh_config, inventory, targets.
+    fn deref(&self) -> &SshClient {
+        &self.client
     }
 }
 
@@ -639,30 +553,4 @@ fn prepare_upper(dir: &Path, name: &str, address: &str, port: u16, authorized_ke
     let keys = upper.join("root/.ssh/authorized_keys");
     fs::write(&keys, authorized_key).expect("writing authorized_keys");
     set_mode(&keys, 0o600);
-}
-
-fn keygen(path: &Path, comment: &str) {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running ssh-keygen");
-    assert!(
-        out.status.success(),
-        "ssh-keygen failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("setting a machine file's mode");
-}
-
-fn which(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }

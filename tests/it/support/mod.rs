@@ -10,4 +10,5 @@ pub mod local;
 pub mod machines;
 pub mod modules;
 pub mod repo;
+pub mod ssh_client;
 pub mod tree;
