@@ -339,7 +339,7 @@ fn setup_as_a_task_adds_facts_like_ansible() {
          \x20         {{ r.ansible_facts | dictsort | map('first') | join(',') }} {{ r.changed }}\n\
          \x20         {{ r2.ansible_facts.gather_subset }} {{ r2.ansible_facts.module_setup }} {{ ansible_pkg_mgr }}\n\
          \x20         {{ ansible_distribution }} {{ ansible_facts.os_family }} {{ ansible_facts.distribution_major_version }}\n\
-         \x20         {{ ansible_facts.architecture is defined }}\n",
+         \x20         {{ ansible_facts.architecture is defined }} {{ os_family is defined }}\n",
     );
     let both = repo.deploy_beside_ansible();
     both.assert_same_files(&["facts"]);

@@ -48,14 +48,16 @@ impl Runner<'_> {
                     found.push(facts);
                 }
             }
+            // Every returned fact is a variable under its own name (`packages`,
+            // `ansible_os_family`); those a module gathers about the host also join
+            // `ansible_facts`, without the `ansible_` prefix, as Ansible's fact cache keeps them.
             for facts in found {
+                for (k, v) in entries(&facts) {
+                    host.host_vars.insert(display(&k), v);
+                }
                 if gathered {
                     host.facts = merge_facts(&host.facts, &facts);
                     self.hostvars.set(&host.name, self.hostvars_entry(host));
-                } else {
-                    for (k, v) in entries(&facts) {
-                        host.host_vars.insert(display(&k), v);
-                    }
                 }
             }
         }
