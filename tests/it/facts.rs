@@ -99,20 +99,21 @@ fn setup_facts_with(args: &str) -> serde_json::Map<String, Json> {
         .expect("setup returns ansible_facts")
 }
 
+/// The facts `selection` picks on this machine, over a local connection.
+async fn gather(selection: &playhook::facts::Selection) -> Value {
+    let mut conn = local().await;
+    playhook::facts::gather(&mut conn, &playhook::connection::Via::plain(), selection)
+        .await
+        .expect("facts are gathered")
+}
+
 fn to_json(v: &Value) -> Json {
     serde_json::to_value(v).expect("facts serialize")
 }
 
 #[tokio::test]
 async fn facts_match_ansible_setup() {
-    let mut conn = local().await;
-    let facts = playhook::facts::gather(
-        &mut conn,
-        &playhook::connection::Via::plain(),
-        &playhook::facts::Selection::all(),
-    )
-    .await
-    .expect("facts are gathered");
+    let facts = gather(&playhook::facts::Selection::all()).await;
     let ours = to_json(&facts);
     let theirs = setup_facts();
     for key in SAME_AS_SETUP {
@@ -242,14 +243,7 @@ fn compare_python(all_ours: &Json, all_theirs: &serde_json::Map<String, Json>) {
 
 #[tokio::test]
 async fn top_level_aliases_mirror_ansible_facts() {
-    let mut conn = local().await;
-    let facts = playhook::facts::gather(
-        &mut conn,
-        &playhook::connection::Via::plain(),
-        &playhook::facts::Selection::all(),
-    )
-    .await
-    .expect("facts are gathered");
+    let facts = gather(&playhook::facts::Selection::all()).await;
     let vars = playhook::facts::top_level_vars(&facts);
     assert_eq!(to_json(&vars["ansible_facts"]), to_json(&facts));
     let hostname = to_json(&vars["ansible_hostname"]);
@@ -276,14 +270,11 @@ async fn subsets_and_filters_select_what_setup_selects() {
         (&["!hardware"], &[]),
         (&["all"], &["ansible_distribution*", "*_mb"]),
     ];
-    let mut conn = local().await;
     for (subset, filter) in cases {
         let to_strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let selection = playhook::facts::Selection::parse(&to_strings(subset), &to_strings(filter))
             .expect("valid subset");
-        let facts = playhook::facts::gather(&mut conn, &playhook::connection::Via::plain(), &selection)
-            .await
-            .expect("facts are gathered");
+        let facts = gather(&selection).await;
         let mut ours: Vec<String> = to_json(&facts)
             .as_object()
             .expect("facts map")
