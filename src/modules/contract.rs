@@ -57,6 +57,9 @@ pub enum Defines {
     ArgumentKeys,
     /// These facts, each also as a top-level variable (`package_facts` defines `packages`).
     Facts(&'static [&'static str]),
+    /// The variables of the files it loads (`include_vars`), read by the pre-run checks when
+    /// the file's name is constant.
+    VariablesFromFiles,
 }
 
 /// A file the module reads on the controller.

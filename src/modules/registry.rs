@@ -22,6 +22,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::template::Template,
         &control::debug::Debug,
         &control::set_fact::SetFact,
+        &control::include_vars::IncludeVars,
         &control::assert::Assert,
         &control::fail::Fail,
         &control::ping::Ping,

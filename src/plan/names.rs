@@ -55,7 +55,7 @@ pub fn play_names(play: &Play, global: &BTreeSet<String>) -> BTreeSet<String> {
         add_keys(&mut names, &role.params);
     }
     for task in play_tasks(play) {
-        add_task_names(&mut names, task);
+        add_task_names(&mut names, task, &play.loc.file);
     }
     names
 }
@@ -68,7 +68,7 @@ fn play_dir(play: &Play) -> String {
         .unwrap_or_default()
 }
 
-fn add_task_names(names: &mut BTreeSet<String>, task: &Task) {
+fn add_task_names(names: &mut BTreeSet<String>, task: &Task, playbook: &std::path::Path) {
     add_keys(names, &task.vars);
     if let Some(r) = &task.register {
         names.insert(r.clone());
@@ -86,6 +86,7 @@ fn add_task_names(names: &mut BTreeSet<String>, task: &Task) {
                     names.insert(format!("ansible_{fact}"));
                 }
             }
+            Defines::VariablesFromFiles => add_included_vars(names, task, args, playbook),
             Defines::Nothing => {}
         },
         Action::IncludeTasks { .. } | Action::IncludeRole { .. } => {
@@ -93,6 +94,38 @@ fn add_task_names(names: &mut BTreeSet<String>, task: &Task) {
             names.insert("*".to_string());
         }
         _ => {}
+    }
+}
+
+/// The names an `include_vars` defines: its `name`, or the keys of its file when the file's
+/// name is constant and the file is found; anything else may define any name.
+fn add_included_vars(names: &mut BTreeSet<String>, task: &Task, args: &Value, playbook: &std::path::Path) {
+    let arg = |key: &str| {
+        args.get_attr(key)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(name) = arg("name").filter(|n| !n.contains("{{")) {
+        names.insert(name);
+        return;
+    }
+    let file = arg("file")
+        .or_else(|| arg("_raw_params"))
+        .filter(|f| !f.contains("{{"));
+    let playbook_dir = playbook.parent().unwrap_or(std::path::Path::new("."));
+    let loaded = file.and_then(|file| {
+        let role = task.role.as_ref().map(|r| r.path.as_path());
+        let path =
+            crate::modules::ctx::find_source(role, task.loc.file.parent(), playbook_dir, "vars", &file)
+                .ok()?;
+        crate::repo::vars_file::load_vars_file(&path).ok()
+    });
+    match loaded {
+        Some(vars) => add_keys(names, &vars),
+        None => {
+            names.insert("*".to_string());
+        }
     }
 }
 

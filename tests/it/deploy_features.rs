@@ -239,3 +239,37 @@ fn the_task_timeout_stops_the_command_and_keeps_the_session() {
         "{msg}"
     );
 }
+
+/// `include_vars` as Ansible runs it: a file from the role's `vars/`, a file beside the
+/// playbook under `name`, a directory walked in order, the registered result, and the pre-run
+/// check knowing the names a constant file defines.
+#[test]
+fn include_vars_loads_files_and_directories_like_ansible() {
+    let repo = TestRepo::local()
+        .file("roles/app/vars/extra.yml", "colour: blue\nsize: 3\n")
+        .file(
+            "roles/app/tasks/main.yml",
+            "- include_vars: extra.yml\n  register: inc\n- copy:\n    dest: \"{{ out }}/role\"\n    content: \"{{ colour }} {{ size }} {{ inc.ansible_included_var_files | map('basename') | list }} {{ inc.ansible_facts }}\\n\"\n",
+        )
+        .file("settings.json", "{\"port\": 8080, \"hosts\": [\"a\", \"b\"]}")
+        .file("conf.d/10-first.yml", "order: first\nfirst: 1\n")
+        .file("conf.d/20-second.yaml", "order: second\n")
+        .file("conf.d/sub/30-deep.yml", "deep: true\n")
+        .file("conf.d/README.txt", "not vars\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: localhost\n  connection: local\n  gather_facts: false\n  roles:\n    - app\n  tasks:\n\
+             \x20   - include_vars:\n        file: settings.json\n        name: settings\n\
+             \x20   - include_vars:\n        dir: conf.d\n        ignore_unknown_extensions: true\n      register: d\n\
+             \x20   - copy:\n        dest: \"{{ out }}/play\"\n        content: \"{{ settings.port }} {{ settings.hosts }} {{ order }} {{ first }} {{ deep }} {{ d.ansible_included_var_files | map('basename') | list }}\\n\"\n",
+        );
+    let check = repo.playhook(&["check"]);
+    assert_eq!(check.code(), 0, "{}{}", check.stdout(), check.stderr());
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["role", "play"]);
+    assert_eq!(
+        both.ours("play").as_deref(),
+        Some("8080 ['a', 'b'] second 1 True ['10-first.yml', '20-second.yaml', '30-deep.yml']\n")
+    );
+    both.assert_same_recap("localhost");
+}

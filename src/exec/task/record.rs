@@ -174,11 +174,11 @@ impl Runner<'_> {
 }
 
 /// Whether the task's module reports facts about the host (`setup`, `package_facts`, ...),
-/// which join the gathered facts, rather than variables (`set_fact`).
+/// which join the gathered facts, rather than variables (`set_fact`, `include_vars`).
 fn is_fact_gathering(task: &Task) -> bool {
     match &task.action {
         crate::repo::task::Action::Module { module, .. } => {
-            module.spec().defines != crate::modules::Defines::ArgumentKeys
+            matches!(module.spec().defines, crate::modules::Defines::Facts(_))
         }
         _ => false,
     }
