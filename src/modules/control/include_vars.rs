@@ -117,7 +117,7 @@ fn dir_files(dir: &Path, p: &Params) -> Result<Vec<PathBuf>, ModuleError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if ignored.iter().any(|i| *i == name) {
+        if ignored.contains(&name) {
             continue;
         }
         if let Some(re) = &matching {
