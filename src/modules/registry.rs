@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files};
+use super::{commands, control, files, packages};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -20,6 +20,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,
+        &packages::apt::Apt,
         &control::debug::Debug,
         &control::set_fact::SetFact,
         &control::assert::Assert,
