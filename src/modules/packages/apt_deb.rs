@@ -146,7 +146,7 @@ fn inspect_script(files: &[String]) -> String {
                  echo \"__PH_LOCAL {i} $t\"\n",
                 n = quote(name)
             ));
-            s.push_str(&format!("f=\"$t\"\n"));
+            s.push_str("f=\"$t\"\n");
         } else {
             s.push_str(&format!(
                 "f={q}\n[ -r \"$f\" ] || {{ echo '__PH_ERROR '{q}' does not exist'; exit 0; }}\n"

@@ -11,6 +11,13 @@
 pub mod apt;
 pub mod apt_deb;
 pub mod apt_get;
+pub mod apt_key;
 pub mod apt_query;
+pub mod apt_repository;
+pub mod deb822_repository;
+pub mod debconf;
+pub mod dpkg_selections;
+pub mod package;
+pub mod package_facts;
 pub mod version;
 pub mod want;

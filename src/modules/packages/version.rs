@@ -105,8 +105,11 @@ fn glob(t: &[char], p: &[char]) -> bool {
     }
 }
 
-/// A `[...]` class at the start of `p`: its ranges, whether negated, and its length.
-fn class(p: &[char]) -> Option<(Vec<(char, char)>, bool, usize)> {
+/// A `[...]` class: its ranges, whether negated, and its length in the pattern.
+type Class = (Vec<(char, char)>, bool, usize);
+
+/// The `[...]` class at the start of `p`.
+fn class(p: &[char]) -> Option<Class> {
     let mut k = 1;
     let negated = p.get(k) == Some(&'!');
     if negated {
