@@ -38,6 +38,13 @@ impl Runner<'_> {
                 for (k, v) in entries(facts) {
                     host.host_vars.insert(display(&k), v);
                 }
+                // Facts a module declares (`package_facts`) join the host's facts, as Ansible's
+                // set_host_facts makes them `ansible_facts.NAME` too.
+                if let crate::repo::task::Action::Module { module, .. } = &task.action {
+                    if matches!(module.spec().defines, crate::modules::Defines::Facts(_)) {
+                        host.facts = crate::value::merged(&host.facts, facts);
+                    }
+                }
             }
             for item in outcome
                 .result

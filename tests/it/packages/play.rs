@@ -158,7 +158,7 @@ pub fn end_state(m: &Machine) -> Vec<(&'static str, String)> {
              echo \"== $f $(stat -c '%a %U:%G' \"$f\")\"; \
              gpg --no-default-keyring --keyring \"$f\" --list-keys --with-colons 2>/dev/null | grep '^fpr'; done",
         ),
-        ("debconf", "debconf-show debconf"),
+        ("debconf", "debconf-show debconf | sort"),
         ("handler", "cat /root/handler-ran 2>&1"),
         (
             "files",
