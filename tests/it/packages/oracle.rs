@@ -252,14 +252,15 @@ fn check_and_diff_on_a_fresh_machine_change_nothing() {
         stamp,
         "--check wrote under /etc/apt or /var/lib/dpkg"
     );
-    // The diff shows the package lists apt-get prepared, and the new sources files.
+    // The diff shows the package lists apt-get prepared, and the new sources file (the one-line
+    // source is there already: the machine was set up with it).
     assert!(
         text.contains("The following NEW packages will be installed:"),
         "{text}"
     );
     assert!(text.contains("ph-app"), "{text}");
     assert!(
-        text.contains("+++ after: /etc/apt/sources.list.d/127_0_0_1_"),
+        text.contains("+++ after: /etc/apt/sources.list.d/ph-local-repo.sources"),
         "{text}"
     );
 }
