@@ -2,10 +2,12 @@
 
 pub mod ansible;
 pub mod ansible_tasks;
+pub mod apt_repo;
 pub mod become_users;
 pub mod fleet;
 pub mod git;
 pub mod local;
+pub mod machines;
 pub mod modules;
 pub mod repo;
 pub mod tree;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian 12 machine, then builds the test machines' image:
+# apt packages (sshd for the fleet, mmdebstrap and systemd-nspawn for the machines, apt-ftparchive
+# for the local apt repository, ...), ansible-core (the oracle) with pip, and the cached root
+# filesystem (tests/machine-image.sh). Idempotent, and fast when everything is there. Run as root;
+# ./test.sh runs it first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ansible_version=2.19.14
+
+packages=()
+need() { # need COMMAND PACKAGE: install PACKAGE when COMMAND is missing
+    command -v "$1" >/dev/null 2>&1 || packages+=("$2")
+}
+[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+need ssh openssh-client
+need ssh-keygen openssh-client
+need sudo sudo
+need git git
+need unshare util-linux
+need flock util-linux
+need mmdebstrap mmdebstrap
+need systemd-nspawn systemd-container
+need apt-ftparchive apt-utils
+need python3 python3
+# The version pip installed for python3 (much faster than `ansible-playbook --version`).
+installed=$(python3 -c 'import importlib.metadata as m; print(m.version("ansible-core"))' 2>/dev/null || true)
+ansible_missing=
+if [ "$installed" != "$ansible_version" ] || ! command -v ansible-playbook >/dev/null; then
+    ansible_missing=yes
+    python3 -c 'import pip' 2>/dev/null || packages+=(python3-pip)
+fi
+
+if [ ${#packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/setup.sh: missing ${packages[*]}; run it as root (the tests run as root)" >&2
+        exit 1
+    fi
+    echo "tests/setup.sh: installing ${packages[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+    hash -r
+fi
+
+if [ -n "$ansible_missing" ]; then
+    echo "tests/setup.sh: installing ansible-core $ansible_version" >&2
+    pip=(python3 -m pip install -q --disable-pip-version-check "ansible-core==$ansible_version")
+    # Debian's own python refuses pip installs unless told (PEP 668).
+    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+    hash -r
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/setup.sh: the test machines' image needs root; run as root" >&2
+    exit 1
+fi
+tests/machine-image.sh >/dev/null
