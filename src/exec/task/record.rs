@@ -6,9 +6,10 @@ use super::super::handlers::handler_indices;
 use super::super::host::HostState;
 use super::result::{ItemResult, NO_LOG_MESSAGE, censored, diffs_of, is_debug, is_message_module};
 use super::scope::display;
+use crate::modules::Defines;
 use crate::output::Event;
 use crate::repo::playbook::Play;
-use crate::repo::task::Task;
+use crate::repo::task::{Action, Task};
 use crate::value::entries;
 
 impl Runner<'_> {
@@ -35,6 +36,15 @@ impl Runner<'_> {
         }
         if !outcome.failed && !outcome.skipped {
             if let Some(facts) = outcome.result.get("ansible_facts") {
+                // Facts a fact module returns (`service_facts`' `services`) are also
+                // `ansible_facts.NAME`, as gathered facts are; `set_fact`'s values are not.
+                let into_facts = matches!(
+                    &task.action,
+                    Action::Module { module, .. } if matches!(module.spec().defines, Defines::Facts(_))
+                );
+                if into_facts {
+                    host.facts = crate::value::merged(&host.facts, facts);
+                }
                 for (k, v) in entries(facts) {
                     host.host_vars.insert(display(&k), v);
                 }
