@@ -12,6 +12,7 @@ mod machines;
 mod modules_command;
 mod modules_files;
 mod secrets;
+mod services;
 mod shell_protocol;
 mod ssh;
 mod support;

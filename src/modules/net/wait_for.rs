@@ -19,8 +19,9 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::tcp::{self, Family};
+use crate::connection::files;
 use crate::connection::quote::quote;
-use crate::modules::params::{map_value, opt_int, opt_list, opt_string};
+use crate::modules::params::{file_fields, map_value, opt_int, opt_list, opt_string};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct WaitFor;
@@ -82,6 +83,14 @@ impl TypedModule for WaitFor {
     const SPEC: Spec = Spec::host("wait_for");
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+        if ctx.check {
+            // Ansible's wait_for does not support check mode: the task is skipped.
+            let msg = "remote module (wait_for) does not support check mode";
+            let mut outcome = Outcome::ok().with("msg", msg);
+            outcome.skipped = true;
+            outcome.msg = Some(msg.into());
+            return Ok(outcome);
+        }
         let state = p.state.clone().unwrap_or_else(|| "started".into());
         if !["absent", "drained", "present", "started", "stopped"].contains(&state.as_str()) {
             return Err(ModuleError::Params(format!(
@@ -263,7 +272,11 @@ impl TypedModule for WaitFor {
                 }
             };
             if let Found::Done = found {
-                return Ok(result(&state, &p, port, start, groups, groupdict));
+                let mut outcome = result(&state, &p, port, start, groups, groupdict);
+                if let (Some(path), true) = (&p.path, ctx.result_seen) {
+                    path_info(ctx, path, &mut outcome).await?;
+                }
+                return Ok(outcome);
             }
             tokio::time::sleep(sleep.min(end.saturating_duration_since(Instant::now()))).await;
         }
@@ -297,6 +310,23 @@ fn result(
         .with("match_groupdict", map_value(groupdict))
         .with("path", opt(&p.path))
         .with("elapsed", start.elapsed().as_secs())
+}
+
+/// The file fields Ansible adds to any result naming a `path` (its `add_path_info`): owner,
+/// mode, size, ... and `state` as the kind of file, or `absent`.
+async fn path_info(ctx: &mut ModuleCtx<'_>, path: &str, outcome: &mut Outcome) -> Result<(), ModuleError> {
+    let opts = files::StatOptions {
+        follow: false,
+        checksum: false,
+        checksum_tool: None,
+    };
+    match files::stat(ctx.conn, path, opts, &ctx.via).await? {
+        Some(st) => file_fields(&st, outcome),
+        None => {
+            outcome.data.insert("state".into(), Value::from("absent"));
+        }
+    }
+    Ok(())
 }
 
 fn timeout_message(state: &str, p: &Params, host: &str, port: Option<u16>) -> String {
