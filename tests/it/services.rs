@@ -472,10 +472,11 @@ fn a_missing_unit_or_systemctl_fails_in_one_line_and_other_hosts_finish() {
     );
     let repo = TestRepo::local()
         .file("inventory.yml", &machines.inventory_yaml())
+        .file("ansible.cfg", "[defaults]\ninventory = inventory.yml\n")
         .file("deploy.yaml", &play);
     let run = repo.playhook(&["deploy", "--json"]);
     second.ok("mv /usr/bin/systemctl.off /usr/bin/systemctl");
-    assert_ne!(run.code(), 0);
+    assert_ne!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
     let all = format!("{}{}", run.stdout(), run.stderr());
     let failures: Vec<String> = run
         .events()
@@ -505,4 +506,18 @@ fn a_missing_unit_or_systemctl_fails_in_one_line_and_other_hosts_finish() {
     assert_eq!(run.recap(&third.name)["failed"], 0);
     assert_eq!(run.recap(&first.name)["failed"], 1);
     assert_eq!(run.recap(&second.name)["failed"], 1);
+
+    // Ansible says the same of the missing unit.
+    let out = ansible_command("ansible-playbook")
+        .args(["-i", "inventory.yml", "deploy.yaml", "--limit"])
+        .arg(&first.name)
+        .current_dir(repo.path())
+        .env("HOME", repo.path())
+        .output()
+        .expect("running ansible-playbook");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"msg\": \"Could not find the requested service nope-missing: host\""),
+        "{stdout}"
+    );
 }
