@@ -657,3 +657,40 @@ async fn a_service_task_with_nothing_to_do_costs_one_round_trip() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{}\n", m.name));
     conn.inner.close().await;
 }
+
+/// On a host without systemd (this controller, when it runs none), `service_facts` lists the
+/// SysV scripts exactly as Ansible's does, and `service` refuses in one line.
+#[tokio::test]
+async fn without_systemd_service_facts_lists_sysv_scripts_as_ansible_and_service_refuses() {
+    if std::path::Path::new("/run/systemd/system").exists() {
+        eprintln!("skipped: this machine runs systemd; the machines tests cover it");
+        return;
+    }
+    let theirs = crate::support::ansible_tasks::run_tasks(&[("service_facts", serde_json::json!({}))], false);
+    let mut h = crate::support::modules::Harness::new().await;
+    let ours = h.run("service_facts", serde_json::json!({})).await;
+    let ours_services = ours
+        .data
+        .get("ansible_facts")
+        .map(|f| serde_json::to_value(f).expect("json"))
+        .unwrap_or_default();
+    match theirs[0].get("ansible_facts") {
+        Some(facts) => assert_eq!(ours_services, *facts),
+        None => {
+            assert_eq!(theirs[0]["skipped"], true, "{}", theirs[0]);
+            assert!(ours.skipped);
+            assert_eq!(Some(theirs[0]["msg"].as_str().unwrap_or_default()), ours.msg.as_deref());
+        }
+    }
+
+    let err = h
+        .try_run("service", serde_json::json!({"name": "ssh", "state": "started"}), false, false)
+        .await
+        .expect("a host's answer");
+    assert!(err.failed);
+    let msg = err.msg.unwrap_or_default();
+    assert!(
+        msg.contains("testhost is not managed by systemd") && !msg.contains('\n'),
+        "{msg}"
+    );
+}
