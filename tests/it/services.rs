@@ -310,6 +310,13 @@ fn not_compared(path: &str) -> Skip {
     if path.ends_with("services.phsleep-c.service.state") {
         return Skip::Value;
     }
+    // The machines' own boot units vary between twin machines (systemd-remount-fs fails on
+    // some boots of the containers): their names and sources are compared, their state and
+    // status by type. The play's units (ph*) are compared in full.
+    if path.contains(".services.") && !path.contains(".services.ph") && (last == "state" || last == "status")
+    {
+        return Skip::Value;
+    }
     // Wall-clock seconds.
     if last == "elapsed" || last == "start" || last == "end" || last == "delta" {
         return Skip::Value;
