@@ -26,6 +26,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &control::fail::Fail,
         &control::ping::Ping,
         &system::setup::Setup,
+        &system::user::User,
+        &system::group::Group,
     ]
 }
 
