@@ -3,8 +3,11 @@
 
 use serde::Deserialize;
 
+use minijinja::Value;
+
 use crate::connection::Output;
 use crate::connection::quote::quote;
+use crate::modules::Outcome;
 
 /// `state: present | absent`.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -60,4 +63,17 @@ pub fn program_missing(out: &Output, account: &str, host: &str) -> Option<String
 /// Command output as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A command's `stdout`/`stderr` in the result when not empty, with the `_lines` lists
+/// Ansible's action layer adds beside them.
+pub fn command_output(outcome: &mut Outcome, stdout: String, stderr: String) {
+    for (key, text) in [("stdout", stdout), ("stderr", stderr)] {
+        if text.is_empty() {
+            continue;
+        }
+        let lines: Vec<Value> = text.lines().map(Value::from).collect();
+        outcome.data.insert(key.into(), text.into());
+        outcome.data.insert(format!("{key}_lines"), Value::from(lines));
+    }
 }

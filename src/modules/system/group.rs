@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::accounts::{State, program_missing, require_programs, text};
+use super::accounts::{State, command_output, program_missing, require_programs, text};
 use crate::connection::quote::quote;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -124,12 +124,7 @@ impl TypedModule for Group {
         if out.rc != 0 {
             return Err(ModuleError::failed(stderr).with("name", p.name.as_str()));
         }
-        if !stdout.is_empty() {
-            outcome.data.insert("stdout".into(), stdout.into());
-        }
-        if !stderr.is_empty() {
-            outcome.data.insert("stderr".into(), stderr.into());
-        }
+        command_output(&mut outcome, stdout, stderr);
         let gid = query(ctx, &p.name).await?;
         Ok(with_gid(outcome, system, gid))
     }

@@ -2,8 +2,8 @@
 //! accounts; their shared pieces in `accounts`, `user_query`, `user_plan`), and room for
 //! cron, hostname, sysctl, reboot and friends.
 
-pub mod setup;
 pub mod group;
+pub mod setup;
 pub mod user;
 
 mod accounts;

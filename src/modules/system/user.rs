@@ -7,13 +7,32 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::accounts::{State, program_missing, require_programs, text};
+use super::accounts::{State, command_output, program_missing, require_programs, text};
 use super::user_plan::{self, command_line};
 use super::user_query::{self, Current, Question};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `user` module.
 pub struct User;
+
+/// `groups`: a list, or the comma-separated text Ansible splits (and joins back unchanged
+/// for the result).
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Groups {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Groups {
+    /// The text Ansible registers: the items joined with commas.
+    pub fn joined(&self) -> String {
+        match self {
+            Groups::Text(t) => t.clone(),
+            Groups::List(items) => items.join(","),
+        }
+    }
+}
 
 /// `update_password: always | on_create`.
 #[derive(Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -32,7 +51,7 @@ pub struct Params {
     pub uid: Option<i64>,
     pub non_unique: Option<bool>,
     pub group: Option<String>,
-    pub groups: Option<Vec<String>>,
+    pub groups: Option<Groups>,
     pub comment: Option<String>,
     pub home: Option<String>,
     pub shell: Option<String>,
@@ -94,19 +113,18 @@ impl Params {
 
     /// The `groups` items, trimmed, empty ones dropped (Ansible splits its joined text so).
     pub fn group_list(&self) -> Vec<String> {
-        self.groups
-            .iter()
-            .flatten()
-            .flat_map(|g| g.split(','))
+        let joined = self.groups.as_ref().map(Groups::joined).unwrap_or_default();
+        joined
+            .split(',')
             .map(|g| g.trim().to_string())
             .filter(|g| !g.is_empty())
             .collect()
     }
 
     fn question(&self) -> Question<'_> {
-        let mut groups: Vec<&str> = self.groups.iter().flatten().map(|g| g.trim()).collect();
-        groups.extend(self.group.as_deref());
-        groups.push(&self.name);
+        let mut groups = self.group_list();
+        groups.extend(self.group.clone());
+        groups.push(self.name.clone());
         Question {
             name: &self.name,
             groups,
@@ -144,19 +162,27 @@ impl TypedModule for User {
                     return Ok(Outcome::changed(true));
                 }
                 let useradd = user_plan::useradd(&p, &cur)?;
-                outcome.data.insert("system".into(), p.system.unwrap_or(false).into());
+                outcome
+                    .data
+                    .insert("system".into(), p.system.unwrap_or(false).into());
                 outcome.data.insert("create_home".into(), p.create_home().into());
                 Some(user_plan::with_home_parents(&p, &useradd, cur.home_parent_is_dir))
             }
             Some(_) => {
                 let usermod = user_plan::usermod(&p, &cur)?;
-                outcome.data.insert("append".into(), p.append.unwrap_or(false).into());
-                outcome.data.insert("move_home".into(), p.move_home.unwrap_or(false).into());
+                outcome
+                    .data
+                    .insert("append".into(), p.append.unwrap_or(false).into());
+                outcome
+                    .data
+                    .insert("move_home".into(), p.move_home.unwrap_or(false).into());
                 usermod.map(|words| command_line(&words))
             }
         };
         if p.password.is_some() {
-            outcome.data.insert("password".into(), "NOT_LOGGING_PASSWORD".into());
+            outcome
+                .data
+                .insert("password".into(), "NOT_LOGGING_PASSWORD".into());
         }
         let mut warnings = warnings;
         let fin = if ctx.check {
@@ -164,8 +190,14 @@ impl TypedModule for User {
             cur
         } else {
             if let Some(script) = &command {
-                let program = if cur.passwd.is_some() { "usermod" } else { "useradd" };
-                let out = ctx.run(format!("{}{script}", require_programs(&[program]))).await?;
+                let program = if cur.passwd.is_some() {
+                    "usermod"
+                } else {
+                    "useradd"
+                };
+                let out = ctx
+                    .run(format!("{}{script}", require_programs(&[program])))
+                    .await?;
                 if let Some(msg) = program_missing(&out, &p.name, ctx.host) {
                     return Err(ModuleError::failed(msg));
                 }
@@ -176,12 +208,7 @@ impl TypedModule for User {
                         .with("rc", out.rc));
                 }
                 outcome.changed = true;
-                if !stdout.is_empty() {
-                    outcome.data.insert("stdout".into(), stdout.into());
-                }
-                if !stderr.is_empty() {
-                    outcome.data.insert("stderr".into(), stderr.into());
-                }
+                command_output(&mut outcome, stdout, stderr);
             }
             if command.is_some() || follow_up_needed(&p, &cur, &mut Vec::new()) {
                 follow_up(ctx, &p, &question, &mut outcome, &mut warnings).await?
@@ -219,7 +246,10 @@ fn refuse_unsupported(p: &Params) -> Result<(), ModuleError> {
 /// Ansible's warnings about the arguments.
 fn warnings(p: &Params) -> Vec<String> {
     let mut out = Vec::new();
-    if p.password.as_deref().is_some_and(|pw| !pw.is_empty() && !looks_hashed(pw)) {
+    if p.password
+        .as_deref()
+        .is_some_and(|pw| !pw.is_empty() && !looks_hashed(pw))
+    {
         out.push(
             "The input password appears not to have been hashed. The 'password' argument must be \
              encrypted for this module to work properly."
@@ -249,7 +279,10 @@ fn looks_hashed(pw: &str) -> bool {
         return false;
     }
     let last = fields[fields.len() - 1];
-    if last.chars().any(|c| !(c.is_ascii_alphanumeric() || "./=".contains(c))) {
+    if last
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || "./=".contains(c)))
+    {
         return false;
     }
     let want = match fields[1] {
@@ -274,7 +307,11 @@ async fn absent(
     if ctx.check {
         return Ok(Outcome::changed(true));
     }
-    let script = format!("{}{}", require_programs(&["userdel"]), command_line(&user_plan::userdel(p)));
+    let script = format!(
+        "{}{}",
+        require_programs(&["userdel"]),
+        command_line(&user_plan::userdel(p))
+    );
     let out = ctx.run(script).await?;
     if let Some(msg) = program_missing(&out, &p.name, ctx.host) {
         return Err(ModuleError::failed(msg));
@@ -286,14 +323,13 @@ async fn absent(
             .with("rc", out.rc));
     }
     outcome.changed = true;
-    outcome.data.insert("force".into(), p.force.unwrap_or(false).into());
-    outcome.data.insert("remove".into(), p.remove.unwrap_or(false).into());
-    if !stdout.is_empty() {
-        outcome.data.insert("stdout".into(), stdout.into());
-    }
-    if !stderr.is_empty() {
-        outcome.data.insert("stderr".into(), stderr.into());
-    }
+    outcome
+        .data
+        .insert("force".into(), p.force.unwrap_or(false).into());
+    outcome
+        .data
+        .insert("remove".into(), p.remove.unwrap_or(false).into());
+    command_output(&mut outcome, stdout, stderr);
     Ok(outcome)
 }
 
@@ -342,9 +378,13 @@ async fn follow_up(
     if p.generate_ssh_key.unwrap_or(false) {
         programs.push("ssh-keygen");
     }
-    if [p.password_expire_min, p.password_expire_max, p.password_expire_warn]
-        .iter()
-        .any(Option::is_some)
+    if [
+        p.password_expire_min,
+        p.password_expire_max,
+        p.password_expire_warn,
+    ]
+    .iter()
+    .any(Option::is_some)
     {
         programs.push("chage");
     }
@@ -354,9 +394,11 @@ async fn follow_up(
         return Err(ModuleError::failed(msg));
     }
     if out.rc != 0 {
-        return Err(ModuleError::failed_with(text(&out.stderr).trim_end(), outcome.clone())
-            .with("name", p.name.as_str())
-            .with("rc", out.rc));
+        return Err(
+            ModuleError::failed_with(text(&out.stderr).trim_end(), outcome.clone())
+                .with("name", p.name.as_str())
+                .with("rc", out.rc),
+        );
     }
     let stdout = text(&out.stdout);
     for line in stdout.lines() {
@@ -393,7 +435,7 @@ fn present_result(p: &Params, cur: &Current, outcome: &mut Outcome) {
     data.insert("home".into(), info.home.as_str().into());
     data.insert("shell".into(), info.shell.as_str().into());
     if let Some(groups) = &p.groups {
-        data.insert("groups".into(), groups.join(",").into());
+        data.insert("groups".into(), groups.joined().into());
     }
     if let Some(key) = &cur.key {
         data.insert("ssh_fingerprint".into(), key.fingerprint.as_str().into());

@@ -275,9 +275,7 @@ pub fn actions(p: &Params) -> String {
                 ));
             }
         }
-        s.push_str(
-            "if [ $# -gt 0 ]; then chage \"$@\" -- \"$u\" >&2 || exit 1; echo action-chage; fi\n",
-        );
+        s.push_str("if [ $# -gt 0 ]; then chage \"$@\" -- \"$u\" >&2 || exit 1; echo action-chage; fi\n");
     }
     s
 }
@@ -296,7 +294,11 @@ fn create_home_script(home: &str, skeleton: Option<&str>) -> String {
 
 fn keygen_script(p: &Params) -> String {
     let force = if p.force.unwrap_or(false) { "yes" } else { "no" };
-    let mut keygen = vec!["ssh-keygen".to_string(), "-t".into(), p.ssh_key_type().to_string()];
+    let mut keygen = vec![
+        "ssh-keygen".to_string(),
+        "-t".into(),
+        p.ssh_key_type().to_string(),
+    ];
     if let Some(bits) = p.ssh_key_bits.filter(|b| *b > 0) {
         keygen.extend(["-b".into(), bits.to_string()]);
     }

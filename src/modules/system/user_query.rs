@@ -10,7 +10,7 @@ use crate::connection::quote::quote;
 /// What the task asks about: the account, the groups it names, the home it wants, the key file.
 pub struct Question<'a> {
     pub name: &'a str,
-    pub groups: Vec<&'a str>,
+    pub groups: Vec<String>,
     pub home: Option<&'a str>,
     pub key_file: Option<&'a str>,
 }
@@ -133,7 +133,9 @@ pub fn parse(q: &Question<'_>, out: &str) -> Current {
             "group" => {
                 if let Some((asked, entry)) = rest.split_once('\t') {
                     let fields: Vec<&str> = entry.split(':').collect();
-                    if let (Some(name), Some(gid)) = (fields.first(), fields.get(2).and_then(|g| g.parse().ok())) {
+                    if let (Some(name), Some(gid)) =
+                        (fields.first(), fields.get(2).and_then(|g| g.parse().ok()))
+                    {
                         c.groups.insert(asked.to_string(), (name.to_string(), gid));
                     }
                 }
@@ -194,7 +196,7 @@ mod tests {
     fn reads_the_account_its_groups_and_key() {
         let q = Question {
             name: "ann",
-            groups: vec!["adm", "1001"],
+            groups: vec!["adm".into(), "1001".into()],
             home: None,
             key_file: Some(".ssh/id_rsa"),
         };
