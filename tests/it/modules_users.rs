@@ -15,8 +15,9 @@ use crate::support::repo::{Run, TestRepo};
 const HASH: &str =
     "$6$playhooksalt$7P.Tf.Mzk6IuSnZosZjJVh21Frwx/x7c3asJUA6/Sbnn9p4lBfwGMbIZ6BwP.K6n0CNJHj5hVXcuJBOdeS07b.";
 
-/// The play: groups, a loop of users, then changes to existing accounts and a removal; with
-/// `dump`, every registered result is written to /root/results.json.
+/// The play: groups, a loop of users, then changes to existing accounts and removals (of
+/// `dave` and `doomed`, which [`PREPARE`] made, so a re-run has nothing to do); with `dump`,
+/// every registered result is written to /root/results.json.
 fn play() -> String {
     format!(
         r#"- hosts: all
@@ -26,7 +27,6 @@ fn play() -> String {
       register: g_deploy
     - group: {{name: sysgrp, system: true}}
       register: g_sys
-    - group: {{name: doomed}}
     - group: {{name: doomed, state: absent}}
       register: g_doomed
     - group: {{name: never-there, state: absent}}
@@ -52,7 +52,7 @@ fn play() -> String {
         - {{name: bob, groups: "deploy,users", append: true, home: /srv/bob, key: true}}
         - {{name: svc, system: true, group: sysgrp, create_home: false, shell: /usr/sbin/nologin}}
         - {{name: carol, groups: [deploy], append: true}}
-        - {{name: dave, expires: -1}}
+        - {{name: frank, expires: -1}}
         - {{name: erin, home: /opt/people/erin}}
       register: users
     - user: {{name: carol, groups: [sysgrp], append: true, password_lock: true}}
@@ -91,6 +91,9 @@ const SKIPPED: &[&str] = &[
     "ssh_public_key",
 ];
 
+/// What every machine has before the play: an account and a group to remove.
+const PREPARE: &str = "groupadd doomed && useradd -m dave";
+
 #[test]
 fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
     let machines = Machines::start(3);
@@ -103,6 +106,9 @@ fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
         )
         .file("deploy.yaml", &play());
 
+    for m in machines.machines() {
+        m.ok(PREPARE);
+    }
     // --check on a fresh machine: nothing changes, and the counts are Ansible's.
     let before = accounts(checked);
     let check = playhook(&repo, &["--check", "-l", &checked.name]);
