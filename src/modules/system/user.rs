@@ -210,9 +210,12 @@ impl TypedModule for User {
                 outcome.changed = true;
                 command_output(&mut outcome, stdout, stderr);
             }
-            if command.is_some() || follow_up_needed(&p, &cur, &mut Vec::new()) {
+            // The follow-up reports its own warnings; without it, the ones judged from `cur`.
+            let mut judged = Vec::new();
+            if follow_up_needed(&p, &cur, &mut judged) || command.is_some() {
                 follow_up(ctx, &p, &question, &mut outcome, &mut warnings).await?
             } else {
+                warnings.extend(judged);
                 cur
             }
         };
