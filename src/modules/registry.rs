@@ -41,6 +41,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::reboot::Reboot,
         &system::wait_for_connection::WaitForConnection,
         &net::wait_for::WaitFor,
+        &system::user::User,
+        &system::group::Group,
     ]
 }
 

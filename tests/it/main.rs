@@ -11,6 +11,7 @@ mod inventory;
 mod machines;
 mod modules_command;
 mod modules_files;
+mod modules_users;
 mod packages;
 mod secrets;
 mod services;

@@ -1,9 +1,16 @@
-//! Modules about the host as a whole: `setup` (facts as a task), `reboot` and
+//! Modules about the host as a whole: `setup` (facts as a task), `user` and `group` (local
+//! accounts; their shared pieces in `accounts`, `user_query`, `user_plan`), `reboot` and
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
-//! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), and room for
-//! users, groups, cron, hostname and sysctl.
+//! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), and room for cron,
+//! hostname and sysctl.
 
+pub mod group;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
+pub mod user;
 pub mod wait_for_connection;
+
+mod accounts;
+mod user_plan;
+mod user_query;
