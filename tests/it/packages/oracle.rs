@@ -182,6 +182,11 @@ fn the_package_modules_end_where_ansible_ends_and_register_the_same_results() {
     assert!(a[0].1.contains("ph-base 2.0 install ok installed"), "{}", a[0].1);
     assert!(a[0].1.contains("ph-local 1.0 install ok installed"), "{}", a[0].1);
     assert!(
+        a[0].1.contains("ph-glob-two 1.0 install ok installed"),
+        "{}",
+        a[0].1
+    );
+    assert!(
         !a[0].1.contains("ph-check "),
         "check mode installed nothing: {}",
         a[0].1
