@@ -192,7 +192,6 @@ impl TypedModule for Apt {
             }),
             answer: Answer::default(),
             extra: String::new(),
-            last_cmd: String::new(),
             pkgnames: false,
             first: None,
         };
@@ -553,7 +552,6 @@ struct AptManager<'p> {
     answer: Answer,
     /// Extra apt-get install flags of the state (`--fix-broken` for `fixed`).
     extra: String,
-    last_cmd: String,
     /// Ask for every package name too (to expand patterns).
     pkgnames: bool,
     /// The answer of the patterns' round trip (its cache refresh counts).
@@ -708,7 +706,6 @@ impl PackageManager for AptManager<'_> {
                 (self.install_command(plan, check), after)
             }
         };
-        self.last_cmd = cmd.clone();
         let out = run_apt(ctx, &cmd, self.p.policy_rc_d, &after).await?;
         let (mark_failed, stderr) = apt_get::take_mark_failure(&out.stderr);
         let out = Ran { stderr, ..out };
