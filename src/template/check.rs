@@ -413,7 +413,7 @@ impl Walker {
             return;
         };
         let short = name.strip_prefix("ansible.builtin.").unwrap_or(&name);
-        if lookups::NAMES.contains(&short) {
+        if lookups::known(short).is_some() {
             self.report.lookups.insert(short.to_string());
         } else {
             self.problems.push((

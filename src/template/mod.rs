@@ -15,7 +15,7 @@ pub mod filters;
 mod fqcn;
 mod jinja_tests;
 mod loader;
-mod lookups;
+pub mod lookups;
 mod methods;
 mod native;
 pub(crate) mod python;
