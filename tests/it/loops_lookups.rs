@@ -174,6 +174,6 @@ fn unknown_with_loop_is_refused_before_running() {
 fn unknown_lookup_is_refused_before_running() {
     refused(
         "    - debug: msg=\"{{ lookup('frob', 'x') }}\"\n",
-        "deploy.yaml:4: unknown lookup 'frob'. Supported lookups: dict, env, file",
+        "deploy.yaml:4: line 1: unknown lookup 'frob'. Supported lookups: dict, env, file",
     );
 }

@@ -75,7 +75,7 @@ fn parse_term(term: &str) -> Result<(String, Vec<(String, String)>), Error> {
     };
     let mut path = path.to_string();
     let mut params = Vec::new();
-    for (key, value) in crate::repo::kv::parse_kv(rest, true) {
+    for (key, value) in crate::repo::kv::parse_kv(rest, false) {
         if key == "_raw_params" {
             path = format!("{path} {value}");
             if !term.starts_with(&path) {

@@ -117,5 +117,5 @@ fn without_key(element: &Value, path: &[&str]) -> Value {
             }
         })
         .collect();
-    Value::from_iter(pairs)
+    crate::value::map_of(pairs)
 }

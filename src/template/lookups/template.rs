@@ -19,7 +19,7 @@ pub(crate) fn template(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
             vars.push((k.to_string(), v));
         }
     }
-    let context = Value::from_iter(vars);
+    let context = crate::value::map_of(vars);
     let mut out = Vec::new();
     for term in string_terms(&terms)? {
         let path = find(ctx, Some("templates"), &term)
