@@ -36,7 +36,6 @@ fn with_loops_give_ansibles_items() {
         ("ii", "with_indexed_items: [a, b, [c, d]]"),
         ("rc", "with_random_choice: [only]"),
         ("li", "with_lines: \"printf 'one\\\\ntwo\\\\n'\""),
-        ("fl", "with_flattened: [[1, [2, 3]], 4]"),
         ("wl", "with_list: [[1, 2], 3]"),
         ("wi", "with_items: [[1, 2], 3]"),
         ("wd", "with_dict: \"{{ conf }}\""),

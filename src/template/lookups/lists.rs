@@ -1,5 +1,4 @@
-//! Lookups that reshape their terms: `items` (flattened one level), `list`, `flattened`
-//! (flattened fully), `dict` (`{key, value}` pairs), `indexed_items` (`[index, item]`),
+//! Lookups that reshape their terms: `items` (flattened one level), `list`, `dict` (`{key, value}` pairs), `indexed_items` (`[index, item]`),
 //! `nested` (the product of lists), `together` (lists zipped), `random_choice` and
 //! `inventory_hostnames`.
 
@@ -33,24 +32,6 @@ pub(crate) fn items(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>
 
 pub(crate) fn list(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>, Error> {
     Ok(terms)
-}
-
-pub(crate) fn flattened(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>, Error> {
-    fn walk(v: Value, out: &mut Vec<Value>) -> Result<(), Error> {
-        if is_list(&v) {
-            for item in v.try_iter()? {
-                walk(item, out)?;
-            }
-        } else if !(v.is_none() || v.as_str() == Some("None") || v.as_str() == Some("null")) {
-            out.push(v);
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    for term in terms {
-        walk(term, &mut out)?;
-    }
-    Ok(out)
 }
 
 pub(crate) fn dict(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>, Error> {
