@@ -200,7 +200,10 @@ impl Engine {
         vars: &Value,
         subdir: &str,
     ) -> Result<Vec<Value>, TemplateError> {
-        let source = format!("query(__playhook_lookup, __playhook_terms, {}=__playhook_subdir)", lookups::WITH_KWARG);
+        let source = format!(
+            "query(__playhook_lookup, __playhook_terms, {}=__playhook_subdir)",
+            lookups::WITH_KWARG
+        );
         let expr = self
             .env
             .compile_expression(&source)

@@ -28,8 +28,14 @@ fn with_loops_give_ansibles_items() {
         ("fg", "with_fileglob: [\"*.conf\"]"),
         ("ne", "with_nested: [[1, 2], [a, b]]"),
         ("to", "with_together: [[1, 2, 3], [a, b]]"),
-        ("se", "with_subelements: [\"{{ users }}\", groups, {skip_missing: true}]"),
-        ("sd", "with_subelements: [\"{{ users }}\", ssh.keys, {skip_missing: true}]"),
+        (
+            "se",
+            "with_subelements: [\"{{ users }}\", groups, {skip_missing: true}]",
+        ),
+        (
+            "sd",
+            "with_subelements: [\"{{ users }}\", ssh.keys, {skip_missing: true}]",
+        ),
         ("sq", "with_sequence: start=1 end=5 stride=2 format=host%02d"),
         ("sc", "with_sequence: count=3"),
         ("ss", "with_sequence: \"4-8/2\""),
@@ -49,7 +55,12 @@ fn with_loops_give_ansibles_items() {
     let names: Vec<&str> = loops.iter().map(|(r, _)| *r).chain(["wh"]).collect();
     let dict: Vec<String> = names
         .iter()
-        .map(|r| format!("'{r}': {r}.results | map(attribute='{}') | list", if *r == "wh" { "n" } else { "item" }))
+        .map(|r| {
+            format!(
+                "'{r}': {r}.results | map(attribute='{}') | list",
+                if *r == "wh" { "n" } else { "item" }
+            )
+        })
         .collect();
     tasks.push_str(&format!(
         "    - copy:\n        dest: \"{{{{ out }}}}/loops\"\n        content: \"{{{{ {{{}}} | to_json }}}}\"\n",
@@ -76,7 +87,10 @@ fn with_loops_give_ansibles_items() {
 fn lookups_give_ansibles_values() {
     let lookups = [
         ("ff", "lookup('first_found', ['nope.txt', 'top.txt'])"),
-        ("ffp", "query('first_found', {'files': ['nope.txt', 'top.txt'], 'paths': [playbook_dir]})"),
+        (
+            "ffp",
+            "query('first_found', {'files': ['nope.txt', 'top.txt'], 'paths': [playbook_dir]})",
+        ),
         ("ffs", "query('first_found', 'nope.txt', skip=True)"),
         ("glob", "query('fileglob', '*.conf') | map('basename') | sort"),
         ("file", "lookup('file', 'motd.txt')"),
@@ -90,7 +104,10 @@ fn lookups_give_ansibles_values() {
         ("dict", "query('dict', conf)"),
         ("seq", "query('sequence', 'start=0 end=3')"),
         ("seqs", "lookup('sequence', '1-3')"),
-        ("sub", "query('subelements', users, 'groups', {'skip_missing': True})"),
+        (
+            "sub",
+            "query('subelements', users, 'groups', {'skip_missing': True})",
+        ),
         ("nested", "query('nested', [1, 2], ['a'])"),
         ("together", "query('together', [1, 2], ['a'])"),
         ("indexed", "query('indexed_items', ['x', 'y'])"),
@@ -106,7 +123,10 @@ fn lookups_give_ansibles_values() {
         .file("files/a.conf", "a")
         .file("files/b.conf", "b")
         .file("top.txt", "top")
-        .file("templates/greet.j2", "{{ greeting }} from {{ inventory_hostname }}\n")
+        .file(
+            "templates/greet.j2",
+            "{{ greeting }} from {{ inventory_hostname }}\n",
+        )
         .file(
             "deploy.yaml",
             &format!(
@@ -139,11 +159,17 @@ fn password_is_stored_like_ansible_and_kept() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&stored).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let dir_mode = std::fs::metadata(repo.path().join("creds")).expect("stat").permissions().mode();
+    let dir_mode = std::fs::metadata(repo.path().join("creds"))
+        .expect("stat")
+        .permissions()
+        .mode();
     assert_eq!(dir_mode & 0o777, 0o700);
     let again = repo.deploy_beside_ansible();
     assert_eq!(again.ours("pw"), Some(password.clone()));
-    assert!(!again.run.stdout().contains(&password), "the password is not printed");
+    assert!(
+        !again.run.stdout().contains(&password),
+        "the password is not printed"
+    );
 }
 
 /// A deploy whose first task would create `touched`, then `extra`: refused with exit 4 naming
@@ -153,11 +179,24 @@ fn refused(extra: &str, needle: &str) {
     let marker = repo.path().join("touched");
     let repo = repo.file(
         "deploy.yaml",
-        &format!("- hosts: web\n  tasks:\n    - command: touch {}\n{extra}", marker.display()),
+        &format!(
+            "- hosts: web\n  tasks:\n    - command: touch {}\n{extra}",
+            marker.display()
+        ),
     );
     let run = repo.playhook(&["deploy"]);
-    assert_eq!(run.code(), 4, "stdout:\n{}\nstderr:\n{}", run.stdout(), run.stderr());
-    assert!(run.stderr().contains(needle), "expected `{needle}` in:\n{}", run.stderr());
+    assert_eq!(
+        run.code(),
+        4,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains(needle),
+        "expected `{needle}` in:\n{}",
+        run.stderr()
+    );
     assert!(!marker.exists(), "no host may be touched");
 }
 

@@ -105,7 +105,11 @@ impl Runner<'_> {
         total
     }
 
-    pub(in crate::exec) fn loop_items(&self, spec: &LoopSpec, lazy: &Arc<LazyVars>) -> Result<Vec<Value>, String> {
+    pub(in crate::exec) fn loop_items(
+        &self,
+        spec: &LoopSpec,
+        lazy: &Arc<LazyVars>,
+    ) -> Result<Vec<Value>, String> {
         let value = self
             .engine
             .template_value(&spec.items, &lazy.context())

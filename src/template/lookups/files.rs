@@ -56,7 +56,11 @@ pub(crate) fn fileglob(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
         for dir in dirs {
             let found = glob_in(&dir, pattern);
             if !found.is_empty() {
-                out.extend(found.into_iter().map(|p| Value::from(p.to_string_lossy().as_ref())));
+                out.extend(
+                    found
+                        .into_iter()
+                        .map(|p| Value::from(p.to_string_lossy().as_ref())),
+                );
                 break;
             }
         }
@@ -154,7 +158,11 @@ fn collect(
     for term in terms {
         let (files, term_paths) = match term.kind() {
             ValueKind::Map => {
-                let get = |key: &str| term.get_attr(key).ok().filter(|v| !v.is_undefined() && !v.is_none());
+                let get = |key: &str| {
+                    term.get_attr(key)
+                        .ok()
+                        .filter(|v| !v.is_undefined() && !v.is_none())
+                };
                 if let Some(s) = get("skip") {
                     *skip = crate::truthy::boolean(&s).unwrap_or(s.is_true());
                 }
@@ -201,7 +209,11 @@ fn split_on(value: &Value, seps: &[char]) -> Result<Vec<String>, Error> {
     };
     Ok(parts
         .iter()
-        .flat_map(|p| p.split(|c| seps.contains(&c)).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|p| {
+            p.split(|c| seps.contains(&c))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .filter(|p| !p.is_empty())
         .collect())
 }

@@ -78,7 +78,9 @@ fn lists_of(terms: Vec<Value>, lookup: &str) -> Result<Vec<Vec<Value>>, Error> {
 pub(crate) fn nested(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>, Error> {
     let lists = lists_of(terms, "nested")?;
     if lists.is_empty() {
-        return Err(fail("with_nested requires at least one element in the nested list"));
+        return Err(fail(
+            "with_nested requires at least one element in the nested list",
+        ));
     }
     let mut result: Vec<Vec<Value>> = vec![Vec::new()];
     for list in lists {
@@ -135,10 +137,17 @@ pub(crate) fn inventory_hostnames(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> R
         .map(|it| it.map(|v| v.to_string()).collect())
         .unwrap_or_default();
     let hosts_of = |name: &str| -> Vec<String> {
-        match groups.get_attr(name).ok().filter(|g| is_list(g)) {
-            Some(g) => g.try_iter().map(|it| it.map(|v| v.to_string()).collect()).unwrap_or_default(),
+        match groups.get_attr(name).ok().filter(is_list) {
+            Some(g) => g
+                .try_iter()
+                .map(|it| it.map(|v| v.to_string()).collect())
+                .unwrap_or_default(),
             None if name == "*" => all.clone(),
-            None => all.iter().filter(|h| super::files::wildcard(name, h)).cloned().collect(),
+            None => all
+                .iter()
+                .filter(|h| super::files::wildcard(name, h))
+                .cloned()
+                .collect(),
         }
     };
     let mut chosen: Vec<String> = Vec::new();

@@ -43,14 +43,18 @@ pub(crate) fn password(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
             }
         }
         let length = match get("length") {
-            Some(l) => l
-                .parse::<usize>()
-                .map_err(|_| fail(format!("the password lookup's length must be a number, got '{l}'")))?,
+            Some(l) => l.parse::<usize>().map_err(|_| {
+                fail(format!(
+                    "the password lookup's length must be a number, got '{l}'"
+                ))
+            })?,
             None => 20,
         };
         let chars = candidate_chars(get("chars"));
         if chars.is_empty() {
-            return Err(fail("the password lookup's chars give no characters to choose from"));
+            return Err(fail(
+                "the password lookup's chars give no characters to choose from",
+            ));
         }
         let path = base_dir(ctx).join(&relpath);
         let password = match read(&path)? {
@@ -104,7 +108,12 @@ fn candidate_chars(spec: Option<&str>) -> Vec<char> {
             if s.contains(",,") {
                 v.push(",".to_string());
             }
-            v.extend(s.replace(",,", ",").split(',').filter(|c| !c.is_empty()).map(str::to_string));
+            v.extend(
+                s.replace(",,", ",")
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string),
+            );
             v
         }
     };
@@ -141,7 +150,10 @@ fn read(path: &Path) -> Result<Option<String>, Error> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text.trim_end().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(fail(format!("cannot read the password file `{}`: {e}", path.display()))),
+        Err(e) => Err(fail(format!(
+            "cannot read the password file `{}`: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -154,7 +166,12 @@ fn parse_content(content: &str) -> String {
 }
 
 fn write(path: &PathBuf, password: &str) -> Result<(), Error> {
-    let io = |e: std::io::Error| fail(format!("cannot write the password file `{}`: {e}", path.display()));
+    let io = |e: std::io::Error| {
+        fail(format!(
+            "cannot write the password file `{}`: {e}",
+            path.display()
+        ))
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)

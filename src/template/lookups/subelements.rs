@@ -14,7 +14,10 @@ pub(crate) fn subelements(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<
         return Err(fail(base));
     }
     let (list, key) = (&terms[0], &terms[1]);
-    let Some(key) = key.as_str().filter(|_| matches!(list.kind(), ValueKind::Seq | ValueKind::Map)) else {
+    let Some(key) = key
+        .as_str()
+        .filter(|_| matches!(list.kind(), ValueKind::Seq | ValueKind::Map))
+    else {
         return Err(fail(format!(
             "{base}first a dict or a list, second a string pointing to the subkey"
         )));

@@ -22,8 +22,11 @@ pub(crate) fn template(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
     let context = crate::value::map_of(vars);
     let mut out = Vec::new();
     for term in string_terms(&terms)? {
-        let path = find(ctx, Some("templates"), &term)
-            .ok_or_else(|| fail(format!("the template file {term} could not be found for the lookup")))?;
+        let path = find(ctx, Some("templates"), &term).ok_or_else(|| {
+            fail(format!(
+                "the template file {term} could not be found for the lookup"
+            ))
+        })?;
         let source = std::fs::read_to_string(&path)
             .map_err(|e| fail(format!("cannot read the template `{}`: {e}", path.display())))?;
         let env = ctx.state.env();
