@@ -18,6 +18,8 @@ pub struct EngineOptions {
     /// The controller's environment, read by `lookup('env', ...)`. The library never reads the
     /// process environment itself: the command line passes it in.
     pub environment: BTreeMap<String, String>,
+    /// Where lookups that make secrets (`password`) put them, for the output to mask.
+    pub learned_secrets: crate::secrets::LearnedSecrets,
 }
 
 /// Per-template changes to the Jinja settings: the `template` module's `trim_blocks` and

@@ -145,7 +145,8 @@ fn password_is_stored_like_ansible_and_kept() {
     let repo = TestRepo::local().file(
         "deploy.yaml",
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n\
-         \x20   - copy:\n        dest: \"{{ out }}/pw\"\n        content: \"{{ lookup('password', 'creds/db length=12 chars=ascii_letters,digits') }}\"\n      no_log: true\n",
+         \x20   - copy:\n        dest: \"{{ out }}/pw\"\n        content: \"{{ lookup('password', 'creds/db length=12 chars=ascii_letters,digits') }}\"\n\
+         \x20   - debug: msg=\"pw {{ lookup('password', 'creds/db') }}\"\n",
     );
     // playhook writes the file first; Ansible then reads it back and must find the same password.
     let both = repo.deploy_beside_ansible();

@@ -228,6 +228,7 @@ mod tests {
             environment: [("HOME".to_string(), "/home/x".to_string())]
                 .into_iter()
                 .collect(),
+            ..EngineOptions::default()
         });
         let render = |src: &str| engine.render_str(src, &vars).map_err(|e| e.to_string());
         assert_eq!(

@@ -5,8 +5,8 @@
 //! the same password, though not the one Ansible's Python generator gives). `encrypt` and
 //! `ident` (hashing) are refused. `/dev/null` gives a new password each time.
 //!
-//! The password is a secret, but the run's masker is built before the run and does not learn
-//! it: use `no_log: true` on tasks that show it.
+//! The password is a secret: it joins the run's [`crate::secrets::LearnedSecrets`], and output
+//! printed after the lookup ran shows it as `********`.
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -67,6 +67,7 @@ pub(crate) fn password(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
                 password
             }
         };
+        ctx.options.learned_secrets.add(&password);
         out.push(Value::from(password));
     }
     Ok(out)
