@@ -539,7 +539,7 @@ fn parse_loop(node: &Yaml, action: &str) -> Result<Option<LoopSpec>, LoadError> 
                     &value.loc,
                     format!(
                         "`{key}` loops over an unknown lookup; supported: loop, {}",
-                        lookups::NAMES
+                        lookups::names()
                             .iter()
                             .map(|n| format!("with_{n}"))
                             .collect::<Vec<_>>()

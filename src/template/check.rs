@@ -420,7 +420,7 @@ impl Walker {
                 line,
                 format!(
                     "unknown lookup '{name}'. Supported lookups: {}",
-                    lookups::NAMES.join(", ")
+                    lookups::names().join(", ")
                 ),
             ));
         }

@@ -2,7 +2,7 @@
 //! `with_<name>:` loops, which are `query('<name>', terms)` (see [`crate::exec`]'s loops).
 //!
 //! One table, [`LOOKUPS`], names every lookup and the function that runs it; the pre-run check
-//! and the loader read [`NAMES`] / [`known`] from it. Each lookup gets its terms (the positional
+//! and the loader read [`names`] / [`known`] from it. Each lookup gets its terms (the positional
 //! arguments; for a `with_` loop, the templated list) and its keyword arguments in a [`Ctx`],
 //! and returns a list; `lookup()` then joins a list of several strings with commas, as Ansible.
 
@@ -80,34 +80,16 @@ const LOOKUPS: &[(&str, Run)] = &[
     ("vars", vars::vars),
 ];
 
-/// The names of the lookups playhook provides, for messages and the pre-run check.
-pub const NAMES: &[&str] = &[
-    "dict",
-    "env",
-    "file",
-    "fileglob",
-    "first_found",
-    "indexed_items",
-    "inventory_hostnames",
-    "items",
-    "lines",
-    "list",
-    "nested",
-    "password",
-    "pipe",
-    "random_choice",
-    "sequence",
-    "subelements",
-    "template",
-    "together",
-    "varnames",
-    "vars",
-];
+/// The names of the lookups playhook provides, for messages, the loader (`with_<name>`) and
+/// the pre-run check; read from [`LOOKUPS`], the one list.
+pub fn names() -> Vec<&'static str> {
+    LOOKUPS.iter().map(|(name, _)| *name).collect()
+}
 
 /// The lookup called `name` (short or `ansible.builtin.` name), if playhook has it.
 pub fn known(name: &str) -> Option<&'static str> {
     let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
-    NAMES.iter().copied().find(|n| *n == short)
+    LOOKUPS.iter().map(|(n, _)| *n).find(|n| *n == short)
 }
 
 /// The keyword argument a `with_` loop passes (see [`super::Engine::run_lookup`]): the one
@@ -155,7 +137,10 @@ fn call(
         .ok_or_else(|| {
             Error::new(
                 ErrorKind::UnknownFunction,
-                format!("unknown lookup '{name}'. Supported lookups: {}", NAMES.join(", ")),
+                format!(
+                    "unknown lookup '{name}'. Supported lookups: {}",
+                    names().join(", ")
+                ),
             )
         })?;
     let mut ctx = Ctx {
