@@ -115,6 +115,11 @@ fn lookups_give_ansibles_values() {
         ("random", "q('random_choice', 'only')"),
         ("hosts", "query('inventory_hostnames', 'all')"),
         ("env", "lookup('env', 'NO_SUCH_VARIABLE', default='none')"),
+        ("seeded", "lookup('password', '/dev/null seed=fixed length=16')"),
+        (
+            "seededkw",
+            "lookup('password', '/dev/null', seed=42, chars=['digits'])",
+        ),
     ];
     let dict: Vec<String> = lookups.iter().map(|(k, e)| format!("'{k}': {e}")).collect();
     let content = format!("{{{{ {{{}}} | to_json }}}}", dict.join(", "));

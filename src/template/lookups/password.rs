@@ -2,8 +2,8 @@
 //! writes it (directories mode 0700, file mode 0600, the password and a newline), later runs
 //! read it back. Options, in the term (`path length=16 chars=ascii_letters,digits`) or as
 //! keywords: `length` (20), `chars` (letters, digits and `.,:-_`), `seed` (the same seed gives
-//! the same password, though not the one Ansible's Python generator gives). `encrypt` and
-//! `ident` (hashing) are refused. `/dev/null` gives a new password each time.
+//! the password Ansible gives: Python's generator is reproduced). `encrypt` and `ident`
+//! (hashing) are refused. `/dev/null` gives a new password each time.
 //!
 //! The password is a secret: it joins the run's [`crate::secrets::LearnedSecrets`], and output
 //! printed after the lookup ran shows it as `********`.
@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use minijinja::{Error, Value};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sha2::Digest;
 
 use super::search::base_dir;
 use super::{Ctx, fail, string_terms};
+use crate::template::filters::pyrandom::PyRandom;
 
 const KEYS: &[&str] = &["length", "encrypt", "chars", "ident", "seed"];
 
@@ -29,7 +29,13 @@ pub(crate) fn password(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
         for key in KEYS {
             if !params.iter().any(|(k, _)| k == key) {
                 if let Some(v) = ctx.kwarg(key)?.filter(|v| !v.is_none()) {
-                    params.push((key.to_string(), v.to_string()));
+                    let text = match v.kind() {
+                        minijinja::value::ValueKind::Seq => {
+                            v.try_iter()?.map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+                        }
+                        _ => v.to_string(),
+                    };
+                    params.push((key.to_string(), text));
                 }
             }
         }
@@ -60,7 +66,9 @@ pub(crate) fn password(ctx: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<V
         let password = match read(&path)? {
             Some(content) if relpath != "/dev/null" => parse_content(&content),
             _ => {
-                let password = generate(length, &chars, get("seed"));
+                // The option is a string: `seed=42` seeds as Python's `Random("42")`.
+                let seed = get("seed").map(PyRandom::from_str_seed);
+                let password = generate(length, &chars, seed);
                 if relpath != "/dev/null" {
                     write(&path, &password)?;
                 }
@@ -137,14 +145,20 @@ fn candidate_chars(spec: Option<&str>) -> Vec<char> {
     out.chars().filter(|c| *c != '"' && *c != '\'').collect()
 }
 
-fn generate(length: usize, chars: &[char], seed: Option<&str>) -> String {
-    let mut rng = match seed {
-        Some(seed) => StdRng::from_seed(sha2::Sha256::digest(seed.as_bytes()).into()),
-        None => StdRng::from_os_rng(),
-    };
-    (0..length)
-        .map(|_| chars[rng.random_range(0..chars.len())])
-        .collect()
+/// `random_password`: `length` choices from `chars`, by Python's `random.Random(seed)` when
+/// seeded (as Ansible), else by the operating system's generator.
+fn generate(length: usize, chars: &[char], seed: Option<PyRandom>) -> String {
+    match seed {
+        Some(mut py) => (0..length)
+            .map(|_| chars[usize::try_from(py.below(chars.len() as u128)).unwrap_or(0)])
+            .collect(),
+        None => {
+            let mut rng = StdRng::from_os_rng();
+            (0..length)
+                .map(|_| chars[rng.random_range(0..chars.len())])
+                .collect()
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<Option<String>, Error> {
