@@ -221,3 +221,23 @@ fn unknown_lookup_is_refused_before_running() {
         "deploy.yaml:4: line 1: unknown lookup 'frob'. Supported lookups: dict, env, file",
     );
 }
+
+#[test]
+fn first_found_in_a_role_searches_its_directories_like_ansible() {
+    let repo = TestRepo::local()
+        .file("roles/app/files/role.txt", "role file")
+        .file("roles/app/templates/r.j2", "rendered {{ 1 + 1 }}\n")
+        .file(
+            "roles/app/tasks/main.yml",
+            "- debug: msg=\"{{ item | basename }}\"\n  with_first_found: [nope.txt, role.txt]\n  register: ff\n\
+             - template: src=\"{{ item }}\" dest=\"{{ out }}/r\"\n  with_first_found: [nope.j2, r.j2]\n\
+             - copy:\n    dest: \"{{ out }}/ff\"\n    content: \"{{ ff.results | map(attribute='item') | map('basename') | list | to_json }} {{ lookup('file', 'role.txt') }} {{ lookup('template', 'r.j2') }}\"\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: localhost\n  connection: local\n  gather_facts: false\n  roles: [app]\n",
+        );
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["r", "ff"]);
+    both.assert_same_recap("localhost");
+}

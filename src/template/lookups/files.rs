@@ -217,3 +217,17 @@ fn split_on(value: &Value, seps: &[char]) -> Result<Vec<String>, Error> {
         .filter(|p| !p.is_empty())
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard;
+
+    #[test]
+    fn wildcards_match_like_fnmatch() {
+        assert!(wildcard("*.conf", "a.conf"));
+        assert!(!wildcard("*.conf", "a.conf.bak"));
+        assert!(wildcard("a?[0-9]", "ab7"));
+        assert!(!wildcard("a[!b]", "ab"));
+        assert!(wildcard("[[]x", "[x"));
+    }
+}

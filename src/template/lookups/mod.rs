@@ -230,4 +230,32 @@ mod tests {
         let err = render("{{ lookup('file', 'missing.txt') }}").expect_err("missing file");
         assert!(err.contains("missing.txt"), "{err}");
     }
+
+    #[test]
+    fn list_lookups_reshape_terms_like_ansible() {
+        let engine = Engine::default();
+        let vars = Value::from(());
+        let render = |src: &str| engine.render_str(src, &vars).map_err(|e| e.to_string());
+        assert_eq!(
+            render("{{ query('nested', [1, 2], ['a', 'b']) }}").as_deref(),
+            Ok("[[1, 'a'], [1, 'b'], [2, 'a'], [2, 'b']]")
+        );
+        assert_eq!(
+            render("{{ query('together', [1], ['a', 'b']) }}").as_deref(),
+            Ok("[[1, 'a'], [None, 'b']]")
+        );
+        assert_eq!(
+            render("{{ query('subelements', [{'n': 1, 'l': [7, 8]}], 'l') }}").as_deref(),
+            Ok("[[{'n': 1}, 7], [{'n': 1}, 8]]")
+        );
+        assert_eq!(
+            render("{{ lookup('sequence', 'start=8 count=3 stride=-2 format=x%d') }}").as_deref(),
+            // Ansible's `end = start + count * stride - 1` gives four numbers here.
+            Ok("x8,x6,x4,x2")
+        );
+        let err = render("{{ lookup('sequence', '') }}").expect_err("no end");
+        assert!(err.contains("must specify count or end"), "{err}");
+        let err = render("{{ lookup('frob') }}").expect_err("unknown");
+        assert!(err.contains("Supported lookups: dict, env"), "{err}");
+    }
 }
