@@ -24,6 +24,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
     let loaded = args.repo.load(key)?;
     let engine = Arc::new(Engine::new(crate::template::EngineOptions {
         environment: std::env::vars().collect(),
+        ..Default::default()
     }));
     if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
         let text = problems.to_string();

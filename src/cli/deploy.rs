@@ -107,9 +107,18 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         .map(crate::secrets::SecretString::new);
     let loaded = args.repo.load(key)?;
     let masker = loaded.secrets.as_ref().map(|s| s.masker());
-    let mask: Mask = match masker.clone() {
-        Some(m) => Arc::new(move |text: &str| m.mask(text).into_owned()),
-        None => Arc::new(|text: &str| text.to_string()),
+    // Secrets lookups make during the run (`password`) are masked from then on too.
+    let learned = crate::secrets::LearnedSecrets::default();
+    let mask: Mask = {
+        let base = masker.clone();
+        let learned = learned.clone();
+        Arc::new(move |text: &str| {
+            let text = match &base {
+                Some(m) => m.mask(text).into_owned(),
+                None => text.to_string(),
+            };
+            learned.masker().mask(&text).into_owned()
+        })
     };
     let tags = TagFilter::new(
         args.tags
@@ -121,6 +130,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
     );
     let engine = Arc::new(Engine::new(crate::template::EngineOptions {
         environment: std::env::vars().collect(),
+        learned_secrets: learned,
     }));
     if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
         eprintln!("{}", mask(&problems.to_string()));

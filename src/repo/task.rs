@@ -90,9 +90,12 @@ impl MetaAction {
 /// How a task loops.
 #[derive(Clone, Debug)]
 pub struct LoopSpec {
-    /// The loop expression or list (`loop`, `with_items`, `with_list`, `with_dict`).
+    /// The loop expression or list (`loop`), or the terms of a `with_<lookup>`.
     pub items: Value,
     pub kind: LoopKind,
+    /// Where `with_first_found` searches: `templates`, `vars` or `files`, after the task's
+    /// action name, as Ansible chooses.
+    pub subdir: &'static str,
     pub loop_var: String,
     pub index_var: Option<String>,
     pub label: Option<Value>,
@@ -100,12 +103,11 @@ pub struct LoopSpec {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoopKind {
+    /// `loop:`: a list, used as it is.
     Loop,
-    /// `with_items` flattens one level.
-    Items,
-    List,
-    /// `with_dict` iterates `{key, value}` pairs.
-    Dict,
+    /// `with_<name>:`: the terms given to the lookup `name`, whose results are the items
+    /// (`with_items` is the `items` lookup, which flattens one level).
+    Lookup(&'static str),
 }
 
 /// A role applied in a play, with what its tasks see.

@@ -8,6 +8,7 @@ use minijinja::Value;
 
 use crate::loc::Loc;
 use crate::modules;
+use crate::template::lookups;
 use crate::yaml::{self, Node as Yaml};
 
 use super::error::LoadError;
@@ -22,9 +23,6 @@ pub const TASK_KEYWORDS: &[&str] = &[
     "name",
     "when",
     "loop",
-    "with_items",
-    "with_list",
-    "with_dict",
     "loop_control",
     "register",
     "tags",
@@ -157,7 +155,8 @@ impl Loader {
         let map = node.as_map().unwrap_or_default();
         let mut found: Option<(String, &Yaml)> = None;
         for (key, value) in map {
-            if TASK_KEYWORDS.contains(&key.as_str()) && key != "local_action" && key != "action" {
+            let keyword = TASK_KEYWORDS.contains(&key.as_str()) || key.starts_with("with_");
+            if keyword && key != "local_action" && key != "action" {
                 continue;
             }
             let is_action = key == "local_action"
@@ -337,7 +336,7 @@ impl Loader {
                 Action::Module { module, args }
             }
         };
-        let loop_spec = parse_loop(node)?;
+        let loop_spec = parse_loop(node, &module_key)?;
         let tags = own.tags.clone();
         let name = match node.get("name") {
             Some(n) if !n.is_null() => Some(scalar_string(n)?),
@@ -529,23 +528,36 @@ fn check_keys(node: &Yaml, allowed: &[&str], what: &str) -> Result<(), LoadError
     Ok(())
 }
 
-fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
-    let mut found = None;
-    for (key, kind) in [
-        ("loop", LoopKind::Loop),
-        ("with_items", LoopKind::Items),
-        ("with_list", LoopKind::List),
-        ("with_dict", LoopKind::Dict),
-    ] {
-        if let Some(items) = node.get(key) {
-            if found.is_some() {
-                return Err(LoadError::at(
-                    &items.loc,
-                    "a task can have only one of loop, with_items, with_list, with_dict",
-                ));
-            }
-            found = Some((items.to_value(), kind));
+fn parse_loop(node: &Yaml, action: &str) -> Result<Option<LoopSpec>, LoadError> {
+    let mut found: Option<(Value, LoopKind)> = None;
+    for (key, value) in node.as_map().unwrap_or_default() {
+        let kind = if key == "loop" {
+            LoopKind::Loop
+        } else if let Some(name) = key.strip_prefix("with_") {
+            let name = lookups::known(name).ok_or_else(|| {
+                LoadError::at(
+                    &value.loc,
+                    format!(
+                        "`{key}` loops over an unknown lookup; supported: loop, {}",
+                        lookups::names()
+                            .iter()
+                            .map(|n| format!("with_{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            LoopKind::Lookup(name)
+        } else {
+            continue;
+        };
+        if found.is_some() {
+            return Err(LoadError::at(
+                &value.loc,
+                "a task can have only one loop: `loop` or one `with_<lookup>`",
+            ));
         }
+        found = Some((value.to_value(), kind));
     }
     let control = node.get("loop_control");
     if found.is_none() {
@@ -558,6 +570,7 @@ fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
     let mut spec = LoopSpec {
         items,
         kind,
+        subdir: first_found_subdir(action),
         loop_var: "item".to_string(),
         index_var: None,
         label: None,
@@ -584,6 +597,17 @@ fn parse_loop(node: &Yaml) -> Result<Option<LoopSpec>, LoadError> {
         }
     }
     Ok(Some(spec))
+}
+
+/// The directory `with_first_found` searches, after the action's name, as Ansible picks it.
+fn first_found_subdir(action: &str) -> &'static str {
+    if action.contains("template") {
+        "templates"
+    } else if action.contains("var") {
+        "vars"
+    } else {
+        "files"
+    }
 }
 
 fn string_list(node: &Yaml) -> Result<Vec<String>, LoadError> {

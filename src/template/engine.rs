@@ -18,6 +18,8 @@ pub struct EngineOptions {
     /// The controller's environment, read by `lookup('env', ...)`. The library never reads the
     /// process environment itself: the command line passes it in.
     pub environment: BTreeMap<String, String>,
+    /// Where lookups that make secrets (`password`) put them, for the output to mask.
+    pub learned_secrets: crate::secrets::LearnedSecrets,
 }
 
 /// Per-template changes to the Jinja settings: the `template` module's `trim_blocks` and
@@ -189,6 +191,35 @@ impl Engine {
             rendered.push_str(&"\n".repeat(wanted - have));
         }
         Ok(rendered)
+    }
+
+    /// Runs the lookup `name` on a list of terms for a `with_<name>` loop, as Ansible runs
+    /// `query(name, *terms)`; `subdir` is where `first_found` searches.
+    pub fn run_lookup(
+        &self,
+        name: &str,
+        terms: Vec<Value>,
+        vars: &Value,
+        subdir: &str,
+    ) -> Result<Vec<Value>, TemplateError> {
+        let source = format!(
+            "query(__playhook_lookup, __playhook_terms, {}=__playhook_subdir)",
+            lookups::WITH_KWARG
+        );
+        let expr = self
+            .env
+            .compile_expression(&source)
+            .map_err(|e| TemplateError::from_minijinja(&e, &source))?;
+        let ctx = minijinja::context! {
+            __playhook_lookup => name,
+            __playhook_terms => terms,
+            __playhook_subdir => subdir,
+            ..vars.clone()
+        };
+        let value = expr
+            .eval(ctx)
+            .map_err(|e| TemplateError::from_minijinja(&e, &source))?;
+        Ok(value.try_iter().map(Iterator::collect).unwrap_or_default())
     }
 
     /// Templates every string inside `value`, recursing through maps and lists. A string that is

@@ -15,7 +15,7 @@ pub mod filters;
 mod fqcn;
 mod jinja_tests;
 mod loader;
-mod lookups;
+pub mod lookups;
 mod methods;
 mod native;
 pub(crate) mod python;
@@ -45,8 +45,8 @@ pub fn supported_tests() -> &'static [&'static str] {
 }
 
 /// Names of every lookup templates may use.
-pub fn supported_lookups() -> &'static [&'static str] {
-    lookups::NAMES
+pub fn supported_lookups() -> Vec<&'static str> {
+    lookups::names()
 }
 
 /// An ordered map of values, as templates build them (`Value::from_object(map)`).

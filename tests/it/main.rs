@@ -8,6 +8,7 @@ mod example;
 mod facts;
 mod hook;
 mod inventory;
+mod loops_lookups;
 mod machines;
 mod modules_command;
 mod modules_files;

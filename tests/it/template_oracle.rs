@@ -114,6 +114,7 @@ fn corpus_renders_like_ansible() {
 
     let engine = Engine::new(EngineOptions {
         environment: ENV.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..EngineOptions::default()
     });
     let vars = playhook_vars(work.path());
     let mut failures = Vec::new();

@@ -32,7 +32,7 @@ impl Runner<'_> {
             let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
             let items: Vec<Vec<(String, Value)>> = match &task.loop_spec {
                 None => vec![Vec::new()],
-                Some(spec) => match self.loop_items(spec.kind, &spec.items, &lazy) {
+                Some(spec) => match self.loop_items(spec, &lazy) {
                     Ok(items) => items
                         .into_iter()
                         .enumerate()

@@ -1,9 +1,11 @@
-//! Loops: `loop`, `with_items` (flattened one level), `with_list`, `with_dict`, with
-//! `loop_control`, each item run and reported on its own and the results gathered.
+//! Loops: `loop`, and `with_<lookup>` (the lookup's results on the templated terms, as Ansible's
+//! `query('<lookup>', terms)`; `with_items` flattens one level), with `loop_control`, each item
+//! run and reported on its own and the results gathered.
 
 use std::sync::Arc;
 
 use minijinja::Value;
+use minijinja::value::ValueKind;
 
 use super::super::Runner;
 use super::super::host::HostState;
@@ -11,8 +13,8 @@ use super::super::lazy::LazyVars;
 use super::result::ItemResult;
 use super::scope::{condition_text, display};
 use crate::repo::playbook::Play;
-use crate::repo::task::{LoopKind, Task};
-use crate::value::{entries, map_of, merged};
+use crate::repo::task::{LoopKind, LoopSpec, Task};
+use crate::value::{map_of, merged};
 
 impl Runner<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -105,45 +107,36 @@ impl Runner<'_> {
 
     pub(in crate::exec) fn loop_items(
         &self,
-        kind: LoopKind,
-        items: &Value,
+        spec: &LoopSpec,
         lazy: &Arc<LazyVars>,
     ) -> Result<Vec<Value>, String> {
         let value = self
             .engine
-            .template_value(items, &lazy.context())
+            .template_value(&spec.items, &lazy.context())
             .map_err(|e| self.explain(lazy, &format!("loop: {e}")))?;
-        if value.is_none() || value.is_undefined() {
-            return Ok(Vec::new());
-        }
-        match kind {
-            LoopKind::Dict => {
-                if !crate::value::is_map(&value) {
-                    return Err("with_dict expects a mapping".to_string());
+        let name = match spec.kind {
+            LoopKind::Loop => {
+                if value.is_none() || value.is_undefined() {
+                    return Ok(Vec::new());
                 }
-                Ok(entries(&value)
-                    .into_iter()
-                    .map(|(k, v)| map_of([("key", k), ("value", v)]))
-                    .collect())
-            }
-            _ => {
-                if value.as_str().is_some() || value.kind() == minijinja::value::ValueKind::Map {
+                if value.as_str().is_some() || value.kind() == ValueKind::Map {
                     return Err(format!("the loop needs a list, got {}", value.kind()));
                 }
-                let list: Vec<Value> = value.try_iter().map_err(|e| e.to_string())?.collect();
-                if kind == LoopKind::Items {
-                    let mut flat = Vec::new();
-                    for item in list {
-                        if item.kind() == minijinja::value::ValueKind::Seq {
-                            flat.extend(item.try_iter().map_err(|e| e.to_string())?);
-                        } else {
-                            flat.push(item);
-                        }
-                    }
-                    return Ok(flat);
-                }
-                Ok(list)
+                return Ok(value.try_iter().map_err(|e| e.to_string())?.collect());
             }
+            LoopKind::Lookup(name) => name,
+        };
+        if (value.is_none() || value.is_undefined()) && matches!(name, "items" | "list" | "dict") {
+            return Ok(Vec::new());
         }
+        // Ansible's listify_lookup_plugin_terms: a string or a mapping is one term.
+        let terms: Vec<Value> = if value.kind() == ValueKind::Seq {
+            value.try_iter().map_err(|e| e.to_string())?.collect()
+        } else {
+            vec![value]
+        };
+        self.engine
+            .run_lookup(name, terms, &lazy.context(), spec.subdir)
+            .map_err(|e| self.explain(lazy, &format!("with_{name}: {e}")))
     }
 }

@@ -44,7 +44,7 @@ impl Runner<'_> {
                 Ok(false) => ItemResult::skipped(&condition_text(&task.when)),
                 Err(msg) => ItemResult::failure(format!("{}: {msg}", task.loc)),
             },
-            Some(spec) => match self.loop_items(spec.kind, &spec.items, &lazy) {
+            Some(spec) => match self.loop_items(spec, &lazy) {
                 Err(msg) => ItemResult::failure(format!("{}: {msg}", task.loc)),
                 Ok(items) => {
                     self.run_loop(play, task, host, &raw, items, no_log, ignore_errors)

@@ -8,7 +8,7 @@ mod encoding;
 mod hashing;
 mod lists;
 mod paths;
-mod pyrandom;
+pub(crate) mod pyrandom;
 mod pyset;
 mod random;
 mod regex;
