@@ -86,19 +86,25 @@ impl Runner<'_> {
                 break;
             }
         }
+        // Ansible's aggregate: results, skipped, changed, msg, and failed when an item failed.
+        let msg = if total.failed {
+            "One or more items failed"
+        } else if total.skipped && !results.is_empty() {
+            "All items skipped"
+        } else {
+            "All items completed"
+        };
+        total.result.insert("results".to_string(), Value::from(results));
+        total
+            .result
+            .insert("skipped".to_string(), Value::from(total.skipped));
         total
             .result
             .insert("changed".to_string(), Value::from(total.changed));
+        total.result.insert("msg".to_string(), Value::from(msg));
         if total.failed {
             total.result.insert("failed".to_string(), Value::from(true));
-            total
-                .result
-                .insert("msg".to_string(), Value::from("One or more items failed"));
         }
-        if total.skipped {
-            total.result.insert("skipped".to_string(), Value::from(true));
-        }
-        total.result.insert("results".to_string(), Value::from(results));
         total
             .result
             .insert("__loop_reported".to_string(), Value::from(true));

@@ -43,8 +43,11 @@ impl ItemResult {
         let mut result = IndexMap::new();
         result.insert("changed".to_string(), Value::from(false));
         result.insert("skipped".to_string(), Value::from(true));
-        result.insert("skip_reason".to_string(), Value::from(reason));
         result.insert("false_condition".to_string(), Value::from(reason));
+        result.insert(
+            "skip_reason".to_string(),
+            Value::from("Conditional result was False"),
+        );
         ItemResult {
             skipped: true,
             result,
@@ -96,6 +99,10 @@ pub(in crate::exec) fn from_outcome(o: Outcome) -> ItemResult {
             .map(|d| Value::from(minijinja::value::Serde(d)))
             .collect();
         result.insert("diff".to_string(), Value::from(diffs));
+    }
+    if !o.skipped {
+        // Ansible registers `failed: false` on every result that ran.
+        result.insert("failed".to_string(), Value::from(false));
     }
     ItemResult {
         changed: o.changed,

@@ -26,7 +26,9 @@ pub struct Params {
 const APT: &str = "if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then echo __PH_APT\n\
 LC_ALL=C dpkg-query -W -f '${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${Section}\\n' 2>/dev/null\n\
 echo __PH_POLICY\nLC_ALL=C dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' 2>/dev/null | awk '$1 ~ /^.i/ {print $2}' | \
-xargs -r env LC_ALL=C apt-cache policy 2>/dev/null\necho __PH_SOURCES\nLC_ALL=C apt-cache policy 2>/dev/null\nfi\n";
+xargs -r env LC_ALL=C apt-cache policy 2>/dev/null\necho __PH_SOURCES\nLC_ALL=C apt-cache policy 2>/dev/null\n\
+echo __PH_ARCHIVE\nLC_ALL=C dpkg-query -W -f '${db:Status-Abbrev} ${Package}=${Version}\\n' 2>/dev/null | awk '$1 ~ /^.i/ {print $2}' | \
+xargs -r env LC_ALL=C apt-cache show --no-all-versions 2>/dev/null | grep -E '^(Package|Version|Section):'\nfi\n";
 const RPM: &str = "if command -v rpm >/dev/null 2>&1; then echo __PH_RPM\n\
 LC_ALL=C rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\n' 2>/dev/null\nfi\n";
 
@@ -101,6 +103,23 @@ impl TypedModule for PackageFacts {
     }
 }
 
+/// `(package, version) → Section` from `apt-cache show` records reduced to those three fields.
+fn archive_sections(text: &str) -> std::collections::HashMap<(String, String), String> {
+    let mut out = std::collections::HashMap::new();
+    let (mut name, mut version) = (String::new(), String::new());
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("Package: ") {
+            name = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("Version: ") {
+            version = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("Section: ") {
+            out.entry((name.clone(), version.clone()))
+                .or_insert_with(|| v.trim().to_string());
+        }
+    }
+    out
+}
+
 fn section_of<'a>(text: &'a str, start: &str, end: Option<&str>) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let rest = &text[from..];
@@ -114,7 +133,9 @@ fn section_of<'a>(text: &'a str, start: &str, end: Option<&str>) -> Option<&'a s
 fn apt_packages(text: &str) -> Vec<(String, Value)> {
     let (list, policy) = text.split_once("__PH_POLICY\n").unwrap_or((text, ""));
     let (policy, sources) = policy.split_once("__PH_SOURCES\n").unwrap_or((policy, ""));
+    let (sources, archive) = sources.split_once("__PH_ARCHIVE\n").unwrap_or((sources, ""));
     let origins = origins(policy, &source_origins(sources));
+    let archive_sections = archive_sections(archive);
     let mut out = Vec::new();
     for line in list.lines() {
         let f: Vec<&str> = line.split('\t').collect();
@@ -125,11 +146,16 @@ fn apt_packages(text: &str) -> Vec<(String, Value)> {
             continue;
         }
         let origin = origins.get(*name).cloned().unwrap_or_default();
+        // python-apt's `section` is the archive's when the version is in one, else dpkg's.
+        let section = archive_sections
+            .get(&((*name).to_string(), (*version).to_string()))
+            .map(String::as_str)
+            .unwrap_or(section);
         let details = map_value([
             ("name", Value::from(*name)),
             ("version", Value::from(*version)),
             ("arch", Value::from(*arch)),
-            ("category", Value::from(*section)),
+            ("category", Value::from(section)),
             ("origin", Value::from(origin)),
             ("source", Value::from("apt")),
         ]);
