@@ -29,11 +29,16 @@ if [ -d "$image" ]; then
 fi
 
 # Anything here but the finished image is a leftover: an older recipe or a build that died.
-find "$cache" -mindepth 1 -maxdepth 1 -not -name .lock -exec rm -rf {} +
+find "$cache" -mindepth 1 -maxdepth 1 -not -name .lock -not -name debs -exec rm -rf {} +
 building="$cache/building-$hash"
 echo "building the test machine image in $image (about 30 s)" >&2
-mmdebstrap --quiet --variant=minbase \
+# The downloaded packages are kept in $cache/debs for the next build (a changed recipe).
+mkdir -p "$cache/debs"
+mmdebstrap --quiet --variant=minbase --skip=essential/unlink \
     --include=systemd,systemd-sysv,dbus,openssh-server,sudo,cron,python3,python3-apt \
+    --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
+    --setup-hook="sync-in $cache/debs /var/cache/apt/archives" \
+    --customize-hook="sync-out /var/cache/apt/archives $cache/debs" \
     bookworm "$building" http://deb.debian.org/debian >&2
 
 # What every machine needs. Each machine adds its own hostname, host key, authorized_keys and
