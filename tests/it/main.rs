@@ -12,6 +12,7 @@ mod machines;
 mod modules_command;
 mod modules_files;
 mod packages;
+mod packages_redhat;
 mod secrets;
 mod shell_protocol;
 mod ssh;

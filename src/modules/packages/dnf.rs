@@ -157,7 +157,11 @@ impl Params {
         let mut o = vec![self.common_opts()];
         o.push(format!(
             "--setopt=clean_requirements_on_remove={}",
-            if self.autoremove == Some(true) { "True" } else { "False" }
+            if self.autoremove == Some(true) {
+                "True"
+            } else {
+                "False"
+            }
         ));
         if self.install_weak_deps == Some(false) {
             o.push("--setopt=install_weak_deps=False".into());
@@ -211,10 +215,10 @@ impl TypedModule for Dnf {
             Some(s) => s,
         };
         if p.autoremove == Some(true) && !matches!(state, "absent" | "removed") {
-            return Err(ModuleError::failed(
-                "Autoremove should be used alone or with state=absent",
-            )
-            .with("results", Value::from(Vec::<Value>::new())));
+            return Err(
+                ModuleError::failed("Autoremove should be used alone or with state=absent")
+                    .with("results", Value::from(Vec::<Value>::new())),
+            );
         }
         let goal = match state {
             "absent" | "removed" => Goal::Absent,
@@ -235,10 +239,12 @@ impl TypedModule for Dnf {
         };
         let plan = dnf_plan::decide(&specs, goal, &answer.installed, &answer.available, opts);
         if !plan.failures.is_empty() {
-            return Err(ModuleError::failed("Failed to install some of the specified packages")
-                .with("failures", Value::from(plan.failures.clone()))
-                .with("results", Value::from(Vec::<Value>::new()))
-                .with("rc", 1));
+            return Err(
+                ModuleError::failed("Failed to install some of the specified packages")
+                    .with("failures", Value::from(plan.failures.clone()))
+                    .with("results", Value::from(Vec::<Value>::new()))
+                    .with("rc", 1),
+            );
         }
         if plan.is_empty() {
             return Ok(result(Outcome::changed(false), "Nothing to do", &plan.notes));
@@ -258,8 +264,10 @@ impl TypedModule for Dnf {
             return Ok(result(Outcome::changed(true), "", &lines));
         }
         let (before, after) = act(&p, ctx, &plan).await?;
-        let installed: Vec<Pkg> = after.iter().filter(|a| !before.contains(a)).cloned().collect();
-        let removed: Vec<Pkg> = before.iter().filter(|b| !after.contains(b)).cloned().collect();
+        let mut installed: Vec<Pkg> = after.iter().filter(|a| !before.contains(a)).cloned().collect();
+        let mut removed: Vec<Pkg> = before.iter().filter(|b| !after.contains(b)).cloned().collect();
+        installed.sort_by_key(Pkg::nevra);
+        removed.sort_by_key(Pkg::nevra);
         let mut lines = plan.notes.clone();
         lines.extend(transaction_lines(&installed, &removed, false));
         Ok(result(Outcome::changed(true), "", &lines))
@@ -315,7 +323,11 @@ fn validate(p: &Params) -> Result<(), ModuleError> {
         )));
     }
     if let Some(s) = specs.iter().find(|s| {
-        s.starts_with('@') || s.starts_with('/') || s.contains("://") || s.ends_with(".rpm") || s.contains('/')
+        s.starts_with('@')
+            || s.starts_with('/')
+            || s.contains("://")
+            || s.ends_with(".rpm")
+            || s.contains('/')
     }) {
         return Err(ModuleError::Params(format!(
             "dnf: {s}: groups, modules, file paths and .rpm files are not supported by playhook; name packages"
@@ -338,9 +350,11 @@ fn check_answer(ctx: &ModuleCtx<'_>, answer: &dnf_query::Answer) -> Result<(), M
         )));
     }
     if let Some(err) = &answer.repo_failed {
-        return Err(ModuleError::failed(format!("Failed to synchronize repodata: {err}"))
-            .with("results", Value::from(Vec::<Value>::new()))
-            .with("rc", 1));
+        return Err(
+            ModuleError::failed(format!("Failed to synchronize repodata: {err}"))
+                .with("results", Value::from(Vec::<Value>::new()))
+                .with("rc", 1),
+        );
     }
     Ok(())
 }
@@ -348,24 +362,32 @@ fn check_answer(ctx: &ModuleCtx<'_>, answer: &dnf_query::Answer) -> Result<(), M
 /// "Installed: n-v-r.a" (or "Downloaded: ...") then "Removed: ..." lines.
 fn transaction_lines(installs: &[Pkg], removes: &[Pkg], download: bool) -> Vec<String> {
     let verb = if download { "Downloaded" } else { "Installed" };
-    let mut lines: Vec<String> = installs.iter().map(|p| format!("{verb}: {}", p.nevra())).collect();
+    let sorted = |pkgs: &[Pkg]| {
+        let mut names: Vec<String> = pkgs.iter().map(Pkg::nevra).collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let mut lines: Vec<String> = sorted(installs).iter().map(|n| format!("{verb}: {n}")).collect();
     if !download {
-        lines.extend(removes.iter().map(|p| format!("Removed: {}", p.nevra())));
+        lines.extend(sorted(removes).iter().map(|n| format!("Removed: {n}")));
     }
     lines
 }
 
 /// The registered result: `msg`, `results`, `rc`.
 fn result(o: Outcome, msg: &str, lines: &[String]) -> Outcome {
-    let mut o = o
-        .with("results", Value::from(lines.to_vec()))
-        .with("rc", 0);
+    let mut o = o.with("results", Value::from(lines.to_vec())).with("rc", 0);
     o.msg = Some(msg.to_string());
     o
 }
 
 /// One round trip: `rpm -qa`, the transaction, `rpm -qa`. Returns the two package lists.
-async fn act(p: &Params, ctx: &mut ModuleCtx<'_>, plan: &DnfPlan) -> Result<(Vec<Pkg>, Vec<Pkg>), ModuleError> {
+async fn act(
+    p: &Params,
+    ctx: &mut ModuleCtx<'_>,
+    plan: &DnfPlan,
+) -> Result<(Vec<Pkg>, Vec<Pkg>), ModuleError> {
     let opts = p.act_opts();
     let mut cmds = Vec::new();
     if !plan.remove.is_empty() {
@@ -403,7 +425,9 @@ async fn autoremove(p: &Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, Modu
     let opts = p.act_opts();
     if ctx.check {
         let out = ctx
-            .run(format!("LC_ALL=C.UTF-8 dnf --assumeno {opts} autoremove 2>&1; true"))
+            .run(format!(
+                "LC_ALL=C.UTF-8 dnf --assumeno {opts} autoremove 2>&1; true"
+            ))
             .await?;
         let text = String::from_utf8_lossy(&out.stdout);
         let changed = text.contains("Removing");
@@ -419,5 +443,9 @@ async fn autoremove(p: &Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, Modu
     if removed.is_empty() {
         return Ok(result(Outcome::changed(false), "Nothing to do", &[]));
     }
-    Ok(result(Outcome::changed(true), "", &transaction_lines(&[], &removed, false)))
+    Ok(result(
+        Outcome::changed(true),
+        "",
+        &transaction_lines(&[], &removed, false),
+    ))
 }

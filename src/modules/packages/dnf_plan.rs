@@ -2,7 +2,8 @@
 //! packages and (when asked) the available ones, what `dnf` must install or remove and what
 //! Ansible's dnf module would report — the same rules as its `_mark_package_install`
 //! (a newer installed version is left alone unless `allow_downgrade`), `latest` upgrading to
-//! the best available version, `update_only`, and removal of installed matches only.
+//! the best available version, `update_only`, and removal of installed matches only (a spec
+//! with nothing installed is noted "No match for argument: X", as dnf says).
 
 use std::cmp::Ordering;
 
@@ -51,9 +52,7 @@ pub fn decide(specs: &[DnfSpec], goal: Goal, installed: &[Pkg], available: &[Pkg
         let have: Vec<&Pkg> = installed.iter().filter(|p| spec.matches(p)).collect();
         if goal == Goal::Absent {
             if have.is_empty() {
-                let known = available.iter().any(|p| spec.matches(p));
-                let why = if known { "No package installed" } else { "No match for argument" };
-                plan.notes.push(format!("{why}: {}", spec.text));
+                plan.notes.push(format!("No match for argument: {}", spec.text));
             } else {
                 plan.remove.push(spec.text.clone());
                 plan.removes.extend(have.into_iter().cloned());
@@ -134,7 +133,10 @@ mod tests {
         let plan = decide(&specs(&["nope"]), Goal::Present, &inst, &avail, Opts::default());
         assert_eq!(plan.failures, ["No package nope available."]);
         let plan = decide(&specs(&["a-2.0"]), Goal::Present, &inst, &avail, Opts::default());
-        assert_eq!((plan.install, plan.removes), (vec!["a-2.0".to_string()], vec![pkg("a", "1.0-1")]));
+        assert_eq!(
+            (plan.install, plan.removes),
+            (vec!["a-2.0".to_string()], vec![pkg("a", "1.0-1")])
+        );
     }
 
     #[test]
@@ -176,11 +178,17 @@ mod tests {
     fn absent_removes_installed_matches_and_notes_the_rest() {
         let inst = [pkg("a", "1.0-1")];
         let avail = [pkg("b", "1.0-1")];
-        let plan = decide(&specs(&["a", "b", "c"]), Goal::Absent, &inst, &avail, Opts::default());
+        let plan = decide(
+            &specs(&["a", "b", "c"]),
+            Goal::Absent,
+            &inst,
+            &avail,
+            Opts::default(),
+        );
         assert_eq!(plan.remove, ["a"]);
         assert_eq!(
             plan.notes,
-            ["No package installed: b", "No match for argument: c"]
+            ["No match for argument: b", "No match for argument: c"]
         );
     }
 }

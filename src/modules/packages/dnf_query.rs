@@ -71,10 +71,7 @@ impl DnfSpec {
                 }
             }
         }
-        DnfSpec {
-            text,
-            relation: None,
-        }
+        DnfSpec { text, relation: None }
     }
 
     /// The word `rpm -q` is given for this spec.
@@ -83,6 +80,21 @@ impl DnfSpec {
             Some((name, _, _)) => name,
             None => &self.text,
         }
+    }
+
+    /// The words `rpm -q` is given for this spec: the spec, and for `name-version[-release]`
+    /// the names it may start with, so that another installed version of the name is seen.
+    pub fn rpm_args(&self) -> Vec<String> {
+        let mut args = vec![self.rpm_arg().to_string()];
+        if self.relation.is_none() {
+            let t = &self.text;
+            for (i, _) in t.match_indices('-') {
+                if t[i + 1..].starts_with(|c: char| c.is_ascii_digit()) && i > 0 {
+                    args.push(t[..i].to_string());
+                }
+            }
+        }
+        args
     }
 
     /// The spec carries a version (then an older or newer installed version does not match).
@@ -171,7 +183,11 @@ pub fn script(specs: &[DnfSpec], dnf_opts: &str, always_repos: bool) -> String {
         return s;
     }
     let globbed = specs.iter().any(DnfSpec::is_glob);
-    let args: Vec<String> = specs.iter().map(|s| quote(s.rpm_arg())).collect();
+    let args: Vec<String> = specs
+        .iter()
+        .flat_map(DnfSpec::rpm_args)
+        .map(|a| quote(&a))
+        .collect();
     let rpm = if globbed {
         // rpm -q does not expand patterns: list everything once.
         format!("rpm -qa --qf {}", quote(RPM_QF))
@@ -179,8 +195,13 @@ pub fn script(specs: &[DnfSpec], dnf_opts: &str, always_repos: bool) -> String {
         format!("rpm -q --qf {} -- {}", quote(RPM_QF), args.join(" "))
     };
     s.push_str(&format!("echo __PH_RPM\n{rpm} 2>/dev/null\nrc=$?\n"));
-    let words: Vec<String> = specs.iter().map(|s| quote(&s.text)).collect();
-    let test = if always_repos || globbed { "true" } else { "[ $rc -ne 0 ]" };
+    // repoquery does not read `name >= version`: ask for the name, the decision filters.
+    let words: Vec<String> = specs.iter().map(|s| quote(s.rpm_arg())).collect();
+    let test = if always_repos || globbed {
+        "true"
+    } else {
+        "[ $rc -ne 0 ]"
+    };
     s.push_str(&format!(
         "if {test}; then\n  echo __PH_REPO\n  err=$(dnf -q {dnf_opts} repoquery --qf {} -- {} 2>&1 >&3) || printf '__PH_REPO_FAILED %s\\n' \"$err\" | tr '\\n' ' '\nfi 3>&1\n",
         quote(REPO_QF),
@@ -214,7 +235,9 @@ pub fn parse(out: &str) -> Answer {
             a.asked_repos = true;
         } else if let Some(pkg) = parse_pkg(line) {
             if !in_repo {
-                a.installed.push(pkg);
+                if !a.installed.contains(&pkg) {
+                    a.installed.push(pkg);
+                }
             } else if pkg.repo != "@System" && pkg.repo != "installed" {
                 a.available.push(pkg);
             }
@@ -239,7 +262,8 @@ fn parse_pkg(line: &str) -> Option<Pkg> {
 }
 
 /// `rpm -qa` as the act step lists it before and after, to report what changed.
-pub const RPM_ALL: &str = "rpm -qa --qf '__PH_PKG\\t%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'";
+pub const RPM_ALL: &str =
+    "rpm -qa --qf '__PH_PKG\\t%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'";
 
 /// Packages listed by [`RPM_ALL`] (or the query) in `out`.
 pub fn parse_all(out: &str) -> Vec<Pkg> {
@@ -276,7 +300,13 @@ mod tests {
         ] {
             assert!(DnfSpec::parse(spec).matches(&p), "{spec}");
         }
-        for spec in ["hello-1.0", "hello.x86_64", "hello >= 2:0", "hello < 1:2.0", "hell"] {
+        for spec in [
+            "hello-1.0",
+            "hello.x86_64",
+            "hello >= 2:0",
+            "hello < 1:2.0",
+            "hell",
+        ] {
             assert!(!DnfSpec::parse(spec).matches(&p), "{spec}");
         }
         assert!(DnfSpec::parse("hello-1.0").names(&p));
@@ -284,6 +314,10 @@ mod tests {
         assert!(DnfSpec::parse("hello-1.0").has_version());
         assert!(!DnfSpec::parse("hello").has_version());
         assert_eq!(DnfSpec::parse("hello >= 1.0").rpm_arg(), "hello");
+        assert_eq!(
+            DnfSpec::parse("ph-base-1.0-1").rpm_args(),
+            ["ph-base-1.0-1", "ph-base", "ph-base-1.0"]
+        );
     }
 
     #[test]

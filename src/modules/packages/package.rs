@@ -41,7 +41,11 @@ impl TypedModule for Package {
             },
         };
         // playhook's dnf drives the `dnf` program, whichever major version the host has.
-        let manager = if manager == "dnf5" { "dnf".to_string() } else { manager };
+        let manager = if manager == "dnf5" {
+            "dnf".to_string()
+        } else {
+            manager
+        };
         let Some(module) = lookup(&manager).filter(|m| m.name() != "package") else {
             return Err(ModuleError::failed(format!(
                 "package on {}: the {manager} backend is not available in playhook yet; use a module it has (apt) or run {manager} with the command module",

@@ -55,7 +55,11 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
         let (la, lb) = (run(a), run(b));
         if lb == 0 {
             // Different kinds of segment: a number is newer than letters.
-            return if numeric { Ordering::Greater } else { Ordering::Less };
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
         let (sa, sb) = (&a[..la], &b[..lb]);
         let ord = if numeric {
@@ -162,7 +166,10 @@ mod tests {
     #[test]
     fn evrs_parse_and_compare() {
         let e = Evr::parse("2:1.0-3.el9");
-        assert_eq!((e.epoch, e.version.as_str(), e.release.as_str()), (2, "1.0", "3.el9"));
+        assert_eq!(
+            (e.epoch, e.version.as_str(), e.release.as_str()),
+            (2, "1.0", "3.el9")
+        );
         assert_eq!(e.to_string(), "2:1.0-3.el9");
         assert_eq!(Evr::parse("1.0-1").cmp(&Evr::parse("1.0")), Equal);
         assert_eq!(Evr::parse("1:0.1-1").cmp(&Evr::parse("9.0-1")), Greater);

@@ -154,7 +154,10 @@ impl Params {
             ("baseurl", self.baseurl.as_ref().map(|v| v.join("\n"))),
             ("cost", s(&self.cost)),
             ("countme", b(self.countme)),
-            ("deltarpm_metadata_percentage", s(&self.deltarpm_metadata_percentage)),
+            (
+                "deltarpm_metadata_percentage",
+                s(&self.deltarpm_metadata_percentage),
+            ),
             ("deltarpm_percentage", s(&self.deltarpm_percentage)),
             ("enabled", b(self.enabled)),
             ("enablegroups", b(self.enablegroups)),
@@ -344,7 +347,13 @@ async fn read(ctx: &mut ModuleCtx<'_>, dir: &str, dest: &str) -> Result<(bool, O
 }
 
 /// Writes the file, or removes it when no section is left.
-async fn save(ctx: &mut ModuleCtx<'_>, p: &Params, dest: &str, ini: &Ini, exists: bool) -> Result<(), ModuleError> {
+async fn save(
+    ctx: &mut ModuleCtx<'_>,
+    p: &Params,
+    dest: &str,
+    ini: &Ini,
+    exists: bool,
+) -> Result<(), ModuleError> {
     if ini.is_empty() {
         files::remove(ctx.conn, dest, &ctx.via)
             .await

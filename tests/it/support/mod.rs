@@ -10,4 +10,5 @@ pub mod local;
 pub mod machines;
 pub mod modules;
 pub mod repo;
+pub mod rpm_repo;
 pub mod tree;
