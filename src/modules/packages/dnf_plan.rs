@@ -43,7 +43,7 @@ pub struct Opts {
 fn best<'a>(spec: &DnfSpec, pkgs: &'a [Pkg]) -> Option<&'a Pkg> {
     pkgs.iter()
         .filter(|p| spec.matches(p))
-        .max_by(|a, b| a.evr.cmp(&b.evr).then_with(|| a.name.cmp(&b.name)))
+        .max_by(|a, b| a.evr.compare(&b.evr).then_with(|| a.name.cmp(&b.name)))
 }
 
 pub fn decide(specs: &[DnfSpec], goal: Goal, installed: &[Pkg], available: &[Pkg], opts: Opts) -> DnfPlan {
@@ -78,8 +78,8 @@ pub fn decide(specs: &[DnfSpec], goal: Goal, installed: &[Pkg], available: &[Pkg
                 let newer = available
                     .iter()
                     .filter(|p| p.name == old.name && (p.arch == old.arch || p.arch == "noarch"))
-                    .filter(|p| p.evr.cmp(&old.evr) == Ordering::Greater)
-                    .max_by(|a, b| a.evr.cmp(&b.evr));
+                    .filter(|p| p.evr.compare(&old.evr) == Ordering::Greater)
+                    .max_by(|a, b| a.evr.compare(&b.evr));
                 if let Some(new) = newer {
                     plan.install.push(new.nevr());
                     plan.installs.push(new.clone());
@@ -93,8 +93,8 @@ pub fn decide(specs: &[DnfSpec], goal: Goal, installed: &[Pkg], available: &[Pkg
             continue;
         };
         // Another version of the name is installed.
-        if let Some(old) = same_name.iter().max_by(|a, b| a.evr.cmp(&b.evr)) {
-            if old.evr.cmp(&candidate.evr) == Ordering::Greater && !opts.allow_downgrade {
+        if let Some(old) = same_name.iter().max_by(|a, b| a.evr.compare(&b.evr)) {
+            if old.evr.compare(&candidate.evr) == Ordering::Greater && !opts.allow_downgrade {
                 continue;
             }
             plan.removes.push((*old).clone());

@@ -116,7 +116,7 @@ impl DnfSpec {
             if !fnmatch(&pkg.name, name) {
                 return false;
             }
-            let ord = pkg.evr.cmp(want);
+            let ord = pkg.evr.compare(want);
             return match op {
                 Op::Lt => ord == Ordering::Less,
                 Op::Le => ord != Ordering::Greater,

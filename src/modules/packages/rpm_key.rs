@@ -154,7 +154,7 @@ impl TypedModule for RpmKey {
             }
         };
         let short = keyid[keyid.len().saturating_sub(8)..].to_string();
-        let is_imported = imported.iter().any(|v| *v == short);
+        let is_imported = imported.contains(&short);
         if state == "absent" {
             if !is_imported {
                 return Ok(Outcome::changed(false));

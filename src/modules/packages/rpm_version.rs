@@ -110,7 +110,7 @@ impl Evr {
 
     /// rpm's order; a missing release on either side compares equal on the release (as rpm
     /// compares a dependency `name >= 1.0` with `1.0-3`).
-    pub fn cmp(&self, other: &Evr) -> Ordering {
+    pub fn compare(&self, other: &Evr) -> Ordering {
         self.epoch
             .cmp(&other.epoch)
             .then_with(|| rpmvercmp(&self.version, &other.version))
@@ -171,8 +171,8 @@ mod tests {
             (2, "1.0", "3.el9")
         );
         assert_eq!(e.to_string(), "2:1.0-3.el9");
-        assert_eq!(Evr::parse("1.0-1").cmp(&Evr::parse("1.0")), Equal);
-        assert_eq!(Evr::parse("1:0.1-1").cmp(&Evr::parse("9.0-1")), Greater);
-        assert_eq!(Evr::parse("1.0-2").cmp(&Evr::parse("1.0-10")), Less);
+        assert_eq!(Evr::parse("1.0-1").compare(&Evr::parse("1.0")), Equal);
+        assert_eq!(Evr::parse("1:0.1-1").compare(&Evr::parse("9.0-1")), Greater);
+        assert_eq!(Evr::parse("1.0-2").compare(&Evr::parse("1.0-10")), Less);
     }
 }
