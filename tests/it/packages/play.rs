@@ -20,6 +20,8 @@ pub fn repository() -> AptRepo {
         Deb::new("ph-check", "1.0"),
         Deb::new("ph-pkg", "1.0"),
         Deb::new("ph-dep", "1.0"),
+        Deb::new("ph-glob-one", "1.0"),
+        Deb::new("ph-glob-two", "1.0"),
     ])
 }
 
@@ -65,7 +67,8 @@ pub fn public_key() -> String {
     gpg(&["--armor", "--export", "test@playhook.invalid"])
 }
 
-/// The play for `host`. `first` run only: the check-mode task (it reports a change every time).
+/// The play for `host`. `first` run only: the version pin (ph-base goes to 2.0 later), ph-tool
+/// (removed later) and the check-mode task (it reports a change every time).
 pub fn play(host: &str, repo_url: &str, key: &str) -> String {
     let key: String = key.lines().map(|l| format!("      {l}\n")).collect();
     format!(
@@ -88,14 +91,20 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
       register: r_update
     - apt: {{name: ph-base=1.0}}
       register: r_pin
-    - apt: {{name: [ph-app, ph-tool]}}
+      when: first | bool
+    - apt: {{name: "ph-app, ph-loop-a"}}
       register: r_install
       notify: packages changed
+    - apt: {{name: [ph-tool], state: present}}
+      register: r_tool
+      when: first | bool
     - apt: {{name: ph-base, state: latest}}
       register: r_latest
     - apt: {{name: "{{{{ item }}}}"}}
       loop: [ph-loop-a, ph-loop-b]
       register: r_loop
+    - apt: {{name: "ph-glob-*"}}
+      register: r_glob
     - apt: {{name: ph-tool, state: absent, purge: true}}
       register: r_remove
     - apt: {{deb: /root/ph-local_1.0_all.deb}}
@@ -116,6 +125,7 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
       when: not ansible_check_mode
     - dpkg_selections: {{name: ph-app, selection: hold}}
       register: r_hold
+      when: not ansible_check_mode
     - debconf: {{name: debconf, question: debconf/priority, vtype: select, value: critical}}
       register: r_debconf
     - package: {{name: ph-pkg}}
@@ -125,7 +135,7 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
     - copy:
         dest: /root/results.json
         content: "{{{{ {{'r_repo': r_repo, 'r_deb822': r_deb822, 'r_update': r_update, 'r_pin': r_pin,
-          'r_install': r_install, 'r_latest': r_latest, 'r_loop': r_loop, 'r_remove': r_remove,
+          'r_install': r_install, 'r_tool': r_tool, 'r_latest': r_latest, 'r_loop': r_loop, 'r_glob': r_glob, 'r_remove': r_remove,
           'r_deb': r_deb, 'r_check': r_check, 'r_skipped': r_skipped, 'r_mirror': r_mirror, 'r_key': r_key,
           'r_hold': r_hold, 'r_debconf': r_debconf, 'r_package': r_package,
           'r_facts': {{'changed': r_facts.changed, 'packages': ansible_facts.packages}}}} | to_nice_json }}}}"
@@ -167,7 +177,7 @@ pub fn end_state(m: &Machine) -> Vec<(&'static str, String)> {
     ];
     probes
         .iter()
-        .map(|(what, script)| (*what, m.ok(script)))
+        .map(|(what, script)| (*what, m.ok(&format!("{{ {script}; }} 2>&1; true"))))
         .collect()
 }
 
