@@ -1,6 +1,8 @@
 //! A local RPM repository on a test machine: small noarch `.rpm`s built there with `rpmbuild`,
-//! indexed with `createrepo_c`, served by `python3 -m http.server` on 127.0.0.1 (a systemd
-//! unit), so dnf installs without the network. Each machine builds its own: the same names,
+//! indexed with `createrepo_c`, served by `python3 -m http.server` (a systemd unit) on the
+//! machine's own loopback address, so dnf installs without the network. The machines share the
+//! host's network: each serves on its own address, which its `/etc/hosts` names `ph-repo`, so
+//! every machine's play says the same URL. Each machine builds its own: the same names,
 //! versions and files, hence the same end state.
 
 use super::machines::Machine;
@@ -61,7 +63,7 @@ pub const PORT: u16 = 8321;
 
 /// The repository's URL, as seen from the machine itself.
 pub fn url() -> String {
-    format!("http://127.0.0.1:{PORT}/")
+    format!("http://ph-repo:{PORT}/")
 }
 
 /// Builds `rpms` on `m` into /srv/rpms, indexes and serves them.
@@ -80,10 +82,12 @@ pub fn serve(m: &Machine, rpms: &[Rpm]) {
     }
     script.push_str(&format!(
         "cp /root/rpmbuild/RPMS/noarch/*.rpm /srv/rpms/\ncreaterepo_c -q /srv/rpms\n\
-         systemd-run --unit=ph-rpm-repo --working-directory=/srv/rpms python3 -m http.server --bind 127.0.0.1 {PORT} >/dev/null 2>&1\n\
+         echo '{addr} ph-repo' >>/etc/hosts\n\
+         systemd-run --unit=ph-rpm-repo --working-directory=/srv/rpms python3 -m http.server --bind {addr} {PORT} >/dev/null 2>&1\n\
          for i in $(seq 50); do python3 -c 'import urllib.request; urllib.request.urlopen(\"{url}repodata/repomd.xml\")' 2>/dev/null && exit 0; sleep 0.1; done\n\
          echo 'the rpm repository does not answer' >&2; exit 1\n",
-        url = url()
+        url = url(),
+        addr = m.address
     ));
     m.ok(&script);
 }
