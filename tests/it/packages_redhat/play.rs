@@ -24,13 +24,46 @@ pub fn rpms() -> Vec<Rpm> {
 pub fn prepare(m: &Machine, key: &str) {
     m.ok("mkdir -p /etc/yum.repos.d");
     rpm_repo::serve(m, &rpms());
+    // A second key, served by the repository's web server (rpm_key fetches it by URL).
+    std::fs::write(m.root().join("srv/rpms/ph-key2.asc"), &second_key().0).expect("writing the second key");
     m.ok("rpm -i /srv/rpms/ph-tool-1.0-1.noarch.rpm");
     std::fs::write(m.root().join("root/ph-key.asc"), key).expect("writing the key onto the machine");
+}
+
+/// A second armored key and its primary fingerprint (as gpg prints it), made once per test run.
+pub fn second_key() -> &'static (String, String) {
+    static KEY: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let key = crate::packages::play::public_key();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(dir.path())
+            .args(["--batch", "--with-colons", "--show-keys"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                c.stdin.take().expect("stdin").write_all(key.as_bytes())?;
+                c.wait_with_output()
+            })
+            .expect("gpg --show-keys");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let fpr = text
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|l| l.split(':').nth(8))
+            .expect("a fingerprint")
+            .to_string();
+        (key, fpr)
+    })
 }
 
 /// The play for `host`. `first` run only: the check-mode task (it reports a change every time).
 pub fn play(host: &str) -> String {
     let url = rpm_repo::url();
+    let fpr = &second_key().1;
     format!(
         r#"- hosts: {host}
   gather_facts: false
@@ -61,6 +94,10 @@ pub fn play(host: &str) -> String {
       register: r_key
     - rpm_key: {{key: "0xDEADBEEF", state: absent}}
       register: r_key_absent
+    - rpm_key:
+        key: "{url}ph-key2.asc"
+        fingerprint: "{fpr}"
+      register: r_key_url
     - dnf: {{name: ph-base-1.0, use_backend: dnf4}}
       register: r_pin
     - dnf: {{name: [ph-app, ph-loop-a], use_backend: dnf4}}
@@ -87,7 +124,7 @@ pub fn play(host: &str) -> String {
     - copy:
         dest: /root/results.json
         content: "{{{{ {{'r_repo': r_repo, 'r_repo2': r_repo2, 'r_repo_absent': r_repo_absent, 'r_key': r_key,
-          'r_key_absent': r_key_absent, 'r_pin': r_pin, 'r_install': r_install, 'r_latest': r_latest,
+          'r_key_absent': r_key_absent, 'r_key_url': r_key_url, 'r_pin': r_pin, 'r_install': r_install, 'r_latest': r_latest,
           'r_comma': r_comma, 'r_rel': r_rel, 'r_remove': r_remove, 'r_check': r_check,
           'r_update_only': r_update_only, 'r_cache': r_cache, 'r_package': r_package}} | to_nice_json }}}}"
       changed_when: false
