@@ -229,7 +229,9 @@ impl TypedModule for Dnf {
             return autoremove(&p, ctx).await;
         }
         let specs: Vec<DnfSpec> = specs.iter().map(|s| DnfSpec::parse(s)).collect();
-        let script = dnf_query::script(&specs, &p.common_opts(), goal == Goal::Latest);
+        // `update_cache` refreshes the metadata even when everything is installed, as Ansible's.
+        let ask_repos = goal == Goal::Latest || p.update_cache == Some(true);
+        let script = dnf_query::script(&specs, &p.common_opts(), ask_repos);
         let out = ctx.run(script).await?;
         let answer = dnf_query::parse(&String::from_utf8_lossy(&out.stdout));
         check_answer(ctx, &answer)?;
