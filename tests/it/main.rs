@@ -14,6 +14,7 @@ mod modules_command;
 mod modules_files;
 mod modules_users;
 mod packages;
+mod packages_redhat;
 mod secrets;
 mod services;
 mod shell_protocol;

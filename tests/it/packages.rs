@@ -5,4 +5,4 @@
 
 mod bad_input;
 mod oracle;
-mod play;
+pub(crate) mod play;

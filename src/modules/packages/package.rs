@@ -1,8 +1,9 @@
 //! `package`: the generic package module. Picks the backend as ansible-core 2.19's action
 //! does — `use`, else the `ansible_package_use` variable, else `ansible_facts.pkg_mgr` when facts
 //! were gathered, else a probe of the host for its package manager — and runs that module with
-//! the task's other arguments. `apt` is a backend today; others (`dnf`, ...) work as soon as
-//! their module is registered, and until then the task fails naming the missing backend.
+//! the task's other arguments. `apt` and `dnf` (for `pkg_mgr` `dnf`, `dnf5` and `yum`) are
+//! backends; others work as soon as their module is registered, and until then the task fails
+//! naming the missing backend.
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -38,6 +39,12 @@ impl TypedModule for Package {
                 Some(m) => m,
                 None => detect(ctx).await?,
             },
+        };
+        // playhook's dnf drives the `dnf` program, whichever major version the host has.
+        let manager = if manager == "dnf5" {
+            "dnf".to_string()
+        } else {
+            manager
         };
         let Some(module) = lookup(&manager).filter(|m| m.name() != "package") else {
             return Err(ModuleError::failed(format!(

@@ -96,109 +96,6 @@ impl<'de> Deserializer<'de> for NameProbe {
     }
 }
 
-/// A scalar as text: strings as they are, numbers and booleans printed (Ansible's `str` type).
-fn scalar_text(v: Value) -> Option<String> {
-    if let Some(s) = v.as_str() {
-        return Some(s.to_string());
-    }
-    match v.kind() {
-        minijinja::value::ValueKind::Number => Some(v.to_string()),
-        minijinja::value::ValueKind::Bool => Some(if v.is_true() { "True" } else { "False" }.to_string()),
-        _ => None,
-    }
-}
-
-/// A required string parameter that may be written as a number.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Value::deserialize(d)?;
-    scalar_text(v.clone()).ok_or_else(|| D::Error::custom(format!("expected a string, got {v}")))
-}
-
-/// An optional string parameter that may be written as a number.
-pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if v.is_none() || v.is_undefined() {
-        return Ok(None);
-    }
-    scalar_text(v.clone())
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("expected a string, got {v}")))
-}
-
-/// An optional boolean parameter (`None` when absent), Ansible-style.
-pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if v.is_none() || v.is_undefined() {
-        return Ok(None);
-    }
-    crate::truthy::boolean(&v).map(Some).ok_or_else(|| {
-        D::Error::custom(format!(
-            "'{}' (of type {}) is not a valid boolean; use true or false",
-            value_to_text(&v),
-            python_type(&v)
-        ))
-    })
-}
-
-/// An optional integer parameter, written as a number or a numeric string.
-pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if v.is_none() || v.is_undefined() {
-        return Ok(None);
-    }
-    if let Some(i) = v.as_i64() {
-        return Ok(Some(i));
-    }
-    v.as_str()
-        .and_then(|s| s.trim().parse().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            D::Error::custom(format!(
-                "'{}' (of type {}) cannot be converted to an int",
-                value_to_text(&v),
-                python_type(&v)
-            ))
-        })
-}
-
-/// An optional parameter of any type; null counts as absent, as in Ansible.
-pub fn opt_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok((!v.is_none() && !v.is_undefined()).then_some(v))
-}
-
-/// An optional list of strings: a list, or one string (Ansible's `type='list'` also splits a
-/// string on commas).
-pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if v.is_none() || v.is_undefined() {
-        return Ok(None);
-    }
-    if let Some(s) = v.as_str() {
-        return Ok(Some(
-            s.split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
-        ));
-    }
-    if v.kind() != minijinja::value::ValueKind::Seq {
-        return scalar_text(v.clone())
-            .map(|t| Some(vec![t]))
-            .ok_or_else(|| D::Error::custom(format!("expected a list, got {}", python_type(&v))));
-    }
-    let mut out = Vec::new();
-    for item in v.try_iter().map_err(D::Error::custom)? {
-        out.push(scalar_text(item.clone()).ok_or_else(|| {
-            D::Error::custom(format!(
-                "expected a list of strings, found {}",
-                python_type(&item)
-            ))
-        })?);
-    }
-    Ok(Some(out))
-}
-
 /// A value as Python's `str()` would give it for scalars.
 pub fn value_to_text(v: &Value) -> String {
     if let Some(s) = v.as_str() {
@@ -262,20 +159,6 @@ impl<'de> Deserialize<'de> for ModeParam {
             .map(ModeParam::Mode)
             .map_err(|e| D::Error::custom(e.to_string()))
     }
-}
-
-/// An optional `mode:` parameter.
-pub fn opt_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ModeParam>, D::Error> {
-    let v = Value::deserialize(d)?;
-    if v.is_none() || v.is_undefined() {
-        return Ok(None);
-    }
-    if v.as_str() == Some("preserve") {
-        return Ok(Some(ModeParam::Preserve));
-    }
-    Mode::from_value(&v)
-        .map(|m| Some(ModeParam::Mode(m)))
-        .map_err(|e| D::Error::custom(e.to_string()))
 }
 
 /// A map value from key/value pairs, keeping their order.
@@ -368,6 +251,26 @@ mod tests {
         assert_eq!(p.mode, Some(ModeParam::Mode(Mode::Bits(0o644))));
         let err = parse::<P>("t", &minijinja::context! { name => "x", bogus => 1 }).expect_err("unknown");
         assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Aliased {
+        #[serde(alias = "pkg", alias = "package")]
+        name: Option<Vec<String>>,
+        state: Option<String>,
+    }
+
+    #[test]
+    fn accepted_names_come_from_the_params_type_aliases_included() {
+        let accepted = names::<Aliased>().expect("a struct has names");
+        assert_eq!(accepted, ["name", "package", "pkg", "state"]);
+        assert_eq!(
+            names::<indexmap::IndexMap<String, Value>>(),
+            None,
+            "a map takes any name"
+        );
     }
 
     #[test]

@@ -10,5 +10,6 @@ pub mod local;
 pub mod machines;
 pub mod modules;
 pub mod repo;
+pub mod rpm_repo;
 pub mod ssh_client;
 pub mod tree;

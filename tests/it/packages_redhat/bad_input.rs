@@ -1,0 +1,82 @@
+//! Bad input on real machines: a package no repository has, a host without dnf. Each fails its
+//! host with one clear line naming what and where; the other hosts finish the play.
+
+use super::play::prepare;
+use crate::packages::play::public_key;
+use crate::support::machines::Machines;
+use crate::support::repo::TestRepo;
+
+#[test]
+fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
+    let machines = Machines::start(3);
+    let [nope, no_dnf, fine] = [0, 1, 2].map(|i| machines.machine(i));
+    let key = public_key();
+    for m in machines.machines() {
+        prepare(m, &key);
+        m.ok(&format!(
+            "printf '[ph]\\nname=ph\\nbaseurl={}\\ngpgcheck=0\\n' > /etc/yum.repos.d/ph.repo",
+            crate::support::rpm_repo::url()
+        ));
+    }
+    no_dnf.ok("mv /usr/bin/dnf /usr/bin/dnf.away");
+    let play = format!(
+        "- hosts: machines\n  gather_facts: false\n  tasks:\n    \
+         - dnf: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-pkg' }}}}\"}}\n    \
+         - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
+        nope = nope.name
+    );
+    let repo = TestRepo::local()
+        .file("inventory.yml", &machines.inventory_yaml())
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
+        )
+        .file("deploy.yaml", &play);
+    let run = repo.playhook(&["deploy"]);
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert_ne!(run.code(), 0, "{text}");
+    let fatal = |host: &str| -> serde_json::Value {
+        let start = format!("fatal: [{host}]: FAILED! => ");
+        let blocks: Vec<&str> = text.split(start.as_str()).skip(1).collect();
+        assert_eq!(blocks.len(), 1, "one failure for {host}:\n{text}");
+        let json = match blocks[0].find("\n}") {
+            Some(end) => &blocks[0][..end + 2],
+            None => blocks[0].lines().next().unwrap_or_default(),
+        };
+        let result: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let msg = result["msg"].as_str().unwrap_or_default();
+        assert!(
+            !msg.is_empty() && !msg.contains('\n'),
+            "one line for {host}: {msg:?}"
+        );
+        result
+    };
+    // Ansible's own failure for an unknown package: its message and `failures`.
+    let r = fatal(&nope.name);
+    assert_eq!(
+        r["msg"], "Failed to install some of the specified packages",
+        "{r}"
+    );
+    assert_eq!(
+        r["failures"],
+        serde_json::json!(["No package ph-does-not-exist available."]),
+        "{r}"
+    );
+    assert_eq!(r["rc"], 1, "{r}");
+    let r = fatal(&no_dnf.name);
+    let msg = r["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("dnf is not installed on") && msg.contains(&no_dnf.name),
+        "{msg}"
+    );
+    assert!(!text.contains(&format!("fatal: [{}]", fine.name)), "{text}");
+    assert_eq!(fine.ok("cat /root/finished"), "finished\n");
+    assert_eq!(fine.ok("rpm -q --qf '%{NAME}\\n' ph-pkg"), "ph-pkg\n");
+    for m in [nope, no_dnf] {
+        assert!(
+            m.read("/root/finished").is_none(),
+            "{} stopped at its failure",
+            m.name
+        );
+    }
+}
