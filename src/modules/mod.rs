@@ -13,6 +13,7 @@ pub mod control;
 pub mod ctx;
 pub mod files;
 pub mod outcome;
+pub mod packages;
 pub mod params;
 pub mod registry;
 pub mod system;

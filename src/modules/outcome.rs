@@ -14,6 +14,10 @@ pub struct Diff {
     pub after_header: String,
     pub before: String,
     pub after: String,
+    /// Text shown as it is instead of a before/after diff (Ansible's `prepared` diffs: the
+    /// package lists of `apt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prepared: Option<String>,
 }
 
 /// What a module did, when it did not fail.

@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files, system};
+use super::{commands, control, files, packages, system};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -20,6 +20,14 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,
+        &packages::apt::Apt,
+        &packages::apt_repository::AptRepository,
+        &packages::deb822_repository::Deb822Repository,
+        &packages::apt_key::AptKey,
+        &packages::dpkg_selections::DpkgSelections,
+        &packages::debconf::Debconf,
+        &packages::package::Package,
+        &packages::package_facts::PackageFacts,
         &control::debug::Debug,
         &control::set_fact::SetFact,
         &control::assert::Assert,

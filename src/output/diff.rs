@@ -18,6 +18,10 @@ const RESET: &str = "\x1b[0m";
 
 /// Renders one before/after pair; empty when both sides are equal.
 pub fn render(diff: &Diff, color: bool) -> String {
+    if let Some(text) = &diff.prepared {
+        // Ansible's callback prints a prepared diff as it is, followed by a newline.
+        return format!("{text}\n");
+    }
     let before = lines_for_diff(&diff.before);
     let after = lines_for_diff(&diff.after);
     let groups = grouped_opcodes(&before, &after, CONTEXT);
@@ -298,6 +302,7 @@ mod tests {
             after_header: "/etc/app.conf".into(),
             before: before.into(),
             after: after.into(),
+            prepared: None,
         }
     }
 
@@ -324,6 +329,7 @@ mod tests {
             after_header: "f".into(),
             before: before.into(),
             after: after.into(),
+            prepared: None,
         };
         assert_eq!(
             render(&d, false),

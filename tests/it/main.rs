@@ -11,6 +11,7 @@ mod inventory;
 mod machines;
 mod modules_command;
 mod modules_files;
+mod packages;
 mod secrets;
 mod shell_protocol;
 mod ssh;

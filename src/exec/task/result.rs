@@ -161,6 +161,11 @@ pub(in crate::exec) fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
                 .unwrap_or_default(),
             before: d.get_attr("before").map(|v| display(&v)).unwrap_or_default(),
             after: d.get_attr("after").map(|v| display(&v)).unwrap_or_default(),
+            prepared: d
+                .get_attr("prepared")
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_none())
+                .map(|v| display(&v)),
         })
         .collect()
 }

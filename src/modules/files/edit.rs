@@ -111,6 +111,7 @@ pub async fn save(
                     after_header: header,
                     before: fields_text(&b),
                     after: fields_text(&a),
+                    prepared: None,
                 });
             }
             changes.any()

@@ -303,6 +303,7 @@ pub fn content_diff(before_header: &str, after_header: &str, before: &[u8], afte
         after_header: after_header.to_string(),
         before: b.to_string(),
         after: a.to_string(),
+        prepared: None,
     })
 }
 
@@ -313,6 +314,7 @@ pub fn state_diff(path: &str, before: BTreeMap<&str, Value>, after: BTreeMap<&st
         after_header: path.to_string(),
         before: pretty_json(&before),
         after: pretty_json(&after),
+        prepared: None,
     }
 }
 

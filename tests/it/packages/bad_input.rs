@@ -1,0 +1,58 @@
+//! Bad input on real machines: a package that does not exist, a dpkg lock that stays held, a
+//! host without apt-get. Each fails its host with one clear line naming what and where; the
+//! other hosts finish the play.
+
+use super::play::repository;
+use crate::support::machines::Machines;
+use crate::support::repo::TestRepo;
+
+#[test]
+fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
+    let apt_repo = repository();
+    let machines = Machines::start(4);
+    let [nope, locked, no_apt, fine] = [0, 1, 2, 3].map(|i| machines.machine(i));
+    for m in machines.machines() {
+        m.add_apt_repo(&apt_repo, true);
+        m.ok("apt-get update -q >/dev/null");
+    }
+    // apt takes its locks with fcntl: hold the frontend lock the same way, for 60 s.
+    locked.ok(
+        "systemd-run --unit=hold-dpkg-lock python3 -c 'import fcntl, time; f = open(\"/var/lib/dpkg/lock-frontend\", \"w\"); \
+         fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(60)' && sleep 1",
+    );
+    no_apt.ok("mv /usr/bin/apt-get /usr/bin/apt-get.away");
+    let play = format!(
+        "- hosts: machines\n  gather_facts: false\n  tasks:\n    \
+         - apt: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-tool' }}}}\", lock_timeout: 3}}\n    \
+         - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
+        nope = nope.name
+    );
+    let repo = TestRepo::local()
+        .file("inventory.yml", &machines.inventory_yaml())
+        .file("ansible.cfg", "[defaults]\ninventory = inventory.yml\ngathering = explicit\n")
+        .file("deploy.yaml", &play);
+    let run = repo.playhook(&["deploy"]);
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert_ne!(run.code(), 0, "{text}");
+    let fatal = |host: &str| -> String {
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(&format!("[{host}]")) && l.contains("FAILED")).collect();
+        assert_eq!(lines.len(), 1, "one failure line for {host}:\n{text}");
+        lines[0].to_string()
+    };
+    let line = fatal(&nope.name);
+    assert!(line.contains("No package matching 'ph-does-not-exist' is available"), "{line}");
+    let line = fatal(&locked.name);
+    assert!(
+        line.contains("/var/lib/dpkg/lock-frontend on ") && line.contains("held by process") && line.contains("python3"),
+        "{line}"
+    );
+    assert!(line.contains("3 s (lock_timeout)"), "{line}");
+    let line = fatal(&no_apt.name);
+    assert!(line.contains(&format!("apt-get is not installed on {}", no_apt.name)), "{line}");
+    assert_eq!(fine.read("/root/finished").as_deref(), Some("finished\n"), "{text}");
+    assert!(fine.ok("dpkg-query -W -f '${Status}' ph-tool").contains("installed"));
+    for m in [nope, locked, no_apt] {
+        assert_eq!(m.read("/root/finished"), None, "{} went on after failing", m.name);
+    }
+    assert!(locked.run("dpkg-query -W ph-tool").code != 0, "installed despite the held lock");
+}
