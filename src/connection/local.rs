@@ -13,6 +13,8 @@ use super::{Command, Connection, ConnectionError, LiveLines, Output};
 pub struct LocalConnection {
     session: ShellSession,
     child: Child,
+    /// The host name given to [`LocalConnection::start`], for [`Connection::reopen`].
+    host: String,
 }
 
 impl LocalConnection {
@@ -35,7 +37,11 @@ impl LocalConnection {
             });
         };
         let session = ShellSession::start(host, stdin, stdout, stderr).await?;
-        Ok(LocalConnection { session, child })
+        Ok(LocalConnection {
+            session,
+            child,
+            host: host.to_string(),
+        })
     }
 
     /// The shell session, for callers that need more than [`Connection`].
@@ -63,5 +69,11 @@ impl Connection for LocalConnection {
         {
             let _ = self.child.kill().await;
         }
+    }
+
+    async fn reopen(&mut self, _connect_timeout: Option<Duration>) -> Result<(), ConnectionError> {
+        self.close().await;
+        *self = LocalConnection::start(&self.host).await?;
+        Ok(())
     }
 }

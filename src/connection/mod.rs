@@ -151,6 +151,18 @@ pub trait Connection: Send {
 
     /// Ends the session, stopping anything still running on the host.
     async fn close(&mut self);
+
+    /// Closes the session and opens a new one to the same target, once: what `reboot` and
+    /// `wait_for_connection` need while the host goes away and comes back. `connect_timeout`
+    /// replaces the target's for this and later logins. Fails as [`Connection::run`] does when
+    /// the host does not answer; the connection then stays closed until a later `reopen`
+    /// succeeds. Connections that cannot be reopened say so.
+    async fn reopen(&mut self, connect_timeout: Option<Duration>) -> Result<(), ConnectionError> {
+        let _ = connect_timeout;
+        Err(ConnectionError::Unreachable {
+            message: "this connection cannot be reopened".into(),
+        })
+    }
 }
 
 /// Opens the connection `target` asks for: a local `sh`, or `sh` over one SSH session.

@@ -2,6 +2,7 @@
 //! run its commands there with the task's `become`, `environment` and timeout applied.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use minijinja::Value;
 
@@ -48,6 +49,13 @@ impl ModuleCtx<'_> {
     /// Runs `cmd` with its output lines shown live.
     pub async fn run_live(&mut self, cmd: &Command) -> Result<Output, ConnectionError> {
         self.conn.run(cmd, self.live).await
+    }
+
+    /// Closes the host's connection and opens it again to the same target (one attempt), for
+    /// modules that wait for a host to come back (`reboot`, `wait_for_connection`). Their retry
+    /// loops decide how long to keep trying; `connect_timeout` bounds each login.
+    pub async fn reconnect(&mut self, connect_timeout: Option<Duration>) -> Result<(), ConnectionError> {
+        self.conn.reopen(connect_timeout).await
     }
 
     /// Finds a task's controller file (`src`) with [`source_search_path`]'s order.

@@ -12,10 +12,12 @@ pub mod contract;
 pub mod control;
 pub mod ctx;
 pub mod files;
+pub mod net;
 pub mod outcome;
 pub mod packages;
 pub mod params;
 pub mod registry;
+pub mod services;
 pub mod system;
 
 pub use contract::{Accepts, Collection, Defines, Module, ResultShow, RunsOn, Source, Spec, TypedModule};

@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files, packages, system};
+use super::{commands, control, files, net, packages, services, system};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -34,6 +34,12 @@ pub fn all() -> &'static [&'static dyn Module] {
         &control::fail::Fail,
         &control::ping::Ping,
         &system::setup::Setup,
+        &services::systemd_service::SystemdService,
+        &services::service::Service,
+        &services::service_facts::ServiceFacts,
+        &system::reboot::Reboot,
+        &system::wait_for_connection::WaitForConnection,
+        &net::wait_for::WaitFor,
     ]
 }
 

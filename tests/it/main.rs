@@ -13,6 +13,7 @@ mod modules_command;
 mod modules_files;
 mod packages;
 mod secrets;
+mod services;
 mod shell_protocol;
 mod ssh;
 mod support;

@@ -43,6 +43,8 @@ pub struct SshConnection {
     /// The inventory name and `user@address port N`, for messages.
     name: String,
     whom: String,
+    /// Where it connected, for [`Connection::reopen`].
+    target: Target,
 }
 
 impl SshConnection {
@@ -84,6 +86,7 @@ impl SshConnection {
             log,
             name: target.name.clone(),
             whom: failure::destination(target),
+            target: target.clone(),
         })
     }
 
@@ -145,6 +148,15 @@ impl Connection for SshConnection {
                 Err(shared) => drop(shared),
             }
         }
+    }
+
+    async fn reopen(&mut self, connect_timeout: Option<Duration>) -> Result<(), ConnectionError> {
+        self.close().await;
+        if let Some(timeout) = connect_timeout {
+            self.target.connect_timeout = timeout;
+        }
+        *self = SshConnection::connect(&self.target).await?;
+        Ok(())
     }
 }
 

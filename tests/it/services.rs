@@ -1,0 +1,523 @@
+//! The service modules on real machines, with ansible-playbook as the oracle: one play using
+//! `copy`ed units, `notify` → a handler doing `daemon_reload` + restart, `systemd_service`,
+//! `service` (in a loop), `masked`, `wait_for` on the service's port (each machine's own
+//! 127.0.0.N), `service_facts`, `reboot` and a task after it — run by ansible-playbook on one
+//! fresh machine and by playhook on another. Compared: systemd's view of every unit, the files,
+//! and the registered results key by key; `--check --diff` first changes nothing; the re-run
+//! changes nothing. Bad input (a unit that does not exist, a host without `systemctl`) fails
+//! in one line naming the unit or program and the host, while other hosts finish.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use crate::support::ansible_tasks::ansible_command;
+use crate::support::machines::{Machine, Machines};
+use crate::support::repo::{Run, TestRepo};
+
+const PORT: u16 = 18765;
+const UNITS: &[&str] = &["phdemo", "phsleep-a", "phsleep-b", "phsleep-c", "phmasked"];
+
+/// The play, for one host.
+fn play(host: &str) -> String {
+    format!(
+        r#"- hosts: {host}
+  gather_facts: false
+  handlers:
+    - name: reload and restart
+      systemd:
+        name: phdemo
+        daemon_reload: true
+        state: restarted
+      register: r_handler
+  tasks:
+    - name: first run only
+      stat:
+        path: /root/rebooted-once
+      register: marker
+    - name: the demo unit
+      copy:
+        dest: /etc/systemd/system/phdemo.service
+        content: |
+          [Unit]
+          Description=playhook demo
+          [Service]
+          ExecStart=/usr/bin/python3 -m http.server --bind {{{{ ansible_host }}}} {PORT}
+          [Install]
+          WantedBy=multi-user.target
+      notify: reload and restart
+    - name: sleeper units
+      copy:
+        dest: "/etc/systemd/system/phsleep-{{{{ item }}}}.service"
+        content: |
+          [Unit]
+          Description=playhook sleeper {{{{ item }}}}
+          [Service]
+          ExecStart=/bin/sleep infinity
+          [Install]
+          WantedBy=multi-user.target
+      loop: [a, b, c]
+    - name: reload systemd
+      systemd:
+        daemon-reload: true
+      register: r_reload
+    - name: start and enable the demo
+      systemd_service:
+        name: phdemo.service
+        state: started
+        enabled: true
+      register: r_demo
+    - name: sleepers through the service module
+      service:
+        name: "phsleep-{{{{ item }}}}"
+        state: started
+        enabled: true
+      loop: [a, b]
+      register: r_sleepers
+    - name: stop and disable one
+      systemd:
+        unit: phsleep-c
+        state: stopped
+        enabled: false
+      register: r_stop
+    - name: mask a unit
+      systemd:
+        name: phmasked.service
+        masked: true
+      register: r_mask
+    - name: query only
+      systemd:
+        name: phsleep-a
+        state: started
+      register: r_query
+    - meta: flush_handlers
+    - name: the demo listens
+      wait_for:
+        host: "{{{{ ansible_host }}}}"
+        port: {PORT}
+        timeout: 60
+      register: r_wait
+    - name: the unit file says what it runs
+      wait_for:
+        path: /etc/systemd/system/phdemo.service
+        search_regex: 'ExecStart=(?P<program>\S+) (\S+)'
+        timeout: 5
+      register: r_waitfile
+    - name: nothing listens on the next port
+      wait_for:
+        host: "{{{{ ansible_host }}}}"
+        port: {next}
+        state: stopped
+        timeout: 5
+      register: r_stopped
+    - service_facts:
+      register: r_facts
+    - name: dump results
+      copy:
+        dest: /root/results.json
+        content: "{{{{ {{'reload': r_reload, 'demo': r_demo, 'sleepers': r_sleepers, 'stop': r_stop, 'mask': r_mask, 'query': r_query, 'handler': r_handler, 'wait': r_wait, 'waitfile': r_waitfile, 'stopped': r_stopped, 'facts': r_facts}} | to_nice_json }}}}"
+      when: not marker.stat.exists
+    - name: facts are ansible_facts
+      copy:
+        dest: /root/facts-demo.json
+        content: "{{{{ ansible_facts.services['phdemo.service'] | to_nice_json }}}}"
+    - reboot:
+        reboot_timeout: 120
+      register: r_reboot
+      when: not marker.stat.exists
+    - name: after the reboot
+      command: systemctl is-active phdemo
+      register: r_after
+      changed_when: false
+    - name: the demo listens again
+      wait_for:
+        host: "{{{{ ansible_host }}}}"
+        port: {PORT}
+        timeout: 60
+    - name: dump the reboot
+      copy:
+        dest: /root/after.json
+        content: "{{{{ {{'reboot': r_reboot, 'after': r_after}} | to_nice_json }}}}"
+      when: not marker.stat.exists
+    - name: remember the reboot
+      copy:
+        dest: /root/rebooted-once
+        content: "yes\n"
+"#,
+        next = PORT + 1
+    )
+}
+
+/// The unit files as a machine had them before the play (other descriptions, so `copy`
+/// changes them and notifies), disabled and stopped but for `phsleep-c`, enabled and running.
+fn seed(m: &Machine) {
+    m.ok(&format!(
+        "printf '[Unit]\\nDescription=seeded\\n[Service]\\nExecStart=/usr/bin/python3 -m http.server --bind {addr} {PORT}\\n' \
+           > /etc/systemd/system/phdemo.service && \
+         for x in a b c; do printf '[Unit]\\nDescription=seeded\\n[Service]\\nExecStart=/bin/sleep infinity\\n' \
+           > /etc/systemd/system/phsleep-$x.service; done && \
+         printf '[Install]\nWantedBy=multi-user.target\n' >> /etc/systemd/system/phsleep-c.service && \
+         systemctl daemon-reload && systemctl enable --now phsleep-c",
+        addr = m.address
+    ));
+}
+
+/// systemd's view of the play's units: is-enabled, is-active and stable properties.
+fn systemd_view(m: &Machine) -> String {
+    let mut out = String::new();
+    for u in UNITS {
+        let ran = m.run(&format!(
+            "systemctl is-enabled {u}; systemctl is-active {u}; \
+             systemctl show -p LoadState,ActiveState,SubState,UnitFileState,FragmentPath,Description {u}"
+        ));
+        out.push_str(&format!("{u}:\n{}", ran.stdout));
+    }
+    out
+}
+
+fn ansible(repo: &TestRepo, machines: &Machines, playbook: &str, extra: &[&str]) -> String {
+    let out = ansible_command("ansible-playbook")
+        .arg("-i")
+        .arg(machines.inventory())
+        .arg(playbook)
+        .args(extra)
+        .current_dir(repo.path())
+        .env("HOME", repo.path())
+        .output()
+        .expect("running ansible-playbook");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "ansible-playbook {extra:?}:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Ansible's recap of `host` as `ok=N changed=N unreachable=N failed=N skipped=N`.
+fn ansible_recap(stdout: &str, host: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{host} ")))
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(2)
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn playhook_recap(run: &Run, host: &str) -> String {
+    let recap = run.recap(host);
+    ["ok", "changed", "unreachable", "failed", "skipped"]
+        .map(|k| format!("{k}={}", recap[k]))
+        .join(" ")
+}
+
+/// Differences between two registered results, as `path: ansible vs playhook` lines; `skip`
+/// says which paths are not compared (values, or whole keys).
+fn differences(path: &str, theirs: &Json, ours: &Json, skip: &dyn Fn(&str) -> Skip, out: &mut Vec<String>) {
+    match skip(path) {
+        Skip::Key => return,
+        Skip::Value => {
+            if std::mem::discriminant(theirs) != std::mem::discriminant(ours) {
+                out.push(format!("{path}: type {theirs} vs {ours}"));
+            }
+            return;
+        }
+        Skip::No | Skip::Order => {}
+    }
+    match (theirs, ours) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let sub = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => differences(&sub, x, y, skip, out),
+                    (x, y) => {
+                        if skip(&sub) != Skip::Key {
+                            out.push(format!("{sub}: {x:?} vs {y:?}"));
+                        }
+                    }
+                }
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                differences(&format!("{path}[{i}]"), x, y, skip, out);
+            }
+        }
+        (Json::String(a), Json::String(b)) if skip(path) == Skip::Order => {
+            let words = |s: &str| {
+                s.split_whitespace()
+                    .map(str::to_string)
+                    .collect::<BTreeSet<String>>()
+            };
+            if words(a) != words(b) {
+                out.push(format!("{path}: {theirs} vs {ours}"));
+            }
+        }
+        _ if theirs != ours => out.push(format!("{path}: {theirs} vs {ours}")),
+        _ => {}
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skip {
+    No,
+    /// Compared by type only.
+    Value,
+    /// Not compared at all.
+    Key,
+    /// A space-separated list whose order systemd does not keep: compared as a set.
+    Order,
+}
+
+/// What is not compared, and why.
+fn not_compared(path: &str) -> Skip {
+    let last = path.rsplit('.').next().unwrap_or("");
+    // Ansible echoes the module's arguments; playhook registers no `invocation`.
+    if last == "invocation" || last.starts_with("invocation[") {
+        return Skip::Key;
+    }
+    // Every result Ansible registers carries `failed: false`, and a loop's `msg` and
+    // `skipped`: the executor's, not these modules' (playhook's executor registers `failed` only
+    // when true): not compared.
+    if last == "failed" || path.ends_with("sleepers.msg") || path.ends_with("sleepers.skipped") {
+        return Skip::Key;
+    }
+    // Wall-clock seconds.
+    if last == "elapsed" || last == "start" || last == "end" || last == "delta" {
+        return Skip::Value;
+    }
+    // A unit's properties that change with every start or boot: times, PIDs, ids, counters,
+    // memory and CPU use. The set of property names is compared; these values by type.
+    if path.contains(".status.")
+        && ["After", "Before", "Requires", "Wants", "WantedBy", "Names"].contains(&last)
+    {
+        return Skip::Order;
+    }
+    if path.contains(".status.") {
+        const STABLE: &[&str] = &[
+            "Id",
+            "Names",
+            "LoadState",
+            "ActiveState",
+            "SubState",
+            "UnitFileState",
+            "UnitFilePreset",
+            "FragmentPath",
+            "Description",
+            "Type",
+            "Restart",
+            "WantedBy",
+            "Before",
+            "After",
+            "Requires",
+            "CanStart",
+            "CanStop",
+            "CanReload",
+            "Result",
+            "NeedDaemonReload",
+        ];
+        if !STABLE.contains(&last) {
+            return Skip::Value;
+        }
+    }
+    Skip::No
+}
+
+fn read_json(m: &Machine, path: &str) -> Json {
+    let text = m.read(path).unwrap_or_else(|| panic!("{path} on {}", m.name));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} on {}: {e}\n{text}", m.name))
+}
+
+#[test]
+fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
+    let machines = Machines::start(2);
+    let (theirs, ours) = (machines.machine(0), machines.machine(1));
+    let repo = TestRepo::local()
+        .file("inventory.yml", &machines.inventory_yaml())
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
+        )
+        .file("ansible.yaml", &play(&theirs.name))
+        .file("deploy.yaml", &play(&ours.name));
+    for m in [theirs, ours] {
+        seed(m);
+    }
+    let before = systemd_view(ours);
+    assert_eq!(systemd_view(theirs), before);
+
+    // --check --diff on the fresh machines: the same report, and systemd unchanged.
+    let checked = ansible(&repo, &machines, "ansible.yaml", &["--check", "--diff"]);
+    let run = repo.playhook(&["deploy", "--json", "--check", "--diff"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        playhook_recap(&run, &ours.name),
+        ansible_recap(&checked, &theirs.name),
+        "{checked}\n{}",
+        run.stdout()
+    );
+    for m in [theirs, ours] {
+        assert_eq!(systemd_view(m), before, "{} after --check", m.name);
+        assert_eq!(m.boots(), 1, "{}: --check rebooted", m.name);
+        assert_eq!(m.read("/root/results.json"), None);
+        assert!(
+            m.read("/etc/systemd/system/phdemo.service")
+                .is_some_and(|t| t.contains("seeded"))
+        );
+        assert_eq!(
+            m.run("test -L /etc/systemd/system/phmasked.service").code,
+            1,
+            "{}: --check masked",
+            m.name
+        );
+    }
+
+    // The real run.
+    let applied = ansible(&repo, &machines, "ansible.yaml", &[]);
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        playhook_recap(&run, &ours.name),
+        ansible_recap(&applied, &theirs.name),
+        "{applied}\n{}",
+        run.stdout()
+    );
+    for m in [theirs, ours] {
+        assert_eq!(m.boots(), 2, "{} rebooted once", m.name);
+    }
+    let view = systemd_view(ours);
+    assert_eq!(systemd_view(theirs), view);
+    assert!(view.contains("phdemo:\nenabled\nactive\n"), "{view}");
+    assert!(view.contains("phsleep-b:\nenabled\nactive\n"), "{view}");
+    assert!(view.contains("phsleep-c:\ndisabled\ninactive\n"), "{view}");
+    assert!(view.contains("phmasked:\nmasked\n"), "{view}");
+    for file in [
+        "/etc/systemd/system/phdemo.service",
+        "/etc/systemd/system/phsleep-a.service",
+        "/root/rebooted-once",
+    ] {
+        let mine = ours.read(file).map(|t| t.replace(&ours.address, "ADDR"));
+        assert_eq!(
+            theirs.read(file).map(|t| t.replace(&theirs.address, "ADDR")),
+            mine,
+            "{file}"
+        );
+    }
+    assert_eq!(
+        ours.ok("readlink /etc/systemd/system/phmasked.service"),
+        theirs.ok("readlink /etc/systemd/system/phmasked.service")
+    );
+
+    for file in ["/root/results.json", "/root/after.json", "/root/facts-demo.json"] {
+        let mut diffs = Vec::new();
+        differences(
+            file,
+            &read_json(theirs, file),
+            &read_json(ours, file),
+            &not_compared,
+            &mut diffs,
+        );
+        assert!(
+            diffs.is_empty(),
+            "{file}: ansible vs playhook:\n{}",
+            diffs.join("\n")
+        );
+    }
+    let results = read_json(ours, "/root/results.json");
+    assert_eq!(results["demo"]["changed"], true);
+    assert_eq!(results["demo"]["status"]["ActiveState"], "inactive");
+    assert_eq!(results["query"]["changed"], false);
+    assert_eq!(results["stop"]["changed"], true);
+    assert_eq!(results["stop"]["enabled"], false);
+    assert_eq!(
+        results["facts"]["ansible_facts"]["services"]["phdemo.service"]["state"],
+        "running"
+    );
+    assert_eq!(read_json(ours, "/root/after.json")["reboot"]["rebooted"], true);
+
+    // The re-run changes nothing, on both.
+    let again = ansible(&repo, &machines, "ansible.yaml", &[]);
+    assert!(
+        ansible_recap(&again, &theirs.name).contains("changed=0"),
+        "{again}"
+    );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    assert_eq!(
+        playhook_recap(&run, &ours.name),
+        ansible_recap(&again, &theirs.name),
+        "{again}\n{}",
+        run.stdout()
+    );
+    assert_eq!(systemd_view(ours), view);
+}
+
+#[test]
+fn a_missing_unit_or_systemctl_fails_in_one_line_and_other_hosts_finish() {
+    let machines = Machines::start(3);
+    let (first, second, third) = (machines.machine(0), machines.machine(1), machines.machine(2));
+    // The second machine has no systemctl (as a host without systemd).
+    second.ok("mv /usr/bin/systemctl /usr/bin/systemctl.off");
+    let play = format!(
+        "- hosts: machines\n  gather_facts: false\n  tasks:\n    \
+         - name: a unit nobody has\n      systemd:\n        name: nope-missing\n        state: started\n      \
+           when: inventory_hostname == '{first}'\n    \
+         - name: ssh runs\n      systemd_service:\n        name: ssh\n        state: started\n    \
+         - copy:\n        dest: /root/finished\n        content: \"yes\\n\"\n",
+        first = first.name
+    );
+    let repo = TestRepo::local()
+        .file("inventory.yml", &machines.inventory_yaml())
+        .file("ansible.cfg", "[defaults]\ninventory = inventory.yml\n")
+        .file("deploy.yaml", &play);
+    let run = repo.playhook(&["deploy", "--json"]);
+    second.ok("mv /usr/bin/systemctl.off /usr/bin/systemctl");
+    assert_ne!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    let failures: Vec<String> = run
+        .events()
+        .iter()
+        .filter(|e| e["failed"] == true || e["status"] == "failed")
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        all.contains("Could not find the requested service nope-missing: host"),
+        "{all}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains(&first.name) && f.contains("nope-missing")),
+        "{failures:#?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains(&second.name) && f.contains("`systemctl` not found on")),
+        "{failures:#?}"
+    );
+    assert_eq!(third.read("/root/finished").as_deref(), Some("yes\n"));
+    assert_eq!(first.read("/root/finished"), None);
+    assert_eq!(second.read("/root/finished"), None);
+    assert_eq!(run.recap(&third.name)["failed"], 0);
+    assert_eq!(run.recap(&first.name)["failed"], 1);
+    assert_eq!(run.recap(&second.name)["failed"], 1);
+
+    // Ansible says the same of the missing unit.
+    let out = ansible_command("ansible-playbook")
+        .args(["-i", "inventory.yml", "deploy.yaml", "--limit"])
+        .arg(&first.name)
+        .current_dir(repo.path())
+        .env("HOME", repo.path())
+        .output()
+        .expect("running ansible-playbook");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"msg\": \"Could not find the requested service nope-missing: host\""),
+        "{stdout}"
+    );
+}
