@@ -51,6 +51,14 @@ impl Runner<'_> {
             for facts in found {
                 if gathered {
                     host.facts = merge_facts(&host.facts, &facts);
+                    // Facts a module declares (`package_facts`' `packages`) are also top-level
+                    // variables, as Ansible injects them; setup's all carry the `ansible_` prefix.
+                    for (k, v) in entries(&facts) {
+                        let name = display(&k);
+                        if !name.starts_with("ansible_") {
+                            host.host_vars.insert(name, v);
+                        }
+                    }
                     self.hostvars.set(&host.name, self.hostvars_entry(host));
                 } else {
                     for (k, v) in entries(&facts) {

@@ -340,7 +340,8 @@ impl Apt {
                 p,
                 &format!("'apt-get {command}' failed: {}", out.stderr),
                 &out,
-            ));
+            )
+            .await);
         }
         let changed = !out.stdout.contains(APT_GET_ZERO);
         let outcome = Outcome::changed(changed).with("msg", out.stdout.as_str());
@@ -362,12 +363,7 @@ async fn cleanup(p: &Params, ctx: &mut ModuleCtx<'_>, op: &str, mark: &str) -> R
     );
     let out = run_apt(ctx, &cmd, p.policy_rc_d, "").await?;
     if out.rc != 0 {
-        return Err(apt_failure(
-            ctx,
-            p,
-            &format!("'apt-get {op}' failed: {}", out.stderr),
-            &out,
-        ));
+        return Err(apt_failure(ctx, p, &format!("'apt-get {op}' failed: {}", out.stderr), &out).await);
     }
     Ok(with_output(
         Outcome::changed(out.stdout.contains(mark)),
@@ -392,12 +388,7 @@ async fn build_dep(p: &Params, ctx: &mut ModuleCtx<'_>, specs: &[String]) -> Res
     );
     let out = run_apt(ctx, &cmd, p.policy_rc_d, "").await?;
     if out.rc != 0 {
-        return Err(apt_failure(
-            ctx,
-            p,
-            &format!("'{cmd}' failed: {}", out.stderr),
-            &out,
-        ));
+        return Err(apt_failure(ctx, p, &format!("'{cmd}' failed: {}", out.stderr), &out).await);
     }
     Ok(with_output(
         Outcome::changed(!out.stdout.contains(APT_GET_ZERO)),
@@ -477,10 +468,29 @@ pub(super) async fn run_apt(
     })
 }
 
-/// A failed apt command: a clear message for a held lock, else `msg`; with its output.
-pub(super) fn apt_failure(ctx: &ModuleCtx<'_>, p: &Params, msg: &str, out: &Ran) -> ModuleError {
-    let msg = apt_get::lock_message(&out.stderr, ctx.host, p.lock_timeout())
-        .unwrap_or_else(|| msg.trim_end().to_string());
+/// A failed apt command: a clear message for a held lock (naming its holder, asked of the host
+/// when apt did not say), else `msg`; with its output.
+pub(super) async fn apt_failure(ctx: &mut ModuleCtx<'_>, p: &Params, msg: &str, out: &Ran) -> ModuleError {
+    let msg = match apt_get::held_lock(&out.stderr) {
+        Some((path, holder)) => {
+            let holder = match holder {
+                Some(h) => Some(h),
+                None => ctx
+                    .run(apt_get::lock_holder_script(&path))
+                    .await
+                    .ok()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .lines()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .filter(|h| !h.is_empty()),
+            };
+            apt_get::lock_message(&path, holder.as_deref(), ctx.host, p.lock_timeout())
+        }
+        None => msg.trim_end().to_string(),
+    };
     ModuleError::failed(msg)
         .with("stdout", out.stdout.as_str())
         .with("stderr", out.stderr.as_str())
@@ -552,8 +562,12 @@ impl AptManager<'_> {
         }
         if let Some(err) = &answer.update_failed {
             let retries = self.update.as_ref().map_or(5, |u| u.retries);
-            let msg = apt_get::lock_message(err, ctx.host, self.p.lock_timeout())
-                .unwrap_or_else(|| format!("Failed to update apt cache after {retries} retries: {err}"));
+            let msg = match apt_get::held_lock(err) {
+                Some((path, holder)) => {
+                    apt_get::lock_message(&path, holder.as_deref(), ctx.host, self.p.lock_timeout())
+                }
+                None => format!("Failed to update apt cache after {retries} retries: {err}"),
+            };
             return Err(ModuleError::failed(msg));
         }
         if out.rc != 0 {
@@ -688,7 +702,7 @@ impl PackageManager for AptManager<'_> {
                 ),
                 _ => format!("'{cmd}' failed: {}", out.stderr),
             };
-            return Err(apt_failure(ctx, self.p, &msg, &out));
+            return Err(apt_failure(ctx, self.p, &msg, &out).await);
         }
         Ok(Acted {
             stdout: out.stdout,

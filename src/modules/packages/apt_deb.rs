@@ -76,12 +76,7 @@ pub async fn install(p: &Params, ctx: &mut ModuleCtx<'_>, debs: &str) -> Result<
         };
         let ran = run_apt(ctx, &cmd, p.policy_rc_d, &mark).await?;
         if ran.rc != 0 {
-            return Err(apt_failure(
-                ctx,
-                p,
-                &format!("'{cmd}' failed: {}", ran.stderr),
-                &ran,
-            ));
+            return Err(apt_failure(ctx, p, &format!("'{cmd}' failed: {}", ran.stderr), &ran).await);
         }
         stdout.push_str(&ran.stdout);
         stderr.push_str(&ran.stderr);
@@ -115,7 +110,7 @@ pub async fn install(p: &Params, ctx: &mut ModuleCtx<'_>, debs: &str) -> Result<
         stderr: format!("{stderr}{}", ran.stderr),
     };
     if ran.rc != 0 {
-        return Err(apt_failure(ctx, p, &format!("{cmd} failed"), &all));
+        return Err(apt_failure(ctx, p, &format!("{cmd} failed"), &all).await);
     }
     let mut outcome = with_output(Outcome::changed(true), &all, ctx.diff);
     if !ctx.diff {

@@ -93,25 +93,52 @@ fn upgraded_line(line: &str) -> bool {
     rest.starts_with(" upgraded") || rest.starts_with(" packages upgraded")
 }
 
-/// A clear message for a lock apt could not get within `lock_timeout`, naming its holder as
-/// apt-get does ("It is held by process 1234 (apt-get)").
-pub fn lock_message(stderr: &str, host: &str, lock_timeout: i64) -> Option<String> {
-    let line = stderr.lines().find(|l| l.contains("Could not get lock"))?;
+/// The lock apt could not get within `lock_timeout`, from its messages ("Could not get lock
+/// PATH", "Unable to acquire the dpkg frontend lock (PATH)"), and the holder when apt named it.
+pub fn held_lock(stderr: &str) -> Option<(String, Option<String>)> {
+    if let Some(line) = stderr.lines().find(|l| l.contains("Could not get lock ")) {
+        let rest = line.split("Could not get lock ").nth(1).unwrap_or_default();
+        let path = rest
+            .split(". ")
+            .next()
+            .unwrap_or(rest)
+            .trim_end_matches('.')
+            .to_string();
+        let holder = line
+            .split("held by ")
+            .nth(1)
+            .map(|h| h.trim().trim_end_matches('.').to_string());
+        return Some((path, holder));
+    }
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Unable to acquire the dpkg"))?;
     let path = line
-        .split("Could not get lock ")
+        .split('(')
         .nth(1)
-        .and_then(|r| r.split(". ").next())
-        .map(|p| p.trim_end_matches('.').to_string())
-        .unwrap_or_else(|| "the dpkg lock".to_string());
-    let holder = line
-        .split("held by ")
-        .nth(1)
-        .map(|h| h.trim().trim_end_matches('.').to_string())
-        .unwrap_or_else(|| "another process".to_string());
-    Some(format!(
+        .and_then(|r| r.split(')').next())
+        .unwrap_or("/var/lib/dpkg/lock-frontend");
+    Some((path.to_string(), None))
+}
+
+/// A script printing `process PID (COMM)` for each process holding a lock on `path`
+/// (from `/proc/locks`, which lists fcntl and flock locks with the file's inode).
+pub fn lock_holder_script(path: &str) -> String {
+    format!(
+        "i=$(stat -c %i {p} 2>/dev/null) || exit 0
+for pid in $(awk -v i=\"$i\" '{{n = split($6, a, \":\"); if (a[n] == i) print $5}}' /proc/locks); do \
+         printf 'process %s (%s)\\n' \"$pid\" \"$(cat /proc/$pid/comm 2>/dev/null)\"; done",
+        p = quote(path)
+    )
+}
+
+/// The one-line failure for a held lock.
+pub fn lock_message(path: &str, holder: Option<&str>, host: &str, lock_timeout: i64) -> String {
+    let holder = holder.unwrap_or("another process");
+    format!(
         "{path} on {host} is held by {holder} and was not released within {lock_timeout} s \
          (lock_timeout); wait for it to finish or raise lock_timeout"
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -138,17 +165,28 @@ Inst tree (2.1.0-1 Debian:12.8/stable [amd64])\n";
     }
 
     #[test]
-    fn a_held_lock_names_its_holder() {
-        let err = "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (python3)\n\
-E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n";
+    fn a_held_lock_is_recognised_with_its_holder_when_apt_names_it() {
+        let err = "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (python3)\n";
         assert_eq!(
-            lock_message(err, "m101", 5).as_deref(),
-            Some(
-                "/var/lib/dpkg/lock-frontend on m101 is held by process 4242 (python3) and was not released \
-                 within 5 s (lock_timeout); wait for it to finish or raise lock_timeout"
-            )
+            held_lock(err),
+            Some((
+                "/var/lib/dpkg/lock-frontend".into(),
+                Some("process 4242 (python3)".into())
+            ))
         );
-        assert!(lock_message("E: Unable to locate package x", "h", 5).is_none());
+        let err = "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?\n";
+        assert_eq!(held_lock(err), Some(("/var/lib/dpkg/lock-frontend".into(), None)));
+        assert!(held_lock("E: Unable to locate package x").is_none());
+        assert_eq!(
+            lock_message(
+                "/var/lib/dpkg/lock-frontend",
+                Some("process 4242 (python3)"),
+                "m101",
+                5
+            ),
+            "/var/lib/dpkg/lock-frontend on m101 is held by process 4242 (python3) and was not released \
+             within 5 s (lock_timeout); wait for it to finish or raise lock_timeout"
+        );
     }
 
     #[test]

@@ -191,10 +191,14 @@ impl TypedModule for Deb822Repository {
             );
             let out = ctx.run(script).await?;
             let changed = !String::from_utf8_lossy(&out.stdout).trim().is_empty();
-            return Ok(Outcome::changed(changed)
+            let mut outcome = Outcome::changed(changed)
                 .with("repo", Value::from(()))
                 .with("dest", dest.as_str())
-                .with("key_filename", key_file("gpg")));
+                .with("key_filename", key_file("gpg"));
+            if !ctx.check || !changed {
+                outcome = outcome.with("state", "absent");
+            }
+            return Ok(outcome);
         }
         let mut changed = false;
         let mut key_filename = Value::from(());
@@ -259,6 +263,12 @@ impl TypedModule for Deb822Repository {
             .with("repo", repo.as_str())
             .with("dest", dest.as_str())
             .with("key_filename", key_filename);
+        // Ansible adds the file's attributes to a result with `dest`.
+        for key in ["gid", "group", "mode", "owner", "size", "state", "uid"] {
+            if let Some(v) = put.data.get(key) {
+                outcome.data.insert(key.into(), v.clone());
+            }
+        }
         outcome.diff = put.diff;
         Ok(outcome)
     }

@@ -28,7 +28,7 @@ pub struct Params {
 const APT: &str = "if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then echo __PH_APT\n\
 LC_ALL=C dpkg-query -W -f '${db:Status-Abbrev}\\t${Package}\\t${Version}\\t${Architecture}\\t${Section}\\n' 2>/dev/null\n\
 echo __PH_POLICY\nLC_ALL=C dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' 2>/dev/null | awk '$1 ~ /^.i/ {print $2}' | \
-xargs -r env LC_ALL=C apt-cache policy 2>/dev/null\nfi\n";
+xargs -r env LC_ALL=C apt-cache policy 2>/dev/null\necho __PH_SOURCES\nLC_ALL=C apt-cache policy 2>/dev/null\nfi\n";
 const RPM: &str = "if command -v rpm >/dev/null 2>&1; then echo __PH_RPM\n\
 LC_ALL=C rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\n' 2>/dev/null\nfi\n";
 
@@ -115,7 +115,8 @@ fn section_of<'a>(text: &'a str, start: &str, end: Option<&str>) -> Option<&'a s
 /// dpkg's installed packages with apt's origins.
 fn apt_packages(text: &str) -> Vec<(String, Value)> {
     let (list, policy) = text.split_once("__PH_POLICY\n").unwrap_or((text, ""));
-    let origins = origins(policy);
+    let (policy, sources) = policy.split_once("__PH_SOURCES\n").unwrap_or((policy, ""));
+    let origins = origins(policy, &source_origins(sources));
     let mut out = Vec::new();
     for line in list.lines() {
         let f: Vec<&str> = line.split('\t').collect();
@@ -139,35 +140,59 @@ fn apt_packages(text: &str) -> Vec<(String, Value)> {
     out
 }
 
-/// From `apt-cache policy`: the origin (`o=`) of the first source of each installed version.
-fn origins(policy: &str) -> HashMap<String, String> {
+/// From `apt-cache policy` without arguments: each source (`URL DIST/COMP ARCH Packages`) and
+/// the origin (`o=`) of its release.
+fn source_origins(text: &str) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    let mut source: Option<String> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(release) = trimmed.strip_prefix("release ") {
+            if let Some(s) = source.take() {
+                let origin = release
+                    .split(',')
+                    .find_map(|kv| kv.strip_prefix("o="))
+                    .unwrap_or_default();
+                map.insert(s, origin.to_string());
+            }
+        } else if line.starts_with(' ')
+            && trimmed
+                .split_whitespace()
+                .next()
+                .is_some_and(|p| p.parse::<i64>().is_ok())
+        {
+            source = Some(without_priority(trimmed));
+        }
+    }
+    map
+}
+
+/// A source line without its leading pin priority.
+fn without_priority(line: &str) -> String {
+    line.split_once(' ')
+        .map_or("", |(_, rest)| rest)
+        .trim()
+        .to_string()
+}
+
+/// From `apt-cache policy NAMES`: the origin of the first source of each installed version
+/// (empty when that is dpkg's status file, or a release without an origin).
+fn origins(policy: &str, sources: &HashMap<String, String>) -> HashMap<String, String> {
     let mut map = HashMap::new();
     let mut name = String::new();
-    let mut state = 0; // 1: in the installed version, waiting for its first source; 2: its release line
+    let mut waiting = false;
     for line in policy.lines() {
         if !line.starts_with(' ') && line.ends_with(':') {
             name = line.trim_end_matches(':').to_string();
-            state = 0;
+            waiting = false;
         } else if line.starts_with(" *** ") {
-            state = 1;
+            waiting = true;
         } else if line.starts_with("     ") && !line.starts_with("      ") {
-            state = 0;
-        } else if state == 1 && line.starts_with("        ") {
-            if line.contains("/var/lib/dpkg/status") {
-                map.insert(name.clone(), String::new());
-                state = 0;
-            } else {
-                state = 2;
-            }
-        } else if state == 2 && line.trim_start().starts_with("release ") {
-            let origin = line
-                .trim_start()
-                .trim_start_matches("release ")
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("o="))
-                .unwrap_or_default();
-            map.insert(name.clone(), origin.to_string());
-            state = 0;
+            waiting = false;
+        } else if waiting && line.starts_with("        ") {
+            let source = without_priority(line.trim());
+            map.insert(name.clone(), sources.get(&source).cloned().unwrap_or_default());
+            waiting = false;
         }
     }
     map
@@ -207,8 +232,9 @@ mod tests {
     fn apt_packages_carry_their_origin() {
         let text = "ii \ttree\t2.1.0-1\tamd64\tutils\nrc \told\t1.0\tall\tmisc\nii \tph\t1.0\tall\tmisc\n__PH_POLICY\n\
 tree:\n  Installed: 2.1.0-1\n  Candidate: 2.1.0-1\n  Version table:\n *** 2.1.0-1 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n\
-           release v=12.8,o=Debian,a=stable,n=bookworm,l=Debian,c=main,b=amd64\n           origin deb.debian.org\n        100 /var/lib/dpkg/status\n\
-           release a=now\nph:\n  Installed: 1.0\n  Candidate: 1.0\n  Version table:\n *** 1.0 100\n        100 /var/lib/dpkg/status\n           release a=now\n";
+        100 /var/lib/dpkg/status\nph:\n  Installed: 1.0\n  Candidate: 1.0\n  Version table:\n *** 1.0 100\n        100 /var/lib/dpkg/status\n\
+__PH_SOURCES\nPackage files:\n 100 /var/lib/dpkg/status\n     release a=now\n 500 http://deb.debian.org/debian bookworm/main amd64 Packages\n\
+     release v=12.8,o=Debian,a=stable,n=bookworm,l=Debian,c=main,b=amd64\n     origin deb.debian.org\nPinned packages:\n";
         let list = apt_packages(text);
         let names: Vec<&str> = list.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["tree", "ph"]);

@@ -29,30 +29,63 @@ fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
     );
     let repo = TestRepo::local()
         .file("inventory.yml", &machines.inventory_yaml())
-        .file("ansible.cfg", "[defaults]\ninventory = inventory.yml\ngathering = explicit\n")
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
+        )
         .file("deploy.yaml", &play);
     let run = repo.playhook(&["deploy"]);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert_ne!(run.code(), 0, "{text}");
+    // The failure's message: one line, in the result printed after `fatal: [HOST]: FAILED! =>`.
     let fatal = |host: &str| -> String {
-        let lines: Vec<&str> = text.lines().filter(|l| l.contains(&format!("[{host}]")) && l.contains("FAILED")).collect();
-        assert_eq!(lines.len(), 1, "one failure line for {host}:\n{text}");
-        lines[0].to_string()
+        let start = format!("fatal: [{host}]: FAILED! => ");
+        let blocks: Vec<&str> = text.split(start.as_str()).skip(1).collect();
+        assert_eq!(blocks.len(), 1, "one failure for {host}:\n{text}");
+        let json = match blocks[0].find("\n}") {
+            Some(end) => &blocks[0][..end + 2],
+            None => blocks[0].lines().next().unwrap_or_default(),
+        };
+        let result: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let msg = result["msg"].as_str().unwrap_or_default().to_string();
+        assert!(
+            !msg.is_empty() && !msg.contains('\n'),
+            "one line for {host}: {msg:?}"
+        );
+        msg
     };
     let line = fatal(&nope.name);
-    assert!(line.contains("No package matching 'ph-does-not-exist' is available"), "{line}");
+    assert!(
+        line.contains("No package matching 'ph-does-not-exist' is available"),
+        "{line}"
+    );
     let line = fatal(&locked.name);
     assert!(
-        line.contains("/var/lib/dpkg/lock-frontend on ") && line.contains("held by process") && line.contains("python3"),
+        line.contains("/var/lib/dpkg/lock-frontend on ")
+            && line.contains("held by process")
+            && line.contains("python3"),
         "{line}"
     );
     assert!(line.contains("3 s (lock_timeout)"), "{line}");
     let line = fatal(&no_apt.name);
-    assert!(line.contains(&format!("apt-get is not installed on {}", no_apt.name)), "{line}");
-    assert_eq!(fine.read("/root/finished").as_deref(), Some("finished\n"), "{text}");
-    assert!(fine.ok("dpkg-query -W -f '${Status}' ph-tool").contains("installed"));
+    assert!(
+        line.contains(&format!("apt-get is not installed on {}", no_apt.name)),
+        "{line}"
+    );
+    assert_eq!(
+        fine.read("/root/finished").as_deref(),
+        Some("finished\n"),
+        "{text}"
+    );
+    assert!(
+        fine.ok("dpkg-query -W -f '${Status}' ph-tool")
+            .contains("installed")
+    );
     for m in [nope, locked, no_apt] {
         assert_eq!(m.read("/root/finished"), None, "{} went on after failing", m.name);
     }
-    assert!(locked.run("dpkg-query -W ph-tool").code != 0, "installed despite the held lock");
+    assert!(
+        locked.run("dpkg-query -W ph-tool").code != 0,
+        "installed despite the held lock"
+    );
 }

@@ -32,7 +32,8 @@ pub fn put_local_deb(machines: &[&Machine]) {
         .depends("ph-dep")
         .build(dir.path());
     for m in machines {
-        std::fs::copy(&deb, m.root().join("root/ph-local_1.0_all.deb")).expect("copying the .deb onto the machine");
+        std::fs::copy(&deb, m.root().join("root/ph-local_1.0_all.deb"))
+            .expect("copying the .deb onto the machine");
     }
 }
 
@@ -47,14 +48,25 @@ pub fn public_key() -> String {
             .args(args)
             .output()
             .expect("gpg runs (apt-get install gpg)");
-        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    gpg(&["--quick-gen-key", "playhook test <test@playhook.invalid>", "ed25519", "sign", "never"]);
+    gpg(&[
+        "--quick-gen-key",
+        "playhook test <test@playhook.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
     gpg(&["--armor", "--export", "test@playhook.invalid"])
 }
 
-/// The play for `host`. `first` run only: the check-mode task (it reports a change every time).
+/// The play for `host`. `first` run only: the version pin (ph-base goes to 2.0 later), ph-tool
+/// (removed later) and the check-mode task (it reports a change every time).
 pub fn play(host: &str, repo_url: &str, key: &str) -> String {
     let key: String = key.lines().map(|l| format!("      {l}\n")).collect();
     format!(
@@ -77,9 +89,13 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
       register: r_update
     - apt: {{name: ph-base=1.0}}
       register: r_pin
-    - apt: {{name: [ph-app, ph-tool]}}
+      when: first | bool
+    - apt: {{name: "ph-app, ph-loop-a"}}
       register: r_install
       notify: packages changed
+    - apt: {{name: [ph-tool], state: present}}
+      register: r_tool
+      when: first | bool
     - apt: {{name: ph-base, state: latest}}
       register: r_latest
     - apt: {{name: "{{{{ item }}}}"}}
@@ -98,13 +114,14 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
       when: false
       register: r_skipped
     - name: a real Debian package, through the mirror
-      apt: {{name: gpg, install_recommends: false}}
+      apt: {{name: [gpg, gpg-agent], install_recommends: false}}
       register: r_mirror
     - apt_key: {{data: "{{{{ key }}}}", keyring: /etc/apt/trusted.gpg.d/ph.gpg}}
       register: r_key
       when: not ansible_check_mode
     - dpkg_selections: {{name: ph-app, selection: hold}}
       register: r_hold
+      when: not ansible_check_mode
     - debconf: {{name: debconf, question: debconf/priority, vtype: select, value: critical}}
       register: r_debconf
     - package: {{name: ph-pkg}}
@@ -113,13 +130,13 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
       register: r_facts
     - copy:
         dest: /root/results.json
-      check_mode: false
         content: "{{{{ {{'r_repo': r_repo, 'r_deb822': r_deb822, 'r_update': r_update, 'r_pin': r_pin,
-          'r_install': r_install, 'r_latest': r_latest, 'r_loop': r_loop, 'r_remove': r_remove,
+          'r_install': r_install, 'r_tool': r_tool, 'r_latest': r_latest, 'r_loop': r_loop, 'r_remove': r_remove,
           'r_deb': r_deb, 'r_check': r_check, 'r_skipped': r_skipped, 'r_mirror': r_mirror, 'r_key': r_key,
           'r_hold': r_hold, 'r_debconf': r_debconf, 'r_package': r_package,
           'r_facts': {{'changed': r_facts.changed, 'packages': ansible_facts.packages}}}} | to_nice_json }}}}"
       changed_when: false
+      check_mode: false
 "#
     )
 }
@@ -127,9 +144,15 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
 /// What a machine's end state is made of, as text to compare.
 pub fn end_state(m: &Machine) -> Vec<(&'static str, String)> {
     let probes: &[(&str, &str)] = &[
-        ("packages", "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sort"),
+        (
+            "packages",
+            "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sort",
+        ),
         ("manual", "apt-mark showmanual | sort"),
-        ("selections", "dpkg --get-selections | grep -v '\\sinstall$' | sort"),
+        (
+            "selections",
+            "dpkg --get-selections | grep -v '\\sinstall$' | sort",
+        ),
         (
             "sources",
             "for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do [ -e \"$f\" ] || continue; \
@@ -141,16 +164,24 @@ pub fn end_state(m: &Machine) -> Vec<(&'static str, String)> {
              echo \"== $f $(stat -c '%a %U:%G' \"$f\")\"; \
              gpg --no-default-keyring --keyring \"$f\" --list-keys --with-colons 2>/dev/null | grep '^fpr'; done",
         ),
-        ("debconf", "debconf-show debconf"),
+        ("debconf", "debconf-show debconf | sort"),
         ("handler", "cat /root/handler-ran 2>&1"),
-        ("files", "cat /usr/share/ph-base/version /usr/share/ph-local/local 2>&1"),
+        (
+            "files",
+            "cat /usr/share/ph-base/version /usr/share/ph-local/local 2>&1",
+        ),
     ];
-    probes.iter().map(|(what, script)| (*what, m.ok(script))).collect()
+    probes
+        .iter()
+        .map(|(what, script)| (*what, m.ok(&format!("{{ {script}; }} 2>&1; true"))))
+        .collect()
 }
 
 /// The results the play dumped on the machine.
 pub fn results(m: &Machine) -> serde_json::Value {
-    let text = m.read("/root/results.json").unwrap_or_else(|| panic!("{}: no results.json", m.name));
+    let text = m
+        .read("/root/results.json")
+        .unwrap_or_else(|| panic!("{}: no results.json", m.name));
     serde_json::from_str(&text).expect("results.json is JSON")
 }
 
