@@ -155,7 +155,8 @@ impl TypedModule for SystemdService {
 /// What the first round trip learnt about the unit.
 struct Unit {
     status: indexmap::IndexMap<String, String>,
-    /// `systemctl is-enabled`: exit status and its first line.
+    /// `systemctl is-enabled -l`: exit status and output (the state, then with `-l` the
+    /// installation targets, which Ansible's enabled check sees too).
     is_enabled: (i32, String),
     found: bool,
     is_systemd: bool,
@@ -196,7 +197,7 @@ pub async fn manage(
             "for f in /etc/rc?.d/S??{q}; do [ -e \"$f\" ] && echo @@sysv-enabled; break; done"
         ));
         steps.step("show", &on_unit(&sc, "show", unit));
-        steps.step("is-enabled", &on_unit(&sc, "is-enabled", unit));
+        steps.step("is-enabled", &format!("{} -l", on_unit(&sc, "is-enabled", unit)));
     }
     let out = ctx.run(steps.script()).await?;
     let said = Said::parse(&out);
@@ -252,7 +253,7 @@ pub async fn manage(
     let mut actions = Steps::new(&systemctl::prelude(req.scope == "user", false));
     let mut pending = false;
     if let Some(want) = req.masked {
-        let masked = unit.is_enabled.1 == "masked";
+        let masked = first_line(&unit.is_enabled.1) == "masked";
         if masked != want {
             outcome.changed = true;
             let verb = if want { "mask" } else { "unmask" };
@@ -261,11 +262,14 @@ pub async fn manage(
                 pending = true;
                 if req.enabled.is_some() {
                     // Enablement is read after the mask changed, as Ansible reads it.
-                    actions.step("is-enabled", &on_unit(&sc, "is-enabled", &unit_name));
+                    actions.step(
+                        "is-enabled",
+                        &format!("{} -l", on_unit(&sc, "is-enabled", &unit_name)),
+                    );
                     let said = Said::parse(&ctx.run(actions.script()).await?);
                     check_action(&said, verb, &unit_name, unit.found)?;
                     if let Some(step) = said.get("is-enabled") {
-                        unit.is_enabled = (step.rc, first_line(&step.stdout));
+                        unit.is_enabled = (step.rc, step.stdout.clone());
                     }
                     actions = Steps::new(&systemctl::prelude(req.scope == "user", false));
                     pending = false;
@@ -278,10 +282,11 @@ pub async fn manage(
         if !unit.found {
             return Err(missing());
         }
-        let (rc, state) = (&unit.is_enabled.0, unit.is_enabled.1.as_str());
+        // As Ansible compares: the whole output of `is-enabled -l`, right-stripped.
+        let (rc, said) = (&unit.is_enabled.0, unit.is_enabled.1.trim_end());
         let enabled = match rc {
-            0 => !["enabled-runtime", "indirect", "alias"].contains(&state),
-            1 => req.scope == "system" && unit.is_initd && !state.ends_with("disabled") && unit.sysv_enabled,
+            0 => !["enabled-runtime", "indirect", "alias"].contains(&said),
+            1 => req.scope == "system" && unit.is_initd && !said.ends_with("disabled") && unit.sysv_enabled,
             _ => false,
         };
         let mut shown = enabled;
@@ -352,7 +357,7 @@ async fn read_unit(said: &Said, sc: &str, unit: &str, ctx: &mut ModuleCtx<'_>) -
     let sysv_enabled = said.said("@@sysv-enabled");
     let is_enabled = said
         .get("is-enabled")
-        .map(|s| (s.rc, first_line(&s.stdout)))
+        .map(|s| (s.rc, s.stdout.clone()))
         .unwrap_or((-1, String::new()));
     let show = said.get("show").cloned().unwrap_or_default();
     let mut status = indexmap::IndexMap::new();
@@ -384,7 +389,7 @@ async fn read_unit(said: &Said, sc: &str, unit: &str, ctx: &mut ModuleCtx<'_>) -
             "generated",
             "transient",
         ];
-        if VALID.contains(&is_enabled.1.as_str()) {
+        if VALID.contains(&first_line(&is_enabled.1).as_str()) {
             is_systemd = true;
         } else {
             let out = ctx.run(on_unit(sc, "list-unit-files", unit)).await?;
