@@ -8,8 +8,9 @@
 //! more round trip installs or removes. Each apt-get run waits for the dpkg lock up to
 //! `lock_timeout` (`DPkg::Lock::Timeout`, as Ansible passes it) and a lock still held fails
 //! naming its holder. `auto_install_module_deps` is accepted and does nothing: playhook needs no
-//! python-apt. With `aptitude` installed Ansible upgrades through it; playhook refuses
-//! `upgrade` there unless `force_apt_get: true`.
+//! python-apt. Name patterns (`nginx*`) expand against `apt-cache pkgnames` (one more round
+//! trip). With `aptitude` installed Ansible upgrades through it; playhook refuses `upgrade`
+//! there unless `force_apt_get: true`.
 
 use async_trait::async_trait;
 use minijinja::Value;
@@ -161,14 +162,8 @@ impl TypedModule for Apt {
             .filter(|s| s != "*")
             .map(|s| s.trim().to_string())
             .collect();
-        let wants = Want::parse_all(&specs, true).map_err(ModuleError::failed)?;
-        if wants.iter().any(|w| version::is_glob(&w.name)) {
-            return Err(ModuleError::failed(format!(
-                "apt on {}: package name patterns ({}) are not supported by playhook; list the packages",
-                ctx.host,
-                specs.join(", ")
-            )));
-        }
+        let mut wants = Want::parse_all(&specs, true).map_err(ModuleError::failed)?;
+        let globbed = wants.iter().any(|w| version::is_glob(&w.name));
 
         if p.clean == Some(true) {
             let cleaned = run_apt(ctx, "apt-get clean", None, "").await?;
@@ -197,8 +192,21 @@ impl TypedModule for Apt {
             }),
             answer: Answer::default(),
             extra: String::new(),
-            last_cmd: String::new(),
+            pkgnames: false,
+            first: None,
         };
+        let mut specs = specs;
+        if globbed {
+            // Patterns first (after the refresh), then the query of the names they matched.
+            manager.pkgnames = true;
+            manager.ask(ctx, &[]).await?;
+            let first = std::mem::take(&mut manager.answer);
+            specs = apt_query::expand(&specs, &first.pkgnames).map_err(ModuleError::failed)?;
+            wants = Want::parse_all(&specs, true).map_err(ModuleError::failed)?;
+            manager.pkgnames = false;
+            manager.update = None;
+            manager.first = Some(first);
+        }
         let names: Vec<String> = if matches!(state, "present" | "latest" | "fixed" | "absent") {
             wants.iter().map(|w| w.name.clone()).collect()
         } else {
@@ -206,6 +214,10 @@ impl TypedModule for Apt {
         };
         // The query (and the refresh) runs once; converge below reuses its answer.
         let known = manager.ask(ctx, &names).await?;
+        if let Some(first) = manager.first.take() {
+            manager.answer.update_wanted = first.update_wanted;
+            manager.answer.stamp_before = first.stamp_before;
+        }
         let cache_updated = manager.answer.update_wanted
             && (ctx.check || manager.answer.stamp_before != manager.answer.stamp_after);
         let cache_time = manager.answer.stamp_after;
@@ -540,7 +552,10 @@ struct AptManager<'p> {
     answer: Answer,
     /// Extra apt-get install flags of the state (`--fix-broken` for `fixed`).
     extra: String,
-    last_cmd: String,
+    /// Ask for every package name too (to expand patterns).
+    pkgnames: bool,
+    /// The answer of the patterns' round trip (its cache refresh counts).
+    first: Option<Answer>,
 }
 
 impl AptManager<'_> {
@@ -550,7 +565,12 @@ impl AptManager<'_> {
         ctx: &mut ModuleCtx<'_>,
         names: &[String],
     ) -> Result<std::collections::HashMap<String, Known>, ModuleError> {
-        let script = apt_query::script(names, self.update.as_ref(), self.p.default_release.as_deref());
+        let script = apt_query::script(
+            names,
+            self.update.as_ref(),
+            self.p.default_release.as_deref(),
+            self.pkgnames,
+        );
         let out = ctx.run(script).await?;
         let text = String::from_utf8_lossy(&out.stdout);
         let answer = apt_query::parse(&text);
@@ -686,7 +706,6 @@ impl PackageManager for AptManager<'_> {
                 (self.install_command(plan, check), after)
             }
         };
-        self.last_cmd = cmd.clone();
         let out = run_apt(ctx, &cmd, self.p.policy_rc_d, &after).await?;
         let (mark_failed, stderr) = apt_get::take_mark_failure(&out.stderr);
         let out = Ran { stderr, ..out };

@@ -82,11 +82,20 @@ pub async fn install(p: &Params, ctx: &mut ModuleCtx<'_>, debs: &str) -> Result<
         stderr.push_str(&ran.stderr);
         changed = true;
     }
+    let deps_ran = !deps.is_empty();
     if to_install.is_empty() {
-        return Ok(Outcome::changed(changed)
-            .with("stdout", stdout.as_str())
-            .with("stderr", stderr.as_str())
-            .with("diff", ""));
+        let out = Ran {
+            rc: 0,
+            stdout,
+            stderr,
+        };
+        let outcome = with_output(Outcome::changed(changed), &out, false);
+        // Ansible registers the dependencies' diff, or '' when nothing ran.
+        return Ok(match (deps_ran, ctx.diff) {
+            (true, true) => prepared_diff(outcome, super::apt_get::prepared(&out.stdout), true),
+            (true, false) => outcome,
+            (false, _) => outcome.with("diff", ""),
+        });
     }
     let mut options: Vec<String> = p
         .dpkg_options
@@ -104,6 +113,7 @@ pub async fn install(p: &Params, ctx: &mut ModuleCtx<'_>, debs: &str) -> Result<
     let words: Vec<String> = to_install.iter().map(|f| quote(f)).collect();
     let cmd = format!("dpkg {} -i {}", options.join(" "), words.join(" "));
     let ran = run_apt(ctx, &cmd, p.policy_rc_d, "").await?;
+    let deps_prepared = super::apt_get::prepared(&stdout);
     let all = Ran {
         rc: ran.rc,
         stdout: format!("{stdout}{}", ran.stdout),
@@ -112,16 +122,31 @@ pub async fn install(p: &Params, ctx: &mut ModuleCtx<'_>, debs: &str) -> Result<
     if ran.rc != 0 {
         return Err(apt_failure(ctx, p, &format!("{cmd} failed"), &all).await);
     }
-    let mut outcome = with_output(Outcome::changed(true), &all, ctx.diff);
-    if !ctx.diff {
-        // Ansible registers dpkg's output as the diff even without --diff.
-        let prepared = super::apt_get::prepared(&ran.stdout);
-        outcome = outcome.with(
+    let outcome = with_output(Outcome::changed(true), &all, false);
+    // As Ansible: after dependencies, their diff (in --diff mode with dpkg's output appended);
+    // without dependencies, dpkg's output, registered even without --diff.
+    Ok(match (deps_ran, ctx.diff) {
+        (true, true) => prepared_diff(outcome, format!("{deps_prepared}\n\n{}", ran.stdout), true),
+        (true, false) => outcome,
+        (false, diff) => prepared_diff(outcome, super::apt_get::prepared(&ran.stdout), diff),
+    })
+}
+
+/// Sets the result's diff to `{prepared: text}`: shown with `--diff`, registered either way.
+fn prepared_diff(mut outcome: Outcome, text: String, shown: bool) -> Outcome {
+    outcome.data.shift_remove("diff");
+    if shown {
+        outcome.diff.push(crate::modules::Diff {
+            prepared: Some(text),
+            ..crate::modules::Diff::default()
+        });
+        outcome
+    } else {
+        outcome.with(
             "diff",
-            crate::modules::params::map_value([("prepared", Value::from(prepared))]),
-        );
+            crate::modules::params::map_value([("prepared", Value::from(text))]),
+        )
     }
-    Ok(outcome)
 }
 
 /// One script: fetch URLs, then every file's control fields, then what is installed.

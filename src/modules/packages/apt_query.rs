@@ -39,7 +39,12 @@ pub fn require(programs: &[&str]) -> String {
 }
 
 /// The query script for `names` (possibly none: only the cache's state).
-pub fn script(names: &[String], update: Option<&CacheUpdate>, default_release: Option<&str>) -> String {
+pub fn script(
+    names: &[String],
+    update: Option<&CacheUpdate>,
+    default_release: Option<&str>,
+    pkgnames: bool,
+) -> String {
     let mut s = format!("{APT_ENV}\n{}", require(&["apt-get", "apt-cache", "dpkg-query"]));
     s.push_str(&format!(
         "before=$({STAMP})\necho \"__PH_STAMP_BEFORE $before\"\n"
@@ -63,6 +68,9 @@ pub fn script(names: &[String], update: Option<&CacheUpdate>, default_release: O
     }
     s.push_str(&format!("echo \"__PH_STAMP_AFTER $({STAMP})\"\n"));
     s.push_str("echo \"__PH_APTITUDE $(command -v aptitude)\"\n");
+    if pkgnames {
+        s.push_str("echo __PH_PKGNAMES\napt-cache pkgnames 2>/dev/null\n");
+    }
     if names.is_empty() {
         return s;
     }
@@ -101,6 +109,8 @@ pub struct Answer {
     pub auto: Vec<String>,
     /// Names with a policy entry but no versions: perhaps virtual.
     pub versionless: Vec<String>,
+    /// Every package name apt knows (`apt-cache pkgnames`), when asked for.
+    pub pkgnames: Vec<String>,
 }
 
 /// Parses the query script's output.
@@ -127,6 +137,7 @@ pub fn parse(out: &str) -> Answer {
                 "DPKG" => "dpkg",
                 "AUTO" => "auto",
                 "POLICY" => "policy",
+                "PKGNAMES" => "pkgnames",
                 _ => section,
             };
         } else {
@@ -139,6 +150,7 @@ pub fn parse(out: &str) -> Answer {
                 }
                 "auto" if !line.is_empty() => a.auto.push(line.to_string()),
                 "policy" => policy.push(line),
+                "pkgnames" if !line.is_empty() => a.pkgnames.push(line.to_string()),
                 _ => {}
             }
         }
@@ -208,8 +220,53 @@ pub fn parse_providers(out: &str) -> HashMap<String, Vec<String>> {
     map
 }
 
+/// Ansible's expansion of name patterns (`nginx*`): each pattern becomes every package name
+/// matching it (names with an architecture only when the pattern has one), its version dropped.
+pub fn expand(specs: &[String], pkgnames: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let name = spec.split(['=', '>']).next().unwrap_or(spec);
+        if !super::version::is_glob(name) {
+            out.push(spec.clone());
+            continue;
+        }
+        let mut matches: Vec<String> = pkgnames
+            .iter()
+            .filter(|n| name.contains(':') || !n.contains(':'))
+            .filter(|n| super::version::fnmatch(n, name))
+            .cloned()
+            .collect();
+        if matches.is_empty() {
+            return Err(format!("No package(s) matching '{name}' available"));
+        }
+        out.append(&mut matches);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn patterns_expand_to_known_names() {
+        let names: Vec<String> = ["ph-a", "ph-b", "libx:i386", "other"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let specs: Vec<String> = ["ph-*=1.0", "other"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            expand(&specs, &names).expect("matches"),
+            ["ph-a", "ph-b", "other"]
+        );
+        assert_eq!(
+            expand(&["nope*".to_string()], &names),
+            Err("No package(s) matching 'nope*' available".to_string())
+        );
+        assert!(
+            expand(&["lib*".to_string()], &names).is_err(),
+            "no architecture in the pattern"
+        );
+    }
+
     use super::*;
 
     const OUT: &str = "__PH_STAMP_BEFORE 100\n__PH_UPDATE_WANTED\n__PH_STAMP_AFTER 200\n__PH_APTITUDE \n\
@@ -248,6 +305,6 @@ Reverse Provides: \nexim4-daemon-light 4.96-15 (= )\npostfix 3.7 (= )\n";
             parse("__PH_MISSING apt-get\n").missing.as_deref(),
             Some("apt-get")
         );
-        assert!(script(&[], None, None).contains("command -v apt-get"));
+        assert!(script(&[], None, None, false).contains("command -v apt-get"));
     }
 }

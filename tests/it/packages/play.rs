@@ -20,6 +20,8 @@ pub fn repository() -> AptRepo {
         Deb::new("ph-check", "1.0"),
         Deb::new("ph-pkg", "1.0"),
         Deb::new("ph-dep", "1.0"),
+        Deb::new("ph-glob-one", "1.0"),
+        Deb::new("ph-glob-two", "1.0"),
     ])
 }
 
@@ -101,6 +103,8 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
     - apt: {{name: "{{{{ item }}}}"}}
       loop: [ph-loop-a, ph-loop-b]
       register: r_loop
+    - apt: {{name: "ph-glob-*"}}
+      register: r_glob
     - apt: {{name: ph-tool, state: absent, purge: true}}
       register: r_remove
     - apt: {{deb: /root/ph-local_1.0_all.deb}}
@@ -131,7 +135,7 @@ pub fn play(host: &str, repo_url: &str, key: &str) -> String {
     - copy:
         dest: /root/results.json
         content: "{{{{ {{'r_repo': r_repo, 'r_deb822': r_deb822, 'r_update': r_update, 'r_pin': r_pin,
-          'r_install': r_install, 'r_tool': r_tool, 'r_latest': r_latest, 'r_loop': r_loop, 'r_remove': r_remove,
+          'r_install': r_install, 'r_tool': r_tool, 'r_latest': r_latest, 'r_loop': r_loop, 'r_glob': r_glob, 'r_remove': r_remove,
           'r_deb': r_deb, 'r_check': r_check, 'r_skipped': r_skipped, 'r_mirror': r_mirror, 'r_key': r_key,
           'r_hold': r_hold, 'r_debconf': r_debconf, 'r_package': r_package,
           'r_facts': {{'changed': r_facts.changed, 'packages': ansible_facts.packages}}}} | to_nice_json }}}}"
