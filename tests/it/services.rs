@@ -310,6 +310,13 @@ fn not_compared(path: &str) -> Skip {
     if path.ends_with("services.phsleep-c.service.state") {
         return Skip::Value;
     }
+    // The machines' own boot units vary between twin machines (systemd-remount-fs fails on
+    // some boots of the containers): their names and sources are compared, their state and
+    // status by type. The play's units (ph*) are compared in full.
+    if path.contains(".services.") && !path.contains(".services.ph") && (last == "state" || last == "status")
+    {
+        return Skip::Value;
+    }
     // Wall-clock seconds.
     if last == "elapsed" || last == "start" || last == "end" || last == "delta" {
         return Skip::Value;
@@ -679,12 +686,20 @@ async fn without_systemd_service_facts_lists_sysv_scripts_as_ansible_and_service
         None => {
             assert_eq!(theirs[0]["skipped"], true, "{}", theirs[0]);
             assert!(ours.skipped);
-            assert_eq!(Some(theirs[0]["msg"].as_str().unwrap_or_default()), ours.msg.as_deref());
+            assert_eq!(
+                Some(theirs[0]["msg"].as_str().unwrap_or_default()),
+                ours.msg.as_deref()
+            );
         }
     }
 
     let err = h
-        .try_run("service", serde_json::json!({"name": "ssh", "state": "started"}), false, false)
+        .try_run(
+            "service",
+            serde_json::json!({"name": "ssh", "state": "started"}),
+            false,
+            false,
+        )
         .await
         .expect("a host's answer");
     assert!(err.failed);

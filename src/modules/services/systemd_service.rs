@@ -277,11 +277,18 @@ pub async fn manage(
             }
         }
     }
+    if !unit.found && (req.enabled.is_some() || req.state.is_some()) {
+        // Ansible masks first, then finds the unit missing.
+        if pending {
+            let said = Said::parse(&ctx.run(actions.script()).await?);
+            for verb in ["mask", "unmask"] {
+                check_action(&said, verb, &unit_name, unit.found)?;
+            }
+        }
+        return Err(missing());
+    }
     let mut planned: Vec<&str> = Vec::new();
     if let Some(want) = req.enabled {
-        if !unit.found {
-            return Err(missing());
-        }
         // As Ansible compares: the whole output of `is-enabled -l`, right-stripped.
         let (rc, said) = (&unit.is_enabled.0, unit.is_enabled.1.trim_end());
         let enabled = match rc {
@@ -303,9 +310,6 @@ pub async fn manage(
         outcome.data.insert("enabled".into(), Value::from(shown));
     }
     if let Some(state) = req.state {
-        if !unit.found {
-            return Err(missing());
-        }
         let mut shown = state.name();
         match unit.status.get("ActiveState").map(String::as_str) {
             Some(active) => {
