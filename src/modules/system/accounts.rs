@@ -7,7 +7,7 @@ use minijinja::Value;
 
 use crate::connection::Output;
 use crate::connection::quote::quote;
-use crate::modules::Outcome;
+use crate::modules::{ModuleCtx, ModuleError, Outcome};
 
 /// `state: present | absent`.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -58,6 +58,30 @@ pub fn program_missing(out: &Output, account: &str, host: &str) -> Option<String
         "{account}: `{program}` is not installed on {host} (it comes with the `passwd` package of \
          shadow-utils, or `openssh-client` for ssh-keygen); install it first"
     ))
+}
+
+/// Runs `script` on the host once `program` is known to be installed; its stdout and stderr,
+/// or the task's failure: the missing program, or the command's stderr with `name` and `rc`,
+/// as Ansible's user module fails.
+pub async fn run_user_command(
+    ctx: &mut ModuleCtx<'_>,
+    account: &str,
+    program: &str,
+    script: &str,
+) -> Result<(String, String), ModuleError> {
+    let out = ctx
+        .run(format!("{}{script}", require_programs(&[program])))
+        .await?;
+    if let Some(msg) = program_missing(&out, account, ctx.host) {
+        return Err(ModuleError::failed(msg));
+    }
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    if out.rc != 0 {
+        return Err(ModuleError::failed(stderr)
+            .with("name", account)
+            .with("rc", out.rc));
+    }
+    Ok((stdout, stderr))
 }
 
 /// Command output as text.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::Deserialize;
 
-use super::accounts::{State, command_output, program_missing, require_programs, text};
+use super::accounts::{State, command_output, program_missing, require_programs, run_user_command, text};
 use super::user_plan::{self, command_line};
 use super::user_query::{self, Current, Question};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
@@ -195,18 +195,7 @@ impl TypedModule for User {
                 } else {
                     "useradd"
                 };
-                let out = ctx
-                    .run(format!("{}{script}", require_programs(&[program])))
-                    .await?;
-                if let Some(msg) = program_missing(&out, &p.name, ctx.host) {
-                    return Err(ModuleError::failed(msg));
-                }
-                let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-                if out.rc != 0 {
-                    return Err(ModuleError::failed(stderr)
-                        .with("name", p.name.as_str())
-                        .with("rc", out.rc));
-                }
+                let (stdout, stderr) = run_user_command(ctx, &p.name, program, script).await?;
                 outcome.changed = true;
                 command_output(&mut outcome, stdout, stderr);
             }
@@ -310,21 +299,8 @@ async fn absent(
     if ctx.check {
         return Ok(Outcome::changed(true));
     }
-    let script = format!(
-        "{}{}",
-        require_programs(&["userdel"]),
-        command_line(&user_plan::userdel(p))
-    );
-    let out = ctx.run(script).await?;
-    if let Some(msg) = program_missing(&out, &p.name, ctx.host) {
-        return Err(ModuleError::failed(msg));
-    }
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    if out.rc != 0 {
-        return Err(ModuleError::failed(stderr)
-            .with("name", p.name.as_str())
-            .with("rc", out.rc));
-    }
+    let script = command_line(&user_plan::userdel(p));
+    let (stdout, stderr) = run_user_command(ctx, &p.name, "userdel", &script).await?;
     outcome.changed = true;
     outcome
         .data
