@@ -3,14 +3,13 @@
 //! databases, the homes and the registered results compared; a re-run changes nothing on
 //! both, and `--check` on a fresh machine changes nothing and counts what Ansible counts.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value as Json, json};
 
-use crate::support::ansible_tasks::ansible_command;
 use crate::support::machines::{Machine, Machines};
 use crate::support::modules::Harness;
-use crate::support::repo::{Run, TestRepo};
+use crate::support::oracle::{
+    Rule, Site, Twins, ansible_recap, assert_same_results, machines_repo, playhook_recap, read_json,
+};
 
 const HASH: &str =
     "$6$playhooksalt$7P.Tf.Mzk6IuSnZosZjJVh21Frwx/x7c3asJUA6/Sbnn9p4lBfwGMbIZ6BwP.K6n0CNJHj5hVXcuJBOdeS07b.";
@@ -93,37 +92,28 @@ const PREPARE: &str = "groupadd doomed && useradd -m dave";
 
 #[test]
 fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("deploy.yaml", &play());
+    let twins = Twins::start(3, |_| play());
+    let machines = &twins.machines;
+    let (theirs, ours, checked) = (twins.theirs(), twins.ours(), machines.machine(2));
 
     for m in machines.machines() {
         m.ok(PREPARE);
     }
     // --check on a fresh machine: nothing changes, and the counts are Ansible's.
     let before = accounts(checked);
-    let check = playhook(&repo, &["--check", "-l", &checked.name]);
+    let check = twins.playhook(&["--check", "-l", &checked.name]);
     assert_eq!(accounts(checked), before, "--check changed the accounts");
     assert!(checked.run("test -e /srv/bob || test -e /home/alice").code != 0);
-    let ansible_check = ansible(&repo, &machines, &["--check", "-l", &checked.name]);
+    let ansible_check = twins.ansible(&["--check", "-l", &checked.name]);
     assert_eq!(
-        recap_of(&check, &checked.name),
+        playhook_recap(&check, &checked.name),
         ansible_recap(&ansible_check, &checked.name)
     );
 
     // The real run, with the results dumped.
-    let theirs_run = ansible(&repo, &machines, &["-l", &theirs.name, "-e", "dump=true"]);
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        recap_of(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
+    let theirs_run = twins.ansible(&["-l", &theirs.name, "-e", "dump=true"]);
+    let ours_run = twins.playhook(&["-l", &ours.name, "-e", "dump=true"]);
+    twins.assert_same_recap(&theirs_run, &ours_run);
 
     for file in ["/etc/passwd", "/etc/group", "/etc/gshadow"] {
         assert_eq!(ours.read(file), theirs.read(file), "{file}");
@@ -140,9 +130,14 @@ fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
     assert_eq!(homes(ours), homes(theirs), "homes: paths, modes, owners");
     assert!(ours.run("getent passwd dave").code != 0 && ours.run("test -e /home/dave").code != 0);
 
-    let ours_results = results(ours);
-    let theirs_results = results(theirs);
-    compare_results(&ours_results, &theirs_results);
+    let ours_results = read_json(ours, "/root/results.json");
+    let theirs_results = read_json(theirs, "/root/results.json");
+    // Every registered result key by key, loop items included, except [`SKIPPED`].
+    let rule = |at: &Site| match SKIPPED.contains(&at.key) {
+        true => Rule::Skip,
+        false => Rule::Equal,
+    };
+    assert_same_results("/root/results.json", &theirs_results, &ours_results, &rule);
     let bob = |r: &Json| r["users"]["results"][1].clone();
     for (r, m) in [(&ours_results, ours), (&theirs_results, theirs)] {
         let key = bob(r);
@@ -173,31 +168,16 @@ fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
     assert!(leaks.is_empty(), "the password hash is printed: {leaks:?}");
 
     // A re-run changes nothing, on both.
-    let theirs_again = ansible(&repo, &machines, &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
+    let theirs_again = twins.ansible(&["-l", &theirs.name]);
+    let ours_again = twins.playhook(&["-l", &ours.name]);
+    twins.assert_changed_nothing(&theirs_again, &ours_again);
 }
 
 #[test]
 fn a_missing_group_fails_with_ansibles_message_naming_the_host() {
     let machines = Machines::start(1);
     let m = machines.machine(0);
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file(
+    let repo = machines_repo(&machines).file(
             "deploy.yaml",
             &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - user: {{name: zed, groups: [nosuch], password: \"{HASH}\"}}\n"),
         );
@@ -254,52 +234,6 @@ async fn an_account_with_nothing_to_change_costs_one_round_trip_and_check_mode_n
     assert_eq!(h.conn.runs, 1);
 }
 
-fn playhook(repo: &TestRepo, args: &[&str]) -> Run {
-    let mut all = vec!["deploy", "--json"];
-    all.extend_from_slice(args);
-    let run = repo.playhook(&all);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    run
-}
-
-fn ansible(repo: &TestRepo, machines: &Machines, args: &[&str]) -> String {
-    let out = ansible_command("ansible-playbook")
-        .arg("-i")
-        .arg(machines.inventory())
-        .args(args)
-        .arg("deploy.yaml")
-        .current_dir(repo.path())
-        .env("HOME", repo.path())
-        .output()
-        .expect("running ansible-playbook");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn recap_of(run: &Run, host: &str) -> String {
-    let recap = run.recap(host);
-    ["ok", "changed", "unreachable", "failed", "skipped"]
-        .map(|k| format!("{k}={}", recap[k]))
-        .join(" ")
-}
-
-fn ansible_recap(stdout: &str, host: &str) -> String {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The account databases and the homes' tree, for "nothing changed".
 fn accounts(m: &Machine) -> String {
     m.ok("cat /etc/passwd /etc/group /etc/shadow /etc/gshadow; ls -la /home /srv /opt")
@@ -331,49 +265,4 @@ fn shadow(m: &Machine) -> String {
 /// Every path under the homes with its type, mode, owner and group.
 fn homes(m: &Machine) -> String {
     m.ok("find /home /srv /opt/people -printf '%p %y %m %u %g\\n' | sort")
-}
-
-fn results(m: &Machine) -> Json {
-    serde_json::from_str(&m.read("/root/results.json").expect("results dumped")).expect("results JSON")
-}
-
-/// Every registered result key by key, loop items included, except [`SKIPPED`].
-fn compare_results(ours: &Json, theirs: &Json) {
-    let flat = |v: &Json| {
-        let mut out = BTreeMap::new();
-        flatten("", v, &mut out);
-        out
-    };
-    let (a, b) = (flat(ours), flat(theirs));
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let differ: Vec<String> = keys
-        .into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| format!("{k}: playhook {:?}, ansible {:?}", a.get(k), b.get(k)))
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "registered results differ:\n{}",
-        differ.join("\n")
-    );
-}
-
-fn flatten(path: &str, v: &Json, out: &mut BTreeMap<String, Json>) {
-    match v {
-        Json::Object(map) => {
-            for (k, item) in map {
-                if !SKIPPED.contains(&k.as_str()) {
-                    flatten(&format!("{path}.{k}"), item, out);
-                }
-            }
-        }
-        Json::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten(&format!("{path}[{i}]"), item, out);
-            }
-        }
-        other => {
-            out.insert(path.to_string(), other.clone());
-        }
-    }
 }

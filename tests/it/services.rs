@@ -7,13 +7,9 @@
 //! changes nothing. Bad input (a unit that does not exist, a host without `systemctl`) fails
 //! in one line naming the unit or program and the host, while other hosts finish.
 
-use std::collections::BTreeSet;
-
-use serde_json::Value as Json;
-
 use crate::support::ansible_tasks::ansible_command;
 use crate::support::machines::{Machine, Machines};
-use crate::support::repo::{Run, TestRepo};
+use crate::support::oracle::{Rule, Site, Twins, assert_same_results, machines_repo, read_json};
 
 const PORT: u16 = 18765;
 const UNITS: &[&str] = &["phdemo", "phsleep-a", "phsleep-b", "phsleep-c", "phmasked"];
@@ -192,141 +188,44 @@ fn systemd_view(m: &Machine) -> String {
     out
 }
 
-fn ansible(repo: &TestRepo, machines: &Machines, playbook: &str, extra: &[&str]) -> String {
-    let out = ansible_command("ansible-playbook")
-        .arg("-i")
-        .arg(machines.inventory())
-        .arg(playbook)
-        .args(extra)
-        .current_dir(repo.path())
-        .env("HOME", repo.path())
-        .output()
-        .expect("running ansible-playbook");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "ansible-playbook {extra:?}:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// Ansible's recap of `host` as `ok=N changed=N unreachable=N failed=N skipped=N`.
-fn ansible_recap(stdout: &str, host: &str) -> String {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn playhook_recap(run: &Run, host: &str) -> String {
-    let recap = run.recap(host);
-    ["ok", "changed", "unreachable", "failed", "skipped"]
-        .map(|k| format!("{k}={}", recap[k]))
-        .join(" ")
-}
-
-/// Differences between two registered results, as `path: ansible vs playhook` lines; `skip`
-/// says which paths are not compared (values, or whole keys).
-fn differences(path: &str, theirs: &Json, ours: &Json, skip: &dyn Fn(&str) -> Skip, out: &mut Vec<String>) {
-    match skip(path) {
-        Skip::Key => return,
-        Skip::Value => {
-            if std::mem::discriminant(theirs) != std::mem::discriminant(ours) {
-                out.push(format!("{path}: type {theirs} vs {ours}"));
-            }
-            return;
-        }
-        Skip::No | Skip::Order => {}
-    }
-    match (theirs, ours) {
-        (Json::Object(a), Json::Object(b)) => {
-            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for k in keys {
-                let sub = format!("{path}.{k}");
-                match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => differences(&sub, x, y, skip, out),
-                    (x, y) => {
-                        if skip(&sub) != Skip::Key {
-                            out.push(format!("{sub}: {x:?} vs {y:?}"));
-                        }
-                    }
-                }
-            }
-        }
-        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                differences(&format!("{path}[{i}]"), x, y, skip, out);
-            }
-        }
-        (Json::String(a), Json::String(b)) if skip(path) == Skip::Order => {
-            let words = |s: &str| {
-                s.split_whitespace()
-                    .map(str::to_string)
-                    .collect::<BTreeSet<String>>()
-            };
-            if words(a) != words(b) {
-                out.push(format!("{path}: {theirs} vs {ours}"));
-            }
-        }
-        _ if theirs != ours => out.push(format!("{path}: {theirs} vs {ours}")),
-        _ => {}
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Skip {
-    No,
-    /// Compared by type only.
-    Value,
-    /// Not compared at all.
-    Key,
-    /// A space-separated list whose order systemd does not keep: compared as a set.
-    Order,
-}
-
 /// What is not compared, and why.
-fn not_compared(path: &str) -> Skip {
+fn rule(at: &Site) -> Rule {
+    let path = at.path;
     let last = path.rsplit('.').next().unwrap_or("");
     // Ansible echoes the module's arguments; playhook registers no `invocation`.
     if last == "invocation" || last.starts_with("invocation[") {
-        return Skip::Key;
+        return Rule::Skip;
     }
     // Every result Ansible registers carries `failed: false`, and a loop's `msg` and
     // `skipped`: the executor's, not these modules' (playhook's executor registers `failed` only
     // when true): not compared.
     if last == "failed" || path.ends_with("sleepers.msg") || path.ends_with("sleepers.skipped") {
-        return Skip::Key;
+        return Rule::Skip;
     }
     // systemd unloads a unit stopped moments before (phsleep-c) on its own schedule: Ansible's
     // service_facts reads `stopped` from `list-units` while it is loaded, `inactive` from
     // `systemctl show` once it is not (playhook reads both places as Ansible does). Which one
     // a machine shows depends on timing, so this one value is compared by type.
     if path.ends_with("services.phsleep-c.service.state") {
-        return Skip::Value;
+        return Rule::Type;
     }
     // The machines' own boot units vary between twin machines (systemd-remount-fs fails on
     // some boots of the containers): their names and sources are compared, their state and
     // status by type. The play's units (ph*) are compared in full.
     if path.contains(".services.") && !path.contains(".services.ph") && (last == "state" || last == "status")
     {
-        return Skip::Value;
+        return Rule::Type;
     }
     // Wall-clock seconds.
     if last == "elapsed" || last == "start" || last == "end" || last == "delta" {
-        return Skip::Value;
+        return Rule::Type;
     }
     // A unit's properties that change with every start or boot: times, PIDs, ids, counters,
     // memory and CPU use. The set of property names is compared; these values by type.
     if path.contains(".status.")
         && ["After", "Before", "Requires", "Wants", "WantedBy", "Names"].contains(&last)
     {
-        return Skip::Order;
+        return Rule::Words;
     }
     if path.contains(".status.") {
         const STABLE: &[&str] = &[
@@ -352,29 +251,16 @@ fn not_compared(path: &str) -> Skip {
             "NeedDaemonReload",
         ];
         if !STABLE.contains(&last) {
-            return Skip::Value;
+            return Rule::Type;
         }
     }
-    Skip::No
-}
-
-fn read_json(m: &Machine, path: &str) -> Json {
-    let text = m.read(path).unwrap_or_else(|| panic!("{path} on {}", m.name));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} on {}: {e}\n{text}", m.name))
+    Rule::Equal
 }
 
 #[test]
 fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
-    let machines = Machines::start(2);
-    let (theirs, ours) = (machines.machine(0), machines.machine(1));
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("ansible.yaml", &play(&theirs.name))
-        .file("deploy.yaml", &play(&ours.name));
+    let twins = Twins::start(2, play);
+    let (theirs, ours) = (twins.theirs(), twins.ours());
     for m in [theirs, ours] {
         seed(m);
     }
@@ -382,15 +268,9 @@ fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
     assert_eq!(systemd_view(theirs), before);
 
     // --check --diff on the fresh machines: the same report, and systemd unchanged.
-    let checked = ansible(&repo, &machines, "ansible.yaml", &["--check", "--diff"]);
-    let run = repo.playhook(&["deploy", "--json", "--check", "--diff"]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    assert_eq!(
-        playhook_recap(&run, &ours.name),
-        ansible_recap(&checked, &theirs.name),
-        "{checked}\n{}",
-        run.stdout()
-    );
+    let checked = twins.ansible(&["--check", "--diff"]);
+    let run = twins.playhook(&["--check", "--diff"]);
+    twins.assert_same_recap(&checked, &run);
     for m in [theirs, ours] {
         assert_eq!(systemd_view(m), before, "{} after --check", m.name);
         assert_eq!(m.boots(), 1, "{}: --check rebooted", m.name);
@@ -408,15 +288,9 @@ fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
     }
 
     // The real run.
-    let applied = ansible(&repo, &machines, "ansible.yaml", &[]);
-    let run = repo.playhook(&["deploy", "--json"]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    assert_eq!(
-        playhook_recap(&run, &ours.name),
-        ansible_recap(&applied, &theirs.name),
-        "{applied}\n{}",
-        run.stdout()
-    );
+    let applied = twins.ansible(&[]);
+    let run = twins.playhook(&[]);
+    twins.assert_same_recap(&applied, &run);
     for m in [theirs, ours] {
         assert_eq!(m.boots(), 2, "{} rebooted once", m.name);
     }
@@ -444,19 +318,7 @@ fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
     );
 
     for file in ["/root/results.json", "/root/after.json", "/root/facts-demo.json"] {
-        let mut diffs = Vec::new();
-        differences(
-            file,
-            &read_json(theirs, file),
-            &read_json(ours, file),
-            &not_compared,
-            &mut diffs,
-        );
-        assert!(
-            diffs.is_empty(),
-            "{file}: ansible vs playhook:\n{}",
-            diffs.join("\n")
-        );
+        assert_same_results(file, &read_json(theirs, file), &read_json(ours, file), &rule);
     }
     let results = read_json(ours, "/root/results.json");
     assert_eq!(results["demo"]["changed"], true);
@@ -471,19 +333,10 @@ fn services_play_ends_as_ansible_leaves_it_and_reruns_clean() {
     assert_eq!(read_json(ours, "/root/after.json")["reboot"]["rebooted"], true);
 
     // The re-run changes nothing, on both.
-    let again = ansible(&repo, &machines, "ansible.yaml", &[]);
-    assert!(
-        ansible_recap(&again, &theirs.name).contains("changed=0"),
-        "{again}"
-    );
-    let run = repo.playhook(&["deploy", "--json"]);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    assert_eq!(
-        playhook_recap(&run, &ours.name),
-        ansible_recap(&again, &theirs.name),
-        "{again}\n{}",
-        run.stdout()
-    );
+    let again = twins.ansible(&[]);
+    let run = twins.playhook(&[]);
+    twins.assert_same_recap(&again, &run);
+    twins.assert_changed_nothing(&again, &run);
     assert_eq!(systemd_view(ours), view);
 }
 
@@ -501,10 +354,7 @@ fn a_missing_unit_or_systemctl_fails_in_one_line_and_other_hosts_finish() {
          - copy:\n        dest: /root/finished\n        content: \"yes\\n\"\n",
         first = first.name
     );
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file("ansible.cfg", "[defaults]\ninventory = inventory.yml\n")
-        .file("deploy.yaml", &play);
+    let repo = machines_repo(&machines).file("deploy.yaml", &play);
     let run = repo.playhook(&["deploy", "--json"]);
     second.ok("mv /usr/bin/systemctl.off /usr/bin/systemctl");
     assert_ne!(run.code(), 0, "{}{}", run.stdout(), run.stderr());

@@ -4,7 +4,7 @@
 
 use super::play::repository;
 use crate::support::machines::Machines;
-use crate::support::repo::TestRepo;
+use crate::support::oracle::{fatal, machines_repo};
 
 #[test]
 fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
@@ -27,39 +27,18 @@ fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
          - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
         nope = nope.name
     );
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("deploy.yaml", &play);
+    let repo = machines_repo(&machines).file("deploy.yaml", &play);
     let run = repo.playhook(&["deploy"]);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert_ne!(run.code(), 0, "{text}");
     // The failure's message: one line, in the result printed after `fatal: [HOST]: FAILED! =>`.
-    let fatal = |host: &str| -> String {
-        let start = format!("fatal: [{host}]: FAILED! => ");
-        let blocks: Vec<&str> = text.split(start.as_str()).skip(1).collect();
-        assert_eq!(blocks.len(), 1, "one failure for {host}:\n{text}");
-        let json = match blocks[0].find("\n}") {
-            Some(end) => &blocks[0][..end + 2],
-            None => blocks[0].lines().next().unwrap_or_default(),
-        };
-        let result: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-        let msg = result["msg"].as_str().unwrap_or_default().to_string();
-        assert!(
-            !msg.is_empty() && !msg.contains('\n'),
-            "one line for {host}: {msg:?}"
-        );
-        msg
-    };
-    let line = fatal(&nope.name);
+    let message = |host: &str| fatal(&text, host)["msg"].as_str().unwrap_or_default().to_string();
+    let line = message(&nope.name);
     assert!(
         line.contains("No package matching 'ph-does-not-exist' is available"),
         "{line}"
     );
-    let line = fatal(&locked.name);
+    let line = message(&locked.name);
     assert!(
         line.contains("/var/lib/dpkg/lock-frontend on ")
             && line.contains("held by process")
@@ -67,7 +46,7 @@ fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
         "{line}"
     );
     assert!(line.contains("3 s (lock_timeout)"), "{line}");
-    let line = fatal(&no_apt.name);
+    let line = message(&no_apt.name);
     assert!(
         line.contains(&format!("apt-get is not installed on {}", no_apt.name)),
         "{line}"

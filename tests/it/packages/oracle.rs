@@ -5,9 +5,9 @@
 use serde_json::Value as Json;
 
 use super::play::{self, end_state, public_key, put_local_deb, repository, results};
-use crate::support::ansible_tasks::ansible_command;
-use crate::support::machines::{Machine, Machines};
-use crate::support::repo::{Run, TestRepo};
+use crate::support::machines::Machines;
+use crate::support::oracle::{Rule, Site, Twins, assert_same_results, machines_repo};
+use crate::support::repo::Run;
 
 /// Result keys not compared, and why.
 const SKIPPED_KEYS: &[(&str, &str)] = &[
@@ -51,127 +51,53 @@ fn normalised(v: &Json) -> Json {
 /// own them).
 const EXECUTOR_KEYS: &[&str] = &["failed", "msg", "skipped", "false_condition", "skip_reason"];
 
-/// Compares two registered values key by key; skipped keys only need to be present on both.
-fn compare(path: &str, theirs: &Json, ours: &Json, problems: &mut Vec<String>) {
-    match (theirs, ours) {
-        (Json::Object(a), Json::Object(b)) => {
-            for (k, va) in a {
-                let here = format!("{path}.{k}");
-                if EXECUTOR_KEYS.contains(&k.as_str()) && (k != "msg" || !b.contains_key(k)) {
-                    continue;
-                }
-                if SKIPPED_KEYS.iter().any(|(s, _)| s == k) {
-                    if !b.contains_key(k) && !matches!(k.as_str(), "invocation" | "warnings" | "deprecations")
-                    {
-                        problems.push(format!("{here}: missing in playhook's result"));
-                    }
-                    if k == "cache_update_time" && b.get(k).is_some_and(|v| !v.is_i64()) {
-                        problems.push(format!("{here}: not an integer in playhook's result"));
-                    }
-                    continue;
-                }
-                match b.get(k) {
-                    Some(vb) => compare(&here, va, vb, problems),
-                    None => problems.push(format!("{here}: missing in playhook's result (Ansible: {va})")),
-                }
-            }
-            for k in b.keys().filter(|k| !a.contains_key(*k)) {
-                if !SKIPPED_KEYS.iter().any(|(s, _)| s == k) {
-                    problems.push(format!("{path}.{k}: only in playhook's result ({})", b[k]));
-                }
-            }
-        }
-        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
-            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
-                compare(&format!("{path}[{i}]"), va, vb, problems);
-            }
-        }
-        _ if normalised(theirs) == normalised(ours) => {}
-        _ => problems.push(format!("{path}: Ansible {theirs} / playhook {ours}")),
+/// How each place of the registered results is compared: [`EXECUTOR_KEYS`] that Ansible has are
+/// not (but a `msg` both have is); [`SKIPPED_KEYS`] only need to be present on both.
+fn rule(at: &Site) -> Rule {
+    let k = at.key;
+    if EXECUTOR_KEYS.contains(&k) && at.theirs.is_some() && (k != "msg" || at.ours.is_none()) {
+        return Rule::Skip;
     }
+    if SKIPPED_KEYS.iter().any(|(s, _)| *s == k) {
+        return match (at.theirs, k) {
+            (Some(_), "cache_update_time") => Rule::Integer,
+            _ => Rule::Skip,
+        };
+    }
+    Rule::Equal
 }
 
-fn ansible(repo: &TestRepo, machines: &Machines, first: bool, check: bool) -> String {
-    let mut cmd = ansible_command("ansible-playbook");
-    cmd.arg("-i")
-        .arg(machines.inventory())
-        .arg("ansible.yaml")
-        .args(["-e", &format!("first={first}")])
-        .current_dir(repo.path())
-        .env("HOME", repo.path());
-    if check {
-        cmd.args(["--check", "--diff"]);
-    }
-    let out = cmd.output().expect("running ansible-playbook");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-fn playhook(repo: &TestRepo, ours: &Machine, first: bool) -> Run {
-    // playhook needs nothing but sh on the target: take python away while it runs.
+/// playhook needs nothing but sh on the target: python is taken away while it runs.
+fn playhook(twins: &Twins, first: bool) -> Run {
+    let ours = twins.ours();
     ours.ok("chmod a-x /usr/bin/python3.11");
-    let run = repo.playhook(&["deploy", "--json", "-e", &format!("first={first}")]);
+    let run = twins
+        .repo
+        .playhook(&["deploy", "--json", "-e", &format!("first={first}")]);
     ours.ok("chmod a+x /usr/bin/python3.11");
     assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
     run
 }
 
-/// The recap counts Ansible printed for `host`.
-fn ansible_recap(text: &str, host: &str) -> String {
-    text.lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn playhook_recap(run: &Run, host: &str) -> String {
-    let recap = run.recap(host);
-    ["ok", "changed", "unreachable", "failed", "skipped"]
-        .map(|k| format!("{k}={}", recap[k]))
-        .join(" ")
-}
-
 #[test]
 fn the_package_modules_end_where_ansible_ends_and_register_the_same_results() {
     let apt_repo = repository();
-    let machines = Machines::start(2);
-    let (theirs, ours) = (machines.machine(0), machines.machine(1));
+    let key = public_key();
+    let twins = Twins::start(2, |host| play::play(host, &apt_repo.url(), &key));
+    let (theirs, ours) = (twins.theirs(), twins.ours());
     // The same start on both: Debian's lists, and python3-debian, which Ansible's
     // deb822_repository needs on its machine.
     for m in [theirs, ours] {
         m.ok("apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-debian >/dev/null");
     }
     put_local_deb(&[theirs, ours]);
-    let key = public_key();
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("ansible.yaml", &play::play(&theirs.name, &apt_repo.url(), &key))
-        .file("deploy.yaml", &play::play(&ours.name, &apt_repo.url(), &key));
 
-    let ansible_out = ansible(&repo, &machines, true, false);
-    let run = playhook(&repo, ours, true);
+    let ansible_out = twins.ansible(&["-e", "first=true"]);
+    let run = playhook(&twins, true);
     let keep = std::env::temp_dir().join("playhook-packages-oracle");
     play::keep(&keep, "ansible.txt", &ansible_out);
     play::keep(&keep, "playhook.txt", &run.stdout());
-    assert_eq!(
-        playhook_recap(&run, &ours.name),
-        ansible_recap(&ansible_out, &theirs.name),
-        "recaps differ:\n{ansible_out}\n{}",
-        run.stdout()
-    );
+    twins.assert_same_recap(&ansible_out, &run);
 
     let (a, b) = (end_state(theirs), end_state(ours));
     for ((what, ta), (_, tb)) in a.iter().zip(&b) {
@@ -208,26 +134,12 @@ fn the_package_modules_end_where_ansible_ends_and_register_the_same_results() {
         "results.playhook.json",
         &serde_json::to_string_pretty(&rb).unwrap_or_default(),
     );
-    let mut problems = Vec::new();
-    compare("", &ra, &rb, &mut problems);
-    assert!(
-        problems.is_empty(),
-        "registered results differ:\n{}",
-        problems.join("\n")
-    );
+    assert_same_results("/root/results.json", &normalised(&ra), &normalised(&rb), &rule);
 
     // Again: nothing to do on either.
-    let ansible_again = ansible(&repo, &machines, false, false);
-    let again = playhook(&repo, ours, false);
-    assert!(
-        ansible_recap(&ansible_again, &theirs.name).contains("changed=0"),
-        "{ansible_again}"
-    );
-    assert!(
-        playhook_recap(&again, &ours.name).contains("changed=0"),
-        "{}",
-        again.stdout()
-    );
+    let ansible_again = twins.ansible(&["-e", "first=false"]);
+    let again = playhook(&twins, false);
+    twins.assert_changed_nothing(&ansible_again, &again);
     assert_eq!(end_state(ours), b, "the second run changed playhook's machine");
 }
 
@@ -239,13 +151,7 @@ fn check_and_diff_on_a_fresh_machine_change_nothing() {
     m.add_apt_repo(&apt_repo, false);
     m.ok("apt-get update -q >/dev/null");
     let key = public_key();
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("deploy.yaml", &play::play(&m.name, &apt_repo.url(), &key));
+    let repo = machines_repo(&machines).file("deploy.yaml", &play::play(&m.name, &apt_repo.url(), &key));
     let before = end_state(m);
     let stamp = m.ok(
         "find /etc/apt /var/lib/dpkg /var/lib/apt/extended_states -newer /etc/hostname 2>/dev/null | sort",

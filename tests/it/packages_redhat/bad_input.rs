@@ -4,7 +4,7 @@
 use super::play::prepare;
 use crate::packages::play::public_key;
 use crate::support::machines::Machines;
-use crate::support::repo::TestRepo;
+use crate::support::oracle::{fatal, machines_repo};
 
 #[test]
 fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
@@ -25,34 +25,12 @@ fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
          - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
         nope = nope.name
     );
-    let repo = TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("deploy.yaml", &play);
+    let repo = machines_repo(&machines).file("deploy.yaml", &play);
     let run = repo.playhook(&["deploy"]);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert_ne!(run.code(), 0, "{text}");
-    let fatal = |host: &str| -> serde_json::Value {
-        let start = format!("fatal: [{host}]: FAILED! => ");
-        let blocks: Vec<&str> = text.split(start.as_str()).skip(1).collect();
-        assert_eq!(blocks.len(), 1, "one failure for {host}:\n{text}");
-        let json = match blocks[0].find("\n}") {
-            Some(end) => &blocks[0][..end + 2],
-            None => blocks[0].lines().next().unwrap_or_default(),
-        };
-        let result: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-        let msg = result["msg"].as_str().unwrap_or_default();
-        assert!(
-            !msg.is_empty() && !msg.contains('\n'),
-            "one line for {host}: {msg:?}"
-        );
-        result
-    };
     // Ansible's own failure for an unknown package: its message and `failures`.
-    let r = fatal(&nope.name);
+    let r = fatal(&text, &nope.name);
     assert_eq!(
         r["msg"], "Failed to install some of the specified packages",
         "{r}"
@@ -63,7 +41,7 @@ fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
         "{r}"
     );
     assert_eq!(r["rc"], 1, "{r}");
-    let r = fatal(&no_dnf.name);
+    let r = fatal(&text, &no_dnf.name);
     let msg = r["msg"].as_str().unwrap_or_default();
     assert!(
         msg.contains("dnf is not installed on") && msg.contains(&no_dnf.name),

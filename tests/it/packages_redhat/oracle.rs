@@ -2,13 +2,9 @@
 //! play (`play.rs`); then a second run of each, which must change nothing; and `--check --diff`
 //! by both on two more machines that already have the repository, which must change nothing.
 
-use serde_json::Value as Json;
-
 use super::play::{self, end_state, prepare};
 use crate::packages::play::{keep, public_key, results};
-use crate::support::ansible_tasks::ansible_command;
-use crate::support::machines::{Machine, Machines};
-use crate::support::repo::{Run, TestRepo};
+use crate::support::oracle::{Rule, Site, Twins, ansible_recap, assert_same_results, playhook_ok};
 
 /// Result keys not compared, and why.
 const SKIPPED_KEYS: &[(&str, &str)] = &[
@@ -30,125 +26,39 @@ const SKIPPED_KEYS: &[(&str, &str)] = &[
 /// Keys whose lists are compared as sets: Ansible lists dnf's transaction from a Python set.
 const UNORDERED_KEYS: &[&str] = &["results"];
 
-/// Compares two registered values key by key.
-fn compare(path: &str, theirs: &Json, ours: &Json, problems: &mut Vec<String>) {
-    match (theirs, ours) {
-        (Json::Object(a), Json::Object(b)) => {
-            for (k, va) in a {
-                let here = format!("{path}.{k}");
-                if SKIPPED_KEYS.iter().any(|(s, _)| s == k) {
-                    continue;
-                }
-                let sorted = |v: &Json| match v {
-                    Json::Array(items) if UNORDERED_KEYS.contains(&k.as_str()) => {
-                        let mut items = items.clone();
-                        items.sort_by_key(|i| i.to_string());
-                        Json::Array(items)
-                    }
-                    other => other.clone(),
-                };
-                match b.get(k) {
-                    Some(vb) => compare(&here, &sorted(va), &sorted(vb), problems),
-                    None => problems.push(format!("{here}: missing in playhook's result (Ansible: {va})")),
-                }
-            }
-            for k in b.keys().filter(|k| !a.contains_key(*k)) {
-                if !SKIPPED_KEYS.iter().any(|(s, _)| s == k) {
-                    problems.push(format!("{path}.{k}: only in playhook's result ({})", b[k]));
-                }
-            }
-        }
-        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
-            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
-                compare(&format!("{path}[{i}]"), va, vb, problems);
-            }
-        }
-        _ if theirs == ours => {}
-        _ => problems.push(format!("{path}: Ansible {theirs} / playhook {ours}")),
+/// How each place of the registered results is compared: [`SKIPPED_KEYS`] not at all,
+/// [`UNORDERED_KEYS`] as sets.
+fn rule(at: &Site) -> Rule {
+    if SKIPPED_KEYS.iter().any(|(s, _)| *s == at.key) {
+        Rule::Skip
+    } else if UNORDERED_KEYS.contains(&at.key) {
+        Rule::Unordered
+    } else {
+        Rule::Equal
     }
 }
 
-fn ansible(repo: &TestRepo, machines: &Machines, first: bool, check: bool) -> String {
-    let mut cmd = ansible_command("ansible-playbook");
-    cmd.arg("-i")
-        .arg(machines.inventory())
-        .arg("ansible.yaml")
-        .args(["-e", &format!("first={first}")])
-        .current_dir(repo.path())
-        .env("HOME", repo.path());
-    if check {
-        cmd.args(["--check", "--diff"]);
-    }
-    let out = cmd.output().expect("running ansible-playbook");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// playhook runs the `dnf` program, which (dnf 4) is itself written in Python: unlike the apt
-/// tests, python stays on the machine.
-fn playhook(repo: &TestRepo, ours: &Machine, args: &[&str]) -> Run {
-    let _ = ours;
-    let run = repo.playhook(args);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    run
-}
-
-/// The recap counts Ansible printed for `host`.
-fn ansible_recap(text: &str, host: &str) -> String {
-    text.lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn playhook_recap(run: &Run, host: &str) -> String {
-    let recap = run.recap(host);
-    ["ok", "changed", "unreachable", "failed", "skipped"]
-        .map(|k| format!("{k}={}", recap[k]))
-        .join(" ")
-}
-
-fn test_repo(machines: &Machines, theirs: &Machine, ours: &Machine) -> TestRepo {
-    TestRepo::local()
-        .file("inventory.yml", &machines.inventory_yaml())
-        .file(
-            "ansible.cfg",
-            "[defaults]\ninventory = inventory.yml\ngathering = explicit\n",
-        )
-        .file("ansible.yaml", &play::play(&theirs.name))
-        .file("deploy.yaml", &play::play(&ours.name))
+fn twins() -> Twins {
+    Twins::start(2, play::play)
 }
 
 #[test]
 fn the_redhat_package_modules_end_where_ansible_ends_and_register_the_same_results() {
-    let machines = Machines::start(2);
-    let (theirs, ours) = (machines.machine(0), machines.machine(1));
+    let twins = twins();
+    let (theirs, ours) = (twins.theirs(), twins.ours());
     let key = public_key();
     for m in [theirs, ours] {
         prepare(m, &key);
     }
-    let repo = test_repo(&machines, theirs, ours);
 
-    let ansible_out = ansible(&repo, &machines, true, false);
-    let run = playhook(&repo, ours, &["deploy", "--json", "-e", "first=true"]);
+    // playhook runs the `dnf` program, which (dnf 4) is itself written in Python: unlike the
+    // apt tests, python stays on the machine.
+    let ansible_out = twins.ansible(&["-e", "first=true"]);
+    let run = twins.playhook(&["-e", "first=true"]);
     let kept = std::env::temp_dir().join("playhook-redhat-oracle");
     keep(&kept, "ansible.txt", &ansible_out);
     keep(&kept, "playhook.txt", &run.stdout());
-    assert_eq!(
-        playhook_recap(&run, &ours.name),
-        ansible_recap(&ansible_out, &theirs.name),
-        "recaps differ:\n{ansible_out}\n{}",
-        run.stdout()
-    );
+    twins.assert_same_recap(&ansible_out, &run);
 
     let (a, b) = (end_state(theirs), end_state(ours));
     for ((what, ta), (_, tb)) in a.iter().zip(&b) {
@@ -187,33 +97,19 @@ fn the_redhat_package_modules_end_where_ansible_ends_and_register_the_same_resul
         "results.playhook.json",
         &serde_json::to_string_pretty(&rb).unwrap_or_default(),
     );
-    let mut problems = Vec::new();
-    compare("", &ra, &rb, &mut problems);
-    assert!(
-        problems.is_empty(),
-        "registered results differ:\n{}",
-        problems.join("\n")
-    );
+    assert_same_results("/root/results.json", &ra, &rb, &rule);
 
     // Again: nothing to do on either.
-    let ansible_again = ansible(&repo, &machines, false, false);
-    let again = playhook(&repo, ours, &["deploy", "--json", "-e", "first=false"]);
-    assert!(
-        ansible_recap(&ansible_again, &theirs.name).contains("changed=0"),
-        "{ansible_again}"
-    );
-    assert!(
-        playhook_recap(&again, &ours.name).contains("changed=0"),
-        "{}",
-        again.stdout()
-    );
+    let ansible_again = twins.ansible(&["-e", "first=false"]);
+    let again = twins.playhook(&["-e", "first=false"]);
+    twins.assert_changed_nothing(&ansible_again, &again);
     assert_eq!(end_state(ours), b, "the second run changed playhook's machine");
 }
 
 #[test]
 fn check_and_diff_change_nothing_as_with_ansible() {
-    let machines = Machines::start(2);
-    let (theirs, ours) = (machines.machine(0), machines.machine(1));
+    let twins = twins();
+    let (theirs, ours) = (twins.theirs(), twins.ours());
     let key = public_key();
     for m in [theirs, ours] {
         prepare(m, &key);
@@ -224,10 +120,9 @@ fn check_and_diff_change_nothing_as_with_ansible() {
             crate::support::rpm_repo::url()
         ));
     }
-    let repo = test_repo(&machines, theirs, ours);
     let before = (end_state(theirs), end_state(ours));
-    let ansible_out = ansible(&repo, &machines, true, true);
-    let run = playhook(&repo, ours, &["deploy", "--check", "--diff", "-e", "first=true"]);
+    let ansible_out = twins.ansible(&["-e", "first=true", "--check", "--diff"]);
+    let run = playhook_ok(&twins.repo, &["deploy", "--check", "--diff", "-e", "first=true"]);
     let text = run.stdout();
     assert_eq!(
         end_state(theirs),

@@ -9,6 +9,7 @@ pub mod git;
 pub mod local;
 pub mod machines;
 pub mod modules;
+pub mod oracle;
 pub mod repo;
 pub mod rpm_repo;
 pub mod ssh_client;

@@ -110,20 +110,8 @@ impl Beside {
     /// Asserts that playhook's recap of `host` has Ansible's ok, changed, unreachable, failed
     /// and skipped counts.
     pub fn assert_same_recap(&self, host: &str) {
-        let recap = self.run.recap(host);
-        let ours = ["ok", "changed", "unreachable", "failed", "skipped"]
-            .map(|k| format!("{k}={}", recap[k]))
-            .join(" ");
-        let theirs: String = self
-            .ansible
-            .lines()
-            .find(|l| l.starts_with(host))
-            .unwrap_or_default()
-            .split_whitespace()
-            .skip(2)
-            .take(5)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let ours = super::oracle::playhook_recap(&self.run, host);
+        let theirs = super::oracle::ansible_recap(&self.ansible, host);
         assert_eq!(theirs, ours, "{}", self.ansible);
     }
 }
