@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::loc::Loc;
+use crate::modules;
 use crate::yaml::{self, Node as Yaml};
 
 use super::error::LoadError;
@@ -142,10 +143,14 @@ impl Loader {
             )
         })?;
         for entry in entries {
-            if let Some(import) = entry
-                .get("import_playbook")
-                .or_else(|| entry.get("ansible.builtin.import_playbook"))
-            {
+            let import = entry
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .find_map(|(key, value)| {
+                    modules::registry::is_builtin(key, "import_playbook").then_some(value)
+                });
+            if let Some(import) = import {
                 let file = scalar_string(import)?;
                 let base = path.parent().unwrap_or(Path::new("."));
                 let target = base.join(&file);
