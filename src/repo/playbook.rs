@@ -16,16 +16,6 @@ use super::role::parse_role_entry;
 use super::task::{Node, RoleInstance};
 use super::tasks::Scope;
 
-/// Playbook file names tried, in order, when none is given.
-pub const DEFAULT_PLAYBOOKS: &[&str] = &[
-    "deploy.yaml",
-    "deploy.yml",
-    "site.yml",
-    "site.yaml",
-    "playbook.yml",
-    "playbook.yaml",
-];
-
 const PLAY_KEYWORDS: &[&str] = &[
     "name",
     "hosts",
@@ -89,33 +79,6 @@ pub struct Play {
     pub remote_user: Option<String>,
     pub connection: Option<String>,
     pub any_errors_fatal: bool,
-}
-
-/// Finds the playbook: `explicit` if given, else the first of [`DEFAULT_PLAYBOOKS`] in `dir`.
-pub fn find_playbook(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
-    if let Some(p) = explicit {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            dir.join(p)
-        };
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(LoadError::Other(format!("playbook `{}` not found", p.display())))
-        };
-    }
-    DEFAULT_PLAYBOOKS
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            LoadError::Other(format!(
-                "no playbook in `{}`: expected one of {} (or pass --playbook FILE)",
-                dir.display(),
-                DEFAULT_PLAYBOOKS.join(", ")
-            ))
-        })
 }
 
 /// Reads a playbook and everything it imports.

@@ -69,3 +69,57 @@ fn every_fqcn_spelling_of_imports_and_includes_is_accepted() {
         explain(&run)
     );
 }
+
+#[test]
+fn without_a_default_playbook_the_files_that_look_like_one_are_listed() {
+    let repo = TestRepo::local()
+        .file("main.yml", "- hosts: web\n  tasks:\n    - debug: msg=from-main\n")
+        .file("playbooks/web.yaml", "- name: web\n  hosts: web\n  tasks: []\n")
+        .file("requirements.yml", "- src: geerlingguy.nginx\n")
+        .file("vars.yml", "a: 1\n");
+    check_refuses(
+        &repo,
+        "these look like playbooks: main.yml, playbooks/web.yaml\n  \
+         pick one with `--playbook main.yml`, or for every command and the git hook, in ansible.cfg:\n    \
+         [playhook]\n    playbook = main.yml",
+    );
+    succeeds(&repo, &["check", "--playbook", "playbooks/web.yaml"]);
+}
+
+#[test]
+fn ansible_cfg_names_the_playbook_for_check_and_deploy() {
+    let repo = TestRepo::local()
+        .file("main.yml", "- hosts: web\n  tasks:\n    - debug: msg=from-main\n")
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = hosts\ngathering = explicit\n[playhook]\nplaybook = main.yml\n",
+        );
+    let run = succeeds(&repo, &["check"]);
+    assert!(
+        run.stdout().starts_with(&format!(
+            "{}: ok",
+            repo.path()
+                .canonicalize()
+                .expect("canonical")
+                .join("main.yml")
+                .display()
+        )),
+        "{}",
+        explain(&run)
+    );
+    let run = succeeds(&repo, &["deploy", "-v"]);
+    assert!(run.stdout().contains("from-main"), "{}", explain(&run));
+    // --playbook wins over the setting.
+    let repo = repo.file(
+        "other.yml",
+        "- hosts: web\n  tasks:\n    - debug: msg=from-other\n",
+    );
+    let run = succeeds(&repo, &["deploy", "-v", "--playbook", "other.yml"]);
+    assert!(run.stdout().contains("from-other"), "{}", explain(&run));
+
+    let missing = TestRepo::local().file(
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts\n[playhook]\nplaybook = site/main.yml\n",
+    );
+    check_refuses(&missing, "ansible.cfg:4: `playbook`: `");
+}
