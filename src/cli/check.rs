@@ -1,5 +1,6 @@
 //! `playhook check`: validate a repository without connecting anywhere.
 
+use crate::cli::out::{errln, outln};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -32,12 +33,12 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
             Some(s) => s.masker().mask(&text).into_owned(),
             None => text,
         };
-        eprintln!("{text}");
+        errln!("{text}");
         return Ok(Exit::ParseError);
     }
     let tasks = crate::plan::walk::all_tasks(&loaded.playbook).len();
     let hosts = loaded.inventory.select("all").map(|h| h.len()).unwrap_or(0);
-    println!(
+    outln!(
         "{}: ok ({} plays, {tasks} tasks, {hosts} hosts)",
         loaded.playbook.path.display(),
         loaded.playbook.plays.len()

@@ -1,5 +1,6 @@
 //! `playhook deploy`: run the repository's playbook against its hosts.
 
+use crate::cli::out::{errln, out};
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -133,14 +134,14 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         learned_secrets: learned,
     }));
     if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
-        eprintln!("{}", mask(&problems.to_string()));
+        errln!("{}", mask(&problems.to_string()));
         return Ok(Exit::ParseError);
     }
     for warning in loaded.inventory.warnings() {
-        eprintln!("{}", mask(&format!("[WARNING]: {warning}")));
+        errln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
     for warning in crate::plan::check::warnings(&loaded.playbook, &tags) {
-        eprintln!("{}", mask(&format!("[WARNING]: {warning}")));
+        errln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
     if args.list_tags || args.list_tasks || args.list_hosts {
         let text = listing::render(
@@ -151,7 +152,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
             args.list_tasks,
             args.list_hosts,
         );
-        print!("{}", mask(&text));
+        out!("{}", mask(&text));
         return Ok(Exit::Success);
     }
 

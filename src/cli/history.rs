@@ -1,5 +1,6 @@
 //! `playhook history`: the deploys recorded in `refs/notes/playhook`, newest first.
 
+use crate::cli::out::{errln, outln};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -33,16 +34,16 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Exit> {
         .filter(|git_dir| Layout::new(git_dir).logs().is_dir());
     for r in records.iter().take(args.max_count.unwrap_or(usize::MAX)) {
         if args.json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string(r).context("writing a record as JSON")?
             );
         } else {
-            print_record(r, logs_root.as_deref());
+            print_record(r, logs_root.as_deref())?;
         }
     }
     if records.is_empty() && !args.json {
-        eprintln!("no deploys recorded in `{}` yet", args.dir.display());
+        errln!("no deploys recorded in `{}` yet", args.dir.display());
     }
     Ok(Exit::Success)
 }
@@ -54,12 +55,12 @@ pub(crate) fn load(dir: &std::path::Path) -> anyhow::Result<Vec<Record>> {
         .with_context(|| format!("opening the repository `{}`", dir.display()))?;
     let (records, problems) = notes::all(&repo)?;
     for p in problems {
-        eprintln!("warning: {p}");
+        errln!("warning: {p}");
     }
     Ok(records)
 }
 
-fn print_record(r: &Record, logs_root: Option<&Path>) {
+fn print_record(r: &Record, logs_root: Option<&Path>) -> anyhow::Result<()> {
     let short = &r.commit[..r.commit.len().min(10)];
     let branch = r.refname.strip_prefix("refs/heads/").unwrap_or(&r.refname);
     let mut head = format!(
@@ -73,7 +74,7 @@ fn print_record(r: &Record, logs_root: Option<&Path>) {
     if let Some(p) = &r.pusher {
         head.push_str(&format!(" by {p}"));
     }
-    println!("{head}");
+    outln!("{head}");
     let tags = if r.tags.is_empty() {
         "all".to_string()
     } else {
@@ -89,14 +90,21 @@ fn print_record(r: &Record, logs_root: Option<&Path>) {
             what.push_str(" (removed: keep_logs)");
         }
     }
-    println!("{what}");
+    outln!("{what}");
     if let Some(e) = &r.error {
-        println!("    error: {e}");
+        outln!("    error: {e}");
     }
     for (host, c) in &r.hosts {
-        println!(
+        outln!(
             "    {host}: ok={} changed={} unreachable={} failed={} skipped={} rescued={} ignored={}",
-            c.ok, c.changed, c.unreachable, c.failed, c.skipped, c.rescued, c.ignored
+            c.ok,
+            c.changed,
+            c.unreachable,
+            c.failed,
+            c.skipped,
+            c.rescued,
+            c.ignored
         );
     }
+    Ok(())
 }

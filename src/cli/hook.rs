@@ -1,5 +1,6 @@
 //! `playhook hook install|uninstall|run|verify`: push-to-deploy in a bare repository.
 
+use crate::cli::out::{errln, outln};
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::fd::AsFd as _;
@@ -60,9 +61,9 @@ pub fn run(args: HookArgs) -> anyhow::Result<Exit> {
         HookCommand::Install { bare, verify } => {
             let exe = playhook_exe()?;
             for line in install::install(&bare, &exe, verify)? {
-                println!("{line}");
+                outln!("{line}");
             }
-            println!(
+            outln!(
                 "git push to {} now deploys; rules: {}",
                 bare.display(),
                 bare.join("playhook.yaml").display()
@@ -71,7 +72,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<Exit> {
         }
         HookCommand::Uninstall { bare } => {
             for line in install::uninstall(&bare)? {
-                println!("{line}");
+                outln!("{line}");
             }
             Ok(Exit::Success)
         }
@@ -205,7 +206,7 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     if let Err(e) = PushOptions::parse(&run::raw_push_options(var)) {
-        eprintln!("playhook: push rejected: {}", crate::error_chain::render(&e));
+        errln!("playhook: push rejected: {}", crate::error_chain::render(&e));
         return Ok(Exit::BadOptions);
     }
     // During pre-receive the pushed objects wait in git's quarantine directory.
@@ -246,9 +247,9 @@ fn pre_receive(git_dir: &Path) -> anyhow::Result<Exit> {
             .status()
             .with_context(|| format!("running `{} check`", ctx.exe.display()))?;
         if status.success() {
-            eprintln!("playhook: {short} ({}) passes `playhook check`", update.refname);
+            errln!("playhook: {short} ({}) passes `playhook check`", update.refname);
         } else {
-            eprintln!(
+            errln!(
                 "playhook: push of {} rejected: {short} does not pass `playhook check` (reasons above); \
                  fix them and push again",
                 update.refname

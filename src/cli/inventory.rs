@@ -1,6 +1,7 @@
 //! `playhook inventory`: shows the inventory as Ansible sees it, printing exactly what
 //! `ansible-inventory` prints for `--list`, `--host NAME` and `--graph [GROUP] [--vars]`.
 
+use crate::cli::out::{errln, outln};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -83,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let inventory = Inventory::load(&sources, &options)?;
     for warning in inventory.warnings() {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     let extra = extra_vars::parse_vars(&args.extra_vars, &args.dir)?;
     let output = if let Some(pattern) = &args.host {
@@ -109,6 +110,6 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         let hosts = inventory.select_limited("all", args.limit.as_deref(), &args.dir)?;
         dump::list(&inventory, &hosts, &extra)
     };
-    println!("{output}");
+    outln!("{output}");
     Ok(Exit::Success)
 }

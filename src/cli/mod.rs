@@ -13,6 +13,7 @@
 //! | 4 | parse error: the repository could not be read or is refused | [`repo_args::RepoError`], `plan::check` |
 //! | 5 | bad or incomplete options | clap's usage errors, rejected push options |
 //! | 99 | interrupted | a deploy run by `hook run` or `rollback` that was stopped |
+//! | 141 | the output pipe closed early (`playhook check \| head -1`); nothing is printed | [`out::is_closed_pipe`] |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
 pub mod history;
@@ -28,6 +29,7 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod deploy;
 mod listing;
+pub mod out;
 pub mod repo_args;
 pub mod secrets;
 
@@ -42,6 +44,9 @@ pub enum Exit {
     ParseError = 4,
     BadOptions = 5,
     Interrupted = 99,
+    /// The reader of stdout or stderr went away (`playhook check | head -1`): what a shell
+    /// reports for a process killed by SIGPIPE, as git and cargo are.
+    PipeClosed = 141,
     Unexpected = 250,
 }
 
@@ -151,6 +156,7 @@ impl CommandError {
             // `--help` and `--version` come back as clap errors that go to stdout.
             CommandError::Usage(err) if !err.use_stderr() => Exit::Success,
             CommandError::Usage(_) => Exit::BadOptions,
+            CommandError::Failed(err) if out::is_closed_pipe(err) => Exit::PipeClosed,
             CommandError::Failed(err) => {
                 if err.chain().any(|e| e.is::<repo_args::RepoError>()) {
                     Exit::ParseError
@@ -163,15 +169,22 @@ impl CommandError {
     }
 
     /// Prints the error: clap's message as clap prints it (help and version on stdout, usage
-    /// errors on stderr), anything else with its causes on stderr.
-    pub fn print(&self) {
+    /// errors on stderr), anything else with its causes on stderr. Fails when the stream's
+    /// reader has gone.
+    pub fn print(&self) -> std::io::Result<()> {
         match self {
-            CommandError::Usage(err) => {
-                // Nothing sensible is left to do when stdout or stderr is gone.
-                let _ = err.print();
+            CommandError::Usage(err) => err.print(),
+            // The reader went away: there is no one to tell.
+            CommandError::Failed(err) if out::is_closed_pipe(err) => Ok(()),
+            CommandError::Failed(err) => {
+                use std::io::Write as _;
+                writeln!(
+                    std::io::stderr().lock(),
+                    "{}",
+                    crate::error_chain::report(err.as_ref())
+                )
             }
-            CommandError::Failed(err) => eprintln!("{}", crate::error_chain::report(err.as_ref())),
-            CommandError::Internal => {}
+            CommandError::Internal => Ok(()),
         }
     }
 }
@@ -192,10 +205,11 @@ fn guarded(command: impl FnOnce() -> anyhow::Result<Exit>) -> Result<Exit, Comma
 pub fn finish(outcome: Result<Exit, CommandError>) -> Exit {
     match outcome {
         Ok(exit) => exit,
-        Err(err) => {
-            err.print();
-            err.exit()
-        }
+        Err(err) => match err.print() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::PipeClosed,
+            // Nothing sensible is left to do when stderr is otherwise gone.
+            _ => err.exit(),
+        },
     }
 }
 

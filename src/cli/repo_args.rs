@@ -8,8 +8,9 @@ use minijinja::Value;
 use crate::repo::config::{Config, ConfigError};
 use crate::repo::error::LoadError;
 use crate::repo::extra_vars::ExtraVarsError;
+use crate::repo::find_playbook::find_playbook;
 use crate::repo::inventory::{Inventory, InventoryError, InventoryOptions};
-use crate::repo::playbook::{Playbook, find_playbook, load_playbook};
+use crate::repo::playbook::{Playbook, load_playbook};
 use crate::secrets::{KeySource, Secrets};
 
 /// Where the repository is and what of it to use.
@@ -19,7 +20,8 @@ pub struct RepoArgs {
     #[arg(short = 'C', long = "dir", value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// The playbook, relative to DIR (default: deploy.yaml, deploy.yml, site.yml, playbook.yml).
+    /// The playbook, relative to DIR (default: `[playhook] playbook` in ansible.cfg, else the
+    /// first of deploy.yaml, deploy.yml, site.yml, site.yaml, playbook.yml, playbook.yaml).
     #[arg(long, value_name = "FILE")]
     pub playbook: Option<PathBuf>,
 
@@ -99,7 +101,9 @@ impl RepoArgs {
             (None, None) => KeySource::BesideFile,
         };
         let secrets = Secrets::open(&dir, &key)?;
-        let playbook_path = find_playbook(&dir, self.playbook.as_deref()).map_err(RepoError::Playbook)?;
+        let configured = config.playbook.as_ref().map(|(p, loc)| (p.as_path(), loc));
+        let playbook_path =
+            find_playbook(&dir, self.playbook.as_deref(), configured).map_err(RepoError::Playbook)?;
         let mut roles_path = config.roles_path.clone();
         roles_path.retain(|p| p.is_dir());
         let playbook = load_playbook(&playbook_path, roles_path).map_err(RepoError::Playbook)?;

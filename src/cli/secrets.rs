@@ -1,6 +1,7 @@
 //! `playhook secrets`: create, change, read and check the repository's encrypted secrets file,
 //! and the git textconv driver that shows it decrypted in `git diff`.
 
+use crate::cli::out::{err, errln, outln};
 use std::io::{BufRead as _, IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -192,10 +193,10 @@ fn init(dir: &Path, key: &KeySource, json: bool) -> anyhow::Result<Exit> {
     };
     let mut file = SecretsFile::create(&path, &key)?;
     file.save()?;
-    eprintln!("created `{}`", path.display());
+    errln!("created `{}`", path.display());
     if let Some(key_file) = created_key {
         let ignored = ignore_key_file(dir, &key_file)?;
-        eprintln!(
+        errln!(
             "created the key file `{}` (mode 600{}): keep a copy somewhere safe, the secrets cannot be read without it",
             key_file.display(),
             if ignored { ", listed in .gitignore" } else { "" }
@@ -299,9 +300,9 @@ fn set(dir: &Path, key: &KeySource, name: &str, raw: bool) -> anyhow::Result<Exi
         .map_err(|message| anyhow!("`{}`: cannot set `{path}`: {message}", file.path().display()))?;
     if file.is_changed() {
         file.save()?;
-        eprintln!("`{}`: set `{path}`", file.path().display());
+        errln!("`{}`: set `{path}`", file.path().display());
     } else {
-        eprintln!(
+        errln!(
             "`{}`: `{path}` already has that value; nothing changed",
             file.path().display()
         );
@@ -393,7 +394,7 @@ fn edit(dir: &Path, key: &KeySource) -> anyhow::Result<Exit> {
         match parsed {
             Ok(tree) => break tree,
             Err(err) if std::io::stdin().is_terminal() => {
-                eprintln!("{}", crate::error_chain::report(err.as_ref()));
+                errln!("{}", crate::error_chain::report(err.as_ref()));
                 if !ask_yes("edit again? [Y/n] ")? {
                     bail!("nothing was changed");
                 }
@@ -405,18 +406,18 @@ fn edit(dir: &Path, key: &KeySource) -> anyhow::Result<Exit> {
     *file.plain_mut() = tree;
     if file.is_changed() {
         file.save()?;
-        eprintln!(
+        errln!(
             "`{}`: saved; unchanged values keep their ciphertext",
             file.path().display()
         );
     } else {
-        eprintln!("`{}`: no changes", file.path().display());
+        errln!("`{}`: no changes", file.path().display());
     }
     Ok(Exit::Success)
 }
 
 fn ask_yes(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question}");
+    err!("{question}");
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(!answer.trim().to_ascii_lowercase().starts_with('n'))
@@ -463,7 +464,7 @@ fn rm(dir: &Path, key: &KeySource, name: &str) -> anyhow::Result<Exit> {
         .remove(&path)
         .map_err(|message| anyhow!("`{}`: cannot remove `{path}`: {message}", file.path().display()))?;
     file.save()?;
-    eprintln!("`{}`: removed `{path}`", file.path().display());
+    errln!("`{}`: removed `{path}`", file.path().display());
     Ok(Exit::Success)
 }
 
@@ -491,7 +492,7 @@ fn rekey(dir: &Path, key: &KeySource, new_key_file: Option<PathBuf>, generate: b
                 )
             })?;
         }
-        eprintln!(
+        errln!(
             "`{}`: re-encrypted with the new key in `{}`; copy it everywhere the repository is deployed",
             file.path().display(),
             target.display()
@@ -499,7 +500,7 @@ fn rekey(dir: &Path, key: &KeySource, new_key_file: Option<PathBuf>, generate: b
     } else if let Some(new_file) = new_key_file {
         file.rekey(&KeySource::KeyFile(new_file.clone()))?;
         file.save()?;
-        eprintln!(
+        errln!(
             "`{}`: re-encrypted with the key in `{}`",
             file.path().display(),
             new_file.display()
@@ -514,7 +515,7 @@ fn rekey(dir: &Path, key: &KeySource, new_key_file: Option<PathBuf>, generate: b
             "the new passphrase",
         ))?;
         file.save()?;
-        eprintln!(
+        errln!(
             "`{}`: re-encrypted with the new passphrase; set {SECRETS_KEY_VAR} to it everywhere the repository is deployed",
             file.path().display()
         );
@@ -524,7 +525,7 @@ fn rekey(dir: &Path, key: &KeySource, new_key_file: Option<PathBuf>, generate: b
 
 fn verify(dir: &Path, key: &KeySource) -> anyhow::Result<Exit> {
     let file = open(dir, key)?;
-    println!(
+    outln!(
         "`{}`: {} values, the key opens every one and the MAC matches",
         file.path().display(),
         file.plain().leaves().len()

@@ -1,5 +1,6 @@
 //! `playhook status`: per host, the last commit applied and its result.
 
+use crate::cli::out::{errln, outln};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -43,13 +44,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
             .unwrap_or_default()
     };
     if states.is_empty() && !args.json {
-        eprintln!("no host has been deployed from `{}` yet", args.dir.display());
+        errln!("no host has been deployed from `{}` yet", args.dir.display());
     }
     let width = states.iter().map(|s| s.host.len()).max().unwrap_or(4).max(4);
     if !args.json && !states.is_empty() {
-        println!(
+        outln!(
             "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  COUNTS",
-            "HOST", "COMMIT", "WHEN", "RESULT", "ENVIRONMENT"
+            "HOST",
+            "COMMIT",
+            "WHEN",
+            "RESULT",
+            "ENVIRONMENT"
         );
     }
     for s in &states {
@@ -66,10 +71,10 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 "counts": s.counts,
                 "pending_handlers": owed_to(&s.host, &r.environment),
             });
-            println!("{}", serde_json::to_string(&v).context("writing JSON")?);
+            outln!("{}", serde_json::to_string(&v).context("writing JSON")?);
         } else {
             let c = &s.counts;
-            println!(
+            outln!(
                 "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  ok={} changed={} unreachable={} failed={}{}",
                 s.host,
                 &r.commit[..r.commit.len().min(10)],
@@ -84,7 +89,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
             );
             let handlers = owed_to(&s.host, &r.environment);
             if !handlers.is_empty() {
-                println!("{:<width$}  handlers still to run: {}", "", handlers.join(", "));
+                outln!("{:<width$}  handlers still to run: {}", "", handlers.join(", "));
             }
         }
     }

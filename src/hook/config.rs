@@ -4,7 +4,7 @@
 //! rules:
 //!   - ref: main                  # a branch, a full ref (refs/tags/v*), or a glob with `*`
 //!     environment: production    # lock and history name; default `default`
-//!     playbook: deploy.yaml      # default deploy.yaml
+//!     playbook: deploy.yaml      # default: ansible.cfg's [playhook] playbook, else deploy.yaml, ...
 //!     tags: [all]                # or "dns,web"; `git push -o tags=...` replaces them
 //!     limit: production          # host pattern; `-o limit=...` narrows it further
 //!     inventory: [inventory/]    # default: what ansible.cfg says
@@ -29,7 +29,7 @@ pub const DEFAULT_FILE: &str = "\
 # Keys of a rule (all but `ref` optional):
 #   ref:          branch name (main), full ref (refs/heads/main) or glob (release/*)
 #   environment:  lock and history name: letters, digits, _ and - (default: default)
-#   playbook:     playbook file in the repository (default: deploy.yaml)
+#   playbook:     playbook file (default: ansible.cfg's [playhook] playbook, else deploy.yaml)
 #   tags:         tags to run (default: all); `git push -o tags=dns,web` replaces them
 #   limit:        host pattern (default: all hosts); `git push -o limit=web1` narrows it
 #   inventory:    inventory paths (default: what ansible.cfg says)

@@ -97,6 +97,13 @@ pub fn control_action(name: &str) -> Option<&'static str> {
     CONTROL_ACTIONS.iter().copied().find(|a| *a == short)
 }
 
+/// Whether `name` is the ansible-core action `short`, bare or as `ansible.builtin.`/`ansible.legacy.`
+/// (`import_playbook`, which is no task action).
+pub fn is_builtin(name: &str, short: &str) -> bool {
+    let (collection, bare) = split(name);
+    bare == short && collection.is_none_or(|c| c == Collection::Builtin)
+}
+
 /// Every name a task may use for a module or control action, sorted, for error messages.
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = all()

@@ -61,6 +61,9 @@ pub struct Config {
     /// `[ssh_connection] ssh_args`, as written (Ansible's default when `None`).
     pub ssh_args: Option<String>,
     pub become_defaults: BecomeDefaults,
+    /// `[playhook] playbook`: the repository's playbook when `--playbook` is not given, as
+    /// written (relative to the repository), and where.
+    pub playbook: Option<(PathBuf, Loc)>,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             timeout: 10,
             ssh_args: None,
             become_defaults: BecomeDefaults::default(),
+            playbook: None,
         }
     }
 }
@@ -184,6 +188,7 @@ impl Config {
                 ("privilege_escalation", "become_ask_pass") => {
                     config.become_defaults.ask_pass = boolean(v).ok_or_else(|| bad("a boolean"))?
                 }
+                ("playhook", "playbook") => config.playbook = Some((PathBuf::from(v), loc.clone())),
                 (section, key) => {
                     tracing::debug!("{loc}: ignoring `{key}` in [{section}]: playhook does not use it");
                 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::Value;
 
 use crate::loc::Loc;
+use crate::modules;
 use crate::yaml::{self, Node as Yaml};
 
 use super::error::LoadError;
@@ -14,16 +15,6 @@ use super::load::Loader;
 use super::role::parse_role_entry;
 use super::task::{Node, RoleInstance};
 use super::tasks::Scope;
-
-/// Playbook file names tried, in order, when none is given.
-pub const DEFAULT_PLAYBOOKS: &[&str] = &[
-    "deploy.yaml",
-    "deploy.yml",
-    "site.yml",
-    "site.yaml",
-    "playbook.yml",
-    "playbook.yaml",
-];
 
 const PLAY_KEYWORDS: &[&str] = &[
     "name",
@@ -90,33 +81,6 @@ pub struct Play {
     pub any_errors_fatal: bool,
 }
 
-/// Finds the playbook: `explicit` if given, else the first of [`DEFAULT_PLAYBOOKS`] in `dir`.
-pub fn find_playbook(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
-    if let Some(p) = explicit {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            dir.join(p)
-        };
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(LoadError::Other(format!("playbook `{}` not found", p.display())))
-        };
-    }
-    DEFAULT_PLAYBOOKS
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            LoadError::Other(format!(
-                "no playbook in `{}`: expected one of {} (or pass --playbook FILE)",
-                dir.display(),
-                DEFAULT_PLAYBOOKS.join(", ")
-            ))
-        })
-}
-
 /// Reads a playbook and everything it imports.
 pub fn load_playbook(path: &Path, roles_path: Vec<PathBuf>) -> Result<Playbook, LoadError> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -142,10 +106,14 @@ impl Loader {
             )
         })?;
         for entry in entries {
-            if let Some(import) = entry
-                .get("import_playbook")
-                .or_else(|| entry.get("ansible.builtin.import_playbook"))
-            {
+            let import = entry
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .find_map(|(key, value)| {
+                    modules::registry::is_builtin(key, "import_playbook").then_some(value)
+                });
+            if let Some(import) = import {
                 let file = scalar_string(import)?;
                 let base = path.parent().unwrap_or(Path::new("."));
                 let target = base.join(&file);

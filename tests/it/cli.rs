@@ -138,3 +138,44 @@ fn other_errors_exit_1_with_their_causes() {
         "error: repository directory `/nonexistent/playhook-repo` not found\n  caused by: No such file or directory (os error 2)\n"
     );
 }
+
+/// Runs `playhook ARGS` in `repo` with stdout (and stderr, when `both`) a pipe whose reader is
+/// already closed, as `playhook check | head -1` leaves it once `head` has its line.
+fn with_closed_pipe(repo: &TestRepo, args: &[&str], both: bool) -> Run {
+    // A real pipe whose reader is gone: the stdin of a `true` that has exited.
+    let mut reader = Command::new("true")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run true");
+    let writer = reader.stdin.take().expect("a piped stdin");
+    reader.wait().expect("true exits");
+    let mut cmd = repo.command(args);
+    if both {
+        let fd = std::os::fd::OwnedFd::from(writer);
+        cmd.stderr(fd.try_clone().expect("duplicate the pipe"));
+        cmd.stdout(fd);
+    } else {
+        cmd.stderr(std::process::Stdio::piped());
+        cmd.stdout(writer);
+    }
+    Run(cmd.output().expect("run playhook"))
+}
+
+#[test]
+fn a_closed_output_pipe_ends_quietly_with_status_141() {
+    let repo = TestRepo::local().file("deploy.yaml", "- hosts: web\n  tasks:\n    - debug: msg=hi\n");
+    for args in [
+        &["check"][..],
+        &["deploy", "--list-tasks"],
+        &["inventory", "--list"],
+        &["inventory", "--graph"],
+    ] {
+        let run = with_closed_pipe(&repo, args, false);
+        assert_eq!(run.code(), 141, "{args:?}: {}", explain(&run));
+        assert_eq!(run.stderr(), "", "{args:?}: no panic, no message");
+    }
+    // A refused repository with both streams on the closed pipe (`2>&1 | head -1`).
+    let bad = TestRepo::local().file("deploy.yaml", "- hosts: web\n  tasks:\n    - frobnicate: 1\n");
+    let run = with_closed_pipe(&bad, &["check"], true);
+    assert_eq!(run.code(), 141, "{}", explain(&run));
+}

@@ -41,14 +41,19 @@ impl TestRepo {
         p
     }
 
-    /// Runs `playhook ARGS -C <repo>` with a cleared environment.
-    pub fn playhook(&self, args: &[&str]) -> Run {
+    /// The command `playhook ARGS -C <repo>` with a cleared environment.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
         cmd.args(args).arg("-C").arg(self.path());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.path());
-        Run(cmd.output().expect("run playhook"))
+        cmd
+    }
+
+    /// Runs `playhook ARGS -C <repo>` with a cleared environment.
+    pub fn playhook(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().expect("run playhook"))
     }
 }
 
