@@ -15,6 +15,7 @@
 //! | 99 | interrupted | a deploy run by `hook run` or `rollback` that was stopped |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
+pub mod askpass;
 pub mod history;
 pub mod hook;
 pub mod inventory;

@@ -29,6 +29,9 @@ pub struct Target {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub private_key_file: Option<String>,
+    /// `ansible_password` (`ansible_ssh_pass`, `ansible_ssh_password`): log in with it through
+    /// ssh's askpass mechanism (see `ssh::askpass`), never on a command line.
+    pub password: Option<SecretString>,
     /// Extra ssh options: `ansible.cfg` `ssh_args` and `ansible_ssh_common_args`, split like a shell.
     pub ssh_args: Vec<String>,
     /// Accept and record unknown host keys instead of failing.

@@ -10,6 +10,13 @@ pub struct TestRepo {
 }
 
 impl TestRepo {
+    /// An empty repository (no inventory, no ansible.cfg).
+    pub fn empty() -> Self {
+        TestRepo {
+            dir: tempfile::tempdir().expect("create a temp dir"),
+        }
+    }
+
     /// An empty repository whose inventory is this machine (`ansible_connection=local`).
     pub fn local() -> Self {
         let repo = TestRepo {
@@ -43,12 +50,36 @@ impl TestRepo {
 
     /// Runs `playhook ARGS -C <repo>` with a cleared environment.
     pub fn playhook(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().expect("run playhook"))
+    }
+
+    /// [`TestRepo::playhook`] with `stdin` fed in (never a terminal).
+    pub fn playhook_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write as _;
+        use std::process::Stdio;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run playhook");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(stdin.as_bytes())
+            .expect("write playhook's stdin");
+        Run(child.wait_with_output().expect("run playhook"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
         cmd.args(args).arg("-C").arg(self.path());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.path());
-        Run(cmd.output().expect("run playhook"))
+        cmd
     }
 }
 
