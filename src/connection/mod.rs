@@ -7,6 +7,7 @@
 pub mod r#become;
 pub mod files;
 pub mod local;
+pub mod none;
 pub mod quote;
 pub mod shell;
 pub mod ssh;

@@ -141,21 +141,40 @@ impl Beside {
     /// Asserts that playhook's recap of `host` has Ansible's ok, changed, unreachable, failed
     /// and skipped counts.
     pub fn assert_same_recap(&self, host: &str) {
-        let recap = self.run.recap(host);
-        let ours = ["ok", "changed", "unreachable", "failed", "skipped"]
-            .map(|k| format!("{k}={}", recap[k]))
-            .join(" ");
-        let theirs: String = self
-            .ansible
-            .lines()
-            .find(|l| l.starts_with(host))
-            .unwrap_or_default()
-            .split_whitespace()
-            .skip(2)
-            .take(5)
-            .collect::<Vec<_>>()
-            .join(" ");
-        assert_eq!(theirs, ours, "{}", self.ansible);
+        assert_eq!(
+            ansible_recap(&self.ansible, host),
+            self.run.recap_counts(host),
+            "{}",
+            self.ansible
+        );
+    }
+}
+
+/// `ok=N changed=N unreachable=N failed=N skipped=N` of `host` in ansible-playbook's recap.
+pub fn ansible_recap(stdout: &str, host: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(host) && l.contains("ok="))
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(2)
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl TestRepo {
+    /// Runs `ansible-playbook ARGS` in the repository (it may fail): exit code and stdout.
+    pub fn ansible_playbook(&self, args: &[&str]) -> (i32, String) {
+        let out = super::ansible_tasks::ansible_command("ansible-playbook")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("ansible-playbook runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 }
 
@@ -190,5 +209,13 @@ impl Run {
         let recaps: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "recap").collect();
         assert_eq!(recaps.len(), 1, "exactly one recap event:\n{}", self.stdout());
         recaps[0]["hosts"][host].clone()
+    }
+
+    /// [`Run::recap`] as [`ansible_recap`] words it.
+    pub fn recap_counts(&self, host: &str) -> String {
+        let recap = self.recap(host);
+        ["ok", "changed", "unreachable", "failed", "skipped"]
+            .map(|k| format!("{k}={}", recap[k]))
+            .join(" ")
     }
 }
