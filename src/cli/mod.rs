@@ -16,6 +16,7 @@
 //! | 141 | the output pipe closed early (`playhook check \| head -1`); nothing is printed | [`out::is_closed_pipe`] |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
+pub mod askpass;
 pub mod history;
 pub mod hook;
 pub mod inventory;

@@ -7,6 +7,7 @@
 pub mod r#become;
 pub mod files;
 pub mod local;
+pub mod none;
 pub mod quote;
 pub mod shell;
 pub mod ssh;
@@ -29,6 +30,9 @@ pub struct Target {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub private_key_file: Option<String>,
+    /// `ansible_password` (`ansible_ssh_pass`, `ansible_ssh_password`): log in with it through
+    /// ssh's askpass mechanism (see `ssh::askpass`), never on a command line.
+    pub password: Option<SecretString>,
     /// Extra ssh options: `ansible.cfg` `ssh_args` and `ansible_ssh_common_args`, split like a shell.
     pub ssh_args: Vec<String>,
     /// Accept and record unknown host keys instead of failing.

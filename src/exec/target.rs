@@ -32,6 +32,12 @@ fn string_var(vars: &Value, name: &str) -> Option<String> {
     Some(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
 }
 
+/// The value of the last of `names` that is set: when several are, Ansible's configuration
+/// takes the last one its plugin lists.
+fn last_var(vars: &Value, names: &[&str]) -> Option<String> {
+    names.iter().rev().find_map(|name| string_var(vars, name))
+}
+
 /// The connection target of `host`, from its (templated) variables and the run's options.
 /// `play` gives the play's `connection` and `remote_user`, which host variables override.
 pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnection<'_>) -> Target {
@@ -61,6 +67,11 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnect
         private_key_file: string_var(vars, "ansible_ssh_private_key_file")
             .or_else(|| string_var(vars, "ansible_private_key_file"))
             .or_else(|| opts.private_key_file.clone()),
+        password: last_var(
+            vars,
+            &["ansible_password", "ansible_ssh_pass", "ansible_ssh_password"],
+        )
+        .map(SecretString::new),
         ssh_args,
         accept_new_host_keys: opts.accept_new_host_keys,
         skip_host_key_checking: opts.skip_host_key_checking
@@ -103,9 +114,15 @@ pub fn become_for(
             ));
         }
     };
-    let password = string_var(vars, "ansible_become_password")
-        .or_else(|| string_var(vars, "ansible_become_pass"))
-        .map(SecretString::new);
+    let password = last_var(
+        vars,
+        &[
+            "ansible_become_password",
+            "ansible_become_pass",
+            "ansible_sudo_pass",
+        ],
+    )
+    .map(SecretString::new);
     Ok(Some(Become {
         user,
         method,

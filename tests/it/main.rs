@@ -16,6 +16,7 @@ mod modules_files;
 mod modules_users;
 mod packages;
 mod packages_redhat;
+mod play_keywords;
 mod secrets;
 mod services;
 mod shell_protocol;

@@ -2,6 +2,7 @@
 //! host, host key checks, faults, jump hosts and become.
 
 mod deploy;
+mod password;
 
 use std::time::Duration;
 

@@ -24,7 +24,14 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// host key probe: everything but how the master runs.
 pub(crate) fn connection_args(target: &Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
-    opt(&mut args, "BatchMode=yes".into());
+    if target.password.is_some() {
+        // Batch mode disables password authentication; the password is asked for once (a wrong
+        // one is not retried, as Ansible does not, so an account is not locked).
+        opt(&mut args, "BatchMode=no".into());
+        opt(&mut args, "NumberOfPasswordPrompts=1".into());
+    } else {
+        opt(&mut args, "BatchMode=yes".into());
+    }
     if target.skip_host_key_checking {
         opt(&mut args, "StrictHostKeyChecking=no".into());
     } else if target.accept_new_host_keys {
@@ -149,6 +156,18 @@ mod tests {
         let no = args.iter().position(|a| a == "StrictHostKeyChecking=no");
         let strict = args.iter().position(|a| a == "StrictHostKeyChecking=yes");
         assert!(no < strict, "{args:?}");
+    }
+
+    #[test]
+    fn a_password_turns_batch_mode_off_and_asks_once() {
+        let mut t = target();
+        t.password = Some(crate::secrets::SecretString::new("pw".into()));
+        let args = strings(connection_args(&t));
+        assert_eq!(
+            args[..4],
+            ["-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1"]
+        );
+        assert!(!args.iter().any(|a| a.contains("pw") && a != "-o"), "{args:?}");
     }
 
     #[test]

@@ -145,9 +145,12 @@ pub(crate) fn destination(target: &Target) -> String {
 pub(crate) fn connect_message(target: &Target, text: &str) -> String {
     let said = ssh_said(text);
     let whom = destination(target);
-    let hint = if said.contains("Permission denied") {
-        " Check ansible_user and ansible_ssh_private_key_file, or load the key into ssh-agent; \
-         playhook never prompts for passwords."
+    let hint = if said.contains("Permission denied") && target.password.is_some() {
+        " The host refused the password (ansible_password / ansible_ssh_pass) or does not allow \
+         password logins (sshd's PasswordAuthentication); a wrong password is not retried."
+    } else if said.contains("Permission denied") {
+        " Check ansible_user and ansible_ssh_private_key_file, or load the key into ssh-agent, \
+         or set ansible_password; playhook never prompts for passwords."
     } else if said.contains("timed out") {
         " Check that the host is up and reachable; --timeout sets how long to wait."
     } else if said.contains("Connection refused") {

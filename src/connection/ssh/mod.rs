@@ -9,6 +9,7 @@
 //! master.
 
 mod args;
+pub mod askpass;
 mod failure;
 
 use std::path::PathBuf;
@@ -201,6 +202,22 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
     let master_args = args::master_args(target, &control, &log);
     tracing::debug!(host = %target.name, "ssh {}", shown(&master_args));
     let mut ssh = tokio::process::Command::new("ssh");
+    // Lives while the master logs in; dropped (socket removed) before this function returns.
+    let askpass = match &target.password {
+        Some(password) => {
+            let server = askpass::AskpassServer::start(dir.path(), password.clone())
+                .map_err(|e| unreachable(target, format!("cannot serve the ssh password to ssh: {e}")))?;
+            let program = std::env::current_exe().map_err(|e| {
+                unreachable(
+                    target,
+                    format!("cannot find the playhook binary to answer ssh's password prompt: {e}"),
+                )
+            })?;
+            ssh.envs(server.env(&program));
+            Some(server)
+        }
+        None => None,
+    };
     ssh.args(&master_args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -226,6 +243,7 @@ async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
             ));
         }
     };
+    drop(askpass);
     if status.success() {
         return Ok(Session::new_process_mux(dir));
     }

@@ -13,8 +13,9 @@ use super::super::lazy::LazyVars;
 use super::super::target::{become_for, target_for};
 use super::result::{ItemResult, drop_omitted, from_error, from_outcome};
 use super::scope::display;
+use crate::connection::none::NoConnection;
 use crate::connection::{Connection, ConnectionError, Via};
-use crate::modules::{Module, ModuleCtx, ModuleError};
+use crate::modules::{Module, ModuleCtx, ModuleError, RunsOn};
 use crate::output::Event;
 use crate::repo::playbook::Play;
 use crate::repo::task::Task;
@@ -156,7 +157,17 @@ impl Runner<'_> {
                 ));
             }
         };
-        let mut conn = match self.take_connection(play, host, local, &ctx).await {
+        let controller = module.spec().runs_on == RunsOn::Controller;
+        let connection = if controller {
+            // Nothing to open: the module works on the controller, even for a host that is down.
+            let none: Box<dyn Connection> = Box::new(NoConnection {
+                module: module.name(),
+            });
+            Ok(none)
+        } else {
+            self.take_connection(play, host, local, &ctx).await
+        };
+        let mut conn = match connection {
             Ok(c) => c,
             Err(e) => {
                 let mut r = ItemResult::failure(e.to_string());
@@ -200,7 +211,9 @@ impl Runner<'_> {
             outcome,
             Err(ModuleError::Connection(ConnectionError::Unreachable { .. }))
         );
-        if broken {
+        if controller {
+            // Not the host's connection: nothing to keep.
+        } else if broken {
             conn.close().await;
         } else if local {
             host.local = Some(conn);

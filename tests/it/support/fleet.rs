@@ -58,6 +58,17 @@ impl Fleet {
     /// Starts `n` hosts (at most 200). Panics with a message saying what to install when a tool
     /// is missing.
     pub fn start(n: usize) -> Fleet {
+        Fleet::start_with(n, false)
+    }
+
+    /// Starts `n` hosts whose sshd also accepts password logins (`PasswordAuthentication yes`,
+    /// root still by key only): for users with a known password, like
+    /// [`super::become_users::SUDO_USER`].
+    pub fn start_with_password_login(n: usize) -> Fleet {
+        Fleet::start_with(n, true)
+    }
+
+    fn start_with(n: usize, password_login: bool) -> Fleet {
         assert!((1..=200).contains(&n), "a fleet has 1 to 200 hosts, not {n}");
         let sshd = ensure_tools();
         fs::create_dir_all("/run/sshd").expect("creating sshd's privilege separation dir /run/sshd");
@@ -83,7 +94,7 @@ impl Fleet {
             keygen(&dir.join("host_key"), &name);
             starting.push((name, format!("127.0.0.{}", FIRST_HOST + i), dir));
         }
-        let hosts = start_all(&sshd, starting, &authorized_keys);
+        let hosts = start_all(&sshd, starting, &authorized_keys, password_login);
 
         let endpoints: Vec<Endpoint> = hosts
             .iter()
@@ -226,14 +237,19 @@ impl Drop for FleetHost {
 
 /// Starts one sshd per host, all on one port (free on every address), retrying with another
 /// port when someone else took it meanwhile.
-fn start_all(sshd: &Path, hosts: Vec<(String, String, PathBuf)>, authorized_keys: &Path) -> Vec<FleetHost> {
+fn start_all(
+    sshd: &Path,
+    hosts: Vec<(String, String, PathBuf)>,
+    authorized_keys: &Path,
+    password_login: bool,
+) -> Vec<FleetHost> {
     let addresses = hosts.iter().map(|(_, a, _)| a.as_str()).collect::<Vec<_>>();
     let mut last_log = String::new();
     for _attempt in 0..20 {
         let port = common_free_port(&addresses);
         let spawned = hosts
             .iter()
-            .map(|(_, address, dir)| spawn_sshd(sshd, dir, address, port, authorized_keys))
+            .map(|(_, address, dir)| spawn_sshd(sshd, dir, address, port, authorized_keys, password_login))
             .collect::<Vec<_>>();
         let mut started = Vec::new();
         let mut failed = Vec::new();
@@ -282,8 +298,15 @@ fn start_all(sshd: &Path, hosts: Vec<(String, String, PathBuf)>, authorized_keys
 }
 
 /// Starts sshd for one host in its own mount namespace (see [`WRAPPER`]).
-fn spawn_sshd(sshd: &Path, dir: &Path, address: &str, port: u16, authorized_keys: &Path) -> Child {
-    write_sshd_config(dir, address, port, authorized_keys);
+fn spawn_sshd(
+    sshd: &Path,
+    dir: &Path,
+    address: &str,
+    port: u16,
+    authorized_keys: &Path,
+    password_login: bool,
+) -> Child {
+    write_sshd_config(dir, address, port, authorized_keys, password_login);
     let log = dir.join("sshd.log");
     let _ = fs::remove_file(&log);
     let pid_file = dir.join("sshd.pid");
@@ -365,7 +388,7 @@ pub fn apt_install(packages: &[&str]) {
     );
 }
 
-fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path) {
+fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Path, password_login: bool) {
     let config = format!(
         "ListenAddress {address}:{port}\n\
          HostKey {host_key}\n\
@@ -373,7 +396,7 @@ fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Pat
          AuthorizedKeysFile {authorized_keys}\n\
          PermitRootLogin prohibit-password\n\
          PubkeyAuthentication yes\n\
-         PasswordAuthentication no\n\
+         PasswordAuthentication {password}\n\
          KbdInteractiveAuthentication no\n\
          UsePAM no\n\
          StrictModes no\n\
@@ -385,6 +408,7 @@ fn write_sshd_config(dir: &Path, address: &str, port: u16, authorized_keys: &Pat
          Subsystem sftp internal-sftp\n",
         host_key = dir.join("host_key").display(),
         authorized_keys = authorized_keys.display(),
+        password = if password_login { "yes" } else { "no" },
     );
     let mut f = fs::File::create(dir.join("sshd_config")).expect("writing sshd_config");
     f.write_all(config.as_bytes()).expect("writing sshd_config");

@@ -58,7 +58,7 @@ pub fn playhook_ok(repo: &TestRepo, args: &[&str]) -> Run {
 pub fn ansible_recap(stdout: &str, host: &str) -> String {
     stdout
         .lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
+        .find(|l| l.split_whitespace().next() == Some(host) && l.contains("ok="))
         .unwrap_or_default()
         .split_whitespace()
         .skip(2)

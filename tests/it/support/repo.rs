@@ -10,6 +10,13 @@ pub struct TestRepo {
 }
 
 impl TestRepo {
+    /// An empty repository (no inventory, no ansible.cfg).
+    pub fn empty() -> Self {
+        TestRepo {
+            dir: tempfile::tempdir().expect("create a temp dir"),
+        }
+    }
+
     /// An empty repository whose inventory is this machine (`ansible_connection=local`).
     pub fn local() -> Self {
         let repo = TestRepo {
@@ -41,6 +48,31 @@ impl TestRepo {
         p
     }
 
+    /// Runs `playhook ARGS -C <repo>` with a cleared environment.
+    pub fn playhook(&self, args: &[&str]) -> Run {
+        Run(self.command(args).output().expect("run playhook"))
+    }
+
+    /// [`TestRepo::playhook`] with `stdin` fed in (never a terminal).
+    pub fn playhook_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write as _;
+        use std::process::Stdio;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run playhook");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(stdin.as_bytes())
+            .expect("write playhook's stdin");
+        Run(child.wait_with_output().expect("run playhook"))
+    }
+
     /// The command `playhook ARGS -C <repo>` with a cleared environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhook"));
@@ -49,11 +81,6 @@ impl TestRepo {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.path());
         cmd
-    }
-
-    /// Runs `playhook ARGS -C <repo>` with a cleared environment.
-    pub fn playhook(&self, args: &[&str]) -> Run {
-        Run(self.command(args).output().expect("run playhook"))
     }
 }
 
@@ -118,6 +145,21 @@ impl Beside {
         let ours = super::oracle::playhook_recap(&self.run, host);
         let theirs = super::oracle::ansible_recap(&self.ansible, host);
         assert_eq!(theirs, ours, "{}", self.ansible);
+    }
+}
+
+impl TestRepo {
+    /// Runs `ansible-playbook ARGS` in the repository (it may fail): exit code and stdout.
+    pub fn ansible_playbook(&self, args: &[&str]) -> (i32, String) {
+        let out = super::ansible_tasks::ansible_command("ansible-playbook")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("ansible-playbook runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 }
 

@@ -147,6 +147,7 @@ impl SshClient {
             port: Some(*port),
             user: Some("root".into()),
             private_key_file: Some(self.client_key.display().to_string()),
+            password: None,
             ssh_args: vec!["-F".into(), self.ssh_config.display().to_string()],
             accept_new_host_keys: false,
             skip_host_key_checking: false,
