@@ -13,3 +13,4 @@ pub mod repo;
 pub mod rpm_repo;
 pub mod ssh_client;
 pub mod tree;
+pub mod twins;
