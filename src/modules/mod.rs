@@ -19,6 +19,7 @@ pub mod params;
 pub mod registry;
 pub mod services;
 pub mod system;
+pub mod vcs;
 
 pub use contract::{Accepts, Collection, Defines, Module, ResultShow, RunsOn, Source, Spec, TypedModule};
 pub use ctx::ModuleCtx;

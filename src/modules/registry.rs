@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files, net, packages, services, system};
+use super::{commands, control, files, net, packages, services, system, vcs};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -46,6 +46,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &net::wait_for::WaitFor,
         &system::user::User,
         &system::group::Group,
+        &vcs::git::Git,
     ]
 }
 

@@ -14,6 +14,7 @@ mod machines;
 mod modules_command;
 mod modules_files;
 mod modules_users;
+mod modules_vcs;
 mod packages;
 mod packages_redhat;
 mod play_keywords;

@@ -67,7 +67,12 @@ impl Runner<'_> {
             host.unreachable = true;
         } else if outcome.failed {
             if ignore_errors {
+                // Ansible counts an ignored failure as ok (and changed when it changed).
                 counts.ignored += 1;
+                counts.ok += 1;
+                if outcome.changed {
+                    counts.changed += 1;
+                }
             } else {
                 counts.failed += 1;
                 host.failed = true;
