@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod acceptance;
 mod cli;
 mod deploy;
 mod deploy_errors;
