@@ -10,7 +10,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::loc::Loc;
 
-use super::resolve::resolve_plain;
+use super::resolve::{python_str, resolve_plain};
 
 /// A YAML document that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +230,7 @@ fn insert_entry(entries: &mut Vec<(String, Node)>, key: Node, value: Node) -> Re
         NodeKind::Scalar(v) => match v.as_str() {
             Some(s) => s.to_string(),
             None if v.is_none() => "null".to_string(),
-            None => python_key(v),
+            None => python_str(v),
         },
         _ => {
             return Err(YamlError::Unsupported {
@@ -268,20 +268,6 @@ fn insert_entry(entries: &mut Vec<(String, Node)>, key: Node, value: Node) -> Re
         entries.push((name, value));
     }
     Ok(())
-}
-
-/// How Python would turn a non-string scalar key into the string Ansible later sees.
-fn python_key(v: &Value) -> String {
-    match v.kind() {
-        minijinja::value::ValueKind::Bool => {
-            if v.is_true() {
-                "True".into()
-            } else {
-                "False".into()
-            }
-        }
-        _ => v.to_string(),
-    }
 }
 
 impl MarkedEventReceiver for Builder {

@@ -5,4 +5,4 @@ mod load;
 mod resolve;
 
 pub use load::{Node, NodeKind, YamlError, load_file, load_str};
-pub use resolve::resolve_plain;
+pub use resolve::{python_str, resolve_plain};

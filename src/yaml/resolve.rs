@@ -5,6 +5,25 @@
 
 use minijinja::Value;
 
+/// A scalar as Python's `str()` gives it (`True`, `None`, `42`): what Ansible sees where a
+/// YAML key or a module argument that is not a string becomes text.
+pub fn python_str(v: &Value) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    match v.kind() {
+        minijinja::value::ValueKind::Bool => {
+            if v.is_true() {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
+        minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => "None".into(),
+        _ => v.to_string(),
+    }
+}
+
 /// The value of a plain scalar, as PyYAML's SafeLoader resolves it.
 pub fn resolve_plain(s: &str) -> Value {
     match s {

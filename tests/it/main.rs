@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod acceptance;
 mod check_sees;
 mod cli;
 mod deploy;

@@ -97,22 +97,7 @@ impl<'de> Deserializer<'de> for NameProbe {
 }
 
 /// A value as Python's `str()` would give it for scalars.
-pub fn value_to_text(v: &Value) -> String {
-    if let Some(s) = v.as_str() {
-        return s.to_string();
-    }
-    match v.kind() {
-        minijinja::value::ValueKind::Bool => {
-            if v.is_true() {
-                "True".into()
-            } else {
-                "False".into()
-            }
-        }
-        minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => "None".into(),
-        _ => v.to_string(),
-    }
-}
+pub use crate::yaml::python_str as value_to_text;
 
 /// A message value as one line of text: strings as they are, anything else as JSON.
 pub fn display_text(v: &Value) -> String {

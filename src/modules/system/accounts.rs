@@ -60,26 +60,34 @@ pub fn program_missing(out: &Output, account: &str, host: &str) -> Option<String
     ))
 }
 
-/// Runs `script` on the host once `program` is known to be installed; its stdout and stderr,
-/// or the task's failure: the missing program, or the command's stderr with `name` and `rc`,
-/// as Ansible's user module fails.
-pub async fn run_user_command(
+/// Runs `script` on the host once `program` is known to be installed; its exit code, stdout
+/// and stderr, or the task's failure naming the missing program, the account and the host.
+pub async fn run_account_command(
     ctx: &mut ModuleCtx<'_>,
     account: &str,
     program: &str,
     script: &str,
-) -> Result<(String, String), ModuleError> {
+) -> Result<(i32, String, String), ModuleError> {
     let out = ctx
         .run(format!("{}{script}", require_programs(&[program])))
         .await?;
     if let Some(msg) = program_missing(&out, account, ctx.host) {
         return Err(ModuleError::failed(msg));
     }
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    if out.rc != 0 {
-        return Err(ModuleError::failed(stderr)
-            .with("name", account)
-            .with("rc", out.rc));
+    Ok((out.rc, text(&out.stdout), text(&out.stderr)))
+}
+
+/// [`run_account_command`], failing as Ansible's user module fails when the command does: its
+/// stderr with `name` and `rc`.
+pub async fn run_user_command(
+    ctx: &mut ModuleCtx<'_>,
+    account: &str,
+    program: &str,
+    script: &str,
+) -> Result<(String, String), ModuleError> {
+    let (rc, stdout, stderr) = run_account_command(ctx, account, program, script).await?;
+    if rc != 0 {
+        return Err(ModuleError::failed(stderr).with("name", account).with("rc", rc));
     }
     Ok((stdout, stderr))
 }

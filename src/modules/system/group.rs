@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::accounts::{State, command_output, program_missing, require_programs, text};
+use super::accounts::{State, command_output, run_account_command, text};
 use crate::connection::quote::quote;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -114,14 +114,9 @@ impl TypedModule for Group {
         let program = cmd[0].clone();
         cmd.push(p.name.clone());
         let words: Vec<String> = cmd.iter().map(|w| quote(w)).collect();
-        let out = ctx
-            .run(format!("{}{}", require_programs(&[&program]), words.join(" ")))
-            .await?;
-        if let Some(msg) = program_missing(&out, &p.name, ctx.host) {
-            return Err(ModuleError::failed(msg));
-        }
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        if out.rc != 0 {
+        let (rc, stdout, stderr) = run_account_command(ctx, &p.name, &program, &words.join(" ")).await?;
+        // Ansible's group module fails with `name` and the message, without `rc`.
+        if rc != 0 {
             return Err(ModuleError::failed(stderr).with("name", p.name.as_str()));
         }
         command_output(&mut outcome, stdout, stderr);

@@ -126,6 +126,27 @@ impl Parser<'_> {
         }
     }
 
+    /// After a collection's first item: `, ITEM` until `close`, a trailing comma allowed.
+    fn rest<T>(
+        &mut self,
+        close: u8,
+        out: &mut Vec<T>,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<()> {
+        loop {
+            if self.eat(close) {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+            if self.eat(close) {
+                return Some(());
+            }
+            out.push(item(self)?);
+        }
+    }
+
     fn dict_or_set(&mut self) -> Option<Value> {
         if self.eat(b'}') {
             return Some(Value::from_pairs(Vec::<(Value, Value)>::new()));
@@ -133,22 +154,11 @@ impl Parser<'_> {
         let first = self.expr()?;
         if self.eat(b':') {
             let mut pairs = vec![(first, self.expr()?)];
-            loop {
-                if self.eat(b'}') {
-                    break;
-                }
-                if !self.eat(b',') {
-                    return None;
-                }
-                if self.eat(b'}') {
-                    break;
-                }
-                let k = self.expr()?;
-                if !self.eat(b':') {
-                    return None;
-                }
-                pairs.push((k, self.expr()?));
-            }
+            self.rest(b'}', &mut pairs, |p| {
+                let k = p.expr()?;
+                p.eat(b':').then_some(())?;
+                Some((k, p.expr()?))
+            })?;
             let mut map = indexmap::IndexMap::new();
             for (k, v) in pairs {
                 map.insert(k, v);
@@ -156,18 +166,7 @@ impl Parser<'_> {
             Some(Value::from_pairs(map))
         } else {
             let mut items = vec![first];
-            loop {
-                if self.eat(b'}') {
-                    break;
-                }
-                if !self.eat(b',') {
-                    return None;
-                }
-                if self.eat(b'}') {
-                    break;
-                }
-                items.push(self.expr()?);
-            }
+            self.rest(b'}', &mut items, Self::expr)?;
             let mut unique: Vec<Value> = Vec::new();
             for v in items {
                 if !unique.contains(&v) {

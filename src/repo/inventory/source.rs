@@ -46,15 +46,10 @@ pub fn parse_source(
         });
     }
     if source.is_dir() {
-        let entries = std::fs::read_dir(source).map_err(|e| InventoryError::Read {
+        let names = super::varsdir::sorted_names(source).map_err(|e| InventoryError::Read {
             path: source.to_path_buf(),
             source: e,
         })?;
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         for name in names {
             if ignored(&name) {
                 continue;

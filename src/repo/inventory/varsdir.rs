@@ -81,15 +81,21 @@ pub fn find_vars_files(base: &Path, name: &str) -> Vec<PathBuf> {
     Vec::new()
 }
 
-fn dir_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut names: Vec<String> = entries
+/// The names in `dir`, sorted (the order Ansible reads an inventory or vars directory in);
+/// entries that cannot be read are left out.
+pub(super) fn sorted_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    Ok(names)
+}
+
+fn dir_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(names) = sorted_names(dir) else {
+        return;
+    };
     for name in names {
         if name.starts_with('.') || name.ends_with('~') {
             continue;

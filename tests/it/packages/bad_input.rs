@@ -4,7 +4,7 @@
 
 use super::play::repository;
 use crate::support::machines::Machines;
-use crate::support::oracle::{fatal, machines_repo};
+use crate::support::oracle::{deploy_failing, fatal};
 
 #[test]
 fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
@@ -21,16 +21,13 @@ fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
          fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(60)' && sleep 1",
     );
     no_apt.ok("mv /usr/bin/apt-get /usr/bin/apt-get.away");
-    let play = format!(
-        "- hosts: machines\n  gather_facts: false\n  tasks:\n    \
-         - apt: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-tool' }}}}\", lock_timeout: 3}}\n    \
-         - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
-        nope = nope.name
+    let text = deploy_failing(
+        &machines,
+        &format!(
+            "apt: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-tool' }}}}\", lock_timeout: 3}}",
+            nope = nope.name
+        ),
     );
-    let repo = machines_repo(&machines).file("deploy.yaml", &play);
-    let run = repo.playhook(&["deploy"]);
-    let text = format!("{}{}", run.stdout(), run.stderr());
-    assert_ne!(run.code(), 0, "{text}");
     // The failure's message: one line, in the result printed after `fatal: [HOST]: FAILED! =>`.
     let message = |host: &str| fatal(&text, host)["msg"].as_str().unwrap_or_default().to_string();
     let line = message(&nope.name);

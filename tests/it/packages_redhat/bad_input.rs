@@ -4,7 +4,7 @@
 use super::play::prepare;
 use crate::packages::play::public_key;
 use crate::support::machines::Machines;
-use crate::support::oracle::{fatal, machines_repo};
+use crate::support::oracle::{deploy_failing, fatal};
 
 #[test]
 fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
@@ -19,16 +19,13 @@ fn missing_packages_and_hosts_without_dnf_fail_clearly_and_alone() {
         ));
     }
     no_dnf.ok("mv /usr/bin/dnf /usr/bin/dnf.away");
-    let play = format!(
-        "- hosts: machines\n  gather_facts: false\n  tasks:\n    \
-         - dnf: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-pkg' }}}}\"}}\n    \
-         - copy: {{content: \"finished\\n\", dest: /root/finished}}\n",
-        nope = nope.name
+    let text = deploy_failing(
+        &machines,
+        &format!(
+            "dnf: {{name: \"{{{{ 'ph-does-not-exist' if inventory_hostname == '{nope}' else 'ph-pkg' }}}}\"}}",
+            nope = nope.name
+        ),
     );
-    let repo = machines_repo(&machines).file("deploy.yaml", &play);
-    let run = repo.playhook(&["deploy"]);
-    let text = format!("{}{}", run.stdout(), run.stderr());
-    assert_ne!(run.code(), 0, "{text}");
     // Ansible's own failure for an unknown package: its message and `failures`.
     let r = fatal(&text, &nope.name);
     assert_eq!(

@@ -100,6 +100,21 @@ pub fn fatal(text: &str, host: &str) -> Json {
     result
 }
 
+/// Deploys, with playhook, a play on every machine of `machines`: `task` (one task as a YAML
+/// flow mapping, e.g. `apt: {name: x}`), then a copy writing `finished` to `/root/finished`.
+/// The deploy must fail; its stdout and stderr.
+pub fn deploy_failing(machines: &Machines, task: &str) -> String {
+    let play = format!(
+        "- hosts: machines\n  gather_facts: false\n  tasks:\n    - {task}\n    \
+         - copy: {{content: \"finished\\n\", dest: /root/finished}}\n"
+    );
+    let repo = machines_repo(machines).file("deploy.yaml", &play);
+    let run = repo.playhook(&["deploy"]);
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert_ne!(run.code(), 0, "{text}");
+    text
+}
+
 /// Fresh machines and a repository for a differential run; see the module docs.
 pub struct Twins {
     pub machines: Machines,
