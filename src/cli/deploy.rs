@@ -133,7 +133,13 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         environment: std::env::vars().collect(),
         learned_secrets: learned,
     }));
-    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
+    // Notes (includes followed only when they run) are for `playhook check`.
+    if let Err(problems) = crate::plan::check::check(
+        &loaded.playbook,
+        &engine,
+        &loaded.global_names(),
+        &loaded.config.roles_path,
+    ) {
         errln!("{}", mask(&problems.to_string()));
         return Ok(Exit::ParseError);
     }

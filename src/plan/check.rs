@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use minijinja::Value;
 
@@ -33,10 +34,18 @@ impl fmt::Display for Problems {
     }
 }
 
-/// Checks the whole repository; `Err` lists every problem.
-/// `global` holds the variable names defined outside the playbook (inventory, extra vars).
-pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) -> Result<(), Problems> {
+/// Checks the whole repository, with what its includes bring (`roles_path` from
+/// `ansible.cfg`); `Ok` holds notes (includes that cannot be followed before the run), `Err`
+/// lists every problem. `global` holds the variable names defined outside the playbook
+/// (inventory, extra vars).
+pub fn check(
+    playbook: &Playbook,
+    engine: &Arc<Engine>,
+    global: &BTreeSet<String>,
+    roles_path: &[PathBuf],
+) -> Result<Vec<String>, Problems> {
     let mut problems = Problems::default();
+    let mut notes = Vec::new();
     for play in &playbook.plays {
         let mut handlers = play_handler_names(&play.handlers);
         // `include_role` brings its role's handlers in at run time; a role that cannot be
@@ -56,9 +65,18 @@ pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) ->
             }
             check_task(task, engine, &playbook.dir, &known, &mut problems);
         }
+        let followed = super::includes::follow(play, &playbook.dir, roles_path, engine, &mut problems);
+        for nodes in &followed.nodes {
+            let mut tasks = Vec::new();
+            crate::plan::walk::tasks_in(nodes, &mut tasks);
+            for task in tasks {
+                check_task(task, engine, &playbook.dir, &known, &mut problems);
+            }
+        }
+        notes.extend(followed.notes);
     }
     if problems.0.is_empty() {
-        Ok(())
+        Ok(notes)
     } else {
         Err(problems)
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod extra_vars;
 pub mod find_playbook;
+pub mod include;
 pub mod inventory;
 pub mod keywords;
 pub mod kv;

@@ -123,3 +123,107 @@ fn ansible_cfg_names_the_playbook_for_check_and_deploy() {
     );
     check_refuses(&missing, "ansible.cfg:4: `playbook`: `");
 }
+
+/// A repository whose first task would create `touched`, then `tasks`.
+fn with_marker(tasks: &str) -> TestRepo {
+    let repo = TestRepo::local();
+    let marker = repo.path().join("touched");
+    repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - command: touch {}\n{tasks}",
+            marker.display()
+        ),
+    )
+}
+
+/// Asserts that `check` and `deploy` both refuse the repository with `needle`, touching nothing.
+fn refused_before_running(repo: &TestRepo, needle: &str) {
+    check_refuses(repo, needle);
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 4, "{}", explain(&run));
+    assert!(
+        run.stderr().contains(needle),
+        "expected `{needle}` in:\n{}",
+        explain(&run)
+    );
+    assert!(!repo.path().join("touched").exists(), "no host may be touched");
+}
+
+#[test]
+fn an_included_file_is_checked_before_running() {
+    let repo = with_marker("    - include_tasks: inc.yml\n")
+        .file("inc.yml", "- debug: msg=fine\n- frobnicate: {a: 1}\n");
+    refused_before_running(&repo, "inc.yml:2: `frobnicate` is neither a supported module");
+
+    // In a role brought by include_role, and in a file that role includes in turn.
+    let repo = with_marker("    - include_role: {name: r}\n")
+        .file("roles/r/tasks/main.yml", "- include_tasks: more.yml\n")
+        .file(
+            "roles/r/tasks/more.yml",
+            "- copy: content=x dest=/tmp/x colour=red\n",
+        );
+    refused_before_running(&repo, "more.yml:1: module `copy` does not take `colour`");
+}
+
+#[test]
+fn a_missing_included_file_or_role_is_refused() {
+    let repo = with_marker("    - include_role: {name: missing}\n");
+    refused_before_running(&repo, "role `missing` not found");
+    let repo = with_marker("    - include_tasks: nowhere.yml\n");
+    refused_before_running(&repo, "deploy.yaml:4: include_tasks: cannot find `nowhere.yml`");
+}
+
+#[test]
+fn templated_include_names_are_followed_as_far_as_known_vars_go() {
+    // From play vars, and per item of a loop.
+    let repo = with_marker("    - include_tasks: \"{{ which }}.yml\"\n      vars: {which: inc}\n")
+        .file("inc.yml", "- frobnicate: 1\n");
+    refused_before_running(&repo, "inc.yml:1: `frobnicate`");
+    let repo = with_marker("    - include_tasks: \"{{ item }}.yml\"\n      loop: [a, b]\n")
+        .file("a.yml", "- debug: msg=a\n")
+        .file("b.yml", "- frobnicate: 1\n");
+    refused_before_running(&repo, "b.yml:1: `frobnicate`");
+
+    // A name that needs a fact is a note; a missing file behind a `when` is a note too.
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  tasks:\n\
+         \x20   - include_tasks: \"{{ ansible_os_family }}.yml\"\n\
+         \x20   - include_tasks: other.yml\n      when: false\n",
+    );
+    let run = succeeds(&repo, &["check"]);
+    assert!(
+        run.stderr().contains(
+            "deploy.yaml:3: include_tasks `{{ ansible_os_family }}.yml` is not followed before the run: \
+             its name needs `ansible_os_family`, which is known only at run time"
+        ),
+        "{}",
+        explain(&run)
+    );
+    assert!(
+        run.stderr().contains("deploy.yaml:4: include_tasks: cannot find `other.yml` (an error only on hosts where its `when` holds)"),
+        "{}",
+        explain(&run)
+    );
+}
+
+#[test]
+fn loops_over_includes_still_check_and_deploy() {
+    let repo = TestRepo::local()
+        .file("item.yml", "- debug: msg=\"item {{ item }} {{ extra }}\"\n")
+        .file("roles/r/tasks/main.yml", "- debug: msg=\"role {{ item }}\"\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  vars: {extra: e}\n  tasks:\n\
+             \x20   - include_tasks: item.yml\n      loop: [1, 2]\n\
+             \x20   - include_tasks: \"{{ f }}\"\n      vars: {f: item.yml}\n      with_items: [3]\n\
+             \x20   - include_role: {name: r}\n      loop: [x, y]\n",
+        );
+    let run = succeeds(&repo, &["check"]);
+    assert!(!run.stderr().contains("note:"), "{}", explain(&run));
+    let run = succeeds(&repo, &["deploy", "-v"]);
+    for msg in ["item 1 e", "item 2 e", "item 3 e", "role x", "role y"] {
+        assert!(run.stdout().contains(msg), "{msg}: {}", explain(&run));
+    }
+}
