@@ -32,13 +32,14 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         &engine,
         &loaded.global_names(),
         &loaded.config.roles_path,
+        loaded.inventory.sources(),
     );
     let mask = |text: String| match &loaded.secrets {
         Some(s) => s.masker().mask(&text).into_owned(),
         None => text,
     };
     let notes = match checked {
-        Ok(notes) => notes,
+        Ok(checked) => checked.notes,
         Err(problems) => {
             errln!("{}", mask(problems.to_string()));
             return Ok(Exit::ParseError);

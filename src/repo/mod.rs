@@ -15,4 +15,5 @@ pub mod playbook;
 pub mod role;
 pub mod task;
 pub mod tasks;
+pub mod var_sources;
 pub mod vars_file;

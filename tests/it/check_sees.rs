@@ -227,3 +227,91 @@ fn loops_over_includes_still_check_and_deploy() {
         assert!(run.stdout().contains(msg), "{msg}: {}", explain(&run));
     }
 }
+
+#[test]
+fn every_variable_value_is_checked_like_a_template() {
+    // The issue's case: the variable is used by `debug` (which would print Hello world!) and
+    // by `copy` (which would fail mid-deploy with "src (or content) is required").
+    let repo = with_marker("    - debug: msg=\"{{ a }}\"\n    - copy: content=\"{{ a }}\" dest=/tmp/never\n");
+    let text = std::fs::read_to_string(repo.path().join("deploy.yaml")).expect("read");
+    let repo = repo.file(
+        "deploy.yaml",
+        &text.replacen(
+            "  tasks:",
+            "  vars:\n    a: \"{{ 'x' | frobnicate }}\"\n  tasks:",
+            1,
+        ),
+    );
+    refused_before_running(
+        &repo,
+        "deploy.yaml:3: variable `a`: line 1: unknown filter 'frobnicate'",
+    );
+
+    // Everywhere variables are written, each named with its file:line.
+    let repo = TestRepo::local()
+        .file(
+            "hosts",
+            "[web]\nlocalhost ansible_connection=local h=\"{{ 1 | frob_ini }}\"\n",
+        )
+        .file("group_vars/web.yml", "g:\n  nested: \"{{ 1 | frob_group }}\"\n")
+        .file("host_vars/localhost/main.yml", "hv: [\"{{ 1 | frob_host }}\"]\n")
+        .file("vars/extra.yml", "vf: \"{{ 1 | frob_vars_file }}\"\n")
+        .file("roles/r/defaults/main.yml", "d: \"{{ 1 | frob_default }}\"\n")
+        .file("roles/r/vars/main.yml", "rv: \"{{ 1 | frob_role_var }}\"\n")
+        .file(
+            "roles/r/tasks/main.yml",
+            "- debug: msg=x\n  vars: {tv: \"{{ 1 | frob_role_task }}\"}\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  vars_files: [vars/extra.yml]\n  roles: [r]\n  tasks:\n\
+             \x20   - block:\n        - debug: msg=x\n      vars:\n        bv: \"{{ 1 | frob_block }}\"\n\
+             \x20   - debug: msg=x\n      vars:\n        t: \"{% if 1 | frob_task %}{% endif %}\"\n",
+        );
+    let run = repo.playhook(&["check"]);
+    assert_eq!(run.code(), 4, "{}", explain(&run));
+    for needle in [
+        "hosts:2: variable `h`: line 1: unknown filter 'frob_ini'",
+        "group_vars/web.yml:2: variable `g.nested`: line 1: unknown filter 'frob_group'",
+        "host_vars/localhost/main.yml:1: variable `hv[0]`: line 1: unknown filter 'frob_host'",
+        "vars/extra.yml:1: variable `vf`: line 1: unknown filter 'frob_vars_file'",
+        "roles/r/defaults/main.yml:1: variable `d`: line 1: unknown filter 'frob_default'",
+        "roles/r/vars/main.yml:1: variable `rv`: line 1: unknown filter 'frob_role_var'",
+        "roles/r/tasks/main.yml:2: variable `tv`: line 1: unknown filter 'frob_role_task'",
+        "deploy.yaml:8: variable `bv`: line 1: unknown filter 'frob_block'",
+        "deploy.yaml:11: variable `t`: line 1: unknown filter 'frob_task'",
+    ] {
+        assert!(
+            run.stderr().contains(needle),
+            "expected `{needle}` in:\n{}",
+            explain(&run)
+        );
+    }
+}
+
+#[test]
+fn a_variable_that_fails_to_render_names_itself_and_its_line() {
+    // Valid as a template, fails only when rendered: the task fails naming the variable and
+    // where it is written; the argument never quietly disappears.
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  vars:\n    b: \"{{ 'not json' | from_json }}\"\n  tasks:\n\
+         \x20   - copy: content=\"{{ b }}\" dest=/tmp/never-written\n",
+    );
+    succeeds(&repo, &["check"]);
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 2, "{}", explain(&run));
+    assert!(
+        run.stdout().contains("deploy.yaml:5: variable `b` (")
+            && run
+                .stdout()
+                .contains("deploy.yaml:3) cannot be templated: line 1: from_json: invalid JSON"),
+        "{}",
+        explain(&run)
+    );
+    assert!(
+        !run.stdout().contains("src (or content) is required"),
+        "{}",
+        explain(&run)
+    );
+}
