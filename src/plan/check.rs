@@ -67,7 +67,14 @@ pub fn check(
         let play_dir = play.loc.file.parent().unwrap_or(Path::new("."));
         for (name, _) in &play.vars_files {
             if let Some(name) = name.as_str().filter(|n| !n.contains("{{")) {
-                files.whole.insert(play_dir.join(name));
+                let path = play_dir.join(name);
+                // Read when the play starts; an encrypted or malformed file is refused now.
+                if path.is_file() {
+                    if let Err(e) = crate::repo::vars_file::load_vars_file(&path) {
+                        problems.0.push(e.to_string());
+                    }
+                }
+                files.whole.insert(path);
             }
         }
         for role in &play.roles {

@@ -315,3 +315,62 @@ fn a_variable_that_fails_to_render_names_itself_and_its_line() {
         explain(&run)
     );
 }
+
+const VAULT: &str = "$ANSIBLE_VAULT;1.1;AES256\n\
+    62313365396662343061393464336163383764373764613633653634306231386433626436623361\n";
+
+const SOPS: &str = "db_password: ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]\n\
+    sops:\n    mac: ENC[AES256_GCM,data:x=,iv:y=,tag:z=,type:str]\n    version: 3.8.1\n";
+
+#[test]
+fn vault_and_sops_files_are_refused_naming_them() {
+    let play = "- hosts: web\n  vars_files: [secret.yml]\n  tasks: []\n";
+    let repo = TestRepo::local()
+        .file("deploy.yaml", play)
+        .file("secret.yml", VAULT);
+    check_refuses(
+        &repo,
+        "secret.yml:1: this file is encrypted with Ansible Vault (`$ANSIBLE_VAULT;...`), which playhook does not read; \
+         move its values to playhook's secrets",
+    );
+    let repo = TestRepo::local()
+        .file("deploy.yaml", "- hosts: web\n  tasks: []\n")
+        .file("group_vars/web.yml", VAULT);
+    check_refuses(
+        &repo,
+        "group_vars/web.yml:1: this file is encrypted with Ansible Vault",
+    );
+    let repo = TestRepo::local()
+        .file("deploy.yaml", "- hosts: web\n  tasks: []\n")
+        .file(
+            "group_vars/web.yml",
+            "p: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6231\n",
+        );
+    check_refuses(
+        &repo,
+        "group_vars/web.yml:2: Ansible Vault values (`!vault`) are not supported",
+    );
+    for (file, play) in [
+        ("group_vars/all.yml", "- hosts: web\n  tasks: []\n"),
+        ("secret.yml", play),
+    ] {
+        let repo = TestRepo::local().file("deploy.yaml", play).file(file, SOPS);
+        check_refuses(&repo, &format!("{file}:3: this file is encrypted with SOPS"));
+    }
+}
+
+#[test]
+fn hash_behaviour_merge_is_refused_naming_ansible_cfg() {
+    let repo = TestRepo::local()
+        .file("deploy.yaml", "- hosts: web\n  tasks: []\n")
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = hosts\nhash_behaviour = merge\n",
+        );
+    check_refuses(&repo, "ansible.cfg:3: `hash_behaviour = merge` is not supported");
+    let repo = repo.file(
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts\nhash_behaviour = replace\n",
+    );
+    succeeds(&repo, &["check"]);
+}
