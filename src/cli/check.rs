@@ -27,14 +27,26 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         environment: std::env::vars().collect(),
         ..Default::default()
     }));
-    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
-        let text = problems.to_string();
-        let text = match &loaded.secrets {
-            Some(s) => s.masker().mask(&text).into_owned(),
-            None => text,
-        };
-        errln!("{text}");
-        return Ok(Exit::ParseError);
+    let checked = crate::plan::check::check(
+        &loaded.playbook,
+        &engine,
+        &loaded.global_names(),
+        &loaded.config.roles_path,
+        loaded.inventory.sources(),
+    );
+    let mask = |text: String| match &loaded.secrets {
+        Some(s) => s.masker().mask(&text).into_owned(),
+        None => text,
+    };
+    let notes = match checked {
+        Ok(checked) => checked.notes,
+        Err(problems) => {
+            errln!("{}", mask(problems.to_string()));
+            return Ok(Exit::ParseError);
+        }
+    };
+    for note in notes {
+        errln!("{}", mask(format!("note: {note}")));
     }
     let tasks = crate::plan::walk::all_tasks(&loaded.playbook).len();
     let hosts = loaded.inventory.select("all").map(|h| h.len()).unwrap_or(0);

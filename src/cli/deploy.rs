@@ -133,10 +133,21 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         environment: std::env::vars().collect(),
         learned_secrets: learned,
     }));
-    if let Err(problems) = crate::plan::check::check(&loaded.playbook, &engine, &loaded.global_names()) {
-        errln!("{}", mask(&problems.to_string()));
-        return Ok(Exit::ParseError);
-    }
+    // Notes (includes followed only when they run) are for `playhook check`.
+    let checked = crate::plan::check::check(
+        &loaded.playbook,
+        &engine,
+        &loaded.global_names(),
+        &loaded.config.roles_path,
+        loaded.inventory.sources(),
+    );
+    let var_sources = match checked {
+        Ok(checked) => Arc::new(checked.vars),
+        Err(problems) => {
+            errln!("{}", mask(&problems.to_string()));
+            return Ok(Exit::ParseError);
+        }
+    };
     for warning in loaded.inventory.warnings() {
         errln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
@@ -180,6 +191,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         connect_timeout: Duration::from_secs(args.timeout.unwrap_or(config.timeout)),
         task_timeout: args.task_timeout.map(Duration::from_secs),
         roles_path: config.roles_path.clone(),
+        var_sources,
         pending_handlers: match &args.pending_handlers {
             Some(path) => read_pending(path)?,
             None => Default::default(),

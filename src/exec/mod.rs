@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub task_timeout: Option<Duration>,
     /// `roles_path` from `ansible.cfg`, searched before `<playbook dir>/roles`.
     pub roles_path: Vec<std::path::PathBuf>,
+    /// Where the repository's variables are written, to name the line of one that fails to
+    /// render (from `plan::check`).
+    pub var_sources: std::sync::Arc<crate::repo::var_sources::VarSources>,
     /// Handlers owed to hosts by an earlier deploy that stopped before running them.
     pub pending_handlers: BTreeMap<String, Vec<String>>,
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use minijinja::Value;
 
@@ -12,6 +13,7 @@ use crate::modules::Source;
 use crate::modules::ctx::{find_source, source_search_path};
 use crate::repo::playbook::Playbook;
 use crate::repo::task::{Action, Task};
+use crate::repo::var_sources::{Files, VarSources};
 use crate::template::{Engine, SearchPath, check_tree};
 
 use super::TagFilter;
@@ -33,11 +35,51 @@ impl fmt::Display for Problems {
     }
 }
 
-/// Checks the whole repository; `Err` lists every problem.
-/// `global` holds the variable names defined outside the playbook (inventory, extra vars).
-pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) -> Result<(), Problems> {
+/// What a successful check found besides problems.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Includes that cannot be followed before the run, each with its file:line and why.
+    pub notes: Vec<String>,
+    /// Where every variable holding a template is written, for run-time errors.
+    pub vars: VarSources,
+}
+
+/// Checks the whole repository, with what its includes bring (`roles_path` from
+/// `ansible.cfg`) and every variable value (the playbook's, its roles', and those of
+/// `inventory_sources`); `Err` lists every problem. `global` holds the variable names defined
+/// outside the playbook (inventory, extra vars).
+pub fn check(
+    playbook: &Playbook,
+    engine: &Arc<Engine>,
+    global: &BTreeSet<String>,
+    roles_path: &[PathBuf],
+    inventory_sources: &[PathBuf],
+) -> Result<Checked, Problems> {
     let mut problems = Problems::default();
+    let mut notes = Vec::new();
+    let mut files = Files::default();
+    files.vars_dirs(&playbook.dir);
+    for source in inventory_sources {
+        files.inventory(source);
+    }
     for play in &playbook.plays {
+        files.yaml_with_vars.insert(play.loc.file.to_path_buf());
+        let play_dir = play.loc.file.parent().unwrap_or(Path::new("."));
+        for (name, _) in &play.vars_files {
+            if let Some(name) = name.as_str().filter(|n| !n.contains("{{")) {
+                let path = play_dir.join(name);
+                // Read when the play starts; an encrypted or malformed file is refused now.
+                if path.is_file() {
+                    if let Err(e) = crate::repo::vars_file::load_vars_file(&path) {
+                        problems.0.push(e.to_string());
+                    }
+                }
+                files.whole.insert(path);
+            }
+        }
+        for role in &play.roles {
+            files.role(&role.path);
+        }
         let mut handlers = play_handler_names(&play.handlers);
         // `include_role` brings its role's handlers in at run time; a role that cannot be
         // known here (a templated name, another roles path) leaves notifications unchecked.
@@ -55,12 +97,48 @@ pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) ->
                 }
             }
             check_task(task, engine, &playbook.dir, &known, &mut problems);
+            add_task_files(task, &mut files);
         }
+        let followed = super::includes::follow(play, &playbook.dir, roles_path, engine, &mut problems);
+        for nodes in &followed.nodes {
+            let mut tasks = Vec::new();
+            crate::plan::walk::tasks_in(nodes, &mut tasks);
+            for task in tasks {
+                check_task(task, engine, &playbook.dir, &known, &mut problems);
+                add_task_files(task, &mut files);
+            }
+        }
+        notes.extend(followed.notes);
     }
+    let vars = files.read();
+    check_variables(&vars, engine, &mut problems);
     if problems.0.is_empty() {
-        Ok(())
+        Ok(Checked { notes, vars })
     } else {
         Err(problems)
+    }
+}
+
+/// The files a task's variables come from: its own file and its role's defaults and vars.
+fn add_task_files(task: &Task, files: &mut Files) {
+    files.yaml_with_vars.insert(task.loc.file.to_path_buf());
+    if let Some(role) = &task.role {
+        files.role(&role.path);
+    }
+}
+
+/// Every variable value is checked like a template: syntax, unknown filters, tests and lookups.
+fn check_variables(vars: &VarSources, engine: &Engine, problems: &mut Problems) {
+    let mut seen = BTreeSet::new();
+    for source in &vars.0 {
+        if !seen.insert((source.loc.to_string(), source.text.clone())) {
+            continue;
+        }
+        if let Err(e) = engine.check_source(&source.text) {
+            problems
+                .0
+                .push(format!("{}: variable `{}`: {e}", source.loc, source.path));
+        }
     }
 }
 

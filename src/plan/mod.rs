@@ -2,6 +2,7 @@
 //! before any host is touched.
 
 pub mod check;
+pub mod includes;
 pub mod names;
 pub mod tags;
 pub mod walk;

@@ -188,6 +188,20 @@ impl Config {
                 ("privilege_escalation", "become_ask_pass") => {
                     config.become_defaults.ask_pass = boolean(v).ok_or_else(|| bad("a boolean"))?
                 }
+                ("defaults", "hash_behaviour") => match v.to_ascii_lowercase().as_str() {
+                    "replace" => {}
+                    "merge" => {
+                        return Err(ConfigError::Invalid {
+                            loc: loc.clone(),
+                            message: "`hash_behaviour = merge` is not supported: playhook replaces a \
+                                      dictionary variable defined at two precedence levels, as Ansible does \
+                                      by default; remove the setting and combine the dictionaries where they \
+                                      are used (`{{ a | combine(b, recursive=true) }}`)"
+                                .into(),
+                        });
+                    }
+                    _ => return Err(bad("`replace` or `merge`")),
+                },
                 ("playhook", "playbook") => config.playbook = Some((PathBuf::from(v), loc.clone())),
                 (section, key) => {
                     tracing::debug!("{loc}: ignoring `{key}` in [{section}]: playhook does not use it");

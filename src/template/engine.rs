@@ -256,7 +256,16 @@ impl Engine {
             return Ok(Value::from(s));
         }
         if let Some(expr) = native::single_expression(s) {
-            return self.eval_expression(expr, vars);
+            // An undefined result is an error, as in Ansible: never an argument or variable
+            // that quietly disappears.
+            let value = self.eval_expression(expr, vars)?;
+            if value.is_undefined() {
+                return Err(TemplateError::new(
+                    TemplateErrorKind::Undefined,
+                    format!("'{}' is undefined", expr.trim()),
+                ));
+            }
+            return Ok(value);
         }
         Ok(Value::from(self.render_str(s, vars)?))
     }

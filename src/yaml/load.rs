@@ -112,6 +112,12 @@ pub fn load_file(path: &Path) -> Result<Option<Node>, YamlError> {
 /// is read, as Ansible does for playbooks and variable files.
 pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
     let file = Arc::new(path.to_path_buf());
+    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
+        return Err(YamlError::Unsupported {
+            loc: Loc::new(&file, 1),
+            message: VAULT_FILE.into(),
+        });
+    }
     let mut builder = Builder {
         file: Arc::clone(&file),
         stack: Vec::new(),
@@ -127,8 +133,31 @@ pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
     if let Some(err) = builder.error {
         return Err(err);
     }
+    if let Some(sops) = builder.root.as_ref().and_then(|r| r.get("sops")) {
+        if sops.as_map().is_some_and(|m| {
+            m.iter()
+                .any(|(k, _)| matches!(k.as_str(), "mac" | "version" | "lastmodified"))
+        }) {
+            return Err(YamlError::Unsupported {
+                loc: sops.loc.clone(),
+                message: SOPS_FILE.into(),
+            });
+        }
+    }
     Ok(builder.root)
 }
+
+/// Why a whole file encrypted with Ansible Vault is refused, and what to do.
+const VAULT_FILE: &str = "this file is encrypted with Ansible Vault (`$ANSIBLE_VAULT;...`), which playhook \
+    does not read; move its values to playhook's secrets: `ansible-vault view FILE` shows them, \
+    `playhook secrets set NAME` stores each one (or `playhook secrets edit` to paste them all), \
+    and `{{ secrets.NAME }}` uses it (README: Encrypted secrets); then delete the vault file";
+
+/// Why a SOPS-encrypted file is refused, and what to do.
+const SOPS_FILE: &str = "this file is encrypted with SOPS (a top-level `sops:` key and `ENC[...]` values), \
+    which playhook does not decrypt: its values would be read as the encrypted text; move them to \
+    playhook's secrets: `sops -d FILE` shows them, `playhook secrets set NAME` stores each one (or \
+    `playhook secrets edit` to paste them all), and `{{ secrets.NAME }}` uses it (README: Encrypted secrets)";
 
 enum Frame {
     Seq {
@@ -380,6 +409,26 @@ mod tests {
     fn syntax_errors_name_the_line() {
         let err = load_str("a: 1\nb: [unclosed\n", Path::new("bad.yaml")).expect_err("syntax error");
         assert!(err.to_string().starts_with("bad.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn vault_and_sops_files_are_refused_naming_them() {
+        let err = load_str("$ANSIBLE_VAULT;1.1;AES256\n6162\n", Path::new("v.yml")).expect_err("vault");
+        assert!(
+            err.to_string()
+                .starts_with("v.yml:1: this file is encrypted with Ansible Vault"),
+            "{err}"
+        );
+        let sops =
+            "db: ENC[AES256_GCM,data:abc=,iv:x=,tag:y=,type:str]\nsops:\n  mac: ENC[x]\n  version: 3.8.1\n";
+        let err = load_str(sops, Path::new("s.yml")).expect_err("sops");
+        assert!(
+            err.to_string()
+                .starts_with("s.yml:3: this file is encrypted with SOPS"),
+            "{err}"
+        );
+        // A variable named sops is just a variable.
+        assert!(load_str("sops:\n  enabled: true\n", Path::new("x.yml")).is_ok());
     }
 
     #[test]

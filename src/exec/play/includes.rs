@@ -1,7 +1,6 @@
 //! Dynamic includes (`include_tasks`, `include_role`): loaded per host and loop item at run
 //! time; hosts that include the same file with the same item run it together.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use minijinja::Value;
@@ -12,9 +11,9 @@ use super::super::lazy::LazyVars;
 use super::super::task::display;
 use super::Hosts;
 use super::nodes::skipped;
-use crate::repo::load::Loader;
+use crate::repo::include::{item_key, load_include};
 use crate::repo::playbook::Play;
-use crate::repo::task::{Action, Node, Task};
+use crate::repo::task::{Action, Task};
 
 impl Runner<'_> {
     /// `include_tasks` / `include_role`: loaded per host (per loop item, with `loop`); hosts that
@@ -110,12 +109,14 @@ impl Runner<'_> {
             ..
         } in groups
         {
-            let nodes = match self.load_include(task, &target, &item) {
+            let loaded = load_include(&self.playbook.dir, &self.opts.roles_path, task, &target, &item);
+            let nodes = match loaded {
                 Ok((nodes, handlers)) => {
                     self.add_included_handlers(play, handlers);
                     nodes
                 }
-                Err(msg) => {
+                Err(err) => {
+                    let msg = err.to_string();
                     for (i, h) in hosts.iter_mut().enumerate() {
                         if members.contains(&i) {
                             self.fail_host(h, &task.display_name(), msg.clone());
@@ -138,52 +139,6 @@ impl Runner<'_> {
             self.run_nodes(play, &nodes, &mut group, play_hosts).await;
         }
     }
-
-    /// Loads what an include brings: its tasks, and for `include_role` the role's handlers.
-    pub(in crate::exec) fn load_include(
-        &self,
-        task: &Task,
-        target: &str,
-        item: &[(String, Value)],
-    ) -> Result<(Vec<Node>, Vec<Node>), String> {
-        let mut loader = Loader::new(self.playbook.dir.clone(), self.opts.roles_path.clone());
-        // The include's own `vars` and its loop item reach every included task.
-        let mut inherited = crate::repo::keywords::Inherited::default();
-        if matches!(task.action, Action::IncludeTasks { .. }) {
-            inherited.vars = crate::value::entries(&task.vars)
-                .into_iter()
-                .map(|(k, v)| (display(&k), v))
-                .chain(item.iter().cloned())
-                .collect();
-        }
-        // A role gets them as role parameters.
-        let params = crate::value::merged(
-            &task.vars,
-            &crate::value::map_of(item.iter().map(|(k, v)| (k.as_str(), v.clone()))),
-        );
-        let scope = crate::repo::tasks::Scope {
-            inherited,
-            role: task.role.clone(),
-            dir: task.loc.file.parent().map(PathBuf::from).unwrap_or_default(),
-            handler: false,
-        };
-        match &task.action {
-            Action::IncludeTasks { .. } => {
-                let path = loader
-                    .resolve_task_file(target, &scope)
-                    .ok_or_else(|| format!("{}: include_tasks: cannot find `{target}`", task.loc))?;
-                let nodes = loader.load_task_file(&path, &scope).map_err(|e| e.to_string())?;
-                Ok((nodes, Vec::new()))
-            }
-            Action::IncludeRole { tasks_from, .. } => {
-                let nodes = loader
-                    .expand_role(target, &task.loc, params, tasks_from.as_deref(), &scope, false)
-                    .map_err(|e| e.to_string())?;
-                Ok((nodes, loader.take_role_handlers()))
-            }
-            _ => Ok((Vec::new(), Vec::new())),
-        }
-    }
 }
 
 /// The hosts that include one target with one loop item, in the order they were first seen.
@@ -193,12 +148,4 @@ pub(in crate::exec) struct IncludeGroup {
     key: String,
     item: Vec<(String, Value)>,
     members: Vec<usize>,
-}
-
-/// A loop item's variables as text, to tell includes of different items apart.
-pub(in crate::exec) fn item_key(vars: &[(String, Value)]) -> String {
-    vars.iter()
-        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
-        .collect::<Vec<_>>()
-        .join("\u{0}")
 }

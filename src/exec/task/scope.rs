@@ -71,7 +71,20 @@ impl Runner<'_> {
     /// Prefers the error met while templating a variable over a bare "undefined".
     pub(in crate::exec) fn explain(&self, lazy: &Arc<LazyVars>, message: &str) -> String {
         match lazy.take_error() {
-            Some((name, e)) => format!("{message} (while templating variable `{name}`: {e})"),
+            Some((name, e)) => {
+                let at = self
+                    .opts
+                    .var_sources
+                    .find(&name, lazy.raw(&name).as_ref())
+                    .map(|loc| format!(" ({loc})"))
+                    .unwrap_or_default();
+                if message.contains(&format!("'{name}' is undefined")) {
+                    // The variable is not undefined: its value failed to render.
+                    format!("variable `{name}`{at} cannot be templated: {e}")
+                } else {
+                    format!("{message} (while templating variable `{name}`{at}: {e})")
+                }
+            }
             None => message.to_string(),
         }
     }
