@@ -34,6 +34,8 @@ use hostvars::HostVarsTable;
 pub struct RunOptions {
     pub check: bool,
     pub diff: bool,
+    /// `--force-handlers`: the default of the play keyword `force_handlers`.
+    pub force_handlers: bool,
     pub forks: usize,
     pub tags: TagFilter,
     pub limit: Option<String>,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 
 use super::super::Runner;
 use super::super::host::HostState;
@@ -152,11 +153,18 @@ impl Runner<'_> {
                         }
                     }
                 } else {
-                    join_all(
-                        active
-                            .iter_mut()
-                            .map(|h| self.run_task_on_host(play, task, h, play_hosts)),
-                    )
+                    // throttle: at most that many hosts at once, within forks.
+                    let throttle = (task.throttle > 0).then(|| Semaphore::new(task.throttle));
+                    join_all(active.iter_mut().map(|h| {
+                        let throttle = throttle.as_ref();
+                        async move {
+                            let _slot = match throttle {
+                                Some(s) => s.acquire().await.ok(),
+                                None => None,
+                            };
+                            self.run_task_on_host(play, task, h, play_hosts).await
+                        }
+                    }))
                     .await;
                 }
                 for h in active.iter() {
