@@ -37,6 +37,8 @@ impl fmt::Display for Problems {
 /// `global` holds the variable names defined outside the playbook (inventory, extra vars).
 pub fn check(playbook: &Playbook, engine: &Engine, global: &BTreeSet<String>) -> Result<(), Problems> {
     let mut problems = Problems::default();
+    // Variables `add_host` gives hosts are inventory variables for the rest of the run.
+    let global = &super::names::with_added_host_vars(playbook, global);
     for play in &playbook.plays {
         let mut handlers = play_handler_names(&play.handlers);
         // `include_role` brings its role's handlers in at run time; a role that cannot be

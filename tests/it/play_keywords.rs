@@ -263,3 +263,90 @@ fn bad_play_keywords_name_their_line() {
         );
     }
 }
+
+#[test]
+fn add_host_group_by_and_pause_change_the_run_for_later_plays() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - add_host:
+        name: "{{ item }}"
+        groups: [added, extra]
+        ansible_connection: local
+        colour: blue
+      loop: [n1, n2]
+      register: added
+    - add_host: name=n1 groups=added ansible_connection=local
+      register: again
+    - pause:
+        seconds: 1
+      register: paused
+    - pause:
+        prompt: Continue?
+      register: asked
+    - copy:
+        content: "{{ added.results | map(attribute='changed') | list }} {{ again.changed }} {{ paused.stdout[:10] }} {{ paused.delta }} [{{ asked.user_input }}] {{ groups['added'] }}\n"
+        dest: "{{ out }}/add"
+- hosts: added
+  gather_facts: false
+  tasks:
+    - group_by:
+        key: "colour {{ colour }}"
+        parents: [colours]
+      register: g
+    - shell: echo {{ inventory_hostname }} {{ group_names | join(',') }} {{ g.changed }} >> {{ out }}/groups
+- hosts: colours
+  gather_facts: false
+  tasks:
+    - shell: echo {{ inventory_hostname }} {{ groups['colour-blue'] | join(',') }} >> {{ out }}/blue
+"#,
+    );
+    let (run, theirs, ours, theirs_dir) = both(&repo, &["-f", "1"]);
+    for file in ["add", "groups", "blue"] {
+        assert_eq!(
+            read(&ours, file),
+            read(&theirs_dir, file),
+            "{file}\n{theirs}\n{}",
+            run.stdout()
+        );
+    }
+    assert_eq!(
+        read(&ours, "add").as_deref(),
+        Some("[True, True] False Paused for 1 [] ['n1', 'n2']\n")
+    );
+    for host in ["localhost", "n1", "n2"] {
+        assert_eq!(
+            run.recap_counts(host),
+            ansible_recap(&theirs, host),
+            "{host}\n{theirs}\n{}",
+            run.stdout()
+        );
+    }
+}
+
+#[test]
+fn bad_add_host_group_by_and_pause_arguments() {
+    for (task, needle) in [
+        (
+            "add_host:\n        groups: x\n",
+            "missing required arguments: name",
+        ),
+        ("group_by:\n        parents: x\n", "key"),
+        (
+            "pause:\n        seconds: 1\n        minutes: 1\n",
+            "mutually exclusive: minutes|seconds",
+        ),
+        ("pause:\n        seconds: soon\n", "unable to convert to int"),
+    ] {
+        let repo = TestRepo::local().file(
+            "deploy.yaml",
+            &format!("- hosts: web\n  gather_facts: false\n  tasks:\n    - {task}"),
+        );
+        let run = repo.playhook(&["deploy"]);
+        let shown = format!("{}{}", run.stdout(), run.stderr());
+        assert_ne!(run.code(), 0, "{task}: {shown}");
+        assert!(shown.contains(needle), "{task}: {shown}");
+    }
+}

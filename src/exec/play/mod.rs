@@ -47,7 +47,7 @@ impl Runner<'_> {
         }
         for name in &names {
             if !all.iter().any(|h| &h.name == name) {
-                let vars = self.inventory.host_vars(name);
+                let vars = self.inventory().0.host_vars(name);
                 let host = HostState::new(name.clone(), vars);
                 self.hostvars.set(name, self.hostvars_entry(&host));
                 all.push(host);
@@ -91,7 +91,8 @@ impl Runner<'_> {
     }
 
     pub(in crate::exec) fn select_hosts(&self, pattern: &str) -> Result<Vec<String>, String> {
-        self.inventory
+        self.inventory()
+            .0
             .select_limited(pattern, self.opts.limit.as_deref(), &self.playbook.dir)
             .map_err(|e| e.to_string())
     }

@@ -140,7 +140,7 @@ impl Runner<'_> {
                     .filter(|h| h.active())
                     .map(|h| &mut **h)
                     .collect();
-                if task.run_once {
+                if task.run_once || bypasses_host_loop(task) {
                     let Some((first, rest)) = active.split_first_mut() else {
                         return;
                     };
@@ -213,4 +213,10 @@ pub(in crate::exec) fn block_selected(block: &Block, tags: &crate::plan::TagFilt
         })
     }
     any(&block.block, tags) || any(&block.rescue, tags) || any(&block.always, tags)
+}
+
+/// `add_host` and `pause` run once per task (per item in a loop), for the first host, as
+/// Ansible's actions bypass the host loop.
+fn bypasses_host_loop(task: &Task) -> bool {
+    matches!(&task.action, Action::Module { module, .. } if matches!(module.name(), "add_host" | "pause"))
 }

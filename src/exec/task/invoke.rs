@@ -222,7 +222,20 @@ impl Runner<'_> {
             host.conn = Some(conn);
         }
         match outcome {
-            Ok(o) => from_outcome(o),
+            Ok(o) => {
+                let mut r = from_outcome(o);
+                // add_host and group_by: the run's inventory changes here, as Ansible's
+                // strategy applies their results; whether it changed is the task's `changed`.
+                match self.apply_inventory_result(&host.name, &r.result) {
+                    Ok(Some(changed)) => {
+                        r.changed = changed;
+                        r.result.insert("changed".into(), Value::from(changed));
+                    }
+                    Ok(None) => {}
+                    Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
+                }
+                r
+            }
             Err(e) => from_error(e, task),
         }
     }
