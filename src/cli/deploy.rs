@@ -52,6 +52,11 @@ pub struct DeployArgs {
     #[arg(short = 'f', long, value_name = "N")]
     pub forks: Option<usize>,
 
+    /// Run notified handlers even on hosts that failed (the play keyword `force_handlers`
+    /// overrides it; ansible.cfg's `force_handlers` is the default).
+    #[arg(long)]
+    pub force_handlers: bool,
+
     /// Print one JSON object per event instead of lines for people.
     #[arg(long)]
     pub json: bool,
@@ -171,6 +176,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
     let opts = RunOptions {
         check: args.check,
         diff: args.diff,
+        force_handlers: args.force_handlers || config.force_handlers,
         forks: args
             .forks
             .unwrap_or(if config.forks != 5 { config.forks } else { 50 }),

@@ -5,6 +5,7 @@ mod handlers;
 pub mod host;
 pub mod hostvars;
 pub mod lazy;
+mod live_inventory;
 mod play;
 mod sink;
 mod target;
@@ -34,6 +35,8 @@ use hostvars::HostVarsTable;
 pub struct RunOptions {
     pub check: bool,
     pub diff: bool,
+    /// `--force-handlers`: the default of the play keyword `force_handlers`.
+    pub force_handlers: bool,
     pub forks: usize,
     pub tags: TagFilter,
     pub limit: Option<String>,
@@ -76,13 +79,13 @@ impl RunSummary {
 /// Everything a run shares across plays and hosts.
 pub struct Runner<'a> {
     pub playbook: &'a Playbook,
-    pub inventory: &'a Inventory,
+    /// The inventory, as `add_host` and `group_by` change it during the run.
+    inventory: live_inventory::LiveInventory,
     pub engine: Arc<Engine>,
     pub opts: &'a RunOptions,
     pub events: EventSink,
     /// The decrypted `secrets` variable (empty mapping when the repository has none).
     pub secrets: Value,
-    groups: Value,
     hostvars: Arc<HostVarsTable>,
     /// Limits how many hosts work at once (`forks`).
     forks: tokio::sync::Semaphore,
@@ -104,12 +107,11 @@ impl<'a> Runner<'a> {
     ) -> Self {
         Runner {
             playbook,
-            inventory,
+            inventory: live_inventory::LiveInventory::new(inventory),
             engine,
             opts,
             events,
             secrets,
-            groups: inventory.groups_value(),
             hostvars: Arc::new(HostVarsTable::default()),
             forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
             owed: std::sync::Mutex::new(opts.pending_handlers.clone()),

@@ -46,7 +46,7 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnect
         .as_deref()
         .or(play_connection)
     {
-        Some("local") => ConnectionKind::Local,
+        Some("local" | "ansible.builtin.local") => ConnectionKind::Local,
         _ if host == "localhost" && string_var(vars, "ansible_host").is_none() => ConnectionKind::Local,
         _ => ConnectionKind::Ssh,
     };

@@ -85,7 +85,10 @@ impl Runner<'_> {
         }
         layers.set("inventory_hostname", Value::from(host.name.as_str()));
         layers.set("inventory_hostname_short", Value::from(short_name(&host.name)));
-        layers.set("group_names", Value::from(self.inventory.group_names(&host.name)));
+        layers.set(
+            "group_names",
+            Value::from(self.inventory().0.group_names(&host.name)),
+        );
         Value::from_pairs(layers.0)
     }
 
@@ -110,8 +113,11 @@ impl Runner<'_> {
     ) {
         layers.set("inventory_hostname", Value::from(host.name.as_str()));
         layers.set("inventory_hostname_short", Value::from(short_name(&host.name)));
-        layers.set("group_names", Value::from(self.inventory.group_names(&host.name)));
-        layers.set("groups", self.groups.clone());
+        layers.set(
+            "group_names",
+            Value::from(self.inventory().0.group_names(&host.name)),
+        );
+        layers.set("groups", self.groups());
         layers.set(
             "hostvars",
             Value::from_object(HostVars::new(

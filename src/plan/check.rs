@@ -56,6 +56,8 @@ pub fn check(
     inventory_sources: &[PathBuf],
 ) -> Result<Checked, Problems> {
     let mut problems = Problems::default();
+    // Variables `add_host` gives hosts are inventory variables for the rest of the run.
+    let global = &super::names::with_added_host_vars(playbook, global);
     let mut notes = Vec::new();
     let mut files = Files::default();
     files.vars_dirs(&playbook.dir);

@@ -32,6 +32,25 @@ const MAGIC: &[&str] = &[
     "environment",
 ];
 
+/// `global` with the variables every `add_host` of the playbook sets (its argument keys), which
+/// the added hosts have in every later play.
+pub fn with_added_host_vars(
+    playbook: &crate::repo::playbook::Playbook,
+    global: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut names = global.clone();
+    for play in &playbook.plays {
+        for task in play_tasks(play) {
+            if let Action::Module { module, args } = &task.action {
+                if module.name() == "add_host" {
+                    add_keys(&mut names, args);
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The names a play can define, beyond `global` (inventory and extra variables).
 pub fn play_names(play: &Play, global: &BTreeSet<String>) -> BTreeSet<String> {
     let mut names: BTreeSet<String> = global.clone();

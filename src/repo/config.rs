@@ -53,6 +53,8 @@ pub struct Config {
     pub remote_user: Option<String>,
     pub private_key_file: Option<PathBuf>,
     pub host_key_checking: bool,
+    /// `[defaults] force_handlers`: the default of the play keyword.
+    pub force_handlers: bool,
     pub gathering: Gathering,
     /// `[defaults] roles_path`, colon-separated, relative to the file.
     pub roles_path: Vec<PathBuf>,
@@ -75,6 +77,7 @@ impl Default for Config {
             remote_user: None,
             private_key_file: None,
             host_key_checking: true,
+            force_handlers: false,
             gathering: Gathering::Implicit,
             roles_path: Vec::new(),
             timeout: 10,
@@ -159,6 +162,9 @@ impl Config {
                 ("defaults", "private_key_file") => config.private_key_file = Some(resolve(&base, v)),
                 ("defaults" | "ssh_connection", "host_key_checking") => {
                     config.host_key_checking = boolean(v).ok_or_else(|| bad("a boolean"))?
+                }
+                ("defaults", "force_handlers") => {
+                    config.force_handlers = boolean(v).ok_or_else(|| bad("a boolean"))?
                 }
                 ("defaults", "gathering") => {
                     config.gathering = match v {

@@ -22,6 +22,57 @@ pub struct Inherited {
     pub environment: Vec<Value>,
     pub delegate_to: Option<Value>,
     pub run_once: Option<bool>,
+    /// `notify` of a block (or the task's own): the innermost one wins, as in Ansible.
+    pub notify: Option<Vec<String>>,
+    /// `connection`: `local` or `ssh` (`smart`, `paramiko` and the FQCN forms are ssh).
+    pub connection: Option<String>,
+    /// `throttle`: at most this many hosts run the task at once (0: no limit).
+    pub throttle: Option<usize>,
+}
+
+/// The `connection` values playhook runs, and what each is.
+pub const CONNECTIONS: &[(&str, &str)] = &[
+    ("local", "local"),
+    ("ansible.builtin.local", "local"),
+    ("ssh", "ssh"),
+    ("ansible.builtin.ssh", "ssh"),
+    ("smart", "ssh"),
+    ("paramiko", "ssh"),
+    ("paramiko_ssh", "ssh"),
+    ("ansible.builtin.paramiko_ssh", "ssh"),
+];
+
+/// `local` or `ssh` for a `connection` value, or an error naming the supported ones.
+pub fn parse_connection(node: &Node) -> Result<String, LoadError> {
+    let text = scalar_string(node)?;
+    match CONNECTIONS.iter().find(|(name, _)| *name == text) {
+        Some((_, kind)) => Ok((*kind).to_string()),
+        None => Err(LoadError::at(
+            &node.loc,
+            format!(
+                "connection `{text}` is not supported; supported: {}",
+                CONNECTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// `throttle`: a non-negative integer.
+fn parse_throttle(node: &Node) -> Result<usize, LoadError> {
+    let v = node.to_value();
+    let n = v
+        .as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        .and_then(|n| usize::try_from(n).ok());
+    n.ok_or_else(|| {
+        LoadError::at(
+            &node.loc,
+            format!(
+                "`throttle` must be a whole number (0 or more), found {}",
+                node.type_name()
+            ),
+        )
+    })
 }
 
 /// The keys `Inherited::absorb` understands.
@@ -39,6 +90,9 @@ pub const INHERITED_KEYS: &[&str] = &[
     "environment",
     "delegate_to",
     "run_once",
+    "notify",
+    "connection",
+    "throttle",
 ];
 
 impl Inherited {
@@ -77,6 +131,9 @@ impl Inherited {
                 "environment" => self.environment.push(value.to_value()),
                 "delegate_to" => self.delegate_to = Some(value.to_value()),
                 "run_once" => self.run_once = Some(parse_bool(value)?),
+                "notify" => self.notify = Some(string_list(value)?),
+                "connection" => self.connection = Some(parse_connection(value)?),
+                "throttle" => self.throttle = Some(parse_throttle(value)?),
                 _ => {}
             }
         }
@@ -163,4 +220,13 @@ pub fn scalar_string(node: &Node) -> Result<String, LoadError> {
         ));
     }
     Ok(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+}
+
+/// A string or a list of strings (`notify`, `listen`).
+pub fn string_list(node: &Node) -> Result<Vec<String>, LoadError> {
+    match node.as_seq() {
+        Some(items) => items.iter().map(scalar_string).collect(),
+        None if node.is_null() => Ok(Vec::new()),
+        None => Ok(vec![scalar_string(node)?]),
+    }
 }

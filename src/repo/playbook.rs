@@ -10,7 +10,7 @@ use crate::modules;
 use crate::yaml::{self, Node as Yaml};
 
 use super::error::LoadError;
-use super::keywords::{Inherited, parse_bool, parse_tags, scalar_string};
+use super::keywords::{Inherited, parse_bool, parse_connection, parse_tags, scalar_string};
 use super::load::Loader;
 use super::role::parse_role_entry;
 use super::task::{Node, RoleInstance};
@@ -35,7 +35,11 @@ const PLAY_KEYWORDS: &[&str] = &[
     "strategy",
     "environment",
     "remote_user",
+    "user",
     "connection",
+    "throttle",
+    "force_handlers",
+    "order",
     "check_mode",
     "diff",
     "ignore_errors",
@@ -49,6 +53,42 @@ pub struct Playbook {
     pub path: PathBuf,
     pub dir: PathBuf,
     pub plays: Vec<Play>,
+}
+
+/// `order`: the order a play goes through its hosts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HostOrder {
+    #[default]
+    Inventory,
+    ReverseInventory,
+    Sorted,
+    ReverseSorted,
+    Shuffle,
+}
+
+impl HostOrder {
+    const NAMES: &[(&str, HostOrder)] = &[
+        ("inventory", HostOrder::Inventory),
+        ("reverse_inventory", HostOrder::ReverseInventory),
+        ("sorted", HostOrder::Sorted),
+        ("reverse_sorted", HostOrder::ReverseSorted),
+        ("shuffle", HostOrder::Shuffle),
+    ];
+
+    fn parse(node: &Yaml) -> Result<HostOrder, LoadError> {
+        let text = scalar_string(node)?;
+        HostOrder::NAMES
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, order)| *order)
+            .ok_or_else(|| {
+                let names: Vec<&str> = HostOrder::NAMES.iter().map(|(n, _)| *n).collect();
+                LoadError::at(
+                    &node.loc,
+                    format!("order `{text}` is not supported; supported: {}", names.join(", ")),
+                )
+            })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,9 +116,14 @@ pub struct Play {
     pub sections: Vec<Vec<Node>>,
     /// The play's own handlers, then the roles', in definition order.
     pub handlers: Vec<Node>,
+    /// `remote_user` (or its old name `user`).
     pub remote_user: Option<String>,
+    /// `local` or `ssh`, from `connection` (see `keywords::parse_connection`).
     pub connection: Option<String>,
     pub any_errors_fatal: bool,
+    /// `force_handlers`: notified handlers run on hosts that failed (`--force-handlers` when unset).
+    pub force_handlers: Option<bool>,
+    pub order: HostOrder,
 }
 
 /// Reads a playbook and everything it imports.
@@ -261,14 +306,33 @@ impl Loader {
             roles: std::mem::take(&mut self.role_order),
             sections: vec![pre_tasks, main, post_tasks],
             handlers,
-            remote_user: node.get("remote_user").map(scalar_string).transpose()?,
-            connection: node.get("connection").map(scalar_string).transpose()?,
+            remote_user: remote_user(node)?,
+            connection: node.get("connection").map(parse_connection).transpose()?,
+            force_handlers: node.get("force_handlers").map(parse_bool).transpose()?,
+            order: node
+                .get("order")
+                .map(HostOrder::parse)
+                .transpose()?
+                .unwrap_or_default(),
             any_errors_fatal: node
                 .get("any_errors_fatal")
                 .map(parse_bool)
                 .transpose()?
                 .unwrap_or(false),
         })
+    }
+}
+
+/// `remote_user`, or `user`, its name before Ansible 2.0 (both at once is an error, as in Ansible).
+fn remote_user(node: &Yaml) -> Result<Option<String>, LoadError> {
+    match (node.get("remote_user"), node.get("user")) {
+        (Some(_), Some(old)) => Err(LoadError::at(
+            &old.loc,
+            "both `user` and `remote_user` are set for this play; `user` is the old name of \
+             `remote_user`: keep only `remote_user`",
+        )),
+        (Some(v), None) | (None, Some(v)) => Ok(Some(scalar_string(v)?)),
+        (None, None) => Ok(None),
     }
 }
 

@@ -63,7 +63,13 @@ pub enum MetaAction {
     Noop,
     EndPlay,
     EndHost,
+    /// Without `serial` (which playhook refuses) the one batch is the play: as `end_play`.
+    EndBatch,
     ClearHostErrors,
+    /// Closes the host's connection; the next task opens a new one.
+    ResetConnection,
+    /// Accepted with a warning: the inventory is read once per run.
+    RefreshInventory,
 }
 
 impl MetaAction {
@@ -72,7 +78,10 @@ impl MetaAction {
         "noop",
         "end_play",
         "end_host",
+        "end_batch",
         "clear_host_errors",
+        "reset_connection",
+        "refresh_inventory",
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -81,6 +90,9 @@ impl MetaAction {
             "noop" => MetaAction::Noop,
             "end_play" => MetaAction::EndPlay,
             "end_host" => MetaAction::EndHost,
+            "end_batch" => MetaAction::EndBatch,
+            "reset_connection" => MetaAction::ResetConnection,
+            "refresh_inventory" => MetaAction::RefreshInventory,
             "clear_host_errors" => MetaAction::ClearHostErrors,
             _ => return None,
         })
@@ -135,7 +147,12 @@ pub struct Task {
     pub vars: Value,
     pub loop_spec: Option<LoopSpec>,
     pub register: Option<String>,
+    /// The task's `notify`, else its innermost block's.
     pub notify: Vec<String>,
+    /// `connection` of the task or its blocks (`local` or `ssh`); else the play's.
+    pub connection: Option<String>,
+    /// `throttle`: at most this many hosts at once; 0 is no limit.
+    pub throttle: usize,
     pub changed_when: Option<Vec<Value>>,
     pub failed_when: Option<Vec<Value>>,
     pub until: Option<Vec<Value>>,

@@ -13,7 +13,7 @@ use crate::yaml::{self, Node as Yaml};
 
 use super::error::LoadError;
 use super::keywords::Inherited;
-use super::keywords::{INHERITED_KEYS, scalar_string};
+use super::keywords::{INHERITED_KEYS, scalar_string, string_list};
 use super::kv::parse_kv;
 use super::load::Loader;
 use super::task::{Action, Block, LoopKind, LoopSpec, MetaAction, Node, RoleInstance, Task};
@@ -27,6 +27,8 @@ pub const TASK_KEYWORDS: &[&str] = &[
     "register",
     "tags",
     "notify",
+    "connection",
+    "throttle",
     "become",
     "become_user",
     "become_method",
@@ -351,11 +353,9 @@ impl Loader {
             vars: own.vars_value(),
             loop_spec,
             register: node.get("register").map(scalar_string).transpose()?,
-            notify: node
-                .get("notify")
-                .map(string_list)
-                .transpose()?
-                .unwrap_or_default(),
+            notify: own.notify.clone().unwrap_or_default(),
+            connection: own.connection.clone(),
+            throttle: own.throttle.unwrap_or(0),
             changed_when: node.get("changed_when").map(super::keywords::parse_conditions),
             failed_when: node.get("failed_when").map(super::keywords::parse_conditions),
             until: node.get("until").map(super::keywords::parse_conditions),
@@ -607,14 +607,6 @@ fn first_found_subdir(action: &str) -> &'static str {
         "vars"
     } else {
         "files"
-    }
-}
-
-fn string_list(node: &Yaml) -> Result<Vec<String>, LoadError> {
-    match node.as_seq() {
-        Some(items) => items.iter().map(scalar_string).collect(),
-        None if node.is_null() => Ok(Vec::new()),
-        None => Ok(vec![scalar_string(node)?]),
     }
 }
 

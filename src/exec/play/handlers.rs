@@ -55,10 +55,13 @@ impl Runner<'_> {
     ) {
         let included = self.included_handlers();
         let handlers = handler_tasks(play, &included);
+        // force_handlers: a host that failed still runs what it notified (not one unreachable).
+        let force = play.force_handlers.unwrap_or(self.opts.force_handlers);
+        let runs = |h: &HostState| h.active() || (force && h.failed && !h.unreachable && !h.ended);
         for (index, handler) in handlers.iter().enumerate() {
             let mut notified: Vec<&mut HostState> = hosts
                 .iter_mut()
-                .filter(|h| h.active() && h.notified.contains(&index))
+                .filter(|h| runs(h) && h.notified.contains(&index))
                 .map(|h| &mut **h)
                 .collect();
             if notified.is_empty() {

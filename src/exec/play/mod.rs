@@ -17,7 +17,7 @@ use futures::future::join_all;
 use super::Runner;
 use super::host::HostState;
 use crate::output::Event;
-use crate::repo::playbook::{Play, Strategy};
+use crate::repo::playbook::{HostOrder, Play, Strategy};
 
 type Hosts<'h, 'x> = &'x mut [&'h mut HostState];
 type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;
@@ -27,7 +27,7 @@ impl Runner<'_> {
     pub(in crate::exec) async fn run_play(&self, play: &Play, all: &mut Vec<HostState>) {
         self.reset_included_handlers();
         let names = match self.select_hosts(&play.hosts) {
-            Ok(n) => n,
+            Ok(n) => ordered(n, play.order),
             Err(message) => {
                 self.events.send(Event::Warning {
                     message: format!("{}: {message}", play.loc),
@@ -47,7 +47,7 @@ impl Runner<'_> {
         }
         for name in &names {
             if !all.iter().any(|h| &h.name == name) {
-                let vars = self.inventory.host_vars(name);
+                let vars = self.inventory().0.host_vars(name);
                 let host = HostState::new(name.clone(), vars);
                 self.hostvars.set(name, self.hostvars_entry(&host));
                 all.push(host);
@@ -57,6 +57,7 @@ impl Runner<'_> {
             .iter_mut()
             .filter(|h| names.contains(&h.name) && !h.failed && !h.unreachable)
             .collect();
+        hosts.sort_by_key(|h| names.iter().position(|n| n == &h.name));
         for h in hosts.iter_mut() {
             h.ended = false;
             h.notified.clear();
@@ -90,8 +91,48 @@ impl Runner<'_> {
     }
 
     pub(in crate::exec) fn select_hosts(&self, pattern: &str) -> Result<Vec<String>, String> {
-        self.inventory
+        self.inventory()
+            .0
             .select_limited(pattern, self.opts.limit.as_deref(), &self.playbook.dir)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// The play's hosts in the order its `order` keyword asks for (`names` are in inventory order).
+fn ordered(mut names: Vec<String>, order: HostOrder) -> Vec<String> {
+    match order {
+        HostOrder::Inventory => {}
+        HostOrder::ReverseInventory => names.reverse(),
+        HostOrder::Sorted => names.sort(),
+        HostOrder::ReverseSorted => {
+            names.sort();
+            names.reverse();
+        }
+        HostOrder::Shuffle => rand::seq::SliceRandom::shuffle(names.as_mut_slice(), &mut rand::rng()),
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_hosts_as_the_play_asks() {
+        let names = || ["web2", "db1", "web10"].map(String::from).to_vec();
+        assert_eq!(ordered(names(), HostOrder::Inventory), names());
+        assert_eq!(
+            ordered(names(), HostOrder::ReverseInventory),
+            ["web10", "db1", "web2"]
+        );
+        // Python's string sort, as Ansible's: web10 before web2.
+        assert_eq!(ordered(names(), HostOrder::Sorted), ["db1", "web10", "web2"]);
+        assert_eq!(
+            ordered(names(), HostOrder::ReverseSorted),
+            ["web2", "web10", "db1"]
+        );
+        let mut shuffled = ordered(names(), HostOrder::Shuffle);
+        shuffled.sort();
+        assert_eq!(shuffled, ordered(names(), HostOrder::Sorted));
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 
 use super::super::Runner;
 use super::super::host::HostState;
@@ -139,7 +140,7 @@ impl Runner<'_> {
                     .filter(|h| h.active())
                     .map(|h| &mut **h)
                     .collect();
-                if task.run_once {
+                if task.run_once || bypasses_host_loop(task) {
                     let Some((first, rest)) = active.split_first_mut() else {
                         return;
                     };
@@ -152,11 +153,18 @@ impl Runner<'_> {
                         }
                     }
                 } else {
-                    join_all(
-                        active
-                            .iter_mut()
-                            .map(|h| self.run_task_on_host(play, task, h, play_hosts)),
-                    )
+                    // throttle: at most that many hosts at once, within forks.
+                    let throttle = (task.throttle > 0).then(|| Semaphore::new(task.throttle));
+                    join_all(active.iter_mut().map(|h| {
+                        let throttle = throttle.as_ref();
+                        async move {
+                            let _slot = match throttle {
+                                Some(s) => s.acquire().await.ok(),
+                                None => None,
+                            };
+                            self.run_task_on_host(play, task, h, play_hosts).await
+                        }
+                    }))
                     .await;
                 }
                 for h in active.iter() {
@@ -205,4 +213,10 @@ pub(in crate::exec) fn block_selected(block: &Block, tags: &crate::plan::TagFilt
         })
     }
     any(&block.block, tags) || any(&block.rescue, tags) || any(&block.always, tags)
+}
+
+/// `add_host` and `pause` run once per task (per item in a loop), for the first host, as
+/// Ansible's actions bypass the host loop.
+fn bypasses_host_loop(task: &Task) -> bool {
+    matches!(&task.action, Action::Module { module, .. } if matches!(module.name(), "add_host" | "pause"))
 }

@@ -111,27 +111,21 @@ impl Runner<'_> {
     ) -> Result<Value, FactsFailure> {
         let raw = self.task_vars(play, None, host, &[]);
         let ctx = LazyVars::new(raw, Arc::clone(&self.engine)).context();
-        let mut conn = match host.conn.take() {
-            Some(c) => c,
-            None => {
-                let target = super::super::target::target_for(
-                    &host.name,
-                    &ctx,
-                    self.opts,
-                    super::super::target::PlayConnection::of(play),
-                );
-                crate::connection::connect(&target)
-                    .await
-                    .map_err(FactsFailure::Connect)?
-            }
-        };
+        let (mut conn, local) = self
+            .take_connection(play, host, false, None, &ctx)
+            .await
+            .map_err(FactsFailure::Connect)?;
         let result = crate::facts::gather(
             conn.as_mut(),
             &crate::connection::Via::plain(),
             &play.gather_subset,
         )
         .await;
-        host.conn = Some(conn);
+        if local {
+            host.local = Some(conn);
+        } else {
+            host.conn = Some(conn);
+        }
         result.map_err(FactsFailure::Gather)
     }
 }
@@ -147,6 +141,8 @@ pub(in crate::exec) fn gather_task(play: &Play) -> Task {
         loop_spec: None,
         register: None,
         notify: Vec::new(),
+        connection: None,
+        throttle: 0,
         changed_when: None,
         failed_when: None,
         until: None,

@@ -10,11 +10,11 @@ use minijinja::Value;
 use super::super::Runner;
 use super::super::host::HostState;
 use super::super::lazy::LazyVars;
-use super::super::target::{become_for, target_for};
+use super::super::target::{PlayConnection, become_for, target_for};
 use super::result::{ItemResult, drop_omitted, from_error, from_outcome};
 use super::scope::display;
 use crate::connection::none::NoConnection;
-use crate::connection::{Connection, ConnectionError, Via};
+use crate::connection::{Connection, ConnectionError, ConnectionKind, Via};
 use crate::modules::{Module, ModuleCtx, ModuleError, RunsOn};
 use crate::output::Event;
 use crate::repo::playbook::Play;
@@ -163,11 +163,12 @@ impl Runner<'_> {
             let none: Box<dyn Connection> = Box::new(NoConnection {
                 module: module.name(),
             });
-            Ok(none)
+            Ok((none, false))
         } else {
-            self.take_connection(play, host, local, &ctx).await
+            self.take_connection(play, host, local, task.connection.as_deref(), &ctx)
+                .await
         };
-        let mut conn = match connection {
+        let (mut conn, local_slot) = match connection {
             Ok(c) => c,
             Err(e) => {
                 let mut r = ItemResult::failure(e.to_string());
@@ -215,52 +216,67 @@ impl Runner<'_> {
             // Not the host's connection: nothing to keep.
         } else if broken {
             conn.close().await;
-        } else if local {
+        } else if local_slot {
             host.local = Some(conn);
         } else {
             host.conn = Some(conn);
         }
         match outcome {
-            Ok(o) => from_outcome(o),
+            Ok(o) => {
+                let mut r = from_outcome(o);
+                // add_host and group_by: the run's inventory changes here, as Ansible's
+                // strategy applies their results; whether it changed is the task's `changed`.
+                match self.apply_inventory_result(&host.name, &r.result) {
+                    Ok(Some(changed)) => {
+                        r.changed = changed;
+                        r.result.insert("changed".into(), Value::from(changed));
+                    }
+                    Ok(None) => {}
+                    Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
+                }
+                r
+            }
             Err(e) => from_error(e, task),
         }
     }
 
-    /// The host's connection (opened on first use), or its local shell for delegated tasks.
+    /// The host's connection (opened on first use), or its local shell for delegated tasks and
+    /// `connection: local`; `connection` is the task's keyword, over the play's (the host's
+    /// `ansible_connection` wins over both, as in Ansible). Also says which of the host's two
+    /// slots the connection goes back to: the local shell (true) or the remote one.
     pub(in crate::exec) async fn take_connection(
         &self,
         play: &Play,
         host: &mut HostState,
-        local: bool,
+        delegated_local: bool,
+        connection: Option<&str>,
         ctx: &Value,
-    ) -> Result<Box<dyn Connection>, ConnectionError> {
+    ) -> Result<(Box<dyn Connection>, bool), ConnectionError> {
+        let target = if delegated_local {
+            target_for(
+                "localhost",
+                &crate::value::empty_map(),
+                self.opts,
+                PlayConnection {
+                    connection: Some("local"),
+                    remote_user: None,
+                },
+            )
+        } else {
+            let mut keywords = PlayConnection::of(play);
+            keywords.connection = connection.or(keywords.connection);
+            target_for(&host.name, ctx, self.opts, keywords)
+        };
+        let local = target.kind == ConnectionKind::Local;
         let slot = if local {
             host.local.take()
         } else {
             host.conn.take()
         };
         if let Some(conn) = slot {
-            return Ok(conn);
+            return Ok((conn, local));
         }
-        let target = if local {
-            target_for(
-                "localhost",
-                &crate::value::empty_map(),
-                self.opts,
-                super::super::target::PlayConnection {
-                    connection: Some("local"),
-                    remote_user: None,
-                },
-            )
-        } else {
-            target_for(
-                &host.name,
-                ctx,
-                self.opts,
-                super::super::target::PlayConnection::of(play),
-            )
-        };
-        crate::connection::connect(&target).await
+        Ok((crate::connection::connect(&target).await?, local))
     }
 
     /// Forwards a module's live output lines as events.

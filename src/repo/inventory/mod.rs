@@ -16,6 +16,7 @@ mod ini;
 mod merge;
 pub mod model;
 mod pyliteral;
+mod runtime;
 pub mod script;
 mod source;
 mod varsdir;
