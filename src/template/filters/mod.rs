@@ -6,7 +6,9 @@ mod comment;
 mod dicts;
 mod encoding;
 mod hashing;
+mod host_paths;
 mod lists;
+mod password;
 mod paths;
 pub(crate) mod pyrandom;
 mod pyset;
@@ -37,6 +39,7 @@ pub const NAMES: &[&str] = &[
     "checksum",
     "combine",
     "comment",
+    "commonpath",
     "count",
     "d",
     "default",
@@ -44,6 +47,8 @@ pub const NAMES: &[&str] = &[
     "dictsort",
     "difference",
     "dirname",
+    "expanduser",
+    "expandvars",
     "extract",
     "first",
     "flatten",
@@ -68,16 +73,20 @@ pub const NAMES: &[&str] = &[
     "max",
     "md5",
     "min",
+    "normpath",
+    "password_hash",
     "path_join",
     "product",
     "quote",
     "random",
+    "realpath",
     "regex_escape",
     "regex_findall",
     "regex_replace",
     "regex_search",
     "reject",
     "rejectattr",
+    "relpath",
     "replace",
     "reverse",
     "round",
@@ -97,6 +106,7 @@ pub const NAMES: &[&str] = &[
     "to_json",
     "to_nice_json",
     "to_nice_yaml",
+    "to_uuid",
     "to_yaml",
     "tojson",
     "trim",
@@ -111,7 +121,7 @@ pub const NAMES: &[&str] = &[
     "zip_longest",
 ];
 
-pub(crate) fn register(env: &mut Environment<'static>) {
+pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<super::EngineOptions>) {
     types::register(env);
     comment::register(env);
     strings::register(env);
@@ -122,6 +132,8 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     hashing::register(env);
     serialization::register(env);
     paths::register(env);
+    host_paths::register(env, options.clone());
+    password::register(env);
     random::register(env);
     env.add_filter("__chain", chain);
 }
