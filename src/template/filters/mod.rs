@@ -7,6 +7,7 @@ mod dicts;
 mod encoding;
 mod hashing;
 mod host_paths;
+mod ipaddr;
 mod lists;
 mod password;
 mod paths;
@@ -61,6 +62,12 @@ pub const NAMES: &[&str] = &[
     "indent",
     "int",
     "intersect",
+    "ipaddr",
+    "ipmath",
+    "ipsubnet",
+    "ipv4",
+    "ipv6",
+    "ipwrap",
     "items",
     "items2dict",
     "join",
@@ -73,9 +80,14 @@ pub const NAMES: &[&str] = &[
     "max",
     "md5",
     "min",
+    "network_in_network",
+    "network_in_usable",
+    "next_nth_usable",
     "normpath",
+    "nthhost",
     "password_hash",
     "path_join",
+    "previous_nth_usable",
     "product",
     "quote",
     "random",
@@ -134,6 +146,7 @@ pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<
     paths::register(env);
     host_paths::register(env, options.clone());
     password::register(env);
+    ipaddr::register(env);
     random::register(env);
     env.add_filter("__chain", chain);
 }
