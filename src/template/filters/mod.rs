@@ -11,6 +11,7 @@ mod ipaddr;
 mod lists;
 mod password;
 mod paths;
+mod printf;
 pub(crate) mod pyrandom;
 mod pyset;
 mod random;
@@ -147,6 +148,7 @@ pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<
     host_paths::register(env, options.clone());
     password::register(env);
     ipaddr::register(env);
+    printf::register(env);
     random::register(env);
     env.add_filter("__chain", chain);
 }
