@@ -52,6 +52,19 @@ if [ -n "$ansible_missing" ]; then
     hash -r
 fi
 
+# The filters' oracle: passlib for password_hash, netaddr for ansible.utils' ip filters, jmespath
+# for json_query, and the community package's collections (ansible.utils, community.general),
+# without its dependencies so ansible-core stays at $ansible_version.
+collections_version=12.3.0
+python_libs=(passlib==1.7.4 netaddr==1.3.0 jmespath==1.1.0)
+if ! python3 -c 'import passlib, netaddr, jmespath, ansible_collections.ansible.utils, ansible_collections.community.general' 2>/dev/null; then
+    echo "tests/setup.sh: installing ${python_libs[*]} and ansible $collections_version's collections" >&2
+    pip=(python3 -m pip install -q --disable-pip-version-check "${python_libs[@]}")
+    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+    pip=(python3 -m pip install -q --disable-pip-version-check --no-deps "ansible==$collections_version")
+    "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
     echo "tests/setup.sh: the test machines' image needs root; run as root" >&2
     exit 1

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use minijinja::machinery::ast::{CallArg, Expr, Stmt};
+use minijinja::machinery::ast::{BinOp, BinOpKind, CallArg, Expr, Spanned, Stmt};
 use minijinja::syntax::SyntaxConfig;
 
 use super::error::{TemplateError, TemplateErrorKind};
@@ -100,37 +100,67 @@ pub fn check_expression(expr: &str) -> Result<CheckReport, TemplateError> {
 
 /// The template with undefined-tolerant attribute chains rewritten (see `Walker::chain`), or
 /// `None` when there is nothing to rewrite or the text does not parse (rendering reports that).
+/// Python's `"fmt" % args` becomes `("fmt" | __pyformat(args))` the same way (see
+/// `Walker::percent`). Rewrites inside a rewritten one are done by the next pass.
 pub(crate) fn rewrite_template(syntax: &SyntaxConfig, source: &str) -> Option<String> {
-    if !might_chain(source) {
-        return None;
-    }
-    let ast = minijinja::machinery::parse(source, "<template>", syntax.clone()).ok()?;
-    let mut walker = Walker {
-        source: source.to_string(),
-        ..Walker::default()
-    };
-    walker.stmt(&ast);
-    apply_chains(source, walker.chains)
+    rewrite_passes(source, |text| {
+        let ast = minijinja::machinery::parse(text, "<template>", syntax.clone()).ok()?;
+        let mut walker = Walker {
+            source: text.to_string(),
+            ..Walker::default()
+        };
+        walker.stmt(&ast);
+        apply_chains(text, walker.chains)
+    })
 }
 
 /// [`rewrite_template`] for a bare expression.
 pub(crate) fn rewrite_expression(expr: &str) -> Option<String> {
-    if !might_chain(expr) {
+    rewrite_passes(expr, |text| {
+        let ast = minijinja::machinery::parse_expr(text).ok()?;
+        let mut walker = Walker {
+            source: text.to_string(),
+            ..Walker::default()
+        };
+        walker.expr(&ast);
+        apply_chains(text, walker.chains)
+    })
+}
+
+/// Applies `pass` until it has nothing left to rewrite (nested rewrites need a pass each).
+fn rewrite_passes(text: &str, pass: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if !might_chain(text) {
         return None;
     }
-    let ast = minijinja::machinery::parse_expr(expr).ok()?;
-    let mut walker = Walker {
-        source: expr.to_string(),
-        ..Walker::default()
-    };
-    walker.expr(&ast);
-    apply_chains(expr, walker.chains)
+    let mut current: Option<String> = None;
+    for _ in 0..16 {
+        match pass(current.as_deref().unwrap_or(text)) {
+            Some(next) => current = Some(next),
+            None => break,
+        }
+    }
+    current
 }
 
 fn might_chain(text: &str) -> bool {
     ["defined", "default", "mandatory", "d(", "| d", "|d"]
         .iter()
         .any(|needle| text.contains(needle))
+        || percent_after_string(text)
+}
+
+/// Whether a `%` follows a closing quote (`"%s" % x`), not a `%}`.
+fn percent_after_string(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| {
+        *b == b'%'
+            && bytes.get(i + 1) != Some(&b'}')
+            && bytes[..i]
+                .iter()
+                .rev()
+                .find(|c| !c.is_ascii_whitespace())
+                .is_some_and(|c| *c == b'"' || *c == b'\'')
+    })
 }
 
 fn apply_chains(source: &str, mut chains: Vec<(usize, usize, String)>) -> Option<String> {
@@ -151,6 +181,42 @@ fn apply_chains(source: &str, mut chains: Vec<(usize, usize, String)>) -> Option
     }
     out.push_str(&source[pos..]);
     Some(out)
+}
+
+/// Where an expression's text starts and ends: a filter's or test's span starts at its name,
+/// so the operands on the left are looked into.
+fn extent(e: &Expr<'_>) -> (usize, usize) {
+    let span = e.span();
+    let own = (span.start_offset as usize, span.end_offset as usize);
+    let mut children: Vec<&Expr<'_>> = Vec::new();
+    match e {
+        Expr::Filter(f) => children.extend(f.expr.as_ref()),
+        Expr::Test(t) => children.push(&t.expr),
+        Expr::GetAttr(g) => children.push(&g.expr),
+        Expr::GetItem(g) => children.push(&g.expr),
+        Expr::BinOp(b) => children.extend([&b.left, &b.right]),
+        Expr::UnaryOp(u) => children.push(&u.expr),
+        Expr::IfExpr(i) => {
+            children.extend([&i.test_expr, &i.true_expr]);
+            children.extend(i.false_expr.as_ref());
+        }
+        Expr::Call(c) => children.push(&c.expr),
+        Expr::Slice(s) => children.push(&s.expr),
+        _ => {}
+    }
+    children
+        .into_iter()
+        .map(extent)
+        .fold(own, |(a, b), (c, d)| (a.min(c), b.max(d)))
+}
+
+/// The source text of a binary operation (its span covers both operands).
+fn text_of(source: &str, b: &Spanned<BinOp<'_>>) -> Option<(usize, usize, String)> {
+    let span = b.span();
+    let (l, r) = (extent(&b.left), extent(&b.right));
+    let start = (span.start_offset as usize).min(l.0);
+    let end = (span.end_offset as usize).max(r.1);
+    source.get(start..end).map(|t| (start, end, t.to_string()))
 }
 
 #[derive(Default)]
@@ -444,6 +510,9 @@ impl Walker {
             }
             Expr::UnaryOp(u) => self.expr(&u.expr),
             Expr::BinOp(b) => {
+                if matches!(b.op, BinOpKind::Rem) {
+                    self.percent(b);
+                }
                 self.expr(&b.left);
                 self.expr(&b.right);
             }
@@ -566,6 +635,39 @@ impl Walker {
                 _ => return,
             }
         }
+    }
+
+    /// Records `"fmt" % args` (a constant string on the left) to be rewritten into
+    /// `("fmt" | __pyformat(args))`: Python's printf-style formatting, which Jinja's `%` does
+    /// on strings. A tuple on the right gives the filter its items, anything else one value.
+    fn percent(&mut self, b: &Spanned<BinOp<'_>>) {
+        let Expr::Const(c) = &b.left else {
+            return;
+        };
+        if c.value.as_str().is_none() {
+            return;
+        }
+        let text = |e: &Expr<'_>| {
+            let (start, end) = extent(e);
+            self.source.get(start..end).map(str::to_string)
+        };
+        let (Some(left), Some((start, end, whole))) = (text(&b.left), text_of(&self.source, b)) else {
+            return;
+        };
+        let args: Option<Vec<String>> = match &b.right {
+            Expr::Tuple(t) => t.items.iter().map(text).collect(),
+            other => text(other).map(|t| vec![t]),
+        };
+        let Some(args) = args else {
+            return;
+        };
+        let mut replacement = format!("({left} | __pyformat({}", args.join(", "));
+        // Keep the lines of what follows where they were.
+        let lost =
+            whole.matches('\n').count() - replacement.matches('\n').count().min(whole.matches('\n').count());
+        replacement.push_str(&"\n".repeat(lost));
+        replacement.push_str("))");
+        self.chains.push((start, end, replacement));
     }
 
     /// `map('upper')`, `select('defined')`, `selectattr('x', 'match', ...)` name filters and
@@ -742,6 +844,19 @@ mod tests {
         assert!(err.line.is_some());
         let err = check_expression("x is").expect_err("bad expression");
         assert_eq!(err.kind, TemplateErrorKind::Syntax);
+    }
+
+    #[test]
+    fn percent_formatting_is_rewritten() {
+        assert_eq!(
+            rewrite_expression("'%s-%d' % (a.b, c | int) ~ 'x'").as_deref(),
+            Some("('%s-%d' | __pyformat(a.b, c | int)) ~ 'x'")
+        );
+        assert_eq!(
+            rewrite_expression("'%s' % ('%d' % n)").as_deref(),
+            Some("('%s' | __pyformat(('%d' | __pyformat(n))))")
+        );
+        assert_eq!(rewrite_expression("n % 2"), None);
     }
 
     #[test]

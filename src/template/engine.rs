@@ -110,9 +110,10 @@ impl Engine {
         });
         env.set_unknown_method_callback(super::methods::call_method);
         env.add_global("omit", Value::from(super::OMIT));
-        filters::register(&mut env);
+        let options = Arc::new(options);
+        filters::register(&mut env, &options);
         jinja_tests::register(&mut env);
-        lookups::register(&mut env, Arc::new(options));
+        lookups::register(&mut env, options);
         Engine { env }
     }
 

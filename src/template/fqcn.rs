@@ -1,28 +1,67 @@
 //! Fully qualified names: `x | ansible.builtin.to_json` and `x is ansible.builtin.match(...)`
 //! name the same filters and tests as their short forms; the prefix is dropped before parsing.
+//! The collections' filters that playhook provides (`ansible.utils.ipaddr`, ...) too.
 
-const PREFIX: &str = "ansible.builtin.";
+/// Each collection prefix and the names it is dropped before (`None`: any name).
+const PREFIXES: &[(&str, Option<&[&str]>)] = &[
+    ("ansible.builtin.", None),
+    ("ansible.utils.", Some(IP_FILTERS)),
+    ("ansible.netcommon.", Some(IP_FILTERS)),
+    ("community.general.", Some(GENERAL_FILTERS)),
+];
 
-/// The text with `ansible.builtin.` removed after `|` and after `is` / `is not`, or `None`
-/// when there is none.
+const IP_FILTERS: &[&str] = &[
+    "ipaddr",
+    "ipv4",
+    "ipv6",
+    "ipwrap",
+    "ipmath",
+    "ipsubnet",
+    "nthhost",
+    "next_nth_usable",
+    "previous_nth_usable",
+    "network_in_usable",
+    "network_in_network",
+];
+
+const GENERAL_FILTERS: &[&str] = &[];
+
+/// The text with the collection prefixes removed after `|` and after `is` / `is not`, or
+/// `None` when there is none.
 pub fn strip(text: &str) -> Option<String> {
-    if !text.contains(PREFIX) {
+    let mut out: Option<String> = None;
+    for (prefix, names) in PREFIXES {
+        let current = out.as_deref().unwrap_or(text);
+        if let Some(stripped) = strip_one(current, prefix, *names) {
+            out = Some(stripped);
+        }
+    }
+    out
+}
+
+fn strip_one(text: &str, prefix: &str, names: Option<&[&str]>) -> Option<String> {
+    if !text.contains(prefix) {
         return None;
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(pos) = rest.find(PREFIX) {
+    while let Some(pos) = rest.find(prefix) {
         let before = &rest[..pos];
         let trimmed = before.trim_end();
         let after_operator = trimmed.ends_with('|')
             || ends_with_word(trimmed, "is")
             || (ends_with_word(trimmed, "not")
                 && ends_with_word(trimmed[..trimmed.len() - 3].trim_end(), "is"));
+        let after = &rest[pos + prefix.len()..];
+        let name_len = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let known = names.is_none_or(|names| names.contains(&&after[..name_len]));
         out.push_str(before);
-        if !after_operator {
-            out.push_str(PREFIX);
+        if !(after_operator && known) {
+            out.push_str(prefix);
         }
-        rest = &rest[pos + PREFIX.len()..];
+        rest = after;
     }
     out.push_str(rest);
     Some(out)
@@ -55,5 +94,9 @@ mod tests {
             Some("{{ lookup('ansible.builtin.file', 'a') }}")
         );
         assert_eq!(strip("plain"), None);
+        assert_eq!(
+            strip("{{ a | ansible.utils.ipaddr('net') | ansible.utils.nope }}").as_deref(),
+            Some("{{ a | ipaddr('net') | ansible.utils.nope }}")
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Hashes of a string's UTF-8 bytes: `hash(type)`, `md5`, `sha1`, `checksum`.
+//! Hashes of a string's UTF-8 bytes: `hash(type)`, `md5`, `sha1`, `checksum`, and `to_uuid`
+//! (a version 5 UUID in Ansible's namespace).
 
 use md5::Md5;
 use minijinja::value::{Rest, Value};
@@ -9,11 +10,26 @@ use sha2::{Sha224, Sha256, Sha384, Sha512};
 use super::args::bind;
 use super::{add, fail, text};
 
+/// ansible-core's `UUID_NAMESPACE_ANSIBLE`.
+const ANSIBLE_NAMESPACE: &str = "361E6D51-FAEC-444A-9079-341386DA8E2E";
+
 pub(super) fn register(env: &mut Environment<'static>) {
     add(env, "hash", |_, v, a| hash(v, Rest(a)));
     add(env, "md5", |_, v, a| {
         bind("md5", &[], a)?;
         Ok(Value::from(hex::encode(Md5::digest(text(&v).as_bytes()))))
+    });
+    add(env, "to_uuid", |_, v, a| {
+        let a = bind("to_uuid", &["namespace"], a)?;
+        let ns = a.string("namespace", ANSIBLE_NAMESPACE);
+        let ns = uuid::Uuid::parse_str(&ns).map_err(|e| {
+            fail(format!(
+                "to_uuid: Invalid value '{ns}' for 'namespace': {e}; give a UUID such as {ANSIBLE_NAMESPACE}"
+            ))
+        })?;
+        Ok(Value::from(
+            uuid::Uuid::new_v5(&ns, text(&v).as_bytes()).to_string(),
+        ))
     });
     for name in ["sha1", "checksum"] {
         add(env, name, move |_, v, a| {

@@ -6,8 +6,12 @@ mod comment;
 mod dicts;
 mod encoding;
 mod hashing;
+mod host_paths;
+mod ipaddr;
 mod lists;
+mod password;
 mod paths;
+mod printf;
 pub(crate) mod pyrandom;
 mod pyset;
 mod random;
@@ -37,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "checksum",
     "combine",
     "comment",
+    "commonpath",
     "count",
     "d",
     "default",
@@ -44,6 +49,8 @@ pub const NAMES: &[&str] = &[
     "dictsort",
     "difference",
     "dirname",
+    "expanduser",
+    "expandvars",
     "extract",
     "first",
     "flatten",
@@ -56,6 +63,12 @@ pub const NAMES: &[&str] = &[
     "indent",
     "int",
     "intersect",
+    "ipaddr",
+    "ipmath",
+    "ipsubnet",
+    "ipv4",
+    "ipv6",
+    "ipwrap",
     "items",
     "items2dict",
     "join",
@@ -68,16 +81,25 @@ pub const NAMES: &[&str] = &[
     "max",
     "md5",
     "min",
+    "network_in_network",
+    "network_in_usable",
+    "next_nth_usable",
+    "normpath",
+    "nthhost",
+    "password_hash",
     "path_join",
+    "previous_nth_usable",
     "product",
     "quote",
     "random",
+    "realpath",
     "regex_escape",
     "regex_findall",
     "regex_replace",
     "regex_search",
     "reject",
     "rejectattr",
+    "relpath",
     "replace",
     "reverse",
     "round",
@@ -97,6 +119,7 @@ pub const NAMES: &[&str] = &[
     "to_json",
     "to_nice_json",
     "to_nice_yaml",
+    "to_uuid",
     "to_yaml",
     "tojson",
     "trim",
@@ -111,7 +134,7 @@ pub const NAMES: &[&str] = &[
     "zip_longest",
 ];
 
-pub(crate) fn register(env: &mut Environment<'static>) {
+pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<super::EngineOptions>) {
     types::register(env);
     comment::register(env);
     strings::register(env);
@@ -122,6 +145,10 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     hashing::register(env);
     serialization::register(env);
     paths::register(env);
+    host_paths::register(env, options.clone());
+    password::register(env);
+    ipaddr::register(env);
+    printf::register(env);
     random::register(env);
     env.add_filter("__chain", chain);
 }

@@ -1,5 +1,5 @@
-//! POSIX path filters as Python's `os.path` computes them: `basename`, `dirname`, `path_join`,
-//! `splitext`.
+//! POSIX path filters as Python's `os.path` computes them from the text alone: `basename`,
+//! `dirname`, `path_join`, `splitext`, `normpath`, `commonpath`.
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error};
@@ -20,6 +20,14 @@ pub(super) fn register(env: &mut Environment<'static>) {
     add(env, "path_join", |_, v, a| {
         bind("path_join", &[], a)?;
         path_join(v)
+    });
+    add(env, "normpath", |_, v, a| {
+        bind("normpath", &[], a)?;
+        Ok(Value::from(normpath(&text(&v))))
+    });
+    add(env, "commonpath", |_, v, a| {
+        bind("commonpath", &[], a)?;
+        commonpath(&v)
     });
     add(env, "splitext", |_, v, a| {
         bind("splitext", &[], a)?;
@@ -63,6 +71,85 @@ fn path_join(value: Value) -> Result<Value, Error> {
         }
     }
     Ok(Value::from(out))
+}
+
+/// `os.path.split`: the directory (without its trailing slashes, unless only slashes) and the
+/// last component.
+pub(crate) fn split(p: &str) -> (String, String) {
+    let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let head = &p[..i];
+    let head = if head.chars().all(|c| c == '/') {
+        head
+    } else {
+        head.trim_end_matches('/')
+    };
+    (head.to_string(), p[i..].to_string())
+}
+
+/// `os.path.normpath`.
+pub(crate) fn normpath(p: &str) -> String {
+    if p.is_empty() {
+        return ".".to_string();
+    }
+    let slashes = match (p.starts_with("//"), p.starts_with("///"), p.starts_with('/')) {
+        (true, false, _) => 2,
+        (_, _, true) => 1,
+        _ => 0,
+    };
+    let mut comps: Vec<&str> = Vec::new();
+    for comp in p.split('/') {
+        if comp.is_empty() || comp == "." {
+            continue;
+        }
+        if comp != ".." || (slashes == 0 && comps.is_empty()) || comps.last() == Some(&"..") {
+            comps.push(comp);
+        } else {
+            comps.pop();
+        }
+    }
+    let out = format!("{}{}", "/".repeat(slashes), comps.join("/"));
+    if out.is_empty() { ".".to_string() } else { out }
+}
+
+/// `os.path.abspath`, relative to the working directory.
+pub(crate) fn abspath(p: &str) -> String {
+    if p.starts_with('/') {
+        return normpath(p);
+    }
+    let cwd = std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "/".to_string());
+    normpath(&format!("{}/{p}", cwd.trim_end_matches('/')))
+}
+
+/// `os.path.commonpath` of a list of paths.
+fn commonpath(value: &Value) -> Result<Value, Error> {
+    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        return Err(fail(format!(
+            "|commonpath expects sequence, got {} instead",
+            crate::template::python::type_name(value)
+        )));
+    }
+    let paths: Vec<String> = items(value)?.iter().map(text).collect();
+    if paths.is_empty() {
+        return Err(fail(
+            "commonpath: commonpath() arg is an empty sequence; give it paths",
+        ));
+    }
+    let absolute = paths[0].starts_with('/');
+    if paths.iter().any(|p| p.starts_with('/') != absolute) {
+        return Err(fail("commonpath: Can't mix absolute and relative paths"));
+    }
+    let split: Vec<Vec<&str>> = paths
+        .iter()
+        .map(|p| p.split('/').filter(|c| !c.is_empty() && *c != ".").collect())
+        .collect();
+    let (Some(low), Some(high)) = (split.iter().min(), split.iter().max()) else {
+        return Err(fail("commonpath: no paths"));
+    };
+    let n = low.iter().zip(high).take_while(|(a, b)| a == b).count();
+    let prefix = if absolute { "/" } else { "" };
+    Ok(Value::from(format!("{prefix}{}", low[..n].join("/"))))
 }
 
 /// `os.path.splitext`: the extension starts at the last dot of the last component, unless
