@@ -17,6 +17,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::file::File,
         &files::lineinfile::LineInFile,
         &files::blockinfile::BlockInFile,
+        &files::replace::Replace,
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,

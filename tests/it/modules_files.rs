@@ -4,5 +4,6 @@ mod copy;
 mod edits;
 mod file;
 mod primitives;
+mod replace;
 mod results;
 mod template;

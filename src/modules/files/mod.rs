@@ -1,4 +1,4 @@
-//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, and
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `slurp`, `stat`, and
 //! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
 //! mode, atomic write) and [`edit`] (read–modify–write of a text file).
 
@@ -6,8 +6,10 @@ pub mod blockinfile;
 pub mod copy;
 pub mod dest;
 pub mod edit;
+pub mod edit_params;
 pub mod file;
 pub mod lineinfile;
+pub mod replace;
 pub mod slurp;
 pub mod stat;
 pub mod stat_extras;
