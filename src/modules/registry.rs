@@ -18,6 +18,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::lineinfile::LineInFile,
         &files::blockinfile::BlockInFile,
         &files::replace::Replace,
+        &files::find::Find,
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,

@@ -3,6 +3,7 @@
 mod copy;
 mod edits;
 mod file;
+mod find;
 mod primitives;
 mod replace;
 mod results;

@@ -1,6 +1,7 @@
-//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `slurp`, `stat`, and
-//! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
-//! mode, atomic write) and [`edit`] (read–modify–write of a text file).
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
+//! `slurp`, `stat`, and what they share: [`dest`] (put known content at a path: checksum
+//! compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of a text
+//! file).
 
 pub mod blockinfile;
 pub mod copy;
@@ -8,6 +9,8 @@ pub mod dest;
 pub mod edit;
 pub mod edit_params;
 pub mod file;
+pub mod find;
+pub mod find_walk;
 pub mod lineinfile;
 pub mod replace;
 pub mod slurp;
