@@ -13,6 +13,8 @@ pub fn all() -> &'static [&'static dyn Module] {
     &[
         &commands::command::Command,
         &commands::shell::Shell,
+        &commands::raw::Raw,
+        &commands::script::Script,
         &files::copy::Copy,
         &files::file::File,
         &files::lineinfile::LineInFile,

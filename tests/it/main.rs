@@ -12,6 +12,7 @@ mod loops_lookups;
 mod machines;
 mod modules_command;
 mod modules_files;
+mod modules_raw_script;
 mod modules_users;
 mod packages;
 mod packages_redhat;
