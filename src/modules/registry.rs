@@ -21,6 +21,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::blockinfile::BlockInFile,
         &files::replace::Replace,
         &files::find::Find,
+        &files::tempfile::TempFile,
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,

@@ -7,4 +7,5 @@ mod find;
 mod primitives;
 mod replace;
 mod results;
+mod tempfile;
 mod template;

@@ -1,7 +1,7 @@
 //! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
-//! `slurp`, `stat`, and what they share: [`dest`] (put known content at a path: checksum
-//! compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of a text
-//! file).
+//! `tempfile`, `slurp`, `stat`, and what they share: [`dest`] (put known content at a path:
+//! checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of
+//! a text file).
 
 pub mod blockinfile;
 pub mod copy;
@@ -16,4 +16,5 @@ pub mod replace;
 pub mod slurp;
 pub mod stat;
 pub mod stat_extras;
+pub mod tempfile;
 pub mod template;
