@@ -14,6 +14,7 @@ mod loops_lookups;
 mod machines;
 mod modules_command;
 mod modules_files;
+mod modules_raw_script;
 mod modules_users;
 mod modules_vcs;
 mod packages;

@@ -3,6 +3,9 @@
 mod copy;
 mod edits;
 mod file;
+mod find;
 mod primitives;
+mod replace;
 mod results;
+mod tempfile;
 mod template;

@@ -17,7 +17,9 @@ pub use attrs::{
 };
 pub use mode::{Mode, ModeError, format_mode};
 pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_and_run, stat_each, stat_many};
-pub use write::{WriteOptions, WriteResult, copy_remote_atomic, read, read_with_stat, remove, write_atomic};
+pub use write::{
+    WriteOptions, WriteResult, copy_remote_atomic, read, read_resolved, read_with_stat, remove, write_atomic,
+};
 
 use super::{Connection, ConnectionError, Output, Via};
 

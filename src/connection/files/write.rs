@@ -36,12 +36,25 @@ pub async fn read_with_stat(
     path: &str,
     via: &Via,
 ) -> Result<Option<(FileStat, Vec<u8>)>, FileError> {
+    Ok(read_resolved(conn, path, via)
+        .await?
+        .map(|(st, content, _)| (st, content)))
+}
+
+/// [`read_with_stat`], plus the path a symlink resolves to (`readlink -f`), `None` when `path`
+/// is not a symlink: what a module that writes through symlinks replaces.
+pub async fn read_resolved(
+    conn: &mut dyn Connection,
+    path: &str,
+    via: &Via,
+) -> Result<Option<(FileStat, Vec<u8>, Option<String>)>, FileError> {
     let followed = StatOptions {
         follow: true,
         ..StatOptions::default()
     };
     let script = format!(
-        "( {} ) || exit 1\nif [ -f {p} ]; then echo __ph_content__; cat -- {p}; fi",
+        "if [ -L {p} ]; then printf '__ph_real__=%s\\n' \"$(readlink -f -- {p})\"; fi\n\
+         ( {} ) || exit 1\nif [ -f {p} ]; then echo __ph_content__; cat -- {p}; fi",
         stat_script(path, followed).trim_end(),
         p = quote_path(path)
     );
@@ -54,11 +67,19 @@ pub async fn read_with_stat(
         Some(at) => (&out.stdout[..at], out.stdout[at + marker.len()..].to_vec()),
         None => (&out.stdout[..], Vec::new()),
     };
-    let parsed = parse(path, followed, &String::from_utf8_lossy(head)).ok_or_else(|| FileError::Remote {
+    let head = String::from_utf8_lossy(head);
+    let (real, head) = match head.strip_prefix("__ph_real__=") {
+        Some(rest) => match rest.split_once('\n') {
+            Some((real, head)) => (Some(real.to_string()), head.to_string()),
+            None => (Some(rest.to_string()), String::new()),
+        },
+        None => (None, head.into_owned()),
+    };
+    let parsed = parse(path, followed, &head).ok_or_else(|| FileError::Remote {
         path: path.to_string(),
         message: "could not read the output of `stat`".to_string(),
     })?;
-    Ok(parsed.map(|st| (st, content)))
+    Ok(parsed.map(|st| (st, content, real)))
 }
 
 /// Options of an atomic write.

@@ -3,35 +3,29 @@
 
 use async_trait::async_trait;
 use fancy_regex::Regex;
-use serde::Deserialize;
 
-use super::edit::{EditOptions, decode, encode, load, save};
-use crate::modules::params::ModeParam;
+use super::edit::{decode, encode, load, save};
+use super::edit_params::edit_params;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct BlockInFile;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    #[serde(alias = "dest", alias = "destfile", alias = "name")]
-    path: String,
-    state: Option<String>,
-    marker: Option<String>,
-    #[serde(alias = "content")]
-    block: Option<String>,
-    insertafter: Option<String>,
-    insertbefore: Option<String>,
-    create: Option<bool>,
-    backup: Option<bool>,
-    validate: Option<String>,
-    marker_begin: Option<String>,
-    marker_end: Option<String>,
-    append_newline: Option<bool>,
-    prepend_newline: Option<bool>,
-    mode: Option<ModeParam>,
-    owner: Option<String>,
-    group: Option<String>,
+edit_params! {
+    pub struct Params {
+        #[serde(alias = "dest", alias = "destfile", alias = "name")]
+        path: String,
+        state: Option<String>,
+        marker: Option<String>,
+        #[serde(alias = "content")]
+        block: Option<String>,
+        insertafter: Option<String>,
+        insertbefore: Option<String>,
+        create: Option<bool>,
+        marker_begin: Option<String>,
+        marker_end: Option<String>,
+        append_newline: Option<bool>,
+        prepend_newline: Option<bool>,
+    }
 }
 
 /// Python's `bytes.splitlines(True)`: splits after `\n`, `\r\n` or `\r`, keeping them.
@@ -159,11 +153,7 @@ impl TypedModule for BlockInFile {
                 "parameters are mutually exclusive: insertbefore|insertafter",
             ));
         }
-        if let Some(v) = &p.validate {
-            if !v.contains("%s") {
-                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
-            }
-        }
+        let opts = p.edit_options("blockinfile")?;
         let present = match p.state.as_deref().unwrap_or("present") {
             "present" => true,
             "absent" => false,
@@ -235,13 +225,6 @@ impl TypedModule for BlockInFile {
             (true, "Block removed")
         } else {
             (true, "Block inserted")
-        };
-        let opts = EditOptions {
-            mode: p.mode.clone(),
-            owner: p.owner.clone(),
-            group: p.group.clone(),
-            backup: p.backup.unwrap_or(false),
-            validate: p.validate.clone(),
         };
         let st = existing.as_ref().map(|(st, _)| st);
         let mut outcome = save(

@@ -44,6 +44,19 @@ pub async fn load(ctx: &mut ModuleCtx<'_>, path: &str) -> Result<Option<(FileSta
     }
 }
 
+/// [`load`], plus the path a symlink resolves to (`None` when `path` is no symlink).
+pub async fn load_resolved(
+    ctx: &mut ModuleCtx<'_>,
+    path: &str,
+) -> Result<Option<(FileStat, Vec<u8>, Option<String>)>, ModuleError> {
+    match files::read_resolved(ctx.conn, path, &ctx.via).await? {
+        Some((st, _, _)) if st.is_dir() => {
+            Err(ModuleError::failed(format!("Path {path} is a directory !")).with("rc", 256))
+        }
+        found => Ok(found),
+    }
+}
+
 /// Writes `after` if it differs from `before` (or the file is new), then settles attributes.
 /// `msg` is the module's message for the content change.
 #[allow(clippy::too_many_arguments)]

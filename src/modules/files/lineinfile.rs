@@ -3,36 +3,30 @@
 
 use async_trait::async_trait;
 use minijinja::Value;
-use serde::Deserialize;
 
-use super::edit::{EditOptions, decode, encode, load, save};
-use crate::modules::params::ModeParam;
+use super::edit::{decode, encode, load, save};
+use super::edit_params::edit_params;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::filters::{PyRegex, compile_regex};
 
 pub struct LineInFile;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    #[serde(alias = "dest", alias = "destfile", alias = "name")]
-    path: String,
-    state: Option<String>,
-    #[serde(alias = "regex")]
-    regexp: Option<String>,
-    search_string: Option<String>,
-    #[serde(alias = "value")]
-    line: Option<String>,
-    insertafter: Option<String>,
-    insertbefore: Option<String>,
-    backrefs: Option<bool>,
-    create: Option<bool>,
-    backup: Option<bool>,
-    firstmatch: Option<bool>,
-    validate: Option<String>,
-    mode: Option<ModeParam>,
-    owner: Option<String>,
-    group: Option<String>,
+edit_params! {
+    pub struct Params {
+        #[serde(alias = "dest", alias = "destfile", alias = "name")]
+        path: String,
+        state: Option<String>,
+        #[serde(alias = "regex")]
+        regexp: Option<String>,
+        search_string: Option<String>,
+        #[serde(alias = "value")]
+        line: Option<String>,
+        insertafter: Option<String>,
+        insertbefore: Option<String>,
+        backrefs: Option<bool>,
+        create: Option<bool>,
+        firstmatch: Option<bool>,
+    }
 }
 
 /// Compiles a pattern with Python's `re` semantics, as Ansible's module does.
@@ -242,20 +236,9 @@ impl TypedModule for LineInFile {
                 "parameters are mutually exclusive: backrefs|search_string",
             ));
         }
-        if let Some(v) = &p.validate {
-            if !v.contains("%s") {
-                return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
-            }
-        }
+        let opts = p.edit_options("lineinfile")?;
         let state = p.state.as_deref().unwrap_or("present");
         let regexp = p.regexp.as_deref().map(|r| compile("regexp", r)).transpose()?;
-        let opts = EditOptions {
-            mode: p.mode.clone(),
-            owner: p.owner.clone(),
-            group: p.group.clone(),
-            backup: p.backup.unwrap_or(false),
-            validate: p.validate.clone(),
-        };
         let existing = load(ctx, &p.path).await?;
         match state {
             "present" => {

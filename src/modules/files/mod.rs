@@ -1,14 +1,20 @@
-//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, and
-//! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
-//! mode, atomic write) and [`edit`] (read–modify–write of a text file).
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
+//! `tempfile`, `slurp`, `stat`, and what they share: [`dest`] (put known content at a path:
+//! checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of
+//! a text file).
 
 pub mod blockinfile;
 pub mod copy;
 pub mod dest;
 pub mod edit;
+pub mod edit_params;
 pub mod file;
+pub mod find;
+pub mod find_walk;
 pub mod lineinfile;
+pub mod replace;
 pub mod slurp;
 pub mod stat;
 pub mod stat_extras;
+pub mod tempfile;
 pub mod template;

@@ -62,6 +62,38 @@ impl PyRegex {
             .map_err(|e| fail(format!("regular expression failed: {e}")))
     }
 
+    /// Python's `re.subn(pattern, template, text, count)` (`count` 0: every match), with
+    /// Python 3.7's rule for empty matches: one may follow a non-empty match directly, but
+    /// never repeat at the position of the previous empty match.
+    pub fn subn(&self, template: &str, text: &str, count: usize) -> Result<(String, usize), Error> {
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        let mut pos = 0;
+        let mut subs = 0;
+        while pos <= text.len() && (count == 0 || subs < count) {
+            let found = self
+                .regex
+                .captures_from_pos(text, pos)
+                .map_err(|e| fail(format!("regular expression failed: {e}")))?;
+            let Some(caps) = found else { break };
+            let m = caps.get(0).expect("group 0 always exists");
+            out.push_str(&text[last..m.start()]);
+            out.push_str(&expand(self, template, &caps)?);
+            last = m.end();
+            subs += 1;
+            pos = if m.start() == m.end() {
+                match text[m.end()..].chars().next() {
+                    Some(c) => m.end() + c.len_utf8(),
+                    None => break,
+                }
+            } else {
+                m.end()
+            };
+        }
+        out.push_str(&text[last..]);
+        Ok((out, subs))
+    }
+
     fn group_index(&self, name: &str) -> Option<usize> {
         self.regex.capture_names().position(|n| n == Some(name))
     }
@@ -310,23 +342,10 @@ fn regex_replace(value: Value, args: Rest<Value>) -> Result<Value, Error> {
     let re = compile(&pattern, a.flag("ignorecase", false), a.flag("multiline", false))?;
     let count = a.int("count", 0)?;
     let mandatory = a.int("mandatory_count", 0)?;
-    let mut out = String::new();
-    let mut last = 0;
-    let mut subs = 0;
-    for caps in re.all(&s)? {
-        if count > 0 && subs >= count {
-            break;
-        }
-        let m = caps.get(0).expect("group 0 always exists");
-        out.push_str(&s[last..m.start()]);
-        out.push_str(&expand(&re, &replacement, &caps)?);
-        last = m.end();
-        subs += 1;
-    }
-    out.push_str(&s[last..]);
-    if mandatory != 0 && mandatory != subs {
+    let (out, subs) = re.subn(&replacement, &s, usize::try_from(count.max(0)).unwrap_or(0))?;
+    if mandatory != 0 && i64::try_from(subs).ok() != Some(mandatory) {
         return Err(fail(format!(
-            "'{pattern}' should match {mandatory} times, but matches {count} times in '{s}'"
+            "'{pattern}' should match {mandatory} times, but matches {subs} times in '{s}'"
         )));
     }
     Ok(Value::from(out))
@@ -406,6 +425,26 @@ mod tests {
         ];
         assert_eq!(call(regex_search, "a 10-20", args), "['20', '10']");
         assert_eq!(call(regex_search, "abc", vec![Value::from("x")]), "None");
+    }
+
+    #[test]
+    fn subn_follows_python_for_empty_matches_and_multiline() {
+        let re = compile("x*", false, false).expect("compiles");
+        assert_eq!(
+            re.subn("-", "abxd", 0).expect("runs"),
+            ("-a-b--d-".to_string(), 5)
+        );
+        assert_eq!(re.subn("-", "ax", 0).expect("runs"), ("-a--".to_string(), 3));
+        let re = compile("^", false, true).expect("compiles");
+        assert_eq!(
+            re.subn("> ", "a\nb\n", 0).expect("runs"),
+            ("> a\n> b\n> ".to_string(), 3)
+        );
+        let re = compile("(?P<k>\\w+)=(\\d+)$", false, true).expect("compiles");
+        assert_eq!(
+            re.subn("\\g<k>: \\2", "a=1\nb=2\n", 1).expect("runs"),
+            ("a: 1\nb=2\n".to_string(), 1)
+        );
     }
 
     #[test]

@@ -136,6 +136,67 @@ fn cases() -> Vec<Case> {
         case("blockinfile", Some("no newline"), json!({"block": "z"})),
         case("blockinfile", None, json!({"block": "fresh", "create": true})),
         case("blockinfile", Some("a\n"), json!({"block": ""})),
+        case(
+            "replace",
+            Some(SSHD),
+            json!({"regexp": "^#?PermitRootLogin .*$", "replace": "PermitRootLogin no"}),
+        ),
+        case(
+            "replace",
+            Some("a = 1\nb = 22\nc = x\n"),
+            json!({"regexp": "^(\\w+) = (\\d+)$", "replace": "\\2 := \\1"}),
+        ),
+        case(
+            "replace",
+            Some("host=db\nport=5432\n"),
+            json!({"regexp": "^(?P<key>\\w+)=(?P<val>.*)$", "replace": "\\g<key>: \\g<val>\\t# set"}),
+        ),
+        case(
+            "replace",
+            Some("x=1\n[main]\nx=1\ny=2\n[other]\nx=1\n"),
+            json!({"regexp": "^x=1$", "replace": "x=2", "after": "\\[main\\]", "before": "\\[other\\]"}),
+        ),
+        case(
+            "replace",
+            Some("x=1\n[main]\nx=1\n"),
+            json!({"regexp": "^x=1$", "replace": "x=9", "after": "\\[main\\]"}),
+        ),
+        case(
+            "replace",
+            Some("x=1\n[main]\nx=1\n"),
+            json!({"regexp": "^x=1$", "replace": "x=9", "before": "\\[main\\]"}),
+        ),
+        case(
+            "replace",
+            Some("x=1\n"),
+            json!({"regexp": "^x=1$", "replace": "x=9", "after": "^nomatch"}),
+        ),
+        case(
+            "replace",
+            Some("keep\nremove me\nkeep\n"),
+            json!({"regexp": "^remove.*\\n"}),
+        ),
+        case("replace", Some("abxd"), json!({"regexp": "x*", "replace": "-"})),
+        case(
+            "replace",
+            Some("café=1\nnaïve=2\n"),
+            json!({"regexp": "^(\\w+)=", "replace": "\\1 := "}),
+        ),
+        case(
+            "replace",
+            Some("same\n"),
+            json!({"regexp": "same", "replace": "same"}),
+        ),
+        case(
+            "replace",
+            Some("line1\r\nline2\r\n"),
+            json!({"regexp": "line(\\d)$", "replace": "L\\1", "mode": "0600"}),
+        ),
+        case(
+            "replace",
+            Some("a\n"),
+            json!({"regexp": "^b$", "replace": "c", "mode": "u=rw,g=,o="}),
+        ),
     ]
 }
 

@@ -71,6 +71,18 @@ async fn results_have_ansibles_keys() {
             ("slurp", json!({"src": p("existing")})),
             ("lineinfile", json!({"path": p("existing"), "line": "three"})),
             ("blockinfile", json!({"path": p("existing"), "block": "b"})),
+            (
+                "replace",
+                json!({"path": p("existing"), "regexp": "^one$", "replace": "1", "backup": true}),
+            ),
+            (
+                "replace",
+                json!({"path": p("existing"), "regexp": "^one$", "replace": "1"}),
+            ),
+            (
+                "replace",
+                json!({"path": p("existing"), "regexp": "x", "after": "^nothing"}),
+            ),
         ]
     };
     let theirs = run_tasks(&tasks("a"), false);
@@ -88,6 +100,7 @@ async fn results_have_ansibles_keys() {
         "dev",
         "blocks",
         "backup",
+        "backup_file",
         "uid",
         "gid",
         "owner",
@@ -170,6 +183,10 @@ async fn one_round_trip_when_nothing_changes() {
             json!({"path": d.join("e"), "line": "l", "mode": "0600", "create": true}),
         ),
         ("blockinfile", json!({"path": d.join("e"), "block": "b"})),
+        (
+            "replace",
+            json!({"path": d.join("e"), "regexp": "^(l)$", "replace": "\\1"}),
+        ),
         ("stat", json!({"path": d.join("c")})),
         ("slurp", json!({"src": d.join("c")})),
     ];
