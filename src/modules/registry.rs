@@ -47,6 +47,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::user::User,
         &system::group::Group,
         &vcs::git::Git,
+        &system::cron::Cron,
     ]
 }
 

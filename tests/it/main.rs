@@ -11,6 +11,7 @@ mod inventory;
 mod loops_lookups;
 mod machines;
 mod modules_command;
+mod modules_cron;
 mod modules_files;
 mod modules_users;
 mod modules_vcs;
