@@ -48,6 +48,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::group::Group,
         &vcs::git::Git,
         &system::cron::Cron,
+        &system::hostname::Hostname,
     ]
 }
 
