@@ -55,6 +55,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::user::User,
         &system::group::Group,
         &vcs::git::Git,
+        &system::cron::Cron,
+        &system::hostname::Hostname,
     ]
 }
 

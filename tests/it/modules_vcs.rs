@@ -13,16 +13,9 @@ use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
 use crate::support::oracle::{
-    Rule, ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_ok, playhook_recap,
-    read_json,
+    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
+    playhook_recap, read_json, skipping,
 };
-
-/// `playhook deploy --json ARGS`, which must exit 0.
-fn playhook(repo: &crate::support::repo::TestRepo, args: &[&str]) -> crate::support::repo::Run {
-    let mut all = vec!["deploy", "--json"];
-    all.extend_from_slice(args);
-    playhook_ok(repo, &all)
-}
 
 /// Makes the repositories and the prepared checkouts on a machine.
 const PREPARE: &str = r#"set -e
@@ -153,13 +146,7 @@ fn git_checkouts_end_as_ansible_leaves_them_and_register_the_same_results() {
         read_json(ours, "/root/results.json"),
         read_json(theirs, "/root/results.json"),
     );
-    assert_same_results("git", &theirs_results, &ours_results, &|site| {
-        if SKIPPED.contains(&site.key) {
-            Rule::Skip
-        } else {
-            Rule::Equal
-        }
-    });
+    assert_same_results("git", &theirs_results, &ours_results, &skipping(SKIPPED));
     let r = |k: &str| ours_results[k].clone();
     assert_eq!(r("head")["before"], Json::Null);
     assert_eq!(r("url")["remote_url_changed"], Json::Bool(true));

@@ -92,7 +92,8 @@ pub(in crate::exec) fn from_outcome(o: Outcome) -> ItemResult {
     if o.skipped {
         result.insert("skipped".to_string(), Value::from(true));
     }
-    if !o.diff.is_empty() {
+    // A module that registers its diff itself (a dict, as `hostname` returns it) keeps it.
+    if !o.diff.is_empty() && !result.contains_key("diff") {
         let diffs: Vec<Value> = o
             .diff
             .iter()
@@ -153,10 +154,20 @@ pub(in crate::exec) fn from_error(e: ModuleError, task: &Task) -> ItemResult {
 }
 
 pub(in crate::exec) fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
-    let Ok(items) = v.try_iter() else {
-        return Vec::new();
+    // One diff as a dict (a module's own), or a list of them.
+    let items: Vec<Value> = if v.kind() == minijinja::value::ValueKind::Map {
+        if v.len() == Some(0) {
+            return Vec::new();
+        }
+        vec![v.clone()]
+    } else {
+        match v.try_iter() {
+            Ok(items) => items.collect(),
+            Err(_) => return Vec::new(),
+        }
     };
     items
+        .into_iter()
         .map(|d| crate::modules::Diff {
             before_header: d
                 .get_attr("before_header")

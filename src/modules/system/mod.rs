@@ -1,10 +1,12 @@
 //! Modules about the host as a whole: `setup` (facts as a task), `user` and `group` (local
 //! accounts; their shared pieces in `accounts`, `user_query`, `user_plan`), `reboot` and
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
-//! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), and room for cron,
-//! hostname and sysctl.
+//! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
+//! crontab model in `crontab`), `hostname`, and room for sysctl.
 
+pub mod cron;
 pub mod group;
+pub mod hostname;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
@@ -12,5 +14,6 @@ pub mod user;
 pub mod wait_for_connection;
 
 mod accounts;
+mod crontab;
 mod user_plan;
 mod user_query;

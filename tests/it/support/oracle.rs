@@ -54,6 +54,24 @@ pub fn playhook_ok(repo: &TestRepo, args: &[&str]) -> Run {
     run
 }
 
+/// `playhook deploy --json ARGS` in `repo`, which must exit 0.
+pub fn playhook_deploy(repo: &TestRepo, args: &[&str]) -> Run {
+    let mut all = vec!["deploy", "--json"];
+    all.extend_from_slice(args);
+    playhook_ok(repo, &all)
+}
+
+/// The rule that skips `keys` wherever they are and compares everything else in full.
+pub fn skipping<'a>(keys: &'a [&'a str]) -> impl Fn(&Site) -> Rule + 'a {
+    move |site| {
+        if keys.contains(&site.key) {
+            Rule::Skip
+        } else {
+            Rule::Equal
+        }
+    }
+}
+
 /// Ansible's recap of `host` as `ok=N changed=N unreachable=N failed=N skipped=N`.
 pub fn ansible_recap(stdout: &str, host: &str) -> String {
     stdout
@@ -150,9 +168,7 @@ impl Twins {
 
     /// `playhook deploy --json ARGS`, which must exit 0.
     pub fn playhook(&self, args: &[&str]) -> Run {
-        let mut all = vec!["deploy", "--json"];
-        all.extend_from_slice(args);
-        playhook_ok(&self.repo, &all)
+        playhook_deploy(&self.repo, args)
     }
 
     /// Asserts playhook's recap of its machine is Ansible's of its own.

@@ -1,0 +1,130 @@
+//! `hostname` against ansible-core 2.19 on real machines: the same play (a new name with a
+//! domain known to /etc/hosts, then the same name again through `use: systemd` and `use:
+//! debian`, then the facts it set) applied by ansible-playbook to one fresh machine and by
+//! playhook to its twin; compared: the transient, static and pretty names, /etc/hostname, the
+//! registered results and the facts key by key (the machines' own names blanked); a re-run
+//! changes nothing on both; `--check` on a third machine changes nothing and counts what
+//! Ansible counts. Bad input fails naming the task.
+
+use crate::support::machines::{Machine, Machines};
+use crate::support::oracle::{
+    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
+    playhook_recap, skipping,
+};
+
+const PREPARE: &str = "printf '127.0.1.1 web1.example.test web1\\n' >>/etc/hosts";
+
+const PLAY: &str = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - hostname: {name: web1.example.test}
+      register: r_new
+    - hostname: {name: web1.example.test, use: systemd}
+      register: r_same
+    - ansible.builtin.hostname: {name: web1.example.test, use: debian}
+      register: r_debian
+    - copy:
+        dest: /root/results.json
+        content: "{{ {'new': r_new, 'same': r_same, 'debian': r_debian, 'facts': {'hostname': ansible_hostname, 'nodename': ansible_nodename, 'fqdn': ansible_fqdn, 'domain': ansible_domain}} | to_nice_json }}"
+      when: dump | default(false) | bool
+"#;
+
+const SKIPPED: &[&str] = &["invocation", "_ansible_no_log"];
+
+/// The names as systemd and the files hold them.
+fn state(m: &Machine) -> String {
+    m.ok("hostnamectl --transient status; hostnamectl --static status; hostnamectl --pretty status; cat /etc/hostname; hostname")
+}
+
+#[test]
+fn hostname_ends_as_ansible_sets_it_with_the_same_facts() {
+    let machines = Machines::start(3);
+    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
+    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
+    for m in machines.machines() {
+        m.ok(PREPARE);
+    }
+    let before = state(checked);
+    let check = playhook(&repo, &["--check", "--diff", "-l", &checked.name]);
+    assert_eq!(state(checked), before, "--check changed the name");
+    let ansible_check = ansible_playbook(
+        &repo,
+        &machines,
+        "deploy.yaml",
+        &["--check", "--diff", "-l", &checked.name],
+    );
+    assert_eq!(
+        playhook_recap(&check, &checked.name),
+        ansible_recap(&ansible_check, &checked.name),
+        "{}\n{ansible_check}",
+        check.stdout()
+    );
+
+    let theirs_run = ansible_playbook(
+        &repo,
+        &machines,
+        "deploy.yaml",
+        &["-l", &theirs.name, "-e", "dump=true"],
+    );
+    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
+    assert_eq!(
+        playhook_recap(&ours_run, &ours.name),
+        ansible_recap(&theirs_run, &theirs.name)
+    );
+    let ours_state = state(ours);
+    assert_eq!(ours_state, state(theirs));
+    assert!(ours_state.starts_with("web1.example.test\n"), "{ours_state}");
+    let blank = |m: &Machine| {
+        let text = m
+            .read("/root/results.json")
+            .expect("dumped")
+            .replace(&m.name, "<machine>");
+        serde_json::from_str::<serde_json::Value>(&text).expect("JSON")
+    };
+    let (ours_results, theirs_results) = (blank(ours), blank(theirs));
+    assert_same_results("hostname", &theirs_results, &ours_results, &skipping(SKIPPED));
+    assert_eq!(ours_results["facts"]["fqdn"], "web1.example.test");
+
+    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
+    assert!(
+        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
+        "{theirs_again}"
+    );
+    let ours_again = playhook(&repo, &["-l", &ours.name]);
+    assert_eq!(
+        ours_again.recap(&ours.name)["changed"],
+        0,
+        "{}",
+        ours_again.stdout()
+    );
+}
+
+#[test]
+fn a_name_too_long_for_systemd_and_an_unsupported_strategy_fail_naming_the_task() {
+    let machines = Machines::start(1);
+    let m = machines.machine(0);
+    let long = "a".repeat(70);
+    let repo = machines_repo(&machines)
+        .file(
+            "deploy.yaml",
+            &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: too long\n      hostname: {{name: {long}}}\n"),
+        )
+        .file(
+            "bsd.yaml",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: on bsd\n      hostname: {name: x, use: freebsd}\n",
+        );
+    let run = repo.playhook(&["deploy"]);
+    assert_ne!(run.code(), 0);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains("name cannot be longer than 64 characters on systemd servers")
+            && out.contains("too long")
+            && out.contains(&m.name),
+        "{out}"
+    );
+    let run = repo.playhook(&["deploy", "--playbook", "bsd.yaml"]);
+    assert_ne!(run.code(), 0);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(out.contains("use: freebsd") && out.contains("on bsd"), "{out}");
+    assert_eq!(m.ok("hostname").trim(), m.name, "the name did not change");
+}
