@@ -44,6 +44,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::reboot::Reboot,
         &system::wait_for_connection::WaitForConnection,
         &net::wait_for::WaitFor,
+        &net::get_url::GetUrl,
         &system::user::User,
         &system::group::Group,
     ]

@@ -3,14 +3,12 @@
 //! databases, the homes and the registered results compared; a re-run changes nothing on
 //! both, and `--check` on a fresh machine changes nothing and counts what Ansible counts.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value as Json, json};
 
-use crate::support::ansible_tasks::ansible_command;
 use crate::support::machines::{Machine, Machines};
 use crate::support::modules::Harness;
-use crate::support::repo::{Run, TestRepo};
+use crate::support::repo::TestRepo;
+use crate::support::twin::{ansible, ansible_recap, compare_results, json_file, playhook, recap_of};
 
 const HASH: &str =
     "$6$playhooksalt$7P.Tf.Mzk6IuSnZosZjJVh21Frwx/x7c3asJUA6/Sbnn9p4lBfwGMbIZ6BwP.K6n0CNJHj5hVXcuJBOdeS07b.";
@@ -142,7 +140,7 @@ fn user_and_group_end_as_ansible_leaves_them_and_register_the_same_results() {
 
     let ours_results = results(ours);
     let theirs_results = results(theirs);
-    compare_results(&ours_results, &theirs_results);
+    compare_results(&ours_results, &theirs_results, SKIPPED);
     let bob = |r: &Json| r["users"]["results"][1].clone();
     for (r, m) in [(&ours_results, ours), (&theirs_results, theirs)] {
         let key = bob(r);
@@ -254,52 +252,6 @@ async fn an_account_with_nothing_to_change_costs_one_round_trip_and_check_mode_n
     assert_eq!(h.conn.runs, 1);
 }
 
-fn playhook(repo: &TestRepo, args: &[&str]) -> Run {
-    let mut all = vec!["deploy", "--json"];
-    all.extend_from_slice(args);
-    let run = repo.playhook(&all);
-    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
-    run
-}
-
-fn ansible(repo: &TestRepo, machines: &Machines, args: &[&str]) -> String {
-    let out = ansible_command("ansible-playbook")
-        .arg("-i")
-        .arg(machines.inventory())
-        .args(args)
-        .arg("deploy.yaml")
-        .current_dir(repo.path())
-        .env("HOME", repo.path())
-        .output()
-        .expect("running ansible-playbook");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn recap_of(run: &Run, host: &str) -> String {
-    let recap = run.recap(host);
-    ["ok", "changed", "unreachable", "failed", "skipped"]
-        .map(|k| format!("{k}={}", recap[k]))
-        .join(" ")
-}
-
-fn ansible_recap(stdout: &str, host: &str) -> String {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{host} ")))
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(2)
-        .take(5)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The account databases and the homes' tree, for "nothing changed".
 fn accounts(m: &Machine) -> String {
     m.ok("cat /etc/passwd /etc/group /etc/shadow /etc/gshadow; ls -la /home /srv /opt")
@@ -334,46 +286,5 @@ fn homes(m: &Machine) -> String {
 }
 
 fn results(m: &Machine) -> Json {
-    serde_json::from_str(&m.read("/root/results.json").expect("results dumped")).expect("results JSON")
-}
-
-/// Every registered result key by key, loop items included, except [`SKIPPED`].
-fn compare_results(ours: &Json, theirs: &Json) {
-    let flat = |v: &Json| {
-        let mut out = BTreeMap::new();
-        flatten("", v, &mut out);
-        out
-    };
-    let (a, b) = (flat(ours), flat(theirs));
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    let differ: Vec<String> = keys
-        .into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| format!("{k}: playhook {:?}, ansible {:?}", a.get(k), b.get(k)))
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "registered results differ:\n{}",
-        differ.join("\n")
-    );
-}
-
-fn flatten(path: &str, v: &Json, out: &mut BTreeMap<String, Json>) {
-    match v {
-        Json::Object(map) => {
-            for (k, item) in map {
-                if !SKIPPED.contains(&k.as_str()) {
-                    flatten(&format!("{path}.{k}"), item, out);
-                }
-            }
-        }
-        Json::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten(&format!("{path}[{i}]"), item, out);
-            }
-        }
-        other => {
-            out.insert(path.to_string(), other.clone());
-        }
-    }
+    json_file(m, "/root/results.json")
 }

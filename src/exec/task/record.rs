@@ -67,7 +67,9 @@ impl Runner<'_> {
             host.unreachable = true;
         } else if outcome.failed {
             if ignore_errors {
+                // Ansible counts an ignored failure as ok too.
                 counts.ignored += 1;
+                counts.ok += 1;
             } else {
                 counts.failed += 1;
                 host.failed = true;

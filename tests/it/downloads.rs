@@ -1,0 +1,4 @@
+//! The download and archive modules (`get_url`, `unarchive`, `uri`, `fetch`) against
+//! ansible-core 2.19 on real machines, served by the test HTTP server.
+
+mod get_url;
