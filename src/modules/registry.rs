@@ -18,6 +18,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::lineinfile::LineInFile,
         &files::blockinfile::BlockInFile,
         &files::slurp::Slurp,
+        &files::unarchive::Unarchive,
         &files::stat::Stat,
         &files::template::Template,
         &packages::apt::Apt,

@@ -2,3 +2,4 @@
 //! ansible-core 2.19 on real machines, served by the test HTTP server.
 
 mod get_url;
+mod unarchive;

@@ -1,4 +1,4 @@
-//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, and
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, `unarchive`, and
 //! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
 //! mode, atomic write) and [`edit`] (read–modify–write of a text file).
 
@@ -12,3 +12,5 @@ pub mod slurp;
 pub mod stat;
 pub mod stat_extras;
 pub mod template;
+pub mod unarchive;
+pub mod unarchive_zip;
