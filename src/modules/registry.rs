@@ -46,6 +46,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::wait_for_connection::WaitForConnection,
         &net::wait_for::WaitFor,
         &net::get_url::GetUrl,
+        &net::uri::Uri,
         &system::user::User,
         &system::group::Group,
     ]

@@ -3,3 +3,4 @@
 
 mod get_url;
 mod unarchive;
+mod uri;

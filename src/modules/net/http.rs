@@ -89,7 +89,7 @@ impl Request {
         }
         match self.method.as_str() {
             "HEAD" => c.push_str("head\n"),
-            "GET" => {}
+            "GET" if self.body.is_none() => {}
             m => opt("request", m),
         }
         let t = self.timeout.max(1);

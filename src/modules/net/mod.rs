@@ -4,4 +4,5 @@
 pub mod get_url;
 pub mod http;
 pub mod tcp;
+pub mod uri;
 pub mod wait_for;

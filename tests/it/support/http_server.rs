@@ -9,6 +9,8 @@
 //! - `/header/NAME`: the same when the request carries `X-Playhook-Token: sekrit`, 403 otherwise;
 //! - `/dispo/NAME`: the same with `Content-Disposition: attachment; filename="NAME"`;
 //! - `/redirect/NAME`: 302 to `/files/NAME`;
+//! - `/echo/ANY`: a JSON object of the request's `method`, `content_type` and `body`, with a
+//!   cookie (`Set-Cookie: session=abc123`);
 //! - anything else, or a missing file: 404 `Not Found`.
 //!
 //! Every request line and its headers are logged ([`HttpServer::log`]).
@@ -143,7 +145,24 @@ fn answer(
     let (route, name) = path.trim_start_matches('/').split_once('/').unwrap_or(("", ""));
     let file = files.get(name);
     let mut extra: Vec<String> = Vec::new();
+    let mut content_type = if name.ends_with(".json") {
+        "application/json"
+    } else if name.ends_with(".txt") {
+        "text/plain"
+    } else {
+        "application/octet-stream"
+    };
     let (status, reason, content): (u16, &str, Vec<u8>) = match (route, file) {
+        ("echo", _) => {
+            let echo = serde_json::json!({
+                "method": method,
+                "content_type": headers.get("content-type").cloned().unwrap_or_default(),
+                "body": String::from_utf8_lossy(&body),
+            });
+            extra.push("Set-Cookie: session=abc123; Path=/".into());
+            content_type = "application/json";
+            (200, "OK", echo.to_string().into_bytes())
+        }
         ("redirect", Some(_)) => {
             extra.push(format!("Location: /files/{name}"));
             (302, "Found", Vec::new())
@@ -176,7 +195,7 @@ fn answer(
     let mut head = format!("HTTP/1.0 {status} {reason}\r\nServer: playhook-test\r\nConnection: close\r\n");
     if status != 304 {
         head.push_str(&format!(
-            "Content-Length: {}\r\nContent-Type: application/octet-stream\r\n",
+            "Content-Length: {}\r\nContent-Type: {content_type}\r\n",
             content.len()
         ));
     }
