@@ -6,6 +6,7 @@ mod cli;
 mod deploy;
 mod deploy_errors;
 mod deploy_features;
+mod downloads;
 mod example;
 mod facts;
 mod hook;

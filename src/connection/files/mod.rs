@@ -16,7 +16,9 @@ pub use attrs::{
     ensure_dir_script, list_tree,
 };
 pub use mode::{Mode, ModeError, format_mode};
-pub use stat::{FileKind, FileStat, StatOptions, run_then_stat, stat, stat_and_run, stat_each, stat_many};
+pub use stat::{
+    FileKind, FileStat, StatOptions, run_then_stat, stat, stat_and_run, stat_each, stat_many, stat_run_stat,
+};
 pub use write::{
     WriteOptions, WriteResult, copy_remote_atomic, read, read_resolved, read_with_stat, remove, write_atomic,
 };

@@ -141,6 +141,34 @@ pub async fn stat_and_run(
     Ok((st, rest.to_string()))
 }
 
+/// Stats `path`, runs `more` (shell lines), and stats `path` again, in one round trip: the
+/// stat before (with `opts`), what `more` printed, and the stat after (no checksum).
+pub async fn stat_run_stat(
+    conn: &mut dyn Connection,
+    path: &str,
+    opts: StatOptions,
+    more: &str,
+    via: &Via,
+) -> Result<(Option<FileStat>, String, Option<FileStat>), FileError> {
+    const MARK: &str = "__ph_more__\n";
+    const AFTER: &str = "__ph_after__\n";
+    let script = format!(
+        "( {} ) || exit 1\nprintf '{MARK}'\n( {more}\n) || exit 1\nprintf '{AFTER}'\n{}",
+        stat_script(path, opts).trim_end(),
+        stat_script(path, StatOptions::default())
+    );
+    let out = run_script(conn, script, None, via).await?;
+    if out.rc != 0 {
+        return Err(remote_error(path, &out));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (head, rest) = text.split_once(MARK).unwrap_or((&text, ""));
+    let (middle, tail) = rest.split_once(AFTER).unwrap_or((rest, ""));
+    let before = parse(path, opts, head).ok_or_else(|| unreadable(path, head.as_bytes()))?;
+    let after = parse(path, StatOptions::default(), tail).ok_or_else(|| unreadable(path, tail.as_bytes()))?;
+    Ok((before, middle.to_string(), after))
+}
+
 /// Stats several paths in one round trip; one entry per path, `None` where nothing exists.
 pub async fn stat_many(
     conn: &mut dyn Connection,

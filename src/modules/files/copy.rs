@@ -111,7 +111,7 @@ impl TypedModule for Copy {
 }
 
 /// `content:` as text: strings as they are, other values as Python's `json.dumps`.
-fn content_text(v: &Value) -> String {
+pub(crate) fn content_text(v: &Value) -> String {
     if let Some(s) = v.as_str() {
         return s.to_string();
     }

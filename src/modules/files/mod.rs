@@ -1,7 +1,7 @@
 //! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
-//! `tempfile`, `slurp`, `stat`, and what they share: [`dest`] (put known content at a path:
-//! checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of
-//! a text file).
+//! `tempfile`, `slurp`, `stat`, `unarchive`, and what they share: [`dest`] (put known content at
+//! a path: checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write
+//! of a text file).
 
 pub mod blockinfile;
 pub mod copy;
@@ -18,3 +18,5 @@ pub mod stat;
 pub mod stat_extras;
 pub mod tempfile;
 pub mod template;
+pub mod unarchive;
+pub mod unarchive_zip;

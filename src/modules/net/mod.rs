@@ -1,4 +1,8 @@
-//! Network modules: `wait_for` (ports and files on the target, read with `sh` and `/proc`).
+//! Network modules: `wait_for` (ports and files on the target, read with `sh` and `/proc`),
+//! `get_url` and `uri` (HTTP requests made on the target with curl or wget, [`http`]).
 
+pub mod get_url;
+pub mod http;
 pub mod tcp;
+pub mod uri;
 pub mod wait_for;
