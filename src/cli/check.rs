@@ -31,7 +31,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         &loaded.playbook,
         &engine,
         &loaded.global_names(),
-        &loaded.config.roles_path,
+        &loaded.config.role_search_path(),
         loaded.inventory.sources(),
     );
     let mask = |text: String| match &loaded.secrets {

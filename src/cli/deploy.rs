@@ -143,7 +143,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         &loaded.playbook,
         &engine,
         &loaded.global_names(),
-        &loaded.config.roles_path,
+        &loaded.config.role_search_path(),
         loaded.inventory.sources(),
     );
     let var_sources = match checked {
@@ -196,7 +196,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         skip_host_key_checking: !config.host_key_checking,
         connect_timeout: Duration::from_secs(args.timeout.unwrap_or(config.timeout)),
         task_timeout: args.task_timeout.map(Duration::from_secs),
-        roles_path: config.roles_path.clone(),
+        roles_path: config.role_search_path(),
         var_sources,
         pending_handlers: match &args.pending_handlers {
             Some(path) => read_pending(path)?,

@@ -94,7 +94,10 @@ impl RepoArgs {
             .dir
             .canonicalize()
             .with_context(|| format!("repository directory `{}` not found", self.dir.display()))?;
-        let config = Config::load(&dir).map_err(RepoError::Config)?;
+        let mut config = Config::load(&dir).map_err(RepoError::Config)?;
+        if let Some(home) = std::env::var_os("HOME") {
+            config = config.expand_home(Path::new(&home));
+        }
         let key = match (secrets_key, &self.key_file) {
             (Some(passphrase), _) => KeySource::passphrase(passphrase, "SECRETS_KEY"),
             (None, Some(file)) => KeySource::KeyFile(absolute(&dir, file)),
@@ -104,9 +107,8 @@ impl RepoArgs {
         let configured = config.playbook.as_ref().map(|(p, loc)| (p.as_path(), loc));
         let playbook_path =
             find_playbook(&dir, self.playbook.as_deref(), configured).map_err(RepoError::Playbook)?;
-        let mut roles_path = config.roles_path.clone();
-        roles_path.retain(|p| p.is_dir());
-        let playbook = load_playbook(&playbook_path, roles_path).map_err(RepoError::Playbook)?;
+        let playbook =
+            load_playbook(&playbook_path, config.role_search_path()).map_err(RepoError::Playbook)?;
         let sources: Vec<PathBuf> = if self.inventory.is_empty() {
             Inventory::default_sources(&dir, &config)
         } else {

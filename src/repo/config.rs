@@ -58,6 +58,10 @@ pub struct Config {
     pub gathering: Gathering,
     /// `[defaults] roles_path`, colon-separated, relative to the file.
     pub roles_path: Vec<PathBuf>,
+    /// `[defaults] collections_path` (or `collections_paths`): directories holding
+    /// `ansible_collections/NAMESPACE/COLLECTION`, for roles named `namespace.collection.role`;
+    /// Ansible's `~/.ansible/collections:/usr/share/ansible/collections` when not set.
+    pub collections_path: Vec<PathBuf>,
     /// SSH connection timeout in seconds.
     pub timeout: u64,
     /// `[ssh_connection] ssh_args`, as written (Ansible's default when `None`).
@@ -80,6 +84,10 @@ impl Default for Config {
             force_handlers: false,
             gathering: Gathering::Implicit,
             roles_path: Vec::new(),
+            collections_path: vec![
+                PathBuf::from("~/.ansible/collections"),
+                PathBuf::from("/usr/share/ansible/collections"),
+            ],
             timeout: 10,
             ssh_args: None,
             become_defaults: BecomeDefaults::default(),
@@ -174,6 +182,14 @@ impl Config {
                         _ => return Err(bad("one of implicit, explicit, smart")),
                     }
                 }
+                ("defaults", "collections_path" | "collections_paths") => {
+                    config.collections_path = v
+                        .split(':')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| resolve(&base, p))
+                        .collect();
+                }
                 ("defaults", "roles_path") => {
                     config.roles_path = v
                         .split(':')
@@ -229,10 +245,24 @@ impl Config {
         };
         self.inventory.iter_mut().for_each(expand);
         self.roles_path.iter_mut().for_each(expand);
+        self.collections_path.iter_mut().for_each(expand);
         if let Some(p) = self.private_key_file.as_mut() {
             expand(p);
         }
         self
+    }
+}
+
+impl Config {
+    /// Where roles are looked up, in order: `roles_path`, then the collection directories
+    /// (for `namespace.collection.role` names); only those that exist.
+    pub fn role_search_path(&self) -> Vec<PathBuf> {
+        self.roles_path
+            .iter()
+            .chain(&self.collections_path)
+            .filter(|p| p.is_dir())
+            .cloned()
+            .collect()
     }
 }
 
@@ -381,6 +411,27 @@ mod tests {
             cfg.inventory,
             [PathBuf::from("/home/me/inv"), PathBuf::from("/repo/hosts")]
         );
+    }
+
+    #[test]
+    fn collections_path_defaults_to_ansibles_and_either_spelling_replaces_it() {
+        let cfg = parse("[defaults]\n")
+            .expect("valid")
+            .expand_home(Path::new("/home/me"));
+        assert_eq!(
+            cfg.collections_path,
+            [
+                PathBuf::from("/home/me/.ansible/collections"),
+                PathBuf::from("/usr/share/ansible/collections")
+            ]
+        );
+        for key in ["collections_path", "collections_paths"] {
+            let cfg = parse(&format!("[defaults]\n{key} = vendor:/opt/c\n")).expect("valid");
+            assert_eq!(
+                cfg.collections_path,
+                [PathBuf::from("/repo/vendor"), PathBuf::from("/opt/c")]
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,10 @@ use super::task::{Node, RoleInstance};
 /// State shared while one playbook is read.
 pub struct Loader {
     pub playbook_dir: PathBuf,
-    /// Where roles are looked up, in order (`roles_path`, then `<playbook dir>/roles`).
+    /// Where roles are looked up, in order: `roles_path` and the collection directories, then
+    /// `<playbook dir>/roles`, the playbook's directory and `<playbook dir>/collections`. A role
+    /// named `namespace.collection.role` is looked up in the collection directories'
+    /// `ansible_collections/` (see [`Loader::find_role`]).
     pub roles_path: Vec<PathBuf>,
     /// Roles (name + parameters) already applied in the current play, for de-duplication.
     pub(crate) applied_roles: HashSet<String>,
@@ -23,6 +26,7 @@ impl Loader {
     pub fn new(playbook_dir: PathBuf, mut roles_path: Vec<PathBuf>) -> Self {
         roles_path.push(playbook_dir.join("roles"));
         roles_path.push(playbook_dir.clone());
+        roles_path.push(playbook_dir.join("collections"));
         Loader {
             playbook_dir,
             roles_path,

@@ -28,16 +28,28 @@ const ROLE_ENTRY_KEYS: &[&str] = &[
 ];
 
 impl Loader {
-    /// Finds a role's directory.
+    /// Finds a role's directory: a path, a role of a collection (`namespace.collection.role`,
+    /// in `<dir>/ansible_collections/namespace/collection/roles/role`), or a role directory.
     pub fn find_role(&self, name: &str) -> Option<PathBuf> {
         if name.contains('/') {
             let p = self.playbook_dir.join(name);
             return p.is_dir().then_some(p);
         }
-        self.roles_path
-            .iter()
-            .map(|dir| dir.join(name))
-            .find(|p| p.join("tasks").is_dir() || p.join("meta").is_dir() || p.join("handlers").is_dir())
+        let is_role =
+            |p: &PathBuf| p.join("tasks").is_dir() || p.join("meta").is_dir() || p.join("handlers").is_dir();
+        let in_collection = collection_role(name).and_then(|(namespace, collection, role)| {
+            self.roles_path
+                .iter()
+                .map(|dir| {
+                    dir.join("ansible_collections")
+                        .join(namespace)
+                        .join(collection)
+                        .join("roles")
+                        .join(role)
+                })
+                .find(is_role)
+        });
+        in_collection.or_else(|| self.roles_path.iter().map(|dir| dir.join(name)).find(is_role))
     }
 
     /// Expands a role into its nodes: dependencies first, then its tasks, all under `scope`
@@ -108,6 +120,19 @@ impl Loader {
             self.role_handlers.extend(handlers);
         }
         Ok(out)
+    }
+}
+
+/// `namespace.collection.role` split in three, when the name has that form.
+fn collection_role(name: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = name.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(namespace), Some(collection), Some(role), None)
+            if [namespace, collection, role].iter().all(|p| !p.is_empty()) =>
+        {
+            Some((namespace, collection, role))
+        }
+        _ => None,
     }
 }
 

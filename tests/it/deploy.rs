@@ -326,3 +326,46 @@ fn handler_order_and_choice_follow_ansible() {
     assert_eq!(both.ours("chosen").as_deref(), Some("role-b\n"));
     both.assert_same_files(&["order", "chosen"]);
 }
+
+#[test]
+fn roles_of_collections_beside_the_playbook_and_in_collections_path_run_like_ansible() {
+    let role = |who: &str| {
+        format!(
+            "- copy:\n    dest: \"{{{{ out }}}}/{who}\"\n    content: \"{{{{ greeting }}}} from {who}\\n\"\n"
+        )
+    };
+    let repo = TestRepo::local()
+        .file(
+            "collections/ansible_collections/acme/web/roles/site/tasks/main.yml",
+            &role("site"),
+        )
+        .file(
+            "collections/ansible_collections/acme/web/roles/site/defaults/main.yml",
+            "greeting: hello\n",
+        )
+        .file(
+            "vendor/ansible_collections/acme/db/roles/pg/tasks/main.yml",
+            &role("pg"),
+        )
+        .file(
+            "ansible.cfg",
+            "[defaults]\ninventory = hosts\ngathering = explicit\ncollections_path = vendor\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  roles:\n    - acme.web.site\n  tasks:\n    - include_role: {name: acme.db.pg}\n      vars: {greeting: hi}\n",
+        );
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["site", "pg"]);
+    assert_eq!(both.ours("pg").as_deref(), Some("hi from pg\n"));
+    both.assert_same_recap("localhost");
+
+    let repo = repo.file("deploy.yaml", "- hosts: web\n  roles:\n    - acme.web.missing\n");
+    let run = repo.playhook(&["check"]);
+    assert_eq!(run.code(), 4, "{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.stderr().contains("role `acme.web.missing` not found"),
+        "{}",
+        run.stderr()
+    );
+}
