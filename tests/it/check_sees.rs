@@ -374,3 +374,20 @@ fn hash_behaviour_merge_is_refused_naming_ansible_cfg() {
     );
     succeeds(&repo, &["check"]);
 }
+
+#[test]
+fn a_refused_module_or_argument_names_its_own_line() {
+    let repo = with_marker(
+        "    - name: bad\n      copy:\n        content: x\n        dest: /tmp/x\n        colour: red\n",
+    );
+    refused_before_running(&repo, "deploy.yaml:8: module `copy` does not take `colour`");
+    let repo = with_marker("    - copy: dest=/tmp/x\n      args:\n        content: x\n        colour: red\n");
+    refused_before_running(&repo, "deploy.yaml:7: module `copy` does not take `colour`");
+    let repo = with_marker("    - copy: content=x dest=/tmp/x colour=red\n");
+    refused_before_running(&repo, "deploy.yaml:4: module `copy` does not take `colour`");
+    let repo = with_marker("    - name: bad\n      frobnicate:\n        a: 1\n");
+    refused_before_running(&repo, "deploy.yaml:5: `frobnicate` is neither a supported module");
+    let repo =
+        with_marker("    - name: bad\n      when: true\n      ansible.builtin.frobnicate:\n        a: 1\n");
+    refused_before_running(&repo, "deploy.yaml:6: `ansible.builtin.frobnicate` is neither");
+}
