@@ -143,6 +143,7 @@ pub fn parse_role_entry(node: &Yaml) -> Result<(String, Value, Yaml), LoadError>
         let empty = Yaml {
             kind: crate::yaml::NodeKind::Map(Vec::new()),
             loc: node.loc.clone(),
+            key_lines: Vec::new(),
         };
         return Ok((name.to_string(), crate::value::empty_map(), empty));
     }

@@ -166,7 +166,7 @@ impl Loader {
                 || modules::registry::control_action(key).is_some()
                 || modules::lookup(key).is_some();
             if !is_action {
-                return Err(unknown_task_key(&value.loc, key));
+                return Err(unknown_task_key(&node.key_loc(key), key));
             }
             if let Some((first, _)) = &found {
                 return Err(LoadError::at(
@@ -329,12 +329,21 @@ impl Loader {
             }
             _ => {
                 let module = modules::lookup(&module_key)
-                    .ok_or_else(|| unknown_task_key(&action_node.loc, &module_key))?;
+                    .ok_or_else(|| unknown_task_key(&node.key_loc(action_key), &module_key))?;
                 let mut args = args_value(&args_node_value, module.spec().free_form);
                 if let Some(extra) = node.get("args") {
                     args = merge_args(&args, &extra.to_value());
                 }
-                check_params(module, &args, &action_node.loc)?;
+                // An argument's own line: in the module's mapping, else in `args:`, else the
+                // line of the module's `k=v` text.
+                let key_loc = |key: &str| {
+                    [Some(action_node), node.get("args")]
+                        .into_iter()
+                        .flatten()
+                        .find(|n| n.key_lines.iter().any(|(k, _)| k == key))
+                        .map_or_else(|| action_node.loc.clone(), |n| n.key_loc(key))
+                };
+                check_params(module, &args, &action_node.loc, &key_loc)?;
                 Action::Module { module, args }
             }
         };
@@ -438,7 +447,12 @@ fn merge_args(base: &Value, extra: &Value) -> Value {
     Value::from_pairs(map)
 }
 
-fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result<(), LoadError> {
+fn check_params(
+    module: &dyn modules::Module,
+    args: &Value,
+    loc: &Loc,
+    key_loc: &dyn Fn(&str) -> Loc,
+) -> Result<(), LoadError> {
     let Ok(keys) = args.try_iter() else {
         return Err(LoadError::at(
             loc,
@@ -457,7 +471,7 @@ fn check_params(module: &dyn modules::Module, args: &Value, loc: &Loc) -> Result
             };
             supported.sort_unstable();
             return Err(LoadError::at(
-                loc,
+                &key_loc(&key),
                 format!(
                     "module `{}` does not take `{key}`; supported: {}",
                     module.name(),
@@ -480,6 +494,7 @@ fn split_action_string(node: &Yaml) -> Result<(String, ArgsSource), LoadError> {
         let args = Yaml {
             kind: crate::yaml::NodeKind::Map(rest),
             loc: node.loc.clone(),
+            key_lines: node.key_lines.clone(),
         };
         return Ok((module.to_string(), ArgsSource::Node(args)));
     }

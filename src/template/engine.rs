@@ -156,6 +156,8 @@ impl Engine {
         search: Option<&SearchPath>,
     ) -> Result<String, TemplateError> {
         let (body, overrides) = header_overrides(source, overrides)?;
+        let spaced = super::spaces::normalize_template(body);
+        let body = spaced.as_deref().unwrap_or(body);
         let short = super::fqcn::strip(body);
         let body = short.as_deref().unwrap_or(body);
         let custom;
@@ -253,6 +255,8 @@ impl Engine {
     }
 
     fn template_string(&self, s: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let spaced = super::spaces::normalize_template(s);
+        let s = spaced.as_deref().unwrap_or(s);
         if !native::may_be_template(s) {
             return Ok(Value::from(s));
         }
@@ -273,6 +277,8 @@ impl Engine {
 
     /// Evaluates a bare Jinja expression (no delimiters) to its native value.
     pub fn eval_expression(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+        let spaced = super::spaces::normalize_expression(expr);
+        let expr = spaced.as_deref().unwrap_or(expr);
         let short = super::fqcn::strip(expr);
         let expr = short.as_deref().unwrap_or(expr);
         let rewritten = check::rewrite_expression(expr);
@@ -303,6 +309,8 @@ impl Engine {
     /// filter, test and lookup it uses is one playhook provides, and that it does not include,
     /// import or extend other templates.
     pub fn check_source(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
+        let spaced = super::spaces::normalize_template(source);
+        let source = spaced.as_deref().unwrap_or(source);
         let short = super::fqcn::strip(source);
         check::check_source(self.env.syntax(), short.as_deref().unwrap_or(source))
     }
@@ -310,12 +318,16 @@ impl Engine {
     /// Validates the text of a template file like [`Engine::check_source`], except that it may
     /// refer to other templates: [`check::CheckReport::references`] lists them.
     pub fn check_template(&self, source: &str) -> Result<check::CheckReport, TemplateError> {
+        let spaced = super::spaces::normalize_template(source);
+        let source = spaced.as_deref().unwrap_or(source);
         let short = super::fqcn::strip(source);
         check::check_file_source(self.env.syntax(), short.as_deref().unwrap_or(source))
     }
 
     /// Validates a bare expression (a `when:` condition) the same way as [`Engine::check_source`].
     pub fn check_expression(&self, expr: &str) -> Result<check::CheckReport, TemplateError> {
+        let spaced = super::spaces::normalize_expression(expr);
+        let expr = spaced.as_deref().unwrap_or(expr);
         let short = super::fqcn::strip(expr);
         check::check_expression(short.as_deref().unwrap_or(expr))
     }

@@ -20,6 +20,7 @@ mod methods;
 mod native;
 pub(crate) mod python;
 mod search;
+mod spaces;
 mod tree;
 mod version;
 

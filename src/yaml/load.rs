@@ -32,6 +32,8 @@ pub enum YamlError {
 pub struct Node {
     pub kind: NodeKind,
     pub loc: Loc,
+    /// For a mapping, the line each key is written on (keys brought by `<<` merges have none).
+    pub key_lines: Vec<(String, usize)>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +82,14 @@ impl Node {
 
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar(v) if v.is_none())
+    }
+
+    /// Where `key` of this mapping is written; the node's own location when unknown.
+    pub fn key_loc(&self, key: &str) -> Loc {
+        match self.key_lines.iter().find(|(k, _)| k == key) {
+            Some((_, line)) => Loc::new(&self.loc.file, *line),
+            None => self.loc.clone(),
+        }
     }
 
     /// The value under `key` when this node is a mapping.
@@ -167,6 +177,7 @@ enum Frame {
     },
     Map {
         entries: Vec<(String, Node)>,
+        key_lines: Vec<(String, usize)>,
         pending_key: Option<Node>,
         line: usize,
         anchor: usize,
@@ -195,10 +206,16 @@ impl Builder {
             }
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
-                entries, pending_key, ..
+                entries,
+                pending_key,
+                key_lines,
+                ..
             }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => {
+                    if let Some(name) = key.as_str() {
+                        key_lines.push((name.to_string(), key.loc.line));
+                    }
                     if let Err(e) = insert_entry(entries, key, node) {
                         self.error.get_or_insert(e);
                     }
@@ -249,6 +266,7 @@ impl Builder {
         Ok(Node {
             kind: NodeKind::Scalar(value),
             loc,
+            key_lines: Vec::new(),
         })
     }
 }
@@ -322,6 +340,7 @@ impl MarkedEventReceiver for Builder {
             }),
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
                 entries: Vec::new(),
+                key_lines: Vec::new(),
                 pending_key: None,
                 line,
                 anchor,
@@ -332,11 +351,13 @@ impl MarkedEventReceiver for Builder {
                         Node {
                             kind: NodeKind::Seq(items),
                             loc: self.loc(line),
+                            key_lines: Vec::new(),
                         },
                         anchor,
                     ),
                     Some(Frame::Map {
                         entries,
+                        key_lines,
                         line,
                         anchor,
                         ..
@@ -344,6 +365,7 @@ impl MarkedEventReceiver for Builder {
                         Node {
                             kind: NodeKind::Map(entries),
                             loc: self.loc(line),
+                            key_lines,
                         },
                         anchor,
                     ),

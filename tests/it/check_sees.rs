@@ -374,3 +374,39 @@ fn hash_behaviour_merge_is_refused_naming_ansible_cfg() {
     );
     succeeds(&repo, &["check"]);
 }
+
+#[test]
+fn a_refused_module_or_argument_names_its_own_line() {
+    let repo = with_marker(
+        "    - name: bad\n      copy:\n        content: x\n        dest: /tmp/x\n        colour: red\n",
+    );
+    refused_before_running(&repo, "deploy.yaml:8: module `copy` does not take `colour`");
+    let repo = with_marker("    - copy: dest=/tmp/x\n      args:\n        content: x\n        colour: red\n");
+    refused_before_running(&repo, "deploy.yaml:7: module `copy` does not take `colour`");
+    let repo = with_marker("    - copy: content=x dest=/tmp/x colour=red\n");
+    refused_before_running(&repo, "deploy.yaml:4: module `copy` does not take `colour`");
+    let repo = with_marker("    - name: bad\n      frobnicate:\n        a: 1\n");
+    refused_before_running(&repo, "deploy.yaml:5: `frobnicate` is neither a supported module");
+    let repo =
+        with_marker("    - name: bad\n      when: true\n      ansible.builtin.frobnicate:\n        a: 1\n");
+    refused_before_running(&repo, "deploy.yaml:6: `ansible.builtin.frobnicate` is neither");
+}
+
+#[test]
+fn unicode_spaces_inside_tags_are_whitespace_as_in_jinja() {
+    // U+00A0 and U+2003 between tokens are whitespace for Jinja (Python's `\s`); inside a
+    // string literal they are kept. ansible-playbook is the oracle.
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  vars:\n    x: v\n    y: \"{{\u{a0}x\u{a0}|\u{2003}upper }}\"\n  tasks:\n\
+         \x20   - copy: content=\"{{\u{a0}x\u{a0}}}\" dest={{ out }}/a\n\
+         \x20   - copy: content=\"{{ y }}{{ 'a\u{a0}b' }}\" dest={{ out }}/b\n\
+         \x20   - copy: content=\"{%\u{a0}if x\u{a0}is defined %}yes{% endif %}\" dest={{ out }}/c\n\
+         \x20     when: x\u{a0}==\u{a0}'v'\n",
+    );
+    succeeds(&repo, &["check", "-e", "out=/tmp"]);
+    let beside = repo.deploy_beside_ansible();
+    beside.assert_same_files(&["a", "b", "c"]);
+    assert_eq!(beside.ours("b").as_deref(), Some("Va\u{a0}b"));
+    beside.assert_same_recap("localhost");
+}

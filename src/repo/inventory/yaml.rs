@@ -73,6 +73,7 @@ fn parse_group(
                     Node {
                         kind: NodeKind::Scalar(minijinja::Value::from(())),
                         loc: value.loc.clone(),
+                        key_lines: Vec::new(),
                     },
                 )];
                 &single
