@@ -19,6 +19,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::blockinfile::BlockInFile,
         &files::slurp::Slurp,
         &files::unarchive::Unarchive,
+        &files::fetch::Fetch,
         &files::stat::Stat,
         &files::template::Template,
         &packages::apt::Apt,

@@ -1,4 +1,4 @@
-//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, `unarchive`, and
+//! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `slurp`, `stat`, `unarchive`, `fetch` (to the controller), and
 //! what they share: [`dest`] (put known content at a path: checksum compare, attributes, check
 //! mode, atomic write) and [`edit`] (read–modify–write of a text file).
 
@@ -6,6 +6,7 @@ pub mod blockinfile;
 pub mod copy;
 pub mod dest;
 pub mod edit;
+pub mod fetch;
 pub mod file;
 pub mod lineinfile;
 pub mod slurp;
