@@ -128,7 +128,10 @@ fn spy(m: &Machine, program: &str) {
 /// The password reached no process's arguments or environment, and `program` did run.
 fn assert_no_secret_in_args(m: &Machine, program: &str) {
     let log = m.ok(&format!("cat /tmp/{program}-args.log"));
-    assert!(!log.is_empty(), "{program} never ran");
+    assert!(
+        log.contains("PWD="),
+        "{program} never ran through the wrapper: {log}"
+    );
     assert!(
         !log.contains(http_server::PASSWORD),
         "the password is in {program}'s arguments or environment:\n{log}"
@@ -179,6 +182,7 @@ fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
         !output.contains(http_server::PASSWORD),
         "the password is printed: {output}"
     );
+    assert_no_secret_in_args(ours, "curl");
     // Without force_basic_auth the credentials answer the server's challenge, as urllib does.
     let log = server.log();
     assert!(
@@ -260,6 +264,7 @@ fn get_url_with_only_wget_on_the_host_ends_as_ansible_does() {
         "only the results file: {}",
         ours_again.stdout()
     );
+    assert_no_secret_in_args(ours, "wget");
 
     // Neither curl nor wget: a clear failure naming both, the host and the task.
     ours.ok("mv /usr/bin/wget /usr/bin/wget.hidden");
