@@ -24,6 +24,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::tempfile::TempFile,
         &files::slurp::Slurp,
         &files::unarchive::Unarchive,
+        &files::fetch::Fetch,
         &files::stat::Stat,
         &files::template::Template,
         &packages::apt::Apt,

@@ -1,13 +1,14 @@
 //! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
-//! `tempfile`, `slurp`, `stat`, `unarchive`, and what they share: [`dest`] (put known content at
-//! a path: checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write
-//! of a text file).
+//! `tempfile`, `slurp`, `stat`, `unarchive`, `fetch` (to the controller), and what they share:
+//! [`dest`] (put known content at a path: checksum compare, attributes, check mode, atomic
+//! write) and [`edit`] (read–modify–write of a text file).
 
 pub mod blockinfile;
 pub mod copy;
 pub mod dest;
 pub mod edit;
 pub mod edit_params;
+pub mod fetch;
 pub mod file;
 pub mod find;
 pub mod find_walk;

@@ -116,6 +116,29 @@ fn state(m: &Machine) -> String {
     m.ok("cd /opt/dl && find . -printf '%p %y %m %u %g %s\\n' | sort && find . -type f | sort | xargs md5sum")
 }
 
+/// Puts a wrapper in front of `program` on `m` that logs its arguments and environment to
+/// `/tmp/PROGRAM-args.log` before running it.
+fn spy(m: &Machine, program: &str) {
+    m.ok(&format!(
+        "mv /usr/bin/{program} /usr/bin/{program}.real && \
+         printf '#!/bin/sh\\nprintf \"%%s\\\\n\" \"$*\" >> /tmp/{program}-args.log\\nenv >> /tmp/{program}-args.log\\nexec /usr/bin/{program}.real \"$@\"\\n' > /usr/bin/{program} && \
+         chmod 0755 /usr/bin/{program}"
+    ));
+}
+
+/// The password reached no process's arguments or environment, and `program` did run.
+fn assert_no_secret_in_args(m: &Machine, program: &str) {
+    let log = m.ok(&format!("cat /tmp/{program}-args.log"));
+    assert!(
+        log.contains("PWD="),
+        "{program} never ran through the wrapper: {log}"
+    );
+    assert!(
+        !log.contains(http_server::PASSWORD),
+        "the password is in {program}'s arguments or environment:\n{log}"
+    );
+}
+
 #[test]
 fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
     let files = files();
@@ -126,6 +149,7 @@ fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
     for m in machines.machines() {
         m.ok(PREPARE);
     }
+    spy(ours, "curl");
 
     // --check on a fresh machine: nothing changes, and the counts are Ansible's.
     let before = state(checked);
@@ -165,6 +189,7 @@ fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
         !output.contains(http_server::PASSWORD),
         "the password is printed: {output}"
     );
+    assert_no_secret_in_args(ours, "curl");
     // Without force_basic_auth the credentials answer the server's challenge, as urllib does.
     let log = server.log();
     assert!(
@@ -226,6 +251,7 @@ fn get_url_with_only_wget_on_the_host_ends_as_ansible_does() {
         m.ok(PREPARE);
     }
     ours.ok("mv /usr/bin/curl /usr/bin/curl.hidden");
+    spy(ours, "wget");
     let theirs_run = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
     let ours_run = playhook(&repo, &["-l", &ours.name]);
     assert_eq!(
@@ -246,6 +272,7 @@ fn get_url_with_only_wget_on_the_host_ends_as_ansible_does() {
         "only the results file: {}",
         ours_again.stdout()
     );
+    assert_no_secret_in_args(ours, "wget");
 
     // Neither curl nor wget: a clear failure naming both, the host and the task.
     ours.ok("mv /usr/bin/wget /usr/bin/wget.hidden");
