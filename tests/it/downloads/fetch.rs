@@ -4,8 +4,9 @@
 //! neutral); a re-run changes nothing; `--check` skips it as Ansible does.
 
 use crate::support::machines::Machines;
-use crate::support::twin::{
-    ansible, ansible_recap, compare_results, json_file, playhook, recap_of, twin_repo,
+use crate::support::oracle::{
+    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
+    playhook_recap, read_json, skipping,
 };
 
 const SKIPPED: &[&str] = &["invocation", "warnings", "deprecations", "_ansible_no_log"];
@@ -36,16 +37,16 @@ const PLAY: &str = r#"- hosts: all
 fn fetch_copies_to_the_controller_as_ansible_does() {
     let machines = Machines::start(3);
     let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = twin_repo(&machines, PLAY);
+    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
     for m in machines.machines() {
         m.ok("printf 'fetched from a machine\\n' > /etc/ph-fetch.txt && chmod 0600 /etc/ph-fetch.txt");
     }
     let root = repo.path().to_path_buf();
 
     let check = playhook(&repo, &["--check", "-l", &checked.name]);
-    let ansible_check = ansible(&repo, &machines, &["--check", "-l", &checked.name]);
+    let ansible_check = ansible_playbook(&repo, &machines, "deploy.yaml", &["--check", "-l", &checked.name]);
     assert_eq!(
-        recap_of(&check, &checked.name),
+        playhook_recap(&check, &checked.name),
         ansible_recap(&ansible_check, &checked.name)
     );
     assert!(
@@ -53,14 +54,19 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
         "--check fetched"
     );
 
-    let theirs_run = ansible(&repo, &machines, &["-l", &theirs.name, "-e", "dump=true"]);
+    let theirs_run = ansible_playbook(
+        &repo,
+        &machines,
+        "deploy.yaml",
+        &["-l", &theirs.name, "-e", "dump=true"],
+    );
     // ansible-playbook's intodir/ph-fetch.txt is the same path for both: keep it aside.
     let into = root.join("intodir/ph-fetch.txt");
     let theirs_into = std::fs::read(&into).expect("ansible's intodir file");
     std::fs::remove_dir_all(root.join("intodir")).expect("rm intodir");
     let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
     assert_eq!(
-        recap_of(&ours_run, &ours.name),
+        playhook_recap(&ours_run, &ours.name),
         ansible_recap(&theirs_run, &theirs.name)
     );
     assert_eq!(std::fs::read(&into).expect("our intodir file"), theirs_into);
@@ -87,9 +93,9 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
         serde_json::from_str::<serde_json::Value>(&text).expect("json")
     };
     let _ = json_file;
-    compare_results(&neutral(ours), &neutral(theirs), SKIPPED);
+    assert_same_results("fetch", &neutral(theirs), &neutral(ours), &skipping(SKIPPED));
 
-    let theirs_again = ansible(&repo, &machines, &["-l", &theirs.name]);
+    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
     assert!(
         ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
         "{theirs_again}"
@@ -122,11 +128,14 @@ fn fetch_bad_input_fails_naming_the_task() {
         ),
     ];
     for (task, want) in cases {
-        let repo = twin_repo(
-            &machines,
-            &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: bring it\n      {task}\n"),
-        )
-        .file("adir/.keep", "");
+        let repo = machines_repo(&machines)
+            .file(
+                "deploy.yaml",
+                &format!(
+                    "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: bring it\n      {task}\n"
+                ),
+            )
+            .file("adir/.keep", "");
         let run = repo.playhook(&["deploy"]);
         assert_ne!(run.code(), 0, "{task}");
         let out = format!("{}{}", run.stdout(), run.stderr());
