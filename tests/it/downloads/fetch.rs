@@ -6,7 +6,7 @@
 use crate::support::machines::Machines;
 use crate::support::oracle::{
     ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, read_json, skipping,
+    playhook_recap, skipping,
 };
 
 const SKIPPED: &[&str] = &["invocation", "warnings", "deprecations", "_ansible_no_log"];
@@ -92,7 +92,6 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
             .replace(&root.display().to_string(), "REPO");
         serde_json::from_str::<serde_json::Value>(&text).expect("json")
     };
-    let _ = json_file;
     assert_same_results("fetch", &neutral(theirs), &neutral(ours), &skipping(SKIPPED));
 
     let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
