@@ -44,7 +44,7 @@ mod tests {
             "users": [{"name": "a", "uid": 1}, {"name": "b", "uid": 2}]
         })));
         let got = json_query(&data, "users[?uid > `1`].name").expect("searches");
-        assert_eq!(got.to_string(), r#"["b"]"#);
+        assert_eq!(got.to_string(), "['b']");
         let err = json_query(&data, "users[?").expect_err("bad expression");
         assert!(
             err.to_string()
