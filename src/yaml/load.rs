@@ -111,6 +111,15 @@ pub fn load_file(path: &Path) -> Result<Option<Node>, YamlError> {
 /// Parses YAML text that came from `path` (used in locations only). Only the first document
 /// is read, as Ansible does for playbooks and variable files.
 pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
+    Ok(build(text, path, false)?.root)
+}
+
+/// Every document of YAML text (`from_yaml_all`); an empty document is `None`.
+pub fn load_all_str(text: &str, path: &Path) -> Result<Vec<Option<Node>>, YamlError> {
+    Ok(build(text, path, true)?.documents)
+}
+
+fn build(text: &str, path: &Path, all: bool) -> Result<Builder, YamlError> {
     let file = Arc::new(path.to_path_buf());
     let mut builder = Builder {
         file: Arc::clone(&file),
@@ -118,16 +127,18 @@ pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
         anchors: HashMap::new(),
         root: None,
         error: None,
+        all,
+        documents: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| YamlError::Syntax {
+    parser.load(&mut builder, all).map_err(|e| YamlError::Syntax {
         loc: Loc::new(&file, e.marker().line()),
         message: e.info().to_string(),
     })?;
-    if let Some(err) = builder.error {
+    if let Some(err) = builder.error.take() {
         return Err(err);
     }
-    Ok(builder.root)
+    Ok(builder)
 }
 
 enum Frame {
@@ -150,6 +161,9 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<YamlError>,
+    /// Whether every document is kept in `documents` (else only the first, in `root`).
+    all: bool,
+    documents: Vec<Option<Node>>,
 }
 
 impl Builder {
@@ -351,6 +365,10 @@ impl MarkedEventReceiver for Builder {
                     })
                 }
             },
+            Event::DocumentEnd if self.all => {
+                let root = self.root.take();
+                self.documents.push(root);
+            }
             Event::Nothing
             | Event::StreamStart
             | Event::StreamEnd

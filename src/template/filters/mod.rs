@@ -61,6 +61,7 @@ pub const NAMES: &[&str] = &[
     "format",
     "from_json",
     "from_yaml",
+    "from_yaml_all",
     "groupby",
     "hash",
     "human_readable",
