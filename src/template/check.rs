@@ -11,7 +11,16 @@ use super::error::{TemplateError, TemplateErrorKind};
 use super::{filters, jinja_tests, lookups};
 
 /// Functions callable as `name(...)` in templates.
-pub const FUNCTIONS: &[&str] = &["lookup", "query", "q", "range", "dict", "namespace"];
+pub const FUNCTIONS: &[&str] = &[
+    "lookup",
+    "query",
+    "q",
+    "range",
+    "dict",
+    "namespace",
+    "joiner",
+    "cycler",
+];
 
 /// Names that may be called without being global functions (macros' helpers, recursive loops).
 const CALLABLE_LOCALS: &[&str] = &["caller", "loop", "super", "varargs", "kwargs"];

@@ -24,7 +24,7 @@ const IP_FILTERS: &[&str] = &[
     "network_in_network",
 ];
 
-const GENERAL_FILTERS: &[&str] = &[];
+const GENERAL_FILTERS: &[&str] = &["json_query"];
 
 /// The text with the collection prefixes removed after `|` and after `is` / `is not`, or
 /// `None` when there is none.

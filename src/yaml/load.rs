@@ -121,6 +121,33 @@ pub fn load_file(path: &Path) -> Result<Option<Node>, YamlError> {
 /// Parses YAML text that came from `path` (used in locations only). Only the first document
 /// is read, as Ansible does for playbooks and variable files.
 pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
+    let root = build(text, path, false)?.root;
+    refuse_sops(root.as_ref())?;
+    Ok(root)
+}
+
+/// A SOPS-encrypted document (a top-level `sops:` mapping with SOPS's own keys) is refused.
+fn refuse_sops(root: Option<&Node>) -> Result<(), YamlError> {
+    if let Some(sops) = root.and_then(|r| r.get("sops")) {
+        if sops.as_map().is_some_and(|m| {
+            m.iter()
+                .any(|(k, _)| matches!(k.as_str(), "mac" | "version" | "lastmodified"))
+        }) {
+            return Err(YamlError::Unsupported {
+                loc: sops.loc.clone(),
+                message: SOPS_FILE.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every document of YAML text (`from_yaml_all`); an empty document is `None`.
+pub fn load_all_str(text: &str, path: &Path) -> Result<Vec<Option<Node>>, YamlError> {
+    Ok(build(text, path, true)?.documents)
+}
+
+fn build(text: &str, path: &Path, all: bool) -> Result<Builder, YamlError> {
     let file = Arc::new(path.to_path_buf());
     if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
         return Err(YamlError::Unsupported {
@@ -134,27 +161,18 @@ pub fn load_str(text: &str, path: &Path) -> Result<Option<Node>, YamlError> {
         anchors: HashMap::new(),
         root: None,
         error: None,
+        all,
+        documents: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| YamlError::Syntax {
+    parser.load(&mut builder, all).map_err(|e| YamlError::Syntax {
         loc: Loc::new(&file, e.marker().line()),
         message: e.info().to_string(),
     })?;
-    if let Some(err) = builder.error {
+    if let Some(err) = builder.error.take() {
         return Err(err);
     }
-    if let Some(sops) = builder.root.as_ref().and_then(|r| r.get("sops")) {
-        if sops.as_map().is_some_and(|m| {
-            m.iter()
-                .any(|(k, _)| matches!(k.as_str(), "mac" | "version" | "lastmodified"))
-        }) {
-            return Err(YamlError::Unsupported {
-                loc: sops.loc.clone(),
-                message: SOPS_FILE.into(),
-            });
-        }
-    }
-    Ok(builder.root)
+    Ok(builder)
 }
 
 /// Why a whole file encrypted with Ansible Vault is refused, and what to do.
@@ -190,6 +208,9 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     error: Option<YamlError>,
+    /// Whether every document is kept in `documents` (else only the first, in `root`).
+    all: bool,
+    documents: Vec<Option<Node>>,
 }
 
 impl Builder {
@@ -388,6 +409,10 @@ impl MarkedEventReceiver for Builder {
                     })
                 }
             },
+            Event::DocumentEnd if self.all => {
+                let root = self.root.take();
+                self.documents.push(root);
+            }
             Event::Nothing
             | Event::StreamStart
             | Event::StreamEnd

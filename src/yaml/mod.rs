@@ -4,5 +4,5 @@
 mod load;
 mod resolve;
 
-pub use load::{Node, NodeKind, YamlError, load_file, load_str};
+pub use load::{Node, NodeKind, YamlError, load_all_str, load_file, load_str};
 pub use resolve::{python_str, resolve_plain};

@@ -8,7 +8,9 @@ mod encoding;
 mod hashing;
 mod host_paths;
 mod ipaddr;
+mod json_query;
 mod lists;
+mod math;
 mod password;
 mod paths;
 mod printf;
@@ -39,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "capitalize",
     "center",
     "checksum",
+    "combinations",
     "combine",
     "comment",
     "commonpath",
@@ -58,8 +61,11 @@ pub const NAMES: &[&str] = &[
     "format",
     "from_json",
     "from_yaml",
+    "from_yaml_all",
     "groupby",
     "hash",
+    "human_readable",
+    "human_to_bytes",
     "indent",
     "int",
     "intersect",
@@ -72,9 +78,11 @@ pub const NAMES: &[&str] = &[
     "items",
     "items2dict",
     "join",
+    "json_query",
     "last",
     "length",
     "list",
+    "log",
     "lower",
     "mandatory",
     "map",
@@ -88,6 +96,8 @@ pub const NAMES: &[&str] = &[
     "nthhost",
     "password_hash",
     "path_join",
+    "permutations",
+    "pow",
     "previous_nth_usable",
     "product",
     "quote",
@@ -102,6 +112,7 @@ pub const NAMES: &[&str] = &[
     "relpath",
     "replace",
     "reverse",
+    "root",
     "round",
     "select",
     "selectattr",
@@ -149,6 +160,12 @@ pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<
     password::register(env);
     ipaddr::register(env);
     printf::register(env);
+    json_query::register(env);
+    math::register(env);
+    env.add_function("joiner", minijinja_contrib::globals::joiner);
+    env.add_function("cycler", |items: Rest<Value>| {
+        minijinja_contrib::globals::cycler(items.0)
+    });
     random::register(env);
     env.add_filter("__chain", chain);
 }

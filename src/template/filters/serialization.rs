@@ -22,6 +22,10 @@ pub(super) fn register(env: &mut Environment<'static>) {
     });
     add(env, "to_yaml", |_, v, a| to_yaml(v, Rest(a)));
     add(env, "to_nice_yaml", |_, v, a| to_nice_yaml(v, Rest(a)));
+    add(env, "from_yaml_all", |_, v, a| {
+        bind("from_yaml_all", &[], a)?;
+        from_yaml_all(v)
+    });
     add(env, "from_yaml", |_, v, a| {
         bind("from_yaml", &[], a)?;
         from_yaml(v)
@@ -311,6 +315,19 @@ fn from_yaml(value: Value) -> Result<Value, Error> {
     let node = crate::yaml::load_str(&s, Path::new("<from_yaml>"))
         .map_err(|e| fail(format!("from_yaml: invalid YAML: {e}")))?;
     Ok(node.map(|n| n.to_value()).unwrap_or(Value::from(())))
+}
+
+fn from_yaml_all(value: Value) -> Result<Value, Error> {
+    if value.is_none() {
+        return Ok(value);
+    }
+    let docs = crate::yaml::load_all_str(&text(&value), Path::new("<from_yaml_all>"))
+        .map_err(|e| fail(format!("from_yaml_all: invalid YAML: {e}")))?;
+    Ok(Value::from(
+        docs.into_iter()
+            .map(|d| d.map(|n| n.to_value()).unwrap_or(Value::from(())))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[cfg(test)]
