@@ -350,3 +350,26 @@ fn bad_add_host_group_by_and_pause_arguments() {
         assert!(shown.contains(needle), "{task}: {shown}");
     }
 }
+
+#[test]
+fn an_unknown_ansible_connection_fails_the_task_naming_it() {
+    let repo = TestRepo::empty()
+        .file("hosts", "[web]\nbox ansible_connection=docker\n")
+        .file("ansible.cfg", "[defaults]\ninventory = hosts\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: fine\n    - command: id\n",
+        );
+    let run = repo.playhook(&["deploy", "--json"]);
+    let shown = format!("{}{}", run.stdout(), run.stderr());
+    assert_eq!(run.code(), 2, "{shown}");
+    assert!(
+        shown.contains("box: ansible_connection `docker` is not supported; supported: local"),
+        "{shown}"
+    );
+    assert!(shown.contains("deploy.yaml:6"), "{shown}");
+    assert_eq!(
+        run.recap_counts("box"),
+        "ok=1 changed=0 unreachable=0 failed=1 skipped=0"
+    );
+}

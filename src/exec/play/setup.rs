@@ -87,7 +87,9 @@ impl Runner<'_> {
                 Err(failure) => {
                     let unreachable = matches!(
                         failure,
-                        FactsFailure::Connect(_) | FactsFailure::Gather(FactsError::Connection(_))
+                        FactsFailure::Connect(
+                            ConnectionError::Unreachable { .. } | ConnectionError::Timeout(_)
+                        ) | FactsFailure::Gather(FactsError::Connection(_))
                     );
                     let mut r = ItemResult::default();
                     r.result.insert(

@@ -170,6 +170,9 @@ impl Runner<'_> {
         };
         let (mut conn, local_slot) = match connection {
             Ok(c) => c,
+            Err(e @ ConnectionError::Unsupported(_)) => {
+                return ItemResult::failure(format!("{}: {e}", task.loc));
+            }
             Err(e) => {
                 let mut r = ItemResult::failure(e.to_string());
                 r.unreachable = true;
@@ -266,7 +269,8 @@ impl Runner<'_> {
             let mut keywords = PlayConnection::of(play);
             keywords.connection = connection.or(keywords.connection);
             target_for(&host.name, ctx, self.opts, keywords)
-        };
+        }
+        .map_err(ConnectionError::Unsupported)?;
         let local = target.kind == ConnectionKind::Local;
         let slot = if local {
             host.local.take()
