@@ -611,6 +611,15 @@ fn first_found_subdir(action: &str) -> &'static str {
 }
 
 fn unknown_task_key(loc: &Loc, key: &str) -> LoadError {
+    if matches!(key, "async" | "poll" | "async_status") {
+        return LoadError::at(
+            loc,
+            format!(
+                "`{key}`: background tasks (`async`, `poll`, `async_status`) are not supported yet; \
+                 run the task in the foreground (drop `async` and `poll`), with `--task-timeout` to bound it"
+            ),
+        );
+    }
     let names = modules::registry::known_names();
     LoadError::at(
         loc,

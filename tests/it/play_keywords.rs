@@ -373,3 +373,20 @@ fn an_unknown_ansible_connection_fails_the_task_naming_it() {
         "ok=1 changed=0 unreachable=0 failed=1 skipped=0"
     );
 }
+
+#[test]
+fn async_is_refused_with_what_to_do() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n",
+    );
+    let run = repo.playhook(&["check"]);
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+    assert!(run.stderr().contains("deploy.yaml:5"), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("background tasks (`async`, `poll`, `async_status`) are not supported yet"),
+        "{}",
+        run.stderr()
+    );
+}
