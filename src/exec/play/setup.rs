@@ -145,6 +145,7 @@ pub(in crate::exec) fn gather_task(play: &Play) -> Task {
         notify: Vec::new(),
         connection: None,
         throttle: 0,
+        async_secs: 0,
         changed_when: None,
         failed_when: None,
         until: None,

@@ -67,7 +67,13 @@ impl Runner<'_> {
             host.unreachable = true;
         } else if outcome.failed {
             if ignore_errors {
+                // As Ansible's strategy counts an ignored failure: ignored, and also ok (and
+                // changed when it changed something).
                 counts.ignored += 1;
+                counts.ok += 1;
+                if outcome.changed {
+                    counts.changed += 1;
+                }
             } else {
                 counts.failed += 1;
                 host.failed = true;
