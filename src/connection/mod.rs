@@ -145,6 +145,9 @@ pub enum ConnectionError {
     Timeout(Duration),
     #[error("become failed: {0}")]
     Become(String),
+    /// The host asks for a connection playhook does not have (`ansible_connection: docker`).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// A session with one host.

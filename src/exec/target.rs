@@ -40,15 +40,32 @@ fn last_var(vars: &Value, names: &[&str]) -> Option<String> {
 
 /// The connection target of `host`, from its (templated) variables and the run's options.
 /// `play` gives the play's `connection` and `remote_user`, which host variables override.
-pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnection<'_>) -> Target {
+/// Fails for an `ansible_connection` playhook does not have.
+pub fn target_for(
+    host: &str,
+    vars: &Value,
+    opts: &RunOptions,
+    play: PlayConnection<'_>,
+) -> Result<Target, String> {
     let play_connection = play.connection;
-    let kind = match string_var(vars, "ansible_connection")
-        .as_deref()
-        .or(play_connection)
-    {
-        Some("local" | "ansible.builtin.local") => ConnectionKind::Local,
-        _ if host == "localhost" && string_var(vars, "ansible_host").is_none() => ConnectionKind::Local,
-        _ => ConnectionKind::Ssh,
+    let variable = string_var(vars, "ansible_connection");
+    let chosen = variable.as_deref().or(play_connection);
+    let kind = match chosen.map(|c| crate::repo::keywords::CONNECTIONS.iter().find(|(n, _)| *n == c)) {
+        Some(Some((_, "local"))) => ConnectionKind::Local,
+        Some(Some(_)) => ConnectionKind::Ssh,
+        Some(None) => {
+            let names: Vec<&str> = crate::repo::keywords::CONNECTIONS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(format!(
+                "{host}: ansible_connection `{}` is not supported; supported: {}",
+                chosen.unwrap_or_default(),
+                names.join(", ")
+            ));
+        }
+        None if host == "localhost" && string_var(vars, "ansible_host").is_none() => ConnectionKind::Local,
+        None => ConnectionKind::Ssh,
     };
     let mut ssh_args = opts.ssh_args.clone();
     for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
@@ -56,7 +73,7 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnect
             ssh_args.extend(split_words(&args));
         }
     }
-    Target {
+    Ok(Target {
         name: host.to_string(),
         kind,
         address: string_var(vars, "ansible_host").unwrap_or_else(|| host.to_string()),
@@ -82,7 +99,7 @@ pub fn target_for(host: &str, vars: &Value, opts: &RunOptions, play: PlayConnect
                 .and_then(|v| boolean(&v))
                 == Some(false),
         connect_timeout: opts.connect_timeout,
-    }
+    })
 }
 
 /// Privilege escalation for a task: the task's `become*` keywords over the host's `ansible_become*`.

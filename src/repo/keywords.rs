@@ -59,6 +59,11 @@ pub fn parse_connection(node: &Node) -> Result<String, LoadError> {
 
 /// `throttle`: a non-negative integer.
 fn parse_throttle(node: &Node) -> Result<usize, LoadError> {
+    parse_count(node, "throttle")
+}
+
+/// A keyword that must be a whole number, 0 or more (`throttle`, `async`, `poll`).
+pub fn parse_count(node: &Node, keyword: &str) -> Result<usize, LoadError> {
     let v = node.to_value();
     let n = v
         .as_i64()
@@ -68,7 +73,7 @@ fn parse_throttle(node: &Node) -> Result<usize, LoadError> {
         LoadError::at(
             &node.loc,
             format!(
-                "`throttle` must be a whole number (0 or more), found {}",
+                "`{keyword}` must be a whole number (0 or more), found {}",
                 node.type_name()
             ),
         )

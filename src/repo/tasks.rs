@@ -49,6 +49,8 @@ pub const TASK_KEYWORDS: &[&str] = &[
     "until",
     "retries",
     "delay",
+    "async",
+    "poll",
 ];
 
 const BLOCK_KEYWORDS: &[&str] = &["block", "rescue", "always", "name"];
@@ -348,6 +350,7 @@ impl Loader {
             }
         };
         let loop_spec = parse_loop(node, &module_key)?;
+        let async_secs = parse_async(node)?;
         let tags = own.tags.clone();
         let name = match node.get("name") {
             Some(n) if !n.is_null() => Some(scalar_string(n)?),
@@ -365,6 +368,7 @@ impl Loader {
             notify: own.notify.clone().unwrap_or_default(),
             connection: own.connection.clone(),
             throttle: own.throttle.unwrap_or(0),
+            async_secs,
             changed_when: node.get("changed_when").map(super::keywords::parse_conditions),
             failed_when: node.get("failed_when").map(super::keywords::parse_conditions),
             until: node.get("until").map(super::keywords::parse_conditions),
@@ -625,7 +629,37 @@ fn first_found_subdir(action: &str) -> &'static str {
     }
 }
 
+/// `async: SECONDS` with `poll` above 0 (Ansible's default poll is 15): the task runs in the
+/// foreground and is stopped after that long. `poll: 0` (fire and forget) is refused.
+fn parse_async(node: &Yaml) -> Result<u64, LoadError> {
+    let poll = node
+        .get("poll")
+        .map(|p| super::keywords::parse_count(p, "poll").map(|n| (n, p)))
+        .transpose()?;
+    let Some(value) = node.get("async") else {
+        return Ok(0);
+    };
+    let secs = super::keywords::parse_count(value, "async")?;
+    if let Some((0, poll)) = poll {
+        if secs > 0 {
+            return Err(LoadError::at(
+                &poll.loc,
+                "`poll: 0` (a background task checked later with `async_status`) is not supported \
+                 yet; use a `poll` above 0: the task then runs in the foreground, stopped after `async` seconds",
+            ));
+        }
+    }
+    Ok(secs as u64)
+}
+
 fn unknown_task_key(loc: &Loc, key: &str) -> LoadError {
+    if key == "async_status" {
+        return LoadError::at(
+            loc,
+            "`async_status`: background tasks (`poll: 0`, then `async_status`) are not supported yet; \
+             run the task in the foreground: `async: SECONDS` with a `poll` above 0 bounds it",
+        );
+    }
     let names = modules::registry::known_names();
     LoadError::at(
         loc,

@@ -351,3 +351,105 @@ fn bad_add_host_group_by_and_pause_arguments() {
         assert!(shown.contains(needle), "{task}: {shown}");
     }
 }
+
+#[test]
+fn an_unknown_ansible_connection_fails_the_task_naming_it() {
+    let repo = TestRepo::empty()
+        .file("hosts", "[web]\nbox ansible_connection=docker\n")
+        .file("ansible.cfg", "[defaults]\ninventory = hosts\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: fine\n    - command: id\n",
+        );
+    let run = repo.playhook(&["deploy", "--json"]);
+    let shown = format!("{}{}", run.stdout(), run.stderr());
+    assert_eq!(run.code(), 2, "{shown}");
+    assert!(
+        shown.contains("box: ansible_connection `docker` is not supported; supported: local"),
+        "{shown}"
+    );
+    assert!(shown.contains("deploy.yaml:6"), "{shown}");
+    assert_eq!(
+        playhook_recap(&run, "box"),
+        "ok=1 changed=0 unreachable=0 failed=1 skipped=0"
+    );
+}
+
+#[test]
+fn async_with_poll_runs_in_the_foreground_and_stops_at_its_limit() {
+    let repo = TestRepo::local().file(
+        "deploy.yaml",
+        r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - command: echo done
+      async: 20
+      poll: 1
+      register: r
+    - copy:
+        content: "{{ r.finished }} {{ r.started }} {{ r.rc }} {{ r.stdout }} {{ r.ansible_job_id is string }} {{ r.changed }}\n"
+        dest: "{{ out }}/async"
+    - command: sleep 6
+      async: 2
+      poll: 1
+      register: slow
+      ignore_errors: true
+    - copy:
+        content: "{{ slow.failed }} {{ slow.msg }}\n"
+        dest: "{{ out }}/slow"
+"#,
+    );
+    let (run, theirs, ours, theirs_dir) = both(&repo, &[]);
+    for file in ["async", "slow"] {
+        assert_eq!(
+            read(&ours, file),
+            read(&theirs_dir, file),
+            "{file}\n{theirs}\n{}",
+            run.stdout()
+        );
+    }
+    assert_eq!(
+        read(&ours, "async").as_deref(),
+        Some("True True 0 done True True\n")
+    );
+    assert_eq!(read(&ours, "slow").as_deref(), Some("True Timeout exceeded\n"));
+    assert_eq!(
+        playhook_recap(&run, "localhost"),
+        ansible_recap(&theirs, "localhost"),
+        "{theirs}"
+    );
+}
+
+#[test]
+fn background_tasks_are_refused_with_what_to_do() {
+    for (task, line, needle) in [
+        (
+            "command: sleep 1\n      async: 10\n      poll: 0\n",
+            6,
+            "`poll: 0` (a background task checked later with `async_status`) is not supported",
+        ),
+        (
+            "async_status:\n        jid: x\n",
+            5,
+            "`async_status`: background tasks",
+        ),
+        (
+            "command: sleep 1\n      async: soon\n",
+            5,
+            "`async` must be a whole number",
+        ),
+    ] {
+        let repo = TestRepo::local().file(
+            "deploy.yaml",
+            &format!("- hosts: web\n  gather_facts: false\n  tasks:\n    - {task}"),
+        );
+        let run = repo.playhook(&["check"]);
+        assert_eq!(run.code(), 4, "{}", run.stderr());
+        assert!(
+            run.stderr().contains(&format!("deploy.yaml:{line}")),
+            "{}",
+            run.stderr()
+        );
+        assert!(run.stderr().contains(needle), "{}", run.stderr());
+    }
+}

@@ -3,6 +3,7 @@
 
 mod deploy;
 mod password;
+mod reset;
 
 use std::time::Duration;
 

@@ -87,7 +87,9 @@ impl Runner<'_> {
                 Err(failure) => {
                     let unreachable = matches!(
                         failure,
-                        FactsFailure::Connect(_) | FactsFailure::Gather(FactsError::Connection(_))
+                        FactsFailure::Connect(
+                            ConnectionError::Unreachable { .. } | ConnectionError::Timeout(_)
+                        ) | FactsFailure::Gather(FactsError::Connection(_))
                     );
                     let mut r = ItemResult::default();
                     r.result.insert(
@@ -143,6 +145,7 @@ pub(in crate::exec) fn gather_task(play: &Play) -> Task {
         notify: Vec::new(),
         connection: None,
         throttle: 0,
+        async_secs: 0,
         changed_when: None,
         failed_when: None,
         until: None,

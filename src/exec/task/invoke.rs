@@ -170,6 +170,9 @@ impl Runner<'_> {
         };
         let (mut conn, local_slot) = match connection {
             Ok(c) => c,
+            Err(e @ ConnectionError::Unsupported(_)) => {
+                return ItemResult::failure(format!("{}: {e}", task.loc));
+            }
             Err(e) => {
                 let mut r = ItemResult::failure(e.to_string());
                 r.unreachable = true;
@@ -188,7 +191,7 @@ impl Runner<'_> {
             via: Via {
                 privilege,
                 env,
-                timeout: self.opts.task_timeout,
+                timeout: async_limit(task, self.opts.task_timeout),
             },
             role_path,
             task_dir: task.loc.file.parent(),
@@ -226,6 +229,17 @@ impl Runner<'_> {
                 let mut r = from_outcome(o);
                 // add_host and group_by: the run's inventory changes here, as Ansible's
                 // strategy applies their results; whether it changed is the task's `changed`.
+                if task.async_secs > 0 {
+                    // What Ansible's async wrapper adds to a job polled to its end.
+                    let jid = format!(
+                        "j{}.{}",
+                        rand::random_range(0..=999_999_999_999u64),
+                        std::process::id()
+                    );
+                    r.result.insert("ansible_job_id".into(), Value::from(jid));
+                    r.result.insert("started".into(), Value::from(true));
+                    r.result.insert("finished".into(), Value::from(true));
+                }
                 match self.apply_inventory_result(&host.name, &r.result) {
                     Ok(Some(changed)) => {
                         r.changed = changed;
@@ -234,6 +248,12 @@ impl Runner<'_> {
                     Ok(None) => {}
                     Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
                 }
+                r
+            }
+            Err(ModuleError::Connection(ConnectionError::Timeout(_))) if task.async_secs > 0 => {
+                // Ansible's async wrapper kills the job at its limit and reports this.
+                let mut r = ItemResult::failure("Timeout exceeded");
+                r.result.insert("finished".into(), Value::from(true));
                 r
             }
             Err(e) => from_error(e, task),
@@ -266,7 +286,8 @@ impl Runner<'_> {
             let mut keywords = PlayConnection::of(play);
             keywords.connection = connection.or(keywords.connection);
             target_for(&host.name, ctx, self.opts, keywords)
-        };
+        }
+        .map_err(ConnectionError::Unsupported)?;
         let local = target.kind == ConnectionKind::Local;
         let slot = if local {
             host.local.take()
@@ -304,5 +325,15 @@ impl Runner<'_> {
             }
         });
         (Some(tx), Some(handle))
+    }
+}
+
+/// The time limit of each command of `task`: its `async` seconds, or `--task-timeout` when that
+/// is shorter or there is no `async`.
+fn async_limit(task: &Task, task_timeout: Option<Duration>) -> Option<Duration> {
+    let limit = (task.async_secs > 0).then(|| Duration::from_secs(task.async_secs));
+    match (limit, task_timeout) {
+        (Some(a), Some(t)) => Some(a.min(t)),
+        (a, t) => a.or(t),
     }
 }

@@ -67,7 +67,8 @@ impl Runner<'_> {
             host.unreachable = true;
         } else if outcome.failed {
             if ignore_errors {
-                // Ansible counts an ignored failure as ok (and changed when it changed).
+                // As Ansible's strategy counts an ignored failure: ignored, and also ok (and
+                // changed when it changed something).
                 counts.ignored += 1;
                 counts.ok += 1;
                 if outcome.changed {
