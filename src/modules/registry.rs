@@ -22,6 +22,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::replace::Replace,
         &files::find::Find,
         &files::tempfile::TempFile,
+        &files::known_hosts::KnownHosts,
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,

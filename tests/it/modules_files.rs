@@ -4,6 +4,7 @@ mod copy;
 mod edits;
 mod file;
 mod find;
+mod known_hosts;
 mod primitives;
 mod replace;
 mod results;

@@ -230,6 +230,27 @@ pub fn file_fields(st: &FileStat, outcome: &mut Outcome) {
     d.insert("state".into(), Value::from(state));
 }
 
+/// The file fields Ansible adds to any result naming a `path` (its `add_path_info`): owner,
+/// mode, size, ... and `state` as the kind of file, or `absent`. One round trip.
+pub async fn path_info(
+    ctx: &mut super::ModuleCtx<'_>,
+    path: &str,
+    outcome: &mut Outcome,
+) -> Result<(), ModuleError> {
+    let opts = crate::connection::files::StatOptions {
+        follow: false,
+        checksum: false,
+        checksum_tool: None,
+    };
+    match crate::connection::files::stat(ctx.conn, path, opts, &ctx.via).await? {
+        Some(st) => file_fields(&st, outcome),
+        None => {
+            outcome.data.insert("state".into(), Value::from("absent"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
