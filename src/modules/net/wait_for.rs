@@ -19,7 +19,6 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::tcp::{self, Family};
-use crate::connection::files;
 use crate::connection::quote::quote;
 use crate::modules::params::{map_value, path_info};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
