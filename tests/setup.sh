@@ -8,6 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ansible_version=2.19.14
+# The collections the oracle tests use (ansible.posix, community.general), taken from the
+# `ansible` package of the same ansible-core line; the tests point ANSIBLE_COLLECTIONS_PATH here.
+collections_release=12.3.0
+collections_dir="$PWD/target/ansible-collections/ansible-$collections_release"
 
 packages=()
 need() { # need COMMAND PACKAGE: install PACKAGE when COMMAND is missing
@@ -50,6 +54,24 @@ if [ -n "$ansible_missing" ]; then
     # Debian's own python refuses pip installs unless told (PEP 668).
     "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages
     hash -r
+fi
+
+if [ ! -f "$collections_dir/ansible_collections/community/general/MANIFEST.json" ] ||
+    [ ! -f "$collections_dir/ansible_collections/ansible/posix/MANIFEST.json" ]; then
+    echo "tests/setup.sh: installing ansible.posix and community.general (ansible $collections_release)" >&2
+    wheel_dir=$(mktemp -d)
+    python3 -m pip download -q --disable-pip-version-check --no-deps --dest "$wheel_dir" \
+        "ansible==$collections_release"
+    # Only the two collections (the whole package is ~500 MB unpacked).
+    python3 - "$wheel_dir"/ansible-*.whl "$collections_dir" <<'PY'
+import sys, zipfile
+wanted = ("ansible_collections/ansible/posix/", "ansible_collections/community/general/")
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for name in z.namelist():
+        if name.startswith(wanted):
+            z.extract(name, sys.argv[2])
+PY
+    rm -rf "$wheel_dir"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then

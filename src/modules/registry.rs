@@ -23,6 +23,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::find::Find,
         &files::tempfile::TempFile,
         &files::known_hosts::KnownHosts,
+        &files::ini_file::IniFile,
         &files::slurp::Slurp,
         &files::stat::Stat,
         &files::template::Template,

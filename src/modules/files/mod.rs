@@ -1,5 +1,5 @@
 //! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
-//! `tempfile`, `known_hosts`, `slurp`, `stat`, and what they share: [`dest`] (put known content at a path:
+//! `tempfile`, `known_hosts`, `ini_file`, `slurp`, `stat`, and what they share: [`dest`] (put known content at a path:
 //! checksum compare, attributes, check mode, atomic write) and [`edit`] (read–modify–write of
 //! a text file).
 
@@ -11,6 +11,7 @@ pub mod edit_params;
 pub mod file;
 pub mod find;
 pub mod find_walk;
+pub mod ini_file;
 pub mod known_hosts;
 pub mod lineinfile;
 pub mod replace;

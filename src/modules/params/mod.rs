@@ -231,7 +231,8 @@ pub fn file_fields(st: &FileStat, outcome: &mut Outcome) {
 }
 
 /// The file fields Ansible adds to any result naming a `path` (its `add_path_info`): owner,
-/// mode, size, ... and `state` as the kind of file, or `absent`. One round trip.
+/// mode, size, ... and `state` as the kind of file; nothing when the path does not exist. One
+/// round trip.
 pub async fn path_info(
     ctx: &mut super::ModuleCtx<'_>,
     path: &str,
@@ -242,11 +243,8 @@ pub async fn path_info(
         checksum: false,
         checksum_tool: None,
     };
-    match crate::connection::files::stat(ctx.conn, path, opts, &ctx.via).await? {
-        Some(st) => file_fields(&st, outcome),
-        None => {
-            outcome.data.insert("state".into(), Value::from("absent"));
-        }
+    if let Some(st) = crate::connection::files::stat(ctx.conn, path, opts, &ctx.via).await? {
+        file_fields(&st, outcome);
     }
     Ok(())
 }

@@ -18,10 +18,21 @@ pub fn python_with_ansible() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// A command for `ansible`/`ansible-playbook` with a fixed, quiet configuration.
+/// Where `tests/setup.sh` puts the collections the oracle needs (`ansible.posix`,
+/// `community.general`).
+pub fn collections_path() -> String {
+    format!(
+        "{}/target/ansible-collections/ansible-12.3.0",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A command for `ansible`/`ansible-playbook` with a fixed, quiet configuration, and the
+/// collections of `tests/setup.sh`.
 pub fn ansible_command(program: &str) -> Command {
     let mut cmd = Command::new(program);
-    cmd.env("ANSIBLE_PYTHON_INTERPRETER", python_with_ansible())
+    cmd.env("ANSIBLE_COLLECTIONS_PATH", collections_path())
+        .env("ANSIBLE_PYTHON_INTERPRETER", python_with_ansible())
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_LOCALHOST_WARNING", "False")
         .env("ANSIBLE_INVENTORY_UNPARSED_WARNING", "False")
