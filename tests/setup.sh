@@ -53,11 +53,12 @@ if [ -n "$ansible_missing" ]; then
 fi
 
 # The filters' oracle: passlib for password_hash, netaddr for ansible.utils' ip filters, jmespath
-# for json_query, and the community package's collections (ansible.utils, community.general),
+# for json_query, and the community package's collections (ansible.utils, ansible.posix,
+# community.general),
 # without its dependencies so ansible-core stays at $ansible_version.
 collections_version=12.3.0
 python_libs=(passlib==1.7.4 netaddr==1.3.0 jmespath==1.1.0)
-if ! python3 -c 'import passlib, netaddr, jmespath, ansible_collections.ansible.utils, ansible_collections.community.general' 2>/dev/null; then
+if ! python3 -c 'import passlib, netaddr, jmespath, ansible_collections.ansible.utils, ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null; then
     echo "tests/setup.sh: installing ${python_libs[*]} and ansible $collections_version's collections" >&2
     pip=(python3 -m pip install -q --disable-pip-version-check "${python_libs[@]}")
     "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages

@@ -22,6 +22,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &files::replace::Replace,
         &files::find::Find,
         &files::tempfile::TempFile,
+        &files::known_hosts::KnownHosts,
+        &files::ini_file::IniFile,
         &files::slurp::Slurp,
         &files::unarchive::Unarchive,
         &files::fetch::Fetch,

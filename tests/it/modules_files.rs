@@ -4,6 +4,8 @@ mod copy;
 mod edits;
 mod file;
 mod find;
+mod ini_file;
+mod known_hosts;
 mod primitives;
 mod replace;
 mod results;

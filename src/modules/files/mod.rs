@@ -1,7 +1,7 @@
 //! File modules: `copy`, `template`, `file`, `lineinfile`, `blockinfile`, `replace`, `find`,
-//! `tempfile`, `slurp`, `stat`, `unarchive`, `fetch` (to the controller), and what they share:
-//! [`dest`] (put known content at a path: checksum compare, attributes, check mode, atomic
-//! write) and [`edit`] (read–modify–write of a text file).
+//! `tempfile`, `known_hosts`, `ini_file`, `slurp`, `stat`, `unarchive`, `fetch` (to the
+//! controller), and what they share: [`dest`] (put known content at a path: checksum compare,
+//! attributes, check mode, atomic write) and [`edit`] (read–modify–write of a text file).
 
 pub mod blockinfile;
 pub mod copy;
@@ -12,6 +12,8 @@ pub mod fetch;
 pub mod file;
 pub mod find;
 pub mod find_walk;
+pub mod ini_file;
+pub mod known_hosts;
 pub mod lineinfile;
 pub mod replace;
 pub mod slurp;

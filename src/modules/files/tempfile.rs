@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::find_walk::normpath;
 use crate::connection::quote::{quote, quote_path};
+use crate::modules::params::path_info;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::python::python_repr;
 
@@ -106,6 +107,11 @@ impl TypedModule for TempFile {
             }));
         }
         let path = normpath(&text);
-        Ok(Outcome::changed(true).with("path", path))
+        let mut outcome = Outcome::changed(true).with("path", path.clone());
+        // Ansible adds the new file's fields (`state`, `mode`, `owner`, ...) to the result.
+        if ctx.result_seen {
+            path_info(ctx, &path, &mut outcome).await?;
+        }
+        Ok(outcome)
     }
 }

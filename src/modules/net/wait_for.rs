@@ -19,9 +19,8 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::tcp::{self, Family};
-use crate::connection::files;
 use crate::connection::quote::quote;
-use crate::modules::params::{file_fields, map_value};
+use crate::modules::params::{map_value, path_info};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct WaitFor;
@@ -298,23 +297,6 @@ fn result(
         .with("match_groupdict", map_value(groupdict))
         .with("path", opt(&p.path))
         .with("elapsed", start.elapsed().as_secs())
-}
-
-/// The file fields Ansible adds to any result naming a `path` (its `add_path_info`): owner,
-/// mode, size, ... and `state` as the kind of file, or `absent`.
-async fn path_info(ctx: &mut ModuleCtx<'_>, path: &str, outcome: &mut Outcome) -> Result<(), ModuleError> {
-    let opts = files::StatOptions {
-        follow: false,
-        checksum: false,
-        checksum_tool: None,
-    };
-    match files::stat(ctx.conn, path, opts, &ctx.via).await? {
-        Some(st) => file_fields(&st, outcome),
-        None => {
-            outcome.data.insert("state".into(), Value::from("absent"));
-        }
-    }
-    Ok(())
 }
 
 fn timeout_message(state: &str, p: &Params, host: &str, port: Option<u16>) -> String {

@@ -215,6 +215,25 @@ pub fn file_fields(st: &FileStat, outcome: &mut Outcome) {
     d.insert("state".into(), Value::from(state));
 }
 
+/// The file fields Ansible adds to any result naming a `path` (its `add_path_info`): owner,
+/// mode, size, ... and `state` as the kind of file; nothing when the path does not exist. One
+/// round trip.
+pub async fn path_info(
+    ctx: &mut super::ModuleCtx<'_>,
+    path: &str,
+    outcome: &mut Outcome,
+) -> Result<(), ModuleError> {
+    let opts = crate::connection::files::StatOptions {
+        follow: false,
+        checksum: false,
+        checksum_tool: None,
+    };
+    if let Some(st) = crate::connection::files::stat(ctx.conn, path, opts, &ctx.via).await? {
+        file_fields(&st, outcome);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

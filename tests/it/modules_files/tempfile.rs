@@ -83,6 +83,13 @@ async fn tempfile_matches_ansible() {
             tm.permissions().mode() & 0o7777,
             "task {i}: mode"
         );
+        for key in ["state", "mode", "size", "owner"] {
+            assert_eq!(
+                ours.data.get(key).map(|v| serde_json::to_value(v).expect("json")),
+                t.get(key).cloned(),
+                "task {i}: `{key}`"
+            );
+        }
         created.push(ours_path);
         created.push(path(&t["path"]));
     }

@@ -18,7 +18,8 @@ pub fn python_with_ansible() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// A command for `ansible`/`ansible-playbook` with a fixed, quiet configuration.
+/// A command for `ansible`/`ansible-playbook` with a fixed, quiet configuration (the collections
+/// `tests/setup.sh` installs are in Python's path).
 pub fn ansible_command(program: &str) -> Command {
     let mut cmd = Command::new(program);
     cmd.env("ANSIBLE_PYTHON_INTERPRETER", python_with_ansible())
