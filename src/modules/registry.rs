@@ -49,6 +49,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &vcs::git::Git,
         &system::cron::Cron,
         &system::hostname::Hostname,
+        &system::getent::Getent,
     ]
 }
 

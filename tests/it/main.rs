@@ -13,6 +13,7 @@ mod machines;
 mod modules_command;
 mod modules_cron;
 mod modules_files;
+mod modules_getent;
 mod modules_hostname;
 mod modules_users;
 mod modules_vcs;

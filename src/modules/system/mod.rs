@@ -2,9 +2,11 @@
 //! accounts; their shared pieces in `accounts`, `user_query`, `user_plan`), `reboot` and
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
-//! crontab model in `crontab`), `hostname`, and room for sysctl.
+//! crontab model in `crontab`), `hostname`, `getent`
+//! (name-service databases as facts), and room for sysctl.
 
 pub mod cron;
+pub mod getent;
 pub mod group;
 pub mod hostname;
 pub mod reboot;
