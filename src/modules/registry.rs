@@ -50,6 +50,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::cron::Cron,
         &system::hostname::Hostname,
         &system::getent::Getent,
+        &system::locale_gen::LocaleGen,
     ]
 }
 

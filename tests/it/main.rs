@@ -15,6 +15,7 @@ mod modules_cron;
 mod modules_files;
 mod modules_getent;
 mod modules_hostname;
+mod modules_locale_gen;
 mod modules_users;
 mod modules_vcs;
 mod packages;

@@ -3,12 +3,13 @@
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
 //! crontab model in `crontab`), `hostname`, `getent`
-//! (name-service databases as facts), and room for sysctl.
+//! (name-service databases as facts), `locale_gen`, and room for sysctl.
 
 pub mod cron;
 pub mod getent;
 pub mod group;
 pub mod hostname;
+pub mod locale_gen;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
