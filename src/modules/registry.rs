@@ -51,6 +51,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::hostname::Hostname,
         &system::getent::Getent,
         &system::locale_gen::LocaleGen,
+        &system::timezone::Timezone,
     ]
 }
 

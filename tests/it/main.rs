@@ -16,6 +16,7 @@ mod modules_files;
 mod modules_getent;
 mod modules_hostname;
 mod modules_locale_gen;
+mod modules_timezone;
 mod modules_users;
 mod modules_vcs;
 mod packages;

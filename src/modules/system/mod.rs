@@ -3,7 +3,8 @@
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
 //! crontab model in `crontab`), `hostname`, `getent`
-//! (name-service databases as facts), `locale_gen`, and room for sysctl.
+//! (name-service databases as facts), `locale_gen`, `timezone`,
+//! and room for sysctl.
 
 pub mod cron;
 pub mod getent;
@@ -13,6 +14,7 @@ pub mod locale_gen;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
+pub mod timezone;
 pub mod user;
 pub mod wait_for_connection;
 
