@@ -57,6 +57,12 @@ pub enum Defines {
     ArgumentKeys,
     /// These facts, each also as a top-level variable (`package_facts` defines `packages`).
     Facts(&'static [&'static str]),
+    /// One fact named `prefix` + the value of parameter `param` (`getent` defines
+    /// `getent_passwd` for `database: passwd`); any name when the value is templated.
+    FactNamedBy {
+        prefix: &'static str,
+        param: &'static str,
+    },
     /// The variables of the files it loads (`include_vars`), read by the pre-run checks when
     /// the file's name is constant.
     VariablesFromFiles,

@@ -63,6 +63,9 @@ pub fn all() -> &'static [&'static dyn Module] {
         &vcs::git::Git,
         &system::cron::Cron,
         &system::hostname::Hostname,
+        &system::getent::Getent,
+        &system::locale_gen::LocaleGen,
+        &system::timezone::Timezone,
     ]
 }
 

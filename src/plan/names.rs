@@ -105,6 +105,20 @@ fn add_task_names(names: &mut BTreeSet<String>, task: &Task, playbook: &std::pat
                     names.insert(format!("ansible_{fact}"));
                 }
             }
+            Defines::FactNamedBy { prefix, param } => {
+                match args
+                    .get_attr(param)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                {
+                    Some(value) if !value.contains("{{") => {
+                        names.insert(format!("{prefix}{value}"));
+                    }
+                    _ => {
+                        names.insert("*".to_string());
+                    }
+                }
+            }
             Defines::VariablesFromFiles => add_included_vars(names, task, args, playbook),
             Defines::Nothing => {}
         },

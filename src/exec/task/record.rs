@@ -184,7 +184,10 @@ impl Runner<'_> {
 fn is_fact_gathering(task: &Task) -> bool {
     match &task.action {
         crate::repo::task::Action::Module { module, .. } => {
-            matches!(module.spec().defines, crate::modules::Defines::Facts(_))
+            matches!(
+                module.spec().defines,
+                crate::modules::Defines::Facts(_) | crate::modules::Defines::FactNamedBy { .. }
+            )
         }
         _ => false,
     }

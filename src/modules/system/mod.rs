@@ -2,14 +2,19 @@
 //! accounts; their shared pieces in `accounts`, `user_query`, `user_plan`), `reboot` and
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
-//! crontab model in `crontab`), `hostname`, and room for sysctl.
+//! crontab model in `crontab`), `hostname`, `getent`
+//! (name-service databases as facts), `locale_gen`, `timezone`,
+//! and room for sysctl.
 
 pub mod cron;
+pub mod getent;
 pub mod group;
 pub mod hostname;
+pub mod locale_gen;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
+pub mod timezone;
 pub mod user;
 pub mod wait_for_connection;
 
