@@ -104,11 +104,41 @@ pub fn follow(
                         "{message} (an error only on hosts where its `when` holds)"
                     ));
                 }
+                // A role's tasks for another platform (`setup-FreeBSD.yml` with `pkgng`) load
+                // only on hosts of that platform.
+                Err(IncludeError::Invalid(message)) if for_a_platform(&task) => {
+                    followed.notes.push(format!(
+                        "{}: {} is for the platform its `when` names and does not load: {message} \
+                         (an error only on hosts of that platform)",
+                        task.loc,
+                        what(&task)
+                    ));
+                }
                 Err(err) => problems.0.push(err.to_string()),
             }
         }
     }
     followed
+}
+
+/// The facts that tell one platform from another; an include whose `when` tests one of them is
+/// for the hosts of a platform.
+const PLATFORM_FACTS: &[&str] = &[
+    "os_family",
+    "distribution",
+    "ansible_system",
+    "system'",
+    "facts.system",
+    "pkg_mgr",
+    "service_mgr",
+    "architecture",
+];
+
+fn for_a_platform(task: &Task) -> bool {
+    task.when.iter().any(|condition| {
+        let text = condition.to_string();
+        PLATFORM_FACTS.iter().any(|fact| text.contains(fact))
+    })
 }
 
 fn is_include(task: &Task) -> bool {

@@ -72,50 +72,47 @@ const TABLE: &[Case] = &[
     role("geerlingguy-apache", Accepted),
     role(
         "geerlingguy-certbot",
-        Blocked("tasks/install-with-snap.yml:29: `snap` is neither a supported module"),
+        Blocked("tasks/install-with-snap.yml:28: `snap` is neither a supported module"),
     ),
-    role(
-        "geerlingguy-docker",
-        Blocked("tasks/main.yml:73: `notify` is not a supported keyword of block"),
-    ),
+    role("geerlingguy-docker", Accepted),
     role("geerlingguy-firewall", Accepted),
-    role(
-        "geerlingguy-git",
-        Blocked("tasks/install-from-source.yml:42: `get_url` is neither a supported module"),
-    ),
+    role("geerlingguy-git", Accepted),
     role("geerlingguy-java", Accepted),
-    role("geerlingguy-mysql", Accepted),
+    role(
+        "geerlingguy-mysql",
+        Blocked("tasks/configure.yml:52: module `file` does not take `setype`"),
+    ),
     role("geerlingguy-nginx", Accepted),
     role(
         "geerlingguy-nodejs",
-        Blocked("tasks/setup-Debian.yml:14: `ansible.builtin.get_url` is neither a supported module"),
+        Blocked("tasks/main.yml:29: `npm` is neither a supported module"),
     ),
-    role(
-        "geerlingguy-ntp",
-        Blocked("tasks/main.yml:42: `timezone` is neither a supported module"),
-    ),
+    role("geerlingguy-ntp", Accepted),
     role("geerlingguy-php", Accepted),
     role(
         "geerlingguy-pip",
-        Blocked("tasks/main.yml:14: `ansible.builtin.pip` is neither a supported module"),
+        Blocked("tasks/main.yml:13: `ansible.builtin.pip` is neither a supported module"),
     ),
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",
-        Blocked("handlers/main.yml:27: `ansible.posix.mount` is neither a supported module"),
+        Blocked("handlers/main.yml:26: `ansible.posix.mount` is neither a supported module"),
     ),
-    role("devsec-ssh-hardening", Accepted),
+    role(
+        "devsec-ssh-hardening",
+        Blocked("tasks/hardening.yml:81: `community.general.pamd` is neither a supported module"),
+    ),
     site(
         "internet-pi",
         "main.yml",
         None,
-        Blocked("main.yml:22: `community.general.pacman` is neither a supported module"),
+        Blocked("main.yml:21: `community.general.pacman` is neither a supported module"),
     ),
     site(
         "sovereign",
         "site.yml",
         None,
-        Blocked("site.yml:5: `user` is not a supported play keyword"),
+        Blocked("roles/common/tasks/ufw.yml:12: `ufw` is neither a supported module"),
     ),
     site(
         "ansible-examples-lamp-simple",
@@ -127,19 +124,23 @@ const TABLE: &[Case] = &[
         "ansible-for-devops-lamp-infrastructure",
         "configure.yml",
         Some("inventories/vagrant/inventory"),
-        Blocked("roles/geerlingguy.repo-epel/tasks/main.yml:30: `ini_file` is neither a supported module"),
+        Blocked(
+            "./roles/geerlingguy.php-memcached/tasks/main.yml:12: `community.general.dnf_config_manager` is neither a supported module",
+        ),
     ),
     site(
         "ansible-for-devops-security",
         "main.yml",
         Some("hosts"),
-        Blocked("main.yml:13: `seport` is neither a supported module"),
+        Blocked("main.yml:12: `seport` is neither a supported module"),
     ),
     site(
         "ansible-nas",
         "nas.yml",
         Some("inventories/sample/inventory"),
-        Blocked("nas.yml:14: role `vladgh.samba.server` not found"),
+        Blocked(
+            "collections/ansible_collections/vladgh/samba/roles/server/tasks/main.yml:55: module `file` does not take `setype`",
+        ),
     ),
 ];
 

@@ -410,3 +410,25 @@ fn unicode_spaces_inside_tags_are_whitespace_as_in_jinja() {
     assert_eq!(beside.ours("b").as_deref(), Some("Va\u{a0}b"));
     beside.assert_same_recap("localhost");
 }
+
+#[test]
+fn a_file_for_another_platform_is_a_note_and_any_other_guard_still_refuses() {
+    let repo = TestRepo::local()
+        .file("setup-FreeBSD.yml", "- pkgng: {name: nginx}\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - include_tasks: setup-FreeBSD.yml\n      when: ansible_facts.os_family == 'FreeBSD'\n",
+        );
+    let run = succeeds(&repo, &["check"]);
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains("deploy.yaml:3") && out.contains("pkgng") && out.contains("platform"),
+        "{}",
+        explain(&run)
+    );
+    let repo = repo.file(
+        "deploy.yaml",
+        "- hosts: web\n  vars: {on: true}\n  tasks:\n    - include_tasks: setup-FreeBSD.yml\n      when: on | bool\n",
+    );
+    check_refuses(&repo, "pkgng");
+}

@@ -57,6 +57,10 @@ fn play(host: &str) -> String {
       systemd:
         daemon-reload: true
       register: r_reload
+    - name: reload systemd through the service module, as roles write it
+      service:
+        daemon_reload: true
+      register: r_svc_reload
     - name: start and enable the demo
       systemd_service:
         name: phdemo.service
@@ -111,7 +115,7 @@ fn play(host: &str) -> String {
     - name: dump results
       copy:
         dest: /root/results.json
-        content: "{{{{ {{'reload': r_reload, 'demo': r_demo, 'sleepers': r_sleepers, 'stop': r_stop, 'mask': r_mask, 'query': r_query, 'handler': r_handler, 'wait': r_wait, 'waitfile': r_waitfile, 'stopped': r_stopped, 'facts': r_facts}} | to_nice_json }}}}"
+        content: "{{{{ {{'reload': r_reload, 'svc_reload': r_svc_reload, 'demo': r_demo, 'sleepers': r_sleepers, 'stop': r_stop, 'mask': r_mask, 'query': r_query, 'handler': r_handler, 'wait': r_wait, 'waitfile': r_waitfile, 'stopped': r_stopped, 'facts': r_facts}} | to_nice_json }}}}"
       when: not marker.stat.exists
     - name: facts are ansible_facts
       copy:

@@ -1,14 +1,15 @@
 //! `service`: the generic service module. As Ansible's action plugin, it picks the service
 //! manager from `use`, else the gathered `ansible_facts.service_mgr`, else by asking the host
 //! (in the same round trip as the work: systemd when `/run/systemd/system` exists), and on
-//! systemd runs `systemd_service` with `name`, `state` and `enabled` — its result is that
-//! module's. Other service managers (SysV `service`/`update-rc.d`, OpenRC, ...) are refused
+//! systemd runs `systemd_service` with every parameter but those SysV needs (which are ignored
+//! with Ansible's warning) — so `daemon_reload`, `masked`, `scope`, ... work as there — and
+//! its result is that module's. Other service managers (SysV `service`/`update-rc.d`, OpenRC, ...) are refused
 //! with a message naming the host and its manager.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::systemd_service::{self, Request, State};
+use super::systemd_service::{self, Request};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Service;
@@ -16,7 +17,7 @@ pub struct Service;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    name: String,
+    name: Option<String>,
     state: Option<String>,
     sleep: Option<i64>,
     pattern: Option<String>,
@@ -26,6 +27,15 @@ pub struct Params {
     arguments: Option<String>,
     #[serde(rename = "use")]
     use_: Option<String>,
+    // What systemd_service takes besides, passed on when the manager is systemd.
+    force: Option<bool>,
+    masked: Option<bool>,
+    #[serde(alias = "daemon-reload")]
+    daemon_reload: Option<bool>,
+    #[serde(alias = "daemon-reexec")]
+    daemon_reexec: Option<bool>,
+    scope: Option<String>,
+    no_block: Option<bool>,
 }
 
 #[async_trait]
@@ -48,13 +58,6 @@ impl TypedModule for Service {
                 ctx.host
             )));
         }
-        let state = p.state.as_deref().map(State::parse).transpose()?;
-        if state.is_none() && p.enabled.is_none() {
-            return Err(ModuleError::Params(
-                "one of the following is required: state, enabled, masked, daemon_reload, daemon_reexec"
-                    .into(),
-            ));
-        }
         let mut ignored = Vec::new();
         for (given, name) in [
             (p.pattern.is_some(), "pattern"),
@@ -66,13 +69,17 @@ impl TypedModule for Service {
                 ignored.push(format!("Ignoring \"{name}\" as it is not used in \"systemd\""));
             }
         }
-        let req = Request {
-            name: Some(p.name),
-            state,
+        let req = Request::from_params(systemd_service::Params {
+            name: p.name,
+            state: p.state,
             enabled: p.enabled,
-            scope: "system".into(),
-            ..Request::default()
-        };
+            force: p.force,
+            masked: p.masked,
+            daemon_reload: p.daemon_reload,
+            daemon_reexec: p.daemon_reexec,
+            scope: p.scope,
+            no_block: p.no_block,
+        })?;
         let mut outcome = systemd_service::manage(&req, ctx, "service", detect).await?;
         for text in ignored {
             systemd_service::warn(&mut outcome, text);

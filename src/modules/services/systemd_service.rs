@@ -22,17 +22,17 @@ pub struct SystemdService;
 #[serde(deny_unknown_fields)]
 pub struct Params {
     #[serde(alias = "service", alias = "unit")]
-    name: Option<String>,
-    state: Option<String>,
-    enabled: Option<bool>,
-    force: Option<bool>,
-    masked: Option<bool>,
+    pub(super) name: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) enabled: Option<bool>,
+    pub(super) force: Option<bool>,
+    pub(super) masked: Option<bool>,
     #[serde(alias = "daemon-reload")]
-    daemon_reload: Option<bool>,
+    pub(super) daemon_reload: Option<bool>,
     #[serde(alias = "daemon-reexec")]
-    daemon_reexec: Option<bool>,
-    scope: Option<String>,
-    no_block: Option<bool>,
+    pub(super) daemon_reexec: Option<bool>,
+    pub(super) scope: Option<String>,
+    pub(super) no_block: Option<bool>,
 }
 
 /// The state a task asks for.
@@ -85,7 +85,7 @@ pub struct Request {
 }
 
 impl Request {
-    fn from_params(p: Params) -> Result<Request, ModuleError> {
+    pub(super) fn from_params(p: Params) -> Result<Request, ModuleError> {
         let scope = p.scope.unwrap_or_else(|| "system".into());
         if !["system", "user", "global"].contains(&scope.as_str()) {
             return Err(ModuleError::Params(format!(
