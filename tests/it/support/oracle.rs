@@ -5,9 +5,13 @@
 //!
 //! A test holds a [`Twins`]: machine 0 is Ansible's (`theirs`, playbook `ansible.yaml`), machine 1
 //! playhook's (`ours`, playbook `deploy.yaml`); further machines are the test's own.
+//! [`Differential`] is the standard whole flow (check mode on a third machine, the applying
+//! runs with their dumped results compared, the re-runs) for one play both sides share.
 
+mod differential;
 mod results;
 
+pub use differential::{Differential, RESULTS};
 pub use results::{Rule, Site, assert_same_results};
 
 use serde_json::Value as Json;
