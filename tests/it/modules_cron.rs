@@ -10,7 +10,7 @@
 use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, machines_repo};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 /// What every machine has before the play.
 const PREPARE: &str = r#"set -e
@@ -103,18 +103,14 @@ fn bad_cron_input_fails_with_ansibles_message_naming_the_task() {
             "nouser.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: file without user\n      cron: {name: x, cron_file: x, job: /bin/true}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("You cannot combine special_time with any of the time or day/date parameters.")
             && out.contains("both kinds of time")
             && out.contains(&m.name),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "nouser.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "nouser.yaml"]);
     assert!(
         out.contains("To use cron_file=... parameter you must specify user=... as well"),
         "{out}"

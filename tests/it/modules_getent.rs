@@ -8,7 +8,7 @@
 use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, RESULTS, machines_repo};
+use crate::support::oracle::{Differential, RESULTS, machines_repo, playhook_fails};
 
 const PLAY: &str = r#"- hosts: all
   gather_facts: false
@@ -79,9 +79,7 @@ fn an_unknown_database_and_a_missing_key_fail_with_ansibles_messages() {
             "deploy.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: no such database\n      getent: {database: nosuchdb}\n      ignore_errors: true\n    - name: no such user\n      getent: {database: passwd, key: nobody-here}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("Missing arguments, or database unknown.")
             && out.contains("no such database")

@@ -7,7 +7,7 @@
 //! Ansible counts. Bad input fails naming the task.
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, RESULTS, machines_repo};
+use crate::support::oracle::{Differential, RESULTS, machines_repo, playhook_fails};
 
 const PREPARE: &str = "printf '127.0.1.1 web1.example.test web1\\n' >>/etc/hosts";
 
@@ -65,18 +65,14 @@ fn a_name_too_long_for_systemd_and_an_unsupported_strategy_fail_naming_the_task(
             "bsd.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: on bsd\n      hostname: {name: x, use: freebsd}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("name cannot be longer than 64 characters on systemd servers")
             && out.contains("too long")
             && out.contains(&m.name),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "bsd.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "bsd.yaml"]);
     assert!(out.contains("use: freebsd") && out.contains("on bsd"), "{out}");
     assert_eq!(m.ok("hostname").trim(), m.name, "the name did not change");
 }

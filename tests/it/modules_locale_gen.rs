@@ -6,7 +6,7 @@
 //! module reports no change in check mode). An unknown locale fails with the module's message.
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, machines_repo};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 const PREPARE: &str =
     "sed -i 's/^# fr_FR.UTF-8 UTF-8/fr_FR.UTF-8 UTF-8/' /etc/locale.gen && locale-gen >/dev/null";
@@ -57,9 +57,7 @@ fn an_unknown_locale_fails_with_the_modules_message_naming_the_task() {
             "deploy.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: made-up locale\n      community.general.locale_gen: {name: xx_YY.UTF-8}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("The following locales you have entered are not available on your system: xx_YY.UTF-8")
             && out.contains("made-up locale")

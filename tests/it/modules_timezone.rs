@@ -6,7 +6,7 @@
 //! module's message.
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, machines_repo};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 const PLAY: &str = r#"- hosts: all
   gather_facts: false
@@ -46,9 +46,7 @@ fn an_unknown_zone_fails_with_the_modules_message_naming_the_task() {
             "deploy.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: made-up zone\n      community.general.timezone: {name: Nowhere/City}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("given timezone \\\"Nowhere/City\\\" is not available")
             || out.contains("given timezone \"Nowhere/City\" is not available"),

@@ -12,7 +12,7 @@
 use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, machines_repo};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 /// Makes the repositories and the prepared checkouts on a machine.
 const PREPARE: &str = r#"set -e
@@ -140,20 +140,14 @@ fn a_version_the_remote_lacks_fails_naming_it_and_refused_parameters_name_the_ta
             "bogus.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - git: {repo: /srv/app.git, dest: /srv/co-z, bogus: 1}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("Failed to checkout nosuch") && out.contains(&m.name) && out.contains("no such version"),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "verify.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "verify.yaml"]);
     assert!(out.contains("verify_commit") && out.contains("signed"), "{out}");
     assert!(m.run("test -e /srv/co-y").code != 0, "nothing was cloned");
-    let run = repo.playhook(&["check", "--playbook", "bogus.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["check", "--playbook", "bogus.yaml"]);
     assert!(out.contains("bogus") && out.contains("bogus.yaml"), "{out}");
 }

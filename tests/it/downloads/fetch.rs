@@ -6,7 +6,7 @@
 use crate::support::machines::{Machine, Machines};
 use crate::support::oracle::{
     Differential, ansible_playbook, ansible_recap, assert_same_results, machines_repo,
-    playhook_deploy as playhook, playhook_recap, skipping,
+    playhook_deploy as playhook, playhook_fails, playhook_recap, skipping,
 };
 
 const SKIPPED: &[&str] = &["invocation", "warnings", "deprecations", "_ansible_no_log"];
@@ -126,9 +126,7 @@ fn fetch_bad_input_fails_naming_the_task() {
                 ),
             )
             .file("adir/.keep", "");
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("bring it") || out.contains("deploy.yaml"),

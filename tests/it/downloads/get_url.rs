@@ -12,7 +12,7 @@ use crate::support::http_server::{self, HttpServer};
 use crate::support::machines::{Machine, Machines};
 use crate::support::oracle::{
     Differential, ansible_playbook, ansible_recap, assert_same_results, machines_repo,
-    playhook_deploy as playhook, playhook_recap, read_json, skipping,
+    playhook_deploy as playhook, playhook_fails, playhook_recap, read_json, skipping,
 };
 
 /// Result keys that cannot be equal: the temp file's random name (`src`), timings, Ansible's
@@ -235,9 +235,7 @@ fn get_url_with_only_wget_on_the_host_ends_as_ansible_does() {
 
     // Neither curl nor wget: a clear failure naming both, the host and the task.
     ours.ok("mv /usr/bin/wget /usr/bin/wget.hidden");
-    let run = repo.playhook(&["deploy", "-l", &ours.name]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "-l", &ours.name]);
     assert!(
         out.contains("needs curl or wget") && out.contains(&ours.name) && out.contains("get_url"),
         "{out}"
@@ -275,9 +273,7 @@ fn get_url_bad_input_fails_naming_the_task_and_parameter() {
             "deploy.yaml",
             &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: fetch it\n      {task}\n"),
         );
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("fetch it") || out.contains("deploy.yaml"),

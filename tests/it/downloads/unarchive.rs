@@ -11,7 +11,7 @@ use std::process::Command;
 
 use crate::support::http_server::HttpServer;
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, RESULTS, machines_repo, read_json};
+use crate::support::oracle::{Differential, RESULTS, machines_repo, playhook_fails, read_json};
 
 /// Keys that cannot be equal: the uploaded archive's temp path (`src`, and in the extract
 /// command), Ansible's echo of the arguments.
@@ -184,9 +184,7 @@ fn unarchive_bad_input_fails_naming_the_task_and_what_is_missing() {
             std::fs::write(&path, &archives[name]).expect("write archive");
         }
         repo = repo.file("files/.keep", "");
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("unpack it") || out.contains("deploy.yaml"),

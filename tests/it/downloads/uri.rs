@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::support::http_server::{self, HttpServer};
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, assert_same_results, machines_repo, read_json, skipping};
+use crate::support::oracle::{
+    Differential, assert_same_results, machines_repo, playhook_fails, read_json, skipping,
+};
 
 const SKIPPED: &[&str] = &[
     "invocation",
@@ -130,9 +132,7 @@ fn uri_bad_input_fails_naming_the_task() {
             "deploy.yaml",
             &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: call it\n      {task}\n"),
         );
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("call it") || out.contains("deploy.yaml"),
