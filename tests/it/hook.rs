@@ -2,7 +2,7 @@
 //! over `file://`, the deploy streamed back, the lock, push options, `--verify`, the notes,
 //! `history`, `status` and `rollback`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::support::fleet::Fleet;
@@ -17,6 +17,29 @@ fn ansible_repo(remote: &Remote, tasks: &str) {
             "[defaults]\ninventory = hosts\ngathering = explicit\n",
         )
         .file("deploy.yaml", &format!("- hosts: web\n  tasks:\n{tasks}"));
+}
+
+/// A remote with the hook installed (`install`: `hook install`'s extra arguments) and an
+/// Ansible repository of `tasks(out)`, `out` the test's output directory; the remote and `out`.
+fn hooked(install: &[&str], tasks: impl FnOnce(&Path) -> String) -> (Remote, PathBuf) {
+    let remote = Remote::new();
+    remote.install(install);
+    let out = remote.out();
+    ansible_repo(&remote, &tasks(&out));
+    (remote, out)
+}
+
+/// Writes the bare repository's `playhook.yaml`.
+fn rules(remote: &Remote, yaml: &str) {
+    std::fs::write(remote.bare.join("playhook.yaml"), yaml).expect("write playhook.yaml");
+}
+
+/// `git push ARGS`, which must succeed; its standard error (the deploy's `remote:` lines).
+fn push_ok(remote: &Remote, args: &[&str]) -> String {
+    let push = remote.push(args);
+    let stderr = text(&push.stderr);
+    assert!(push.status.success(), "{stderr}");
+    stderr
 }
 
 /// The `remote:` lines of a push, without the prefix.
@@ -61,40 +84,29 @@ fn install_writes_a_shim_running_this_binary_and_uninstall_restores_the_old_hook
 
 #[test]
 fn a_branch_without_a_rule_deploys_nothing_and_says_so() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    ansible_repo(
-        &remote,
-        &format!("    - command: touch {}/ran\n", remote.out().display()),
-    );
+    let (remote, out) = hooked(&[], |out| format!("    - command: touch {}/ran\n", out.display()));
     remote.git(&["checkout", "-q", "-b", "topic"]);
     remote.commit("topic work");
-    let out = remote.push(&["-q", "origin", "topic"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines = remote_lines(&text(&out.stderr));
+    let stderr = push_ok(&remote, &["-q", "origin", "topic"]);
+    let lines = remote_lines(&stderr);
     assert_eq!(lines, vec!["No rule to deploy refs/heads/topic"]);
-    assert!(!remote.out().join("ran").exists());
+    assert!(!out.join("ran").exists());
     assert!(remote.history().is_empty());
 }
 
 #[test]
 fn an_unknown_push_option_is_an_error_message_and_nothing_deploys() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    ansible_repo(
-        &remote,
-        &format!("    - command: touch {}/ran\n", remote.out().display()),
-    );
+    let (remote, out) = hooked(&[], |out| format!("    - command: touch {}/ran\n", out.display()));
     remote.commit("one");
-    let out = remote.push(&["-q", "-o", "tag=dns", "origin", "main"]);
-    assert!(out.status.success(), "the ref moves: {}", text(&out.stderr));
-    let stderr = text(&out.stderr);
+    let push = remote.push(&["-q", "-o", "tag=dns", "origin", "main"]);
+    assert!(push.status.success(), "the ref moves: {}", text(&push.stderr));
+    let stderr = text(&push.stderr);
     assert!(
         stderr.contains("push option `tag=dns` is not understood"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was deployed"), "{stderr}");
-    assert!(!remote.out().join("ran").exists());
+    assert!(!out.join("ran").exists());
     assert!(remote.history().is_empty());
 }
 
@@ -102,11 +114,7 @@ fn an_unknown_push_option_is_an_error_message_and_nothing_deploys() {
 fn a_broken_rules_file_is_reported_with_its_line() {
     let remote = Remote::new();
     remote.install(&[]);
-    std::fs::write(
-        remote.bare.join("playhook.yaml"),
-        "rules:\n  - ref: main\n    tagz: dns\n",
-    )
-    .expect("write");
+    rules(&remote, "rules:\n  - ref: main\n    tagz: dns\n");
     remote.commit("one");
     let out = remote.push(&["-q", "origin", "main"]);
     let stderr = text(&out.stderr);
@@ -130,16 +138,12 @@ fn history_and_status_of_a_repository_never_deployed() {
 
 #[test]
 fn a_push_deploys_and_lines_arrive_while_it_runs() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - name: first\n      command: echo first\n    - name: wait a while\n      command: sleep 5\n    - name: last\n      command: touch {}/done\n",
             out.display()
-        ),
-    );
+        )
+    });
     let commit = remote.commit("one");
     let started = Instant::now();
     let mut push = remote.push_child(&["origin", "main"]);
@@ -206,21 +210,16 @@ fn a_push_deploys_and_lines_arrive_while_it_runs() {
 
 #[test]
 fn push_options_select_tags_and_check_mode() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - command: touch {0}/dns\n      tags: dns\n    - command: touch {0}/web\n      tags: web\n",
             out.display()
-        ),
-    );
+        )
+    });
     remote.commit("one");
-    let push = remote.push(&["-o", "tags=dns", "origin", "main"]);
-    assert!(push.status.success(), "{}", text(&push.stderr));
-    assert!(out.join("dns").exists(), "{}", text(&push.stderr));
-    assert!(!out.join("web").exists(), "{}", text(&push.stderr));
+    let stderr = push_ok(&remote, &["-o", "tags=dns", "origin", "main"]);
+    assert!(out.join("dns").exists(), "{stderr}");
+    assert!(!out.join("web").exists(), "{stderr}");
     let history = remote.history();
     assert_eq!(history[0]["tags"], serde_json::json!(["dns"]));
 
@@ -242,16 +241,12 @@ fn push_options_select_tags_and_check_mode() {
 
 #[test]
 fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - shell: echo \"start {{{{ label }}}}\" >> {0}/order; sleep 3; echo \"end {{{{ label }}}}\" >> {0}/order\n",
             out.display()
-        ),
-    );
+        )
+    });
     remote.file("group_vars/all.yaml", "label: a\n");
     remote.commit("a");
     // By URL: concurrent pushes must not race for the clone's remote-tracking ref.
@@ -294,17 +289,12 @@ fn concurrent_pushes_deploy_one_after_the_other_and_queued_ones_collapse() {
 
 #[test]
 fn verify_rejects_a_push_that_breaks_a_template() {
-    let remote = Remote::new();
-    remote.install(&["--verify"]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!("    - template: src=conf.j2 dest={}/conf\n", out.display()),
-    );
+    let (remote, out) = hooked(&["--verify"], |out| {
+        format!("    - template: src=conf.j2 dest={}/conf\n", out.display())
+    });
     remote.file("templates/conf.j2", "name = {{ inventory_hostname }}\n");
     let good = remote.commit("good");
-    let push = remote.push(&["origin", "main"]);
-    assert!(push.status.success(), "{}", text(&push.stderr));
+    push_ok(&remote, &["origin", "main"]);
     assert_eq!(read(&out.join("conf")), "name = localhost\n");
 
     remote.file(
@@ -324,22 +314,17 @@ fn verify_rejects_a_push_that_breaks_a_template() {
 
 #[test]
 fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - copy: content={{{{ label }}}} dest={}/label\n",
             out.display()
-        ),
-    );
+        )
+    });
     let mut commits = Vec::new();
     for label in ["one", "two"] {
         remote.file("group_vars/all.yaml", &format!("label: {label}\n"));
         commits.push(remote.commit(label));
-        let push = remote.push(&["origin", "main"]);
-        assert!(push.status.success(), "{}", text(&push.stderr));
+        push_ok(&remote, &["origin", "main"]);
     }
     assert_eq!(read(&out.join("label")), "two");
 
@@ -362,16 +347,12 @@ fn rollback_deploys_an_earlier_commit_and_the_next_push_deploys_normally() {
 
 #[test]
 fn the_pusher_leaving_does_not_stop_the_deploy() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - name: wait\n      command: sleep 3\n    - command: touch {}/done\n",
             out.display()
-        ),
-    );
+        )
+    });
     remote.commit("one");
     let mut push = remote.push_child(&["origin", "main"]);
     let lines = timed_lines(&mut push);
@@ -447,16 +428,12 @@ fn a_push_over_ssh_deploys_to_the_fleet() {
 #[test]
 fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
     const SECRET: &str = "hunter2-s3cret-value";
-    let remote = Remote::new();
-    remote.install(&[]);
-    let out = remote.out();
-    ansible_repo(
-        &remote,
-        &format!(
+    let (remote, out) = hooked(&[], |out| {
+        format!(
             "    - name: use the secret\n      command: echo \"the password is {{{{ secrets.db_password }}}}\"\n    - copy: content={{{{ secrets.db_password }}}} dest={}/pw\n",
             out.display()
-        ),
-    );
+        )
+    });
     let work = remote.work.to_string_lossy().into_owned();
     let init = remote.playhook(&["secrets", "-C", &work, "init"]);
     assert!(init.status.success(), "{}", text(&init.stderr));
@@ -489,9 +466,7 @@ fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
 
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     remote.commit("again");
-    let push = remote.push(&["origin", "main"]);
-    let stderr = text(&push.stderr);
-    assert!(push.status.success(), "{stderr}");
+    let stderr = push_ok(&remote, &["origin", "main"]);
     assert!(out.join("pw").exists(), "the deploy ran: {stderr}");
     assert_eq!(read(&out.join("pw")), SECRET, "the secret reached the target");
     assert!(stderr.contains("the password is ********"), "{stderr}");
@@ -517,11 +492,10 @@ fn secrets_open_with_the_key_in_the_bare_repository_and_never_show() {
 fn rules_map_branches_to_environments_and_their_hosts() {
     let remote = Remote::new();
     remote.install(&[]);
-    std::fs::write(
-        remote.bare.join("playhook.yaml"),
+    rules(
+        &remote,
         "rules:\n  - ref: main\n    environment: production\n    limit: production\n  - ref: staging\n    environment: staging\n    limit: staging\n",
-    )
-    .expect("write rules");
+    );
     let out = remote.out();
     remote
         .file(
@@ -543,9 +517,7 @@ fn rules_map_branches_to_environments_and_their_hosts() {
     remote.git(&["branch", "staging"]);
     remote.git(&["branch", "topic"]);
     // One push, three refs: each is decided on its own.
-    let push = remote.push(&["origin", "staging", "topic"]);
-    let stderr = text(&push.stderr);
-    assert!(push.status.success(), "{stderr}");
+    let stderr = push_ok(&remote, &["origin", "staging", "topic"]);
     assert!(stderr.contains("No rule to deploy refs/heads/topic"), "{stderr}");
     assert!(out.join("stage1").exists(), "{stderr}");
     assert!(
@@ -570,9 +542,9 @@ fn rules_map_branches_to_environments_and_their_hosts() {
 
 #[test]
 fn a_failed_deploy_is_recorded_as_failed() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    ansible_repo(&remote, "    - command: sh -c 'echo broken >&2; exit 3'\n");
+    let (remote, _) = hooked(&[], |_| {
+        "    - command: sh -c 'echo broken >&2; exit 3'\n".to_string()
+    });
     let commit = remote.commit("broken");
     let push = remote.push(&["origin", "main"]);
     let stderr = text(&push.stderr);
@@ -598,12 +570,9 @@ fn a_failed_deploy_is_recorded_as_failed() {
 
 #[test]
 fn verify_rejects_unknown_push_options_before_the_ref_moves() {
-    let remote = Remote::new();
-    remote.install(&["--verify"]);
-    ansible_repo(
-        &remote,
-        &format!("    - command: touch {}/ran\n", remote.out().display()),
-    );
+    let (remote, out) = hooked(&["--verify"], |out| {
+        format!("    - command: touch {}/ran\n", out.display())
+    });
     remote.commit("one");
     let push = remote.push(&["-o", "force", "origin", "main"]);
     let stderr = text(&push.stderr);
@@ -619,23 +588,16 @@ fn verify_rejects_unknown_push_options_before_the_ref_moves() {
             .success(),
         "main did not move"
     );
-    assert!(!remote.out().join("ran").exists());
+    assert!(!out.join("ran").exists());
 }
 
 #[test]
 fn old_logs_go_beyond_keep_logs_and_history_says_so() {
-    let remote = Remote::new();
-    remote.install(&[]);
-    std::fs::write(
-        remote.bare.join("playhook.yaml"),
-        "keep_logs: 2\nrules:\n  - ref: main\n",
-    )
-    .expect("write rules");
-    ansible_repo(&remote, "    - command: 'true'\n");
+    let (remote, _) = hooked(&[], |_| "    - command: 'true'\n".to_string());
+    rules(&remote, "keep_logs: 2\nrules:\n  - ref: main\n");
     for n in 1..=3 {
         remote.commit(&format!("deploy {n}"));
-        let push = remote.push(&["origin", "main"]);
-        assert!(push.status.success(), "{}", text(&push.stderr));
+        push_ok(&remote, &["origin", "main"]);
     }
     let logs = remote.bare.join("playhook/logs");
     let kept: Vec<String> = std::fs::read_dir(&logs)

@@ -10,10 +10,7 @@
 use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, read_json, skipping,
-};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 /// What every machine has before the play.
 const PREPARE: &str = r#"set -e
@@ -72,71 +69,25 @@ for f in /etc/cron.d/*; do echo "== $f $(stat -c '%a %U %G' "$f")"; cat "$f"; ec
 
 #[test]
 fn cron_entries_end_byte_for_byte_as_ansible_writes_them() {
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
-    for m in machines.machines() {
-        m.ok(PREPARE);
+    let trial = Differential {
+        skipped: SKIPPED,
+        ..Differential::new("cron", PLAY, state)
     }
-
-    let before = state(checked);
-    let check = playhook(&repo, &["--check", "--diff", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "--check changed a crontab");
-    let ansible_check = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["--check", "--diff", "-l", &checked.name],
-    );
-    assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name),
-        "{}\n{ansible_check}",
-        check.stdout()
-    );
-
-    let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["-l", &theirs.name, "-e", "dump=true"],
-    );
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        playhook_recap(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
+    .start();
+    trial.prepare(PREPARE);
+    let ours_results = trial.run().ours;
+    let ours = trial.ours();
     let ours_state = state(ours);
-    assert_eq!(ours_state, state(theirs), "crontabs and cron files");
     assert!(
         ours_state.contains("#Ansible: certbot renew\n0 0,12 * * * certbot renew --quiet\n"),
         "{ours_state}"
     );
-    let (ours_results, theirs_results) = (
-        read_json(ours, "/root/results.json"),
-        read_json(theirs, "/root/results.json"),
-    );
-    assert_same_results("cron", &theirs_results, &ours_results, &skipping(SKIPPED));
     let backup = ours_results["nightly"]["backup_file"]
         .as_str()
         .unwrap_or_default();
     assert!(backup.starts_with("/tmp/crontab"), "{ours_results}");
     assert_eq!(ours.ok(&format!("stat -c %a {backup}")).trim(), "600");
     assert_eq!(ours_results["gone"]["changed"], Json::Bool(true));
-
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
-    assert_eq!(state(ours), state(theirs), "after the re-runs");
 }
 
 #[test]
@@ -152,18 +103,14 @@ fn bad_cron_input_fails_with_ansibles_message_naming_the_task() {
             "nouser.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: file without user\n      cron: {name: x, cron_file: x, job: /bin/true}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("You cannot combine special_time with any of the time or day/date parameters.")
             && out.contains("both kinds of time")
             && out.contains(&m.name),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "nouser.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "nouser.yaml"]);
     assert!(
         out.contains("To use cron_file=... parameter you must specify user=... as well"),
         "{out}"

@@ -7,10 +7,7 @@
 //! Ansible counts. Bad input fails naming the task.
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, skipping,
-};
+use crate::support::oracle::{Differential, RESULTS, machines_repo, playhook_fails};
 
 const PREPARE: &str = "printf '127.0.1.1 web1.example.test web1\\n' >>/etc/hosts";
 
@@ -29,74 +26,29 @@ const PLAY: &str = r#"- hosts: all
       when: dump | default(false) | bool
 "#;
 
-const SKIPPED: &[&str] = &["invocation", "_ansible_no_log"];
-
 /// The names as systemd and the files hold them.
 fn state(m: &Machine) -> String {
     m.ok("hostnamectl --transient status; hostnamectl --static status; hostnamectl --pretty status; cat /etc/hostname; hostname")
 }
 
+/// The dumped results with the machine's own name blanked.
+fn blanked(m: &Machine) -> serde_json::Value {
+    let text = m.read(RESULTS).expect("dumped").replace(&m.name, "<machine>");
+    serde_json::from_str(&text).expect("JSON")
+}
+
 #[test]
 fn hostname_ends_as_ansible_sets_it_with_the_same_facts() {
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
-    for m in machines.machines() {
-        m.ok(PREPARE);
+    let trial = Differential {
+        results: blanked,
+        ..Differential::new("hostname", PLAY, state)
     }
-    let before = state(checked);
-    let check = playhook(&repo, &["--check", "--diff", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "--check changed the name");
-    let ansible_check = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["--check", "--diff", "-l", &checked.name],
-    );
-    assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name),
-        "{}\n{ansible_check}",
-        check.stdout()
-    );
-
-    let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["-l", &theirs.name, "-e", "dump=true"],
-    );
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        playhook_recap(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
-    let ours_state = state(ours);
-    assert_eq!(ours_state, state(theirs));
+    .start();
+    trial.prepare(PREPARE);
+    let outcome = trial.run();
+    let ours_state = state(trial.ours());
     assert!(ours_state.starts_with("web1.example.test\n"), "{ours_state}");
-    let blank = |m: &Machine| {
-        let text = m
-            .read("/root/results.json")
-            .expect("dumped")
-            .replace(&m.name, "<machine>");
-        serde_json::from_str::<serde_json::Value>(&text).expect("JSON")
-    };
-    let (ours_results, theirs_results) = (blank(ours), blank(theirs));
-    assert_same_results("hostname", &theirs_results, &ours_results, &skipping(SKIPPED));
-    assert_eq!(ours_results["facts"]["fqdn"], "web1.example.test");
-
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
+    assert_eq!(outcome.ours["facts"]["fqdn"], "web1.example.test");
 }
 
 #[test]
@@ -113,18 +65,14 @@ fn a_name_too_long_for_systemd_and_an_unsupported_strategy_fail_naming_the_task(
             "bsd.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: on bsd\n      hostname: {name: x, use: freebsd}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("name cannot be longer than 64 characters on systemd servers")
             && out.contains("too long")
             && out.contains(&m.name),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "bsd.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "bsd.yaml"]);
     assert!(out.contains("use: freebsd") && out.contains("on bsd"), "{out}");
     assert_eq!(m.ok("hostname").trim(), m.name, "the name did not change");
 }

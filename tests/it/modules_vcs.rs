@@ -12,10 +12,7 @@
 use serde_json::Value as Json;
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, read_json, skipping,
-};
+use crate::support::oracle::{Differential, machines_repo, playhook_fails};
 
 /// Makes the repositories and the prepared checkouts on a machine.
 const PREPARE: &str = r#"set -e
@@ -100,73 +97,29 @@ find /srv -path /srv/work -prune -o -path '*/.git' -prune -o -path /srv/bare.git
 
 #[test]
 fn git_checkouts_end_as_ansible_leaves_them_and_register_the_same_results() {
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
-    for m in machines.machines() {
-        m.ok(PREPARE);
+    let trial = Differential {
+        skipped: SKIPPED,
+        ..Differential::new("git", PLAY, state)
     }
-    assert_eq!(state(ours), state(theirs), "the machines start alike");
-
-    // --check --diff on a fresh machine: nothing changes, and the counts are Ansible's.
-    let before = state(checked);
-    let check = playhook(&repo, &["--check", "--diff", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "--check changed the checkouts");
-    let ansible_check = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["--check", "--diff", "-l", &checked.name],
-    );
+    .start();
+    trial.prepare(PREPARE);
     assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name),
-        "{}\n{ansible_check}",
-        check.stdout()
+        state(trial.ours()),
+        state(trial.theirs()),
+        "the machines start alike"
     );
-
-    let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["-l", &theirs.name, "-e", "dump=true"],
-    );
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        playhook_recap(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
-    let ours_state = state(ours);
-    assert_eq!(ours_state, state(theirs), "end state");
+    let ours_results = trial.run().ours;
+    let ours_state = state(trial.ours());
     assert!(
         ours_state.contains("/srv/co-single/bin/run f 750"),
         "umask 0027: {ours_state}"
     );
-    let (ours_results, theirs_results) = (
-        read_json(ours, "/root/results.json"),
-        read_json(theirs, "/root/results.json"),
-    );
-    assert_same_results("git", &theirs_results, &ours_results, &skipping(SKIPPED));
     let r = |k: &str| ours_results[k].clone();
     assert_eq!(r("head")["before"], Json::Null);
     assert_eq!(r("url")["remote_url_changed"], Json::Bool(true));
     assert_eq!(r("mods")["changed"], Json::Bool(true));
     assert_eq!(r("dirty")["failed"], Json::Bool(true));
     assert!(r("noclone")["after"].as_str().is_some_and(|s| s.len() == 40));
-
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
-    assert_eq!(state(ours), state(theirs), "end state after the re-runs");
 }
 
 #[test]
@@ -187,20 +140,14 @@ fn a_version_the_remote_lacks_fails_naming_it_and_refused_parameters_name_the_ta
             "bogus.yaml",
             "- hosts: all\n  gather_facts: false\n  tasks:\n    - git: {repo: /srv/app.git, dest: /srv/co-z, bogus: 1}\n",
         );
-    let run = repo.playhook(&["deploy"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy"]);
     assert!(
         out.contains("Failed to checkout nosuch") && out.contains(&m.name) && out.contains("no such version"),
         "{out}"
     );
-    let run = repo.playhook(&["deploy", "--playbook", "verify.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "--playbook", "verify.yaml"]);
     assert!(out.contains("verify_commit") && out.contains("signed"), "{out}");
     assert!(m.run("test -e /srv/co-y").code != 0, "nothing was cloned");
-    let run = repo.playhook(&["check", "--playbook", "bogus.yaml"]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["check", "--playbook", "bogus.yaml"]);
     assert!(out.contains("bogus") && out.contains("bogus.yaml"), "{out}");
 }

@@ -3,10 +3,10 @@
 //! modes and the registered results compared (host names and the repository path made
 //! neutral); a re-run changes nothing; `--check` skips it as Ansible does.
 
-use crate::support::machines::Machines;
+use crate::support::machines::{Machine, Machines};
 use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, skipping,
+    Differential, ansible_playbook, ansible_recap, assert_same_results, machines_repo,
+    playhook_deploy as playhook, playhook_fails, playhook_recap, skipping,
 };
 
 const SKIPPED: &[&str] = &["invocation", "warnings", "deprecations", "_ansible_no_log"];
@@ -33,30 +33,32 @@ const PLAY: &str = r#"- hosts: all
       when: dump | default(false) | bool
 "#;
 
+/// The file fetched from a machine, which fetch leaves as it was.
+fn state(m: &Machine) -> String {
+    m.ok("stat -c '%a %U %s' /etc/ph-fetch.txt && cat /etc/ph-fetch.txt")
+}
+
 #[test]
 fn fetch_copies_to_the_controller_as_ansible_does() {
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = machines_repo(&machines).file("deploy.yaml", PLAY);
-    for m in machines.machines() {
-        m.ok("printf 'fetched from a machine\\n' > /etc/ph-fetch.txt && chmod 0600 /etc/ph-fetch.txt");
+    let trial = Differential {
+        skipped: SKIPPED,
+        check: &["--check"],
+        ..Differential::new("fetch", PLAY, state)
     }
-    let root = repo.path().to_path_buf();
+    .start();
+    trial.prepare("printf 'fetched from a machine\\n' > /etc/ph-fetch.txt && chmod 0600 /etc/ph-fetch.txt");
+    let (theirs, ours) = (trial.theirs(), trial.ours());
+    let root = trial.repo.path().to_path_buf();
 
-    let check = playhook(&repo, &["--check", "-l", &checked.name]);
-    let ansible_check = ansible_playbook(&repo, &machines, "deploy.yaml", &["--check", "-l", &checked.name]);
-    assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name)
-    );
+    trial.run_check();
     assert!(
         !root.join("fetched").exists() && !root.join("flat").exists(),
         "--check fetched"
     );
 
     let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
+        &trial.repo,
+        &trial.machines,
         "deploy.yaml",
         &["-l", &theirs.name, "-e", "dump=true"],
     );
@@ -64,7 +66,7 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
     let into = root.join("intodir/ph-fetch.txt");
     let theirs_into = std::fs::read(&into).expect("ansible's intodir file");
     std::fs::remove_dir_all(root.join("intodir")).expect("rm intodir");
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
+    let ours_run = playhook(&trial.repo, &["-l", &ours.name, "-e", "dump=true"]);
     assert_eq!(
         playhook_recap(&ours_run, &ours.name),
         ansible_recap(&theirs_run, &theirs.name)
@@ -85,7 +87,7 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
     assert_eq!(local(&ours.name), local(&theirs.name), "fetched files and modes");
     assert_eq!(local(&ours.name)[0].0, b"fetched from a machine\n");
 
-    let neutral = |m: &crate::support::machines::Machine| {
+    let neutral = |m: &Machine| {
         let text = m.read("/root/results.json").expect("results");
         let text = text
             .replace(&m.name, "HOST")
@@ -94,18 +96,7 @@ fn fetch_copies_to_the_controller_as_ansible_does() {
     };
     assert_same_results("fetch", &neutral(theirs), &neutral(ours), &skipping(SKIPPED));
 
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
+    trial.run_again();
 }
 
 #[test]
@@ -135,9 +126,7 @@ fn fetch_bad_input_fails_naming_the_task() {
                 ),
             )
             .file("adir/.keep", "");
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("bring it") || out.contains("deploy.yaml"),

@@ -11,8 +11,8 @@ use sha1::Digest as _;
 use crate::support::http_server::{self, HttpServer};
 use crate::support::machines::{Machine, Machines};
 use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, read_json, skipping,
+    Differential, ansible_playbook, ansible_recap, assert_same_results, machines_repo,
+    playhook_deploy as playhook, playhook_fails, playhook_recap, read_json, skipping,
 };
 
 /// Result keys that cannot be equal: the temp file's random name (`src`), timings, Ansible's
@@ -143,46 +143,19 @@ fn assert_no_secret_in_args(m: &Machine, program: &str) {
 fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
     let files = files();
     let server = HttpServer::serve(files.clone());
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let repo = machines_repo(&machines).file("deploy.yaml", &play(&server.url(), &files));
-    for m in machines.machines() {
-        m.ok(PREPARE);
+    let trial = Differential {
+        skipped: SKIPPED,
+        check: &["--check"],
+        ..Differential::new("get_url", play(&server.url(), &files), state)
     }
+    .start();
+    trial.prepare(PREPARE);
+    let ours = trial.ours();
     spy(ours, "curl");
-
-    // --check on a fresh machine: nothing changes, and the counts are Ansible's.
-    let before = state(checked);
-    let check = playhook(&repo, &["--check", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "--check changed the files");
-    let ansible_check = ansible_playbook(&repo, &machines, "deploy.yaml", &["--check", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "ansible's --check changed the files");
-    assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name)
-    );
-
-    let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["-l", &theirs.name, "-e", "dump=true"],
-    );
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        playhook_recap(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
-    assert_eq!(state(ours), state(theirs), "the downloaded files");
+    let ours_run = trial.run().ours_run;
     assert_eq!(
         ours.ok("cat /opt/dl/hello.txt /opt/dl/sub/tool.sh /opt/dl/existing.txt"),
         "hello from the test server\n#!/bin/sh\necho tool\nold\n"
-    );
-    assert_same_results(
-        "get_url",
-        &read_json(theirs, "/root/results.json"),
-        &read_json(ours, "/root/results.json"),
-        &skipping(SKIPPED),
     );
     let output = format!("{}{}", ours_run.stdout(), ours_run.stderr());
     assert!(
@@ -197,20 +170,6 @@ fn get_url_downloads_as_ansible_does_and_registers_the_same_results() {
             .any(|r| r.starts_with("GET /auth/secret.txt") && !r.contains("Authorization")),
         "{log:?}"
     );
-
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
-    assert_eq!(state(ours), state(theirs), "after the re-runs");
 }
 
 /// A small play for the wget test: a file, a redirect into a directory, basic auth, a header,
@@ -276,9 +235,7 @@ fn get_url_with_only_wget_on_the_host_ends_as_ansible_does() {
 
     // Neither curl nor wget: a clear failure naming both, the host and the task.
     ours.ok("mv /usr/bin/wget /usr/bin/wget.hidden");
-    let run = repo.playhook(&["deploy", "-l", &ours.name]);
-    assert_ne!(run.code(), 0);
-    let out = format!("{}{}", run.stdout(), run.stderr());
+    let out = playhook_fails(&repo, &["deploy", "-l", &ours.name]);
     assert!(
         out.contains("needs curl or wget") && out.contains(&ours.name) && out.contains("get_url"),
         "{out}"
@@ -316,9 +273,7 @@ fn get_url_bad_input_fails_naming_the_task_and_parameter() {
             "deploy.yaml",
             &format!("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: fetch it\n      {task}\n"),
         );
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("fetch it") || out.contains("deploy.yaml"),

@@ -11,10 +11,7 @@ use std::process::Command;
 
 use crate::support::http_server::HttpServer;
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy as playhook,
-    playhook_recap, read_json, skipping,
-};
+use crate::support::oracle::{Differential, RESULTS, machines_repo, playhook_fails, read_json};
 
 /// Keys that cannot be equal: the uploaded archive's temp path (`src`, and in the extract
 /// command), Ansible's echo of the arguments.
@@ -103,80 +100,45 @@ fn state(m: &Machine) -> String {
     m.ok("cd /opt/un && find . -printf '%p %y %m %u %g %s\\n' | sort && find . -type f | sort | xargs md5sum")
 }
 
+/// The dumped results with unzip's first line, which names the uploaded temp file, cut.
+fn results(m: &Machine) -> serde_json::Value {
+    let mut r = read_json(m, RESULTS);
+    let out = &mut r["zip"]["extract_results"]["out"];
+    let text = out.as_str().unwrap_or_default().to_string();
+    assert!(text.starts_with("Archive:  "), "{text}");
+    *out = serde_json::Value::from(text.split_once('\n').map(|(_, rest)| rest).unwrap_or(""));
+    r
+}
+
 #[test]
 fn unarchive_unpacks_as_ansible_does_and_registers_the_same_results() {
     let archives = archives();
     let server = HttpServer::serve(archives.clone());
-    let machines = Machines::start(3);
-    let (theirs, ours, checked) = (machines.machine(0), machines.machine(1), machines.machine(2));
-    let mut repo = machines_repo(&machines).file("deploy.yaml", &play(&server.url()));
+    let mut trial = Differential {
+        skipped: SKIPPED,
+        check: &["--check"],
+        results,
+        ..Differential::new("unarchive", play(&server.url()), state)
+    }
+    .start();
     for name in ["site.tar.gz", "site.tar.xz", "site.tar.bz2", "site.zip"] {
-        let path = repo.path().join("files").join(name);
+        let path = trial.repo.path().join("files").join(name);
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).expect("mkdir files");
         std::fs::write(&path, &archives[name]).expect("write archive");
     }
-    repo = repo.file("files/.keep", "");
-    for m in machines.machines() {
-        m.ok(PREPARE);
-        m.ok(&format!(
-            "curl -fsSo /root/site.tar.zst {}/files/site.tar.zst",
-            server.url()
-        ));
-    }
-
-    let before = state(checked);
-    let check = playhook(&repo, &["--check", "-l", &checked.name]);
-    assert_eq!(state(checked), before, "--check changed the files");
-    let ansible_check = ansible_playbook(&repo, &machines, "deploy.yaml", &["--check", "-l", &checked.name]);
-    assert_eq!(
-        playhook_recap(&check, &checked.name),
-        ansible_recap(&ansible_check, &checked.name)
-    );
-
-    let theirs_run = ansible_playbook(
-        &repo,
-        &machines,
-        "deploy.yaml",
-        &["-l", &theirs.name, "-e", "dump=true"],
-    );
-    let ours_run = playhook(&repo, &["-l", &ours.name, "-e", "dump=true"]);
-    assert_eq!(
-        playhook_recap(&ours_run, &ours.name),
-        ansible_recap(&theirs_run, &theirs.name)
-    );
-    assert_eq!(state(ours), state(theirs), "the unpacked trees");
-    assert!(ours.ok("cat /opt/un/zst/index.html").contains("hello"));
-    let (mut o, mut t) = (
-        read_json(ours, "/root/results.json"),
-        read_json(theirs, "/root/results.json"),
-    );
-    // unzip names the archive (the uploaded temp file) on its first line.
-    for r in [&mut o, &mut t] {
-        let out = &mut r["zip"]["extract_results"]["out"];
-        let text = out.as_str().unwrap_or_default().to_string();
-        assert!(text.starts_with("Archive:  "), "{text}");
-        *out = serde_json::Value::from(text.split_once('\n').map(|(_, rest)| rest).unwrap_or(""));
-    }
-    assert_same_results("unarchive", &t, &o, &skipping(SKIPPED));
+    trial.repo = trial.repo.file("files/.keep", "");
+    trial.prepare(PREPARE);
+    trial.prepare(&format!(
+        "curl -fsSo /root/site.tar.zst {}/files/site.tar.zst",
+        server.url()
+    ));
+    let outcome = trial.run();
+    assert!(trial.ours().ok("cat /opt/un/zst/index.html").contains("hello"));
     // The extract command of an archive already on the host has no temp path: compared whole.
     assert_eq!(
-        o["zst"]["extract_results"]["cmd"],
-        t["zst"]["extract_results"]["cmd"]
+        outcome.ours["zst"]["extract_results"]["cmd"],
+        outcome.theirs["zst"]["extract_results"]["cmd"]
     );
-
-    let theirs_again = ansible_playbook(&repo, &machines, "deploy.yaml", &["-l", &theirs.name]);
-    assert!(
-        ansible_recap(&theirs_again, &theirs.name).contains("changed=0"),
-        "{theirs_again}"
-    );
-    let ours_again = playhook(&repo, &["-l", &ours.name]);
-    assert_eq!(
-        ours_again.recap(&ours.name)["changed"],
-        0,
-        "{}",
-        ours_again.stdout()
-    );
-    assert_eq!(state(ours), state(theirs), "after the re-runs");
 }
 
 #[test]
@@ -222,9 +184,7 @@ fn unarchive_bad_input_fails_naming_the_task_and_what_is_missing() {
             std::fs::write(&path, &archives[name]).expect("write archive");
         }
         repo = repo.file("files/.keep", "");
-        let run = repo.playhook(&["deploy"]);
-        assert_ne!(run.code(), 0, "{task}");
-        let out = format!("{}{}", run.stdout(), run.stderr());
+        let out = playhook_fails(&repo, &["deploy"]);
         assert!(out.contains(want), "{task}: {out}");
         assert!(
             out.contains("unpack it") || out.contains("deploy.yaml"),

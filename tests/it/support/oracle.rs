@@ -5,9 +5,13 @@
 //!
 //! A test holds a [`Twins`]: machine 0 is Ansible's (`theirs`, playbook `ansible.yaml`), machine 1
 //! playhook's (`ours`, playbook `deploy.yaml`); further machines are the test's own.
+//! [`Differential`] is the standard whole flow (check mode on a third machine, the applying
+//! runs with their dumped results compared, the re-runs) for one play both sides share.
 
+mod differential;
 mod results;
 
+pub use differential::{Differential, RESULTS};
 pub use results::{Rule, Site, assert_same_results};
 
 use serde_json::Value as Json;
@@ -99,6 +103,14 @@ pub fn read_json(m: &Machine, path: &str) -> Json {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} on {}: {e}\n{text}", m.name))
 }
 
+/// Runs `playhook ARGS` in `repo`, which must fail; its standard output and error.
+pub fn playhook_fails(repo: &TestRepo, args: &[&str]) -> String {
+    let run = repo.playhook(args);
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert_ne!(run.code(), 0, "playhook {args:?} succeeded:\n{text}");
+    text
+}
+
 /// The one failure printed for `host` in `text` (`fatal: [HOST]: FAILED! => {...}`), as JSON;
 /// asserts there is exactly one and that its `msg` is one non-empty line.
 pub fn fatal(text: &str, host: &str) -> Json {
@@ -127,10 +139,7 @@ pub fn deploy_failing(machines: &Machines, task: &str) -> String {
          - copy: {{content: \"finished\\n\", dest: /root/finished}}\n"
     );
     let repo = machines_repo(machines).file("deploy.yaml", &play);
-    let run = repo.playhook(&["deploy"]);
-    let text = format!("{}{}", run.stdout(), run.stderr());
-    assert_ne!(run.code(), 0, "{text}");
-    text
+    playhook_fails(&repo, &["deploy"])
 }
 
 /// Fresh machines and a repository for a differential run; see the module docs.
