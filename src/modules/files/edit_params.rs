@@ -4,7 +4,7 @@
 
 use super::edit::EditOptions;
 use crate::modules::ModuleError;
-use crate::modules::params::ModeParam;
+use crate::modules::params::{ModeParam, refuse_file_extras};
 
 /// Declares a module's `Params` struct: the fields written in the macro call, then `backup`,
 /// `validate`, `mode`, `owner`, `group`, `attributes` (alias `attr`), `seuser`, `serole`,
@@ -43,10 +43,10 @@ macro_rules! edit_params {
                         group: self.group.as_deref(),
                         attributes: self.attributes.as_deref(),
                         selinux: [
-                            ("seuser", self.seuser.as_deref()),
-                            ("serole", self.serole.as_deref()),
-                            ("setype", self.setype.as_deref()),
-                            ("selevel", self.selevel.as_deref()),
+                            self.seuser.as_deref(),
+                            self.serole.as_deref(),
+                            self.setype.as_deref(),
+                            self.selevel.as_deref(),
                         ],
                         // Writes are always atomic renames; Ansible's unsafe fallback is never
                         // needed.
@@ -68,25 +68,15 @@ pub struct Common<'a> {
     pub owner: Option<&'a str>,
     pub group: Option<&'a str>,
     pub attributes: Option<&'a str>,
-    pub selinux: [(&'static str, Option<&'a str>); 4],
+    /// `seuser`, `serole`, `setype`, `selevel`.
+    pub selinux: [Option<&'a str>; 4],
     pub unsafe_writes: Option<bool>,
 }
 
 /// Checks the common arguments and builds the options of an edit.
 pub fn options(module: &str, c: Common<'_>) -> Result<EditOptions, ModuleError> {
     let _ = c.unsafe_writes;
-    if c.attributes.is_some_and(|a| !a.is_empty()) {
-        return Err(ModuleError::Params(format!(
-            "{module}: `attributes` (chattr flags) is not supported by playhook; \
-             set them with a `command: chattr ...` task instead"
-        )));
-    }
-    if let Some((name, _)) = c.selinux.iter().find(|(_, v)| v.is_some()) {
-        return Err(ModuleError::Params(format!(
-            "{module}: `{name}` (SELinux context) is not supported by playhook; remove it \
-             (Ansible ignores it on hosts without SELinux)"
-        )));
-    }
+    refuse_file_extras(module, c.attributes, c.selinux)?;
     if let Some(v) = c.validate {
         if !v.contains("%s") {
             return Err(ModuleError::failed(format!("validate must contain %s: {v}")));

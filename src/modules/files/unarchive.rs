@@ -19,7 +19,7 @@ use crate::connection::files::{self, FileAttrs, FileStat, StatOptions};
 use crate::connection::quote::{quote, quote_path};
 use crate::modules::net::http::{self, Request};
 use crate::modules::packages::version::fnmatch;
-use crate::modules::params::{ModeParam, file_fields};
+use crate::modules::params::{ModeParam, file_fields, refuse_file_extras};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Unarchive;
@@ -87,14 +87,16 @@ impl TypedModule for Unarchive {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let _ = (p.unsafe_writes, p.decrypt, p.io_buffer_size);
-        if [&p.seuser, &p.serole, &p.setype, &p.selevel, &p.attributes]
-            .iter()
-            .any(|v| v.is_some())
-        {
-            return Err(ModuleError::Params(
-                "unarchive: SELinux contexts (seuser, serole, setype, selevel) and attributes are not supported by playhook".into(),
-            ));
-        }
+        refuse_file_extras(
+            "unarchive",
+            p.attributes.as_deref(),
+            [
+                p.seuser.as_deref(),
+                p.serole.as_deref(),
+                p.setype.as_deref(),
+                p.selevel.as_deref(),
+            ],
+        )?;
         if p.mode == Some(ModeParam::Preserve) {
             return Err(ModuleError::Params(
                 "unarchive: mode: preserve is not a mode; give one".into(),

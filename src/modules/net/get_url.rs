@@ -21,7 +21,7 @@ use super::http::{self, Request, Response, Unavailable};
 use crate::connection::files::{self, FileAttrs, FileStat, StatOptions};
 use crate::connection::quote::quote_path;
 use crate::modules::files::dest::parent_dir;
-use crate::modules::params::{ModeParam, file_fields, value_to_text};
+use crate::modules::params::{ModeParam, file_fields, refuse_file_extras, value_to_text};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct GetUrl;
@@ -270,14 +270,16 @@ impl TypedModule for GetUrl {
 /// Parameters playhook cannot honour are refused, not ignored.
 fn refuse_unsupported(p: &Params) -> Result<(), ModuleError> {
     let _ = p.unsafe_writes;
-    if [&p.seuser, &p.serole, &p.setype, &p.selevel, &p.attributes]
-        .iter()
-        .any(|v| v.is_some())
-    {
-        return Err(ModuleError::Params(
-            "get_url: SELinux contexts (seuser, serole, setype, selevel) and attributes are not supported by playhook".into(),
-        ));
-    }
+    refuse_file_extras(
+        "get_url",
+        p.attributes.as_deref(),
+        [
+            p.seuser.as_deref(),
+            p.serole.as_deref(),
+            p.setype.as_deref(),
+            p.selevel.as_deref(),
+        ],
+    )?;
     if p.unredirected_headers.as_ref().is_some_and(|h| !h.is_empty()) {
         return Err(ModuleError::Params(
             "get_url: unredirected_headers is not supported by playhook (curl and wget send the headers to redirects too); drop it or fetch the final URL".into(),

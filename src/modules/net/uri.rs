@@ -18,7 +18,7 @@ use super::http::{self, Request, Unavailable};
 use crate::connection::files::{self, FileAttrs, StatOptions};
 use crate::connection::quote::quote_path;
 use crate::modules::files::copy::content_text;
-use crate::modules::params::{ModeParam, file_fields, map_value, value_to_text};
+use crate::modules::params::{ModeParam, file_fields, map_value, refuse_file_extras, value_to_text};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Uri;
@@ -341,14 +341,16 @@ fn ctx_is_dir(p: &Params) -> bool {
 
 fn refuse_unsupported(p: &Params) -> Result<(), ModuleError> {
     let _ = (p.unsafe_writes, p.remote_src);
-    if [&p.seuser, &p.serole, &p.setype, &p.selevel, &p.attributes]
-        .iter()
-        .any(|v| v.is_some())
-    {
-        return Err(ModuleError::Params(
-            "uri: SELinux contexts (seuser, serole, setype, selevel) and attributes are not supported by playhook".into(),
-        ));
-    }
+    refuse_file_extras(
+        "uri",
+        p.attributes.as_deref(),
+        [
+            p.seuser.as_deref(),
+            p.serole.as_deref(),
+            p.setype.as_deref(),
+            p.selevel.as_deref(),
+        ],
+    )?;
     let refused = [
         (p.src.is_some(), "src (send the file's content as body instead)"),
         (p.unix_socket.is_some(), "unix_socket"),

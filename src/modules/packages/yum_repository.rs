@@ -5,7 +5,7 @@
 //! space-separated), `state: absent` drops the section and deletes a file left empty.
 //! `changed` and the diff compare Ansible's sorted dump, so a file that only differs in order or
 //! comments is left alone. Results: `repo`, `state`, `diff`. File attributes `mode`, `owner`,
-//! `group` are applied; SELinux contexts and `attributes` are refused.
+//! `group` are applied; SELinux contexts and `attributes` are refused (`params::refuse_file_extras`).
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::repo_ini::{self, Ini};
 use crate::connection::files::{self, Mode};
 use crate::modules::files::dest::{PutFile, put_file};
-use crate::modules::params::ModeParam;
+use crate::modules::params::{ModeParam, refuse_file_extras};
 use crate::modules::{Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct YumRepository;
@@ -189,14 +189,16 @@ impl TypedModule for YumRepository {
                 )));
             }
         }
-        if [&p.seuser, &p.serole, &p.setype, &p.selevel, &p.attributes]
-            .iter()
-            .any(|v| v.is_some())
-        {
-            return Err(ModuleError::Params(
-                "yum_repository: SELinux contexts (seuser, serole, setype, selevel) and attributes are not supported by playhook".into(),
-            ));
-        }
+        refuse_file_extras(
+            "yum_repository",
+            p.attributes.as_deref(),
+            [
+                p.seuser.as_deref(),
+                p.serole.as_deref(),
+                p.setype.as_deref(),
+                p.selevel.as_deref(),
+            ],
+        )?;
         if state == "present" {
             if p.baseurl.is_none() && p.mirrorlist.is_none() && p.metalink.is_none() {
                 return Err(ModuleError::failed(
