@@ -52,3 +52,12 @@ pub fn supported_lookups() -> Vec<&'static str> {
 
 /// An ordered map of values, as templates build them (`Value::from_object(map)`).
 pub type ValueMap = indexmap::IndexMap<minijinja::Value, minijinja::Value>;
+
+/// Renders `src` with no variables and the default engine, its error as text: for the filters'
+/// unit tests.
+#[cfg(test)]
+pub(crate) fn render_without_vars(src: &str) -> Result<String, String> {
+    Engine::default()
+        .render_str(src, &minijinja::Value::from(()))
+        .map_err(|e| e.to_string())
+}

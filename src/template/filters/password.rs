@@ -310,14 +310,7 @@ fn push64(out: &mut String, mut v: u32, n: usize) {
 
 #[cfg(test)]
 mod tests {
-    use crate::template::Engine;
-    use minijinja::Value;
-
-    fn render(src: &str) -> Result<String, String> {
-        Engine::default()
-            .render_str(src, &Value::from(()))
-            .map_err(|e| e.to_string())
-    }
+    use crate::template::render_without_vars as render;
 
     #[test]
     fn hashes_match_passlib() {

@@ -310,14 +310,7 @@ fn ipsubnet(value: &Value, query: &str, index: Option<i128>) -> Result<Value, Er
 
 #[cfg(test)]
 mod tests {
-    use crate::template::Engine;
-    use minijinja::Value;
-
-    fn render(src: &str) -> Result<String, String> {
-        Engine::default()
-            .render_str(src, &Value::from(()))
-            .map_err(|e| e.to_string())
-    }
+    use crate::template::render_without_vars as render;
 
     #[test]
     fn bare_names_are_the_collections() {
