@@ -2,7 +2,7 @@
 //! host that is down, and the play keywords `force_handlers`, `user`, `order`, `notify` on a
 //! block, `connection` on play, block and task.
 
-use crate::support::oracle::{ansible_recap, playhook_recap};
+use crate::support::oracle::{ansible_recap, assert_same_recaps, playhook_recap};
 use crate::support::repo::TestRepo;
 
 /// A loopback port nothing listens on (bound, then released).
@@ -41,14 +41,7 @@ fn controller_modules_run_for_a_host_that_is_down() {
     );
     let run = repo.playhook(&["deploy", "--json"]);
     let (_, theirs) = repo.ansible_playbook(&["deploy.yaml"]);
-    for host in ["localhost", "down"] {
-        assert_eq!(
-            playhook_recap(&run, host),
-            ansible_recap(&theirs, host),
-            "{host}\n{theirs}\n{}",
-            run.stdout()
-        );
-    }
+    assert_same_recaps(&theirs, &run, &["localhost", "down"]);
     assert_eq!(
         playhook_recap(&run, "down"),
         "ok=3 changed=0 unreachable=1 failed=0 skipped=0"
@@ -211,14 +204,7 @@ fn connection_local_on_a_block_and_task_meta_end_batch_and_reset_connection() {
          - shell: echo next play >> {{ out }}/next\n      connection: local\n",
     );
     let (run, theirs, ours, theirs_dir) = both(&repo, &[]);
-    for host in ["localhost", "down"] {
-        assert_eq!(
-            playhook_recap(&run, host),
-            ansible_recap(&theirs, host),
-            "{host}\n{theirs}\n{}",
-            run.stdout()
-        );
-    }
+    assert_same_recaps(&theirs, &run, &["localhost", "down"]);
     assert_eq!(
         playhook_recap(&run, "down"),
         "ok=1 changed=1 unreachable=1 failed=0 skipped=0"
@@ -317,14 +303,7 @@ fn add_host_group_by_and_pause_change_the_run_for_later_plays() {
         read(&ours, "add").as_deref(),
         Some("[True, True] False Paused for 1 [] ['n1', 'n2']\n")
     );
-    for host in ["localhost", "n1", "n2"] {
-        assert_eq!(
-            playhook_recap(&run, host),
-            ansible_recap(&theirs, host),
-            "{host}\n{theirs}\n{}",
-            run.stdout()
-        );
-    }
+    assert_same_recaps(&theirs, &run, &["localhost", "n1", "n2"]);
 }
 
 #[test]

@@ -97,6 +97,18 @@ pub fn playhook_recap(run: &Run, host: &str) -> String {
         .join(" ")
 }
 
+/// Asserts playhook's recap of each of `hosts` is Ansible's (`ansible`: its standard output).
+pub fn assert_same_recaps(ansible: &str, run: &Run, hosts: &[&str]) {
+    for host in hosts {
+        assert_eq!(
+            playhook_recap(run, host),
+            ansible_recap(ansible, host),
+            "{host}\n{ansible}\n{}",
+            run.stdout()
+        );
+    }
+}
+
 /// A machine's JSON file (the registered results a play dumped).
 pub fn read_json(m: &Machine, path: &str) -> Json {
     let text = m.read(path).unwrap_or_else(|| panic!("{path} on {}", m.name));
