@@ -1,38 +1,6 @@
 //! Bad repositories are refused before any host is touched, with file and line.
 
-use crate::support::repo::TestRepo;
-
-/// Runs a deploy whose first task would create `marker`; asserts it failed with `code`,
-/// that stderr names `needle`, and that nothing ran.
-fn refused(repo: TestRepo, code: i32, needle: &str) {
-    let marker = repo.path().join("touched");
-    let run = repo.playhook(&["deploy"]);
-    assert_eq!(
-        run.code(),
-        code,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout(),
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains(needle),
-        "expected `{needle}` in:\n{}",
-        run.stderr()
-    );
-    assert!(!marker.exists(), "no host may be touched");
-}
-
-fn with_first_task(extra: &str) -> TestRepo {
-    let repo = TestRepo::local();
-    let marker = repo.path().join("touched");
-    repo.file(
-        "deploy.yaml",
-        &format!(
-            "- hosts: web\n  tasks:\n    - command: touch {}\n{extra}",
-            marker.display()
-        ),
-    )
-}
+use crate::support::repo::{TestRepo, refused, with_first_task};
 
 #[test]
 fn unknown_module() {

@@ -1,7 +1,7 @@
 //! `with_<lookup>` loops and lookups, beside ansible-playbook: the items each loop gives and
 //! each lookup's value are written as JSON and compared byte for byte.
 
-use crate::support::repo::TestRepo;
+use crate::support::repo::{TestRepo, with_first_task};
 
 const USERS: &str = "    users:
       - name: alice
@@ -181,29 +181,7 @@ fn password_is_stored_like_ansible_and_kept() {
 /// A deploy whose first task would create `touched`, then `extra`: refused with exit 4 naming
 /// `needle`, and nothing ran.
 fn refused(extra: &str, needle: &str) {
-    let repo = TestRepo::local();
-    let marker = repo.path().join("touched");
-    let repo = repo.file(
-        "deploy.yaml",
-        &format!(
-            "- hosts: web\n  tasks:\n    - command: touch {}\n{extra}",
-            marker.display()
-        ),
-    );
-    let run = repo.playhook(&["deploy"]);
-    assert_eq!(
-        run.code(),
-        4,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout(),
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains(needle),
-        "expected `{needle}` in:\n{}",
-        run.stderr()
-    );
-    assert!(!marker.exists(), "no host may be touched");
+    crate::support::repo::refused(with_first_task(extra), 4, needle);
 }
 
 #[test]

@@ -196,3 +196,36 @@ impl Run {
         recaps[0]["hosts"][host].clone()
     }
 }
+
+/// Runs a deploy of a [`with_first_task`] repository; asserts it failed with `code`, that
+/// stderr names `needle`, and that nothing ran (`touched` was not created).
+pub fn refused(repo: TestRepo, code: i32, needle: &str) {
+    let marker = repo.path().join("touched");
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(
+        run.code(),
+        code,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout(),
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains(needle),
+        "expected `{needle}` in:\n{}",
+        run.stderr()
+    );
+    assert!(!marker.exists(), "no host may be touched");
+}
+
+/// A local repository whose play's first task creates `touched` in it, then `extra` (task lines).
+pub fn with_first_task(extra: &str) -> TestRepo {
+    let repo = TestRepo::local();
+    let marker = repo.path().join("touched");
+    repo.file(
+        "deploy.yaml",
+        &format!(
+            "- hosts: web\n  tasks:\n    - command: touch {}\n{extra}",
+            marker.display()
+        ),
+    )
+}
