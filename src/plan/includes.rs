@@ -107,6 +107,8 @@ pub fn follow(
                 // A role's tasks for another platform (`setup-FreeBSD.yml` with `pkgng`) load
                 // only on hosts of that platform.
                 Err(IncludeError::Invalid(message)) if for_a_platform(&task) => {
+                    // The loader's first line says what; the lists after it are for errors.
+                    let message = message.lines().next().unwrap_or_default();
                     followed.notes.push(format!(
                         "{}: {} is for the platform its `when` names and does not load: {message} \
                          (an error only on hosts of that platform)",

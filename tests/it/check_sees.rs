@@ -426,6 +426,11 @@ fn a_file_for_another_platform_is_a_note_and_any_other_guard_still_refuses() {
         "{}",
         explain(&run)
     );
+    assert!(
+        !out.contains("supported modules:"),
+        "the note is one line: {}",
+        explain(&run)
+    );
     let repo = repo.file(
         "deploy.yaml",
         "- hosts: web\n  vars: {on: true}\n  tasks:\n    - include_tasks: setup-FreeBSD.yml\n      when: on | bool\n",
