@@ -3,6 +3,7 @@
 //! The crate is a library with a thin binary on top (`main.rs`). See `ARCHITECTURE.md` for the
 //! code map; each module's docs say what it owns.
 
+pub mod agent;
 pub mod calendar;
 pub mod cli;
 pub mod connection;
