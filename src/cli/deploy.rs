@@ -139,13 +139,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         learned_secrets: learned,
     }));
     // Notes (includes followed only when they run) are for `playhook check`.
-    let checked = crate::plan::check::check(
-        &loaded.playbook,
-        &engine,
-        &loaded.global_names(),
-        &loaded.config.role_search_path(),
-        loaded.inventory.sources(),
-    );
+    let checked = loaded.check(&engine);
     let var_sources = match checked {
         Ok(checked) => Arc::new(checked.vars),
         Err(problems) => {
