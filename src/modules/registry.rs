@@ -66,6 +66,10 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::getent::Getent,
         &system::locale_gen::LocaleGen,
         &system::timezone::Timezone,
+        &system::mount::Mount,
+        &system::sysctl::Sysctl,
+        &system::modprobe::Modprobe,
+        &system::authorized_key::AuthorizedKey,
     ]
 }
 

@@ -96,7 +96,7 @@ const TABLE: &[Case] = &[
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",
-        Blocked("handlers/main.yml:26: `ansible.posix.mount` is neither a supported module"),
+        Blocked("tasks/limits.yml:14: `community.general.pam_limits` is neither a supported module"),
     ),
     role(
         "devsec-ssh-hardening",
