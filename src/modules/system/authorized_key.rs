@@ -184,7 +184,8 @@ impl TypedModule for AuthorizedKey {
         }
         // The module's `keyfile`: the user must exist unless a path is given in check mode.
         let pw: Vec<&str> = l.passwd.split(':').collect();
-        let known = pw.len() >= 7;
+        // `getent` also answers a uid; `getpwnam` only a name.
+        let known = pw.len() >= 7 && pw[0] == p.user;
         if !(known || ctx.check && p.path.is_some()) {
             return Err(ModuleError::failed(if ctx.check && p.path.is_none() {
                 "Either user must exist or you must provide full path to key file in check mode".to_string()

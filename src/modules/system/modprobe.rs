@@ -184,6 +184,70 @@ fn options_content(name: &str, params: &str) -> String {
     format!("{}\n", lines.join("\n"))
 }
 
+/// What `persistent` changes: whether anything does, and the files to write (real path, text),
+/// as the module's `load_module_permanent` / `unload_module_permanent` decide from the files.
+fn persistence(
+    l: &Looked,
+    patterns: &Patterns,
+    name: &str,
+    params: &str,
+    persistent: Persistent,
+) -> (bool, Vec<(String, String)>) {
+    let mut changed = false;
+    let in_modules = l
+        .modules_files
+        .iter()
+        .any(|f| lines(&f.text).iter().any(|line| patterns.is_module(line)));
+    let permanent: std::collections::BTreeSet<String> = l
+        .modprobe_files
+        .iter()
+        .flat_map(|f| {
+            lines(&f.text)
+                .into_iter()
+                .filter_map(|line| patterns.param(&line))
+        })
+        .collect();
+    let desired: std::collections::BTreeSet<String> = params.split_whitespace().map(str::to_string).collect();
+    let params_set = desired == permanent;
+    let mut writes: Vec<(String, String)> = Vec::new();
+    let disable_params = |writes: &mut Vec<(String, String)>| {
+        for f in &l.modprobe_files {
+            if let Some(text) = commented(&f.text, |line| patterns.param(line).is_some()) {
+                writes.push((f.real.clone(), text));
+            }
+        }
+    };
+    match persistent {
+        Persistent::Present if !(in_modules && params_set) => {
+            if !in_modules {
+                writes.push((format!("{MODULES_LOAD}/{name}.conf"), format!("{name}\n")));
+                changed = true;
+            }
+            if !params_set {
+                disable_params(&mut writes);
+                writes.push((format!("{MODPROBE_D}/{name}.conf"), options_content(name, params)));
+                changed = true;
+            }
+        }
+        Persistent::Absent if in_modules || !permanent.is_empty() => {
+            if in_modules {
+                for f in &l.modules_files {
+                    if let Some(text) = commented(&f.text, |line| patterns.is_module(line)) {
+                        writes.push((f.real.clone(), text));
+                    }
+                }
+                changed = true;
+            }
+            if !permanent.is_empty() {
+                disable_params(&mut writes);
+                changed = true;
+            }
+        }
+        _ => {}
+    }
+    (changed, writes)
+}
+
 #[async_trait]
 impl TypedModule for Modprobe {
     type Params = Params;
@@ -226,15 +290,10 @@ impl TypedModule for Modprobe {
         let loaded = l.loaded.clone().map_err(|m| fail(m, false))?;
         let mut changed = false;
         let mut warnings: Vec<String> = Vec::new();
-        let words = |extra: &[&str]| {
-            extra
-                .iter()
-                .map(|w| quote(w))
-                .chain(std::iter::once(quote(&name)))
-                .chain(args.iter().map(|a| quote(a)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let words = std::iter::once(quote(&name))
+            .chain(args.iter().map(|a| quote(a)))
+            .collect::<Vec<_>>()
+            .join(" ");
         if state == State::Present && !loaded {
             let n = if ctx.check { "-n " } else { "" };
             let script = format!(
@@ -245,8 +304,8 @@ impl TypedModule for Modprobe {
                  modprobe -n --first-time {} >/dev/null 2>\"$e\"; r=$?\n\
                  printf 'first\\0'; cat \"$e\"; printf '\\0%s\\0' $r; fi\nrm -f \"$e\"",
                 quote(&name),
-                words(&[]),
-                words(&[]),
+                words,
+                words,
             );
             let out = ctx.run(script).await?;
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -294,61 +353,8 @@ impl TypedModule for Modprobe {
             }
             changed = true;
         }
-        let in_modules = l
-            .modules_files
-            .iter()
-            .any(|f| lines(&f.text).iter().any(|line| patterns.is_module(line)));
-        let permanent: std::collections::BTreeSet<String> = l
-            .modprobe_files
-            .iter()
-            .flat_map(|f| {
-                lines(&f.text)
-                    .into_iter()
-                    .filter_map(|line| patterns.param(&line))
-            })
-            .collect();
-        let desired: std::collections::BTreeSet<String> =
-            params.split_whitespace().map(str::to_string).collect();
-        let params_set = desired == permanent;
-        let mut writes: Vec<(String, String)> = Vec::new();
-        let disable_params = |writes: &mut Vec<(String, String)>| {
-            for f in &l.modprobe_files {
-                if let Some(text) = commented(&f.text, |line| patterns.param(line).is_some()) {
-                    writes.push((f.real.clone(), text));
-                }
-            }
-        };
-        match persistent {
-            Persistent::Present if !(in_modules && params_set) => {
-                if !in_modules {
-                    writes.push((format!("{MODULES_LOAD}/{name}.conf"), format!("{name}\n")));
-                    changed = true;
-                }
-                if !params_set {
-                    disable_params(&mut writes);
-                    writes.push((
-                        format!("{MODPROBE_D}/{name}.conf"),
-                        options_content(&name, &params),
-                    ));
-                    changed = true;
-                }
-            }
-            Persistent::Absent if in_modules || !permanent.is_empty() => {
-                if in_modules {
-                    for f in &l.modules_files {
-                        if let Some(text) = commented(&f.text, |line| patterns.is_module(line)) {
-                            writes.push((f.real.clone(), text));
-                        }
-                    }
-                    changed = true;
-                }
-                if !permanent.is_empty() {
-                    disable_params(&mut writes);
-                    changed = true;
-                }
-            }
-            _ => {}
-        }
+        let (persisted, writes) = persistence(&l, &patterns, &name, &params, persistent);
+        changed |= persisted;
         if !ctx.check {
             for (path, text) in writes {
                 files::write_atomic(
@@ -407,5 +413,64 @@ mod tests {
         assert_eq!(l.modprobe_files[0].text, "options dummy a=1\n");
         let l = parse_look("loaded\0error\0[Errno 2] nope\0");
         assert_eq!(l.loaded, Err("[Errno 2] nope".into()));
+    }
+
+    /// The files as the collection's module leaves them for the same files (its Modprobe class
+    /// run in Python on copies of these directories, `module_loaded` true).
+    #[test]
+    fn persistence_edits_the_files_as_the_module_does() {
+        let file = |real: &str, text: &str| ConfFile {
+            real: real.into(),
+            text: text.into(),
+        };
+        let mut l = Looked {
+            loaded: Ok(true),
+            modules_files: vec![
+                file("ml/ph.conf", "# mine\nphgone\nloop\n"),
+                file("ml/other.conf", "phfake # c\n"),
+            ],
+            modprobe_files: vec![
+                file("mp/ph.conf", "options phgone x=1\noptions loop max_loop=8\n"),
+                file(
+                    "mp/phfake-old.conf",
+                    "options phfake old=1\noptions phfake a=1 ; keep\n",
+                ),
+            ],
+        };
+        let p = Patterns::new("phfake").expect("patterns");
+        let (changed, writes) = persistence(&l, &p, "phfake", "a=1 b=two", Persistent::Present);
+        assert!(changed);
+        assert_eq!(
+            writes,
+            [
+                (
+                    "mp/phfake-old.conf".to_string(),
+                    "#options phfake old=1\n\n#options phfake a=1 ; keep\n".to_string()
+                ),
+                (
+                    "/etc/modprobe.d/phfake.conf".to_string(),
+                    "options phfake a=1\noptions phfake b=two\n".to_string()
+                ),
+            ]
+        );
+        l.modprobe_files[1].text = writes[0].1.clone();
+        let p = Patterns::new("phgone").expect("patterns");
+        let (changed, writes) = persistence(&l, &p, "phgone", "", Persistent::Absent);
+        assert!(changed);
+        assert_eq!(
+            writes,
+            [
+                (
+                    "ml/ph.conf".to_string(),
+                    "# mine\n\n#phgone\n\nloop\n".to_string()
+                ),
+                (
+                    "mp/ph.conf".to_string(),
+                    "#options phgone x=1\n\noptions loop max_loop=8\n".to_string()
+                ),
+            ]
+        );
+        let (changed, writes) = persistence(&l, &p, "phgone", "", Persistent::Disabled);
+        assert!(!changed && writes.is_empty());
     }
 }
