@@ -28,6 +28,7 @@ mod modules_vcs;
 mod packages;
 mod packages_redhat;
 mod play_keywords;
+mod roles_redis;
 mod secrets;
 mod services;
 mod shell_protocol;
