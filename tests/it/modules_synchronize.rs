@@ -4,7 +4,8 @@
 //! pull into the controller, and a missing source (rsync's failure, ignored). Compared: the
 //! machines' trees (paths, kinds, modes, owners, sizes, link targets, bytes), the recaps, the
 //! registered results key by key, the pulled files, `changed=0` on a re-run and a `--check
-//! --diff` run that changes nothing.
+//! --diff` run that changes nothing. A second test does the same on a `local` connection beside
+//! ansible-playbook on localhost.
 //!
 //! Normalised in the results, and why: `cmd`'s `--rsh='...'` word (Ansible opens a second ssh
 //! session with `-S none -o Port=N -o StrictHostKeyChecking=no ...`; playhook goes through the
@@ -199,4 +200,68 @@ fn synchronize_bad_input_fails_naming_the_task() {
         );
     }
     assert!(!m.ok("ls /srv").contains('x'), "nothing was transferred");
+}
+
+/// The play of the local-connection test, writing under `out`.
+fn local_play(hosts: &str, out: &str) -> String {
+    format!(
+        "- hosts: {hosts}\n  gather_facts: false\n  tasks:\n    \
+         - synchronize: {{src: site/, dest: {out}/site}}\n      register: push\n    \
+         - synchronize: {{src: site/, dest: {out}/site, delete: true}}\n      register: again\n    \
+         - synchronize: {{src: site/, dest: {out}/check}}\n      check_mode: true\n      register: checked\n    \
+         - copy:\n        dest: {out}/results.json\n        \
+         content: \"{{{{ {{'push': push, 'again': again, 'checked': checked}} | to_nice_json }}}}\"\n"
+    )
+}
+
+/// On a `local` connection both sides are paths of this machine, as in Ansible: the same tree,
+/// the same results (`cmd` has no remote shell at all, so nothing is normalised but the two
+/// output directories), a second run unchanged, check mode writing nothing.
+#[test]
+fn synchronize_on_a_local_connection_copies_as_ansible_does() {
+    let repo = crate::support::repo::TestRepo::local()
+        .file("files/site/a.txt", "alpha\n")
+        .file("files/site/sub/b.txt", "beta\n");
+    std::os::unix::fs::symlink("a.txt", repo.path().join("files/site/link")).expect("symlink");
+    let theirs = repo.path().join("theirs");
+    let ours = repo.path().join("ours");
+    for dir in [&theirs, &ours] {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    crate::support::ansible::run_playbook(
+        repo.path(),
+        &local_play("localhost", &theirs.display().to_string()),
+        &[],
+    );
+    let repo = repo.file("deploy.yaml", &local_play("web", &ours.display().to_string()));
+    let run = repo.playhook(&["deploy"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+
+    let mismatches = crate::support::tree::compare(&theirs.join("site"), &ours.join("site"));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        crate::support::tree::report(&theirs, &ours, &mismatches)
+    );
+    assert!(ours.join("site/sub/b.txt").exists() && !ours.join("check").exists());
+    let results = |dir: &std::path::Path| {
+        let text = std::fs::read_to_string(dir.join("results.json")).expect("results");
+        let text = text.replace(&dir.display().to_string(), "OUT");
+        serde_json::from_str::<serde_json::Value>(&text).expect("json")
+    };
+    crate::support::oracle::assert_same_results(
+        "synchronize (local)",
+        &results(&theirs),
+        &results(&ours),
+        &crate::support::oracle::skipping(&["invocation", "_ansible_no_log"]),
+    );
+    let ours_results = results(&ours);
+    assert_eq!(ours_results["push"]["changed"], true);
+    assert_eq!(ours_results["again"]["changed"], false);
+    assert!(
+        ours_results["push"]["cmd"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("/files/site/ OUT/site") && !c.contains("--rsh")),
+        "{ours_results}"
+    );
 }

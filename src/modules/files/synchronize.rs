@@ -120,6 +120,8 @@ impl TypedModule for Synchronize {
                  or a direct filesystem copy; this host's connection offers neither",
             )),
             RemoteShell::Local => {
+                // The host is this machine: its rsync is found as the controller's.
+                args.rsync = bin_path(&args.rsync)?;
                 args.src = controller_path(ctx, &src);
                 args.dest = controller_path(ctx, &dest);
                 args.rsync_path = p.rsync_path.clone();
