@@ -187,6 +187,10 @@ fn synchronize_bad_input_fails_naming_the_task() {
             "synchronize: {src: /etc/hostname, dest: /srv/x}\n      delegate_to: other",
             "delegate_to `other` is not supported",
         ),
+        (
+            "synchronize: {src: /etc/hostname, dest: /srv/x}\n      delegate_to: localhost",
+            "synchronize with delegate_to is not supported",
+        ),
     ] {
         let repo = machines_repo(&machines).file(
             "deploy.yaml",

@@ -102,6 +102,13 @@ impl TypedModule for Synchronize {
                 "synchronize requires both src and dest parameters are set",
             ));
         };
+        if ctx.delegated {
+            return Err(ModuleError::failed(
+                "synchronize with delegate_to is not supported: playhook already runs rsync on the controller \
+                 and reaches this host over its own connection (a push or pull between the controller and \
+                 the host); remove delegate_to",
+            ));
+        }
         let shell = ctx.conn.remote_shell();
         let mut args = options(&p, ctx.check);
         args.rsync = match ctx
