@@ -18,6 +18,7 @@ need ssh openssh-client
 need ssh-keygen openssh-client
 need sudo sudo
 need git git
+need rsync rsync # synchronize runs rsync on the controller
 need unshare util-linux
 need flock util-linux
 need mmdebstrap mmdebstrap

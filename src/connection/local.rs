@@ -76,4 +76,8 @@ impl Connection for LocalConnection {
         *self = LocalConnection::start(&self.host).await?;
         Ok(())
     }
+
+    fn remote_shell(&self) -> super::RemoteShell {
+        super::RemoteShell::Local
+    }
 }

@@ -150,6 +150,25 @@ pub enum ConnectionError {
     Unsupported(String),
 }
 
+/// How a program run on the controller (rsync for `synchronize`) reaches the host's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteShell {
+    /// The host is this machine: its paths are local paths.
+    Local,
+    /// Through the connection's own ssh master, already logged in: `ssh -S CONTROL` reaches the
+    /// host with every option the connection used (port, user, key, ssh_config, ProxyJump,
+    /// password); `address`, `user` and `port` are the connection's, for the program's command
+    /// line and messages.
+    Ssh {
+        control: std::path::PathBuf,
+        address: String,
+        user: Option<String>,
+        port: Option<u16>,
+    },
+    /// This connection cannot carry another program's session.
+    Unsupported,
+}
+
 /// A session with one host.
 #[async_trait]
 pub trait Connection: Send {
@@ -169,6 +188,11 @@ pub trait Connection: Send {
         Err(ConnectionError::Unreachable {
             message: "this connection cannot be reopened".into(),
         })
+    }
+
+    /// How a controller program reaches the host over this connection; see [`RemoteShell`].
+    fn remote_shell(&self) -> RemoteShell {
+        RemoteShell::Unsupported
     }
 }
 

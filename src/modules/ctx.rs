@@ -32,6 +32,9 @@ pub struct ModuleCtx<'a> {
     /// `failed_when`, `until`, `-v`). Only then does a module spend work on fields nobody would
     /// see otherwise, such as the stat of a file it just wrote.
     pub result_seen: bool,
+    /// The task runs on another host than its own (`delegate_to: localhost`): `conn` is that
+    /// host's. A module whose work is about the task's own host (`synchronize`) refuses it.
+    pub delegated: bool,
 }
 
 impl ModuleCtx<'_> {

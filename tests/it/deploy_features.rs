@@ -273,3 +273,41 @@ fn include_vars_loads_files_and_directories_like_ansible() {
     );
     both.assert_same_recap("localhost");
 }
+
+/// Found by the geerlingguy.redis twin test: a skipped `include_tasks` reported its skip under
+/// the previous task's name. Every host result names the task that started last, as Ansible's
+/// skip of an include does (`skipping: [host]` under `TASK [include_tasks]`).
+#[test]
+fn a_skipped_include_reports_under_its_own_name() {
+    let repo = TestRepo::local()
+        .file("other.yml", "- debug: {msg: never}\n")
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  tasks:\n    - name: before\n      debug: {msg: hi}\n    \
+             - include_tasks: other.yml\n      when: false\n    \
+             - name: named include\n      include_tasks: other.yml\n      when: false\n",
+        );
+    let run = repo.playhook(&["deploy", "--json"]);
+    assert_eq!(run.code(), 0, "{}{}", run.stdout(), run.stderr());
+    let mut started = String::new();
+    let mut seen = Vec::new();
+    for e in run.events() {
+        if e["event"] == "task_start" {
+            started = e["name"].as_str().unwrap_or_default().to_string();
+        } else if e["event"] == "host_result" {
+            assert_eq!(e["task"].as_str().unwrap_or_default(), started, "{e}");
+            seen.push((
+                started.clone(),
+                e["status"].as_str().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("before".to_string(), "ok".to_string()),
+            ("include_tasks".to_string(), "skipped".to_string()),
+            ("named include".to_string(), "skipped".to_string()),
+        ]
+    );
+}

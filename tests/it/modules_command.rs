@@ -42,6 +42,7 @@ async fn run_module(
             live: Some(&tx),
             // Results are compared with what Ansible registers.
             result_seen: true,
+            delegated: false,
         };
         registered(module.run(&args, &mut ctx).await)
     };

@@ -493,6 +493,7 @@ async fn a_service_task_with_nothing_to_do_costs_one_round_trip() {
             vars: &vars,
             live: None,
             result_seen: false,
+            delegated: false,
         };
         let args = Value::from(minijinja::value::Serde(&args));
         let out = lookup(module)

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use openssh::{Session, Stdio};
 
 use super::shell::ShellSession;
-use super::{Command, Connection, ConnectionError, LiveLines, Output, Target};
+use super::{Command, Connection, ConnectionError, LiveLines, Output, RemoteShell, Target};
 
 /// The remote command of the one session. `sh` reads the protocol from `cat`; when the session's
 /// input ends (the controller closed it, or the connection dropped) the guard stops every process
@@ -158,6 +158,18 @@ impl Connection for SshConnection {
         }
         *self = SshConnection::connect(&self.target).await?;
         Ok(())
+    }
+
+    fn remote_shell(&self) -> RemoteShell {
+        match &self.master {
+            Some(master) => RemoteShell::Ssh {
+                control: master.control_socket().to_path_buf(),
+                address: self.target.address.clone(),
+                user: self.target.user.clone(),
+                port: self.target.port,
+            },
+            None => RemoteShell::Unsupported,
+        }
     }
 }
 

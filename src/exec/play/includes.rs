@@ -29,6 +29,8 @@ impl Runner<'_> {
         for (index, h) in hosts.iter_mut().enumerate().filter(|(_, h)| h.active()) {
             let raw = self.task_vars(play, Some(task), h, play_hosts);
             let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
+            // The include's own results (a skip) carry its title, not the previous task's.
+            h.title = Some(self.title(task, &lazy));
             let items: Vec<Vec<(String, Value)>> = match &task.loop_spec {
                 None => vec![Vec::new()],
                 Some(spec) => match self.loop_items(spec, &lazy) {

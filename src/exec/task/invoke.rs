@@ -204,6 +204,7 @@ impl Runner<'_> {
                 || task.failed_when.is_some()
                 || task.until.is_some()
                 || self.opts.verbosity > 0,
+            delegated: local,
         };
         let outcome = module.run(&args, &mut mctx).await;
         drop(mctx);

@@ -176,3 +176,65 @@ fn a_wrong_password_is_refused_once_and_named_not_shown() {
     let failed = log.matches("Failed password").count();
     assert_eq!(failed, 1, "tried once, not retried: {log}");
 }
+
+/// `synchronize` to a host that logs in with a password: rsync rides the connection that already
+/// logged in (one authentication for the whole run), the password shows in no process's
+/// arguments or environment, and `become` with a sudo password is refused with a message,
+/// never left waiting at sudo's prompt.
+#[test]
+fn synchronize_rides_the_password_login() {
+    ensure_become_users();
+    let fleet = Fleet::start_with_password_login(1);
+    let dest = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dest.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
+    let repo = TestRepo::empty()
+        .file("ansible.cfg", "[defaults]\ninventory = hosts.yml\n")
+        .file("hosts.yml", &inventory(&fleet, "\"{{ secrets.ssh_pw }}\""))
+        .file("files/tree/a.txt", "alpha\n")
+        .file("files/tree/sub/b.txt", "beta\n")
+        .file(
+            "deploy.yaml",
+            &format!(
+                "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: id -un\n    \
+                 - synchronize: {{src: tree/, dest: {0}/tree}}\n      register: pushed\n    \
+                 - synchronize: {{src: tree/, dest: {0}/root}}\n      become: true\n      \
+                 ignore_errors: true\n    - debug: {{msg: \"{{{{ pushed.stdout_lines | length }}}}\"}}\n",
+                dest.path().display()
+            ),
+        );
+    let init = repo.playhook_with_stdin(&["secrets", "init"], "");
+    assert_eq!(init.code(), 0, "{}", init.stderr());
+    let set = repo.playhook_with_stdin(&["secrets", "set", "ssh_pw", "--raw"], SUDO_PASSWORD);
+    assert_eq!(set.code(), 0, "{}", set.stderr());
+
+    let watch = Watch::start(SUDO_PASSWORD);
+    let run = repo.playhook(&["deploy", "-v"]);
+    let exposed = watch.finish();
+    let shown = format!("{}{}", run.stdout(), run.stderr());
+    assert_eq!(run.code(), 0, "{shown}");
+    assert!(exposed.is_empty(), "the password is visible in: {exposed:#?}");
+    assert!(!shown.contains(SUDO_PASSWORD), "{shown}");
+    for (path, text) in [("tree/a.txt", "alpha\n"), ("tree/sub/b.txt", "beta\n")] {
+        let got = std::fs::read_to_string(dest.path().join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}\n{shown}"));
+        assert_eq!(got, text);
+    }
+    let owner = std::process::Command::new("stat")
+        .args(["-c", "%U"])
+        .arg(dest.path().join("tree/a.txt"))
+        .output()
+        .expect("stat");
+    assert_eq!(String::from_utf8_lossy(&owner.stdout).trim(), SUDO_USER);
+    assert!(
+        shown.contains("cannot ask for the become password"),
+        "become with a sudo password is refused: {shown}"
+    );
+    assert!(!dest.path().join("root").exists(), "{shown}");
+    assert_eq!(
+        fleet.host(0).accepted_auths(),
+        1,
+        "one login: {}",
+        fleet.host(0).log()
+    );
+}

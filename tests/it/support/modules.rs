@@ -133,6 +133,7 @@ impl Harness {
             live: None,
             // Results are compared with what Ansible registers.
             result_seen: true,
+            delegated: false,
         };
         registered(module.run(&args, &mut ctx).await)
     }

@@ -41,6 +41,20 @@ impl TestRepo {
         self
     }
 
+    /// Copies the directory `from` (a fixture) to `rel` in the repository, modes and links kept.
+    pub fn tree(&self, rel: &str, from: &Path) -> &Self {
+        let to = self.dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().expect("a tree has a parent")).expect("create dirs");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(&to)
+            .status()
+            .expect("run cp");
+        assert!(status.success(), "cp -a {} {}", from.display(), to.display());
+        self
+    }
+
     /// A scratch directory inside the repository, for tasks to write to.
     pub fn out(&self) -> PathBuf {
         let p = self.dir.path().join("out");
