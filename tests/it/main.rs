@@ -20,6 +20,7 @@ mod modules_getent;
 mod modules_hostname;
 mod modules_locale_gen;
 mod modules_raw_script;
+mod modules_selinux;
 mod modules_timezone;
 mod modules_users;
 mod modules_vcs;
