@@ -13,6 +13,7 @@ mod hook;
 mod inventory;
 mod loops_lookups;
 mod machines;
+mod modules_async;
 mod modules_command;
 mod modules_cron;
 mod modules_files;
