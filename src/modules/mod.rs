@@ -12,6 +12,7 @@ pub mod contract;
 pub mod control;
 pub mod ctx;
 pub mod files;
+pub mod jobs;
 pub mod net;
 pub mod outcome;
 pub mod packages;

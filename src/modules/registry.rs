@@ -50,6 +50,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &control::group_by::GroupBy,
         &control::pause::Pause,
         &control::ping::Ping,
+        &control::async_status::AsyncStatus,
         &system::setup::Setup,
         &services::systemd_service::SystemdService,
         &services::service::Service,

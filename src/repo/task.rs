@@ -174,8 +174,11 @@ pub struct Task {
     pub connection: Option<String>,
     /// `throttle`: at most this many hosts at once; 0 is no limit.
     pub throttle: usize,
-    /// `async` (with `poll` above 0): stop the task after this many seconds; 0 is no limit.
+    /// `async`: stop the task after this many seconds; 0 is no limit.
     pub async_secs: u64,
+    /// `poll: 0` with `async`: the task starts a background job (`modules::jobs`) that
+    /// `async_status` reads later.
+    pub background: bool,
     pub changed_when: Option<Vec<Value>>,
     pub failed_when: Option<Vec<Value>>,
     pub until: Option<Vec<Value>>,

@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 use super::super::machines::{Machine, Machines};
 use super::super::repo::{Run, TestRepo};
 use super::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy, playhook_recap,
-    read_json, skipping,
+    Rule, Site, ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy,
+    playhook_recap, read_json, skipping,
 };
 
 /// Where a play dumps its registered results when run with `-e dump=true`.
@@ -26,6 +26,9 @@ pub struct Differential {
     pub state: fn(&Machine) -> String,
     /// Keys of the registered results not compared (see [`skipping`]).
     pub skipped: &'static [&'static str],
+    /// How the results are compared, when the test needs more than `skipped` (then `skipped`
+    /// is not used).
+    pub rule: Option<fn(&Site) -> Rule>,
     /// The check-mode arguments, `--check` with or without `--diff`.
     pub check: &'static [&'static str],
     /// A machine's dumped results, as compared; [`dumped`] unless a test makes them neutral.
@@ -45,6 +48,7 @@ impl Differential {
             play: play.into(),
             state,
             skipped: &["invocation", "_ansible_no_log"],
+            rule: None,
             check: &["--check", "--diff"],
             results: dumped,
         }
@@ -155,12 +159,15 @@ impl Trial {
             ours: (self.plan.results)(ours),
             ours_run,
         };
-        assert_same_results(
-            self.plan.label,
-            &outcome.theirs,
-            &outcome.ours,
-            &skipping(self.plan.skipped),
-        );
+        match self.plan.rule {
+            Some(rule) => assert_same_results(self.plan.label, &outcome.theirs, &outcome.ours, &rule),
+            None => assert_same_results(
+                self.plan.label,
+                &outcome.theirs,
+                &outcome.ours,
+                &skipping(self.plan.skipped),
+            ),
+        }
         outcome
     }
 
