@@ -191,8 +191,9 @@ fn the_timer_applies_pushes_and_each_comparison_does_what_it_says() {
     assert_eq!(p.motd().as_deref(), Some("version 2\n"));
     assert_eq!(p.status()["last"]["comparison"], "diverged");
 
-    // allow_rewind applies the branch head whatever its history.
-    p.install("--allow-rewind");
+    // allow_rewind applies the branch head whatever its history. (The configuration is edited
+    // in place from here on: `install` restarts the timer, whose pass would race these.)
+    m.ok("sed -i 's/^allow_rewind: false/allow_rewind: true/' /etc/playhook/agent.yaml");
     let ran = p.run();
     assert_eq!(ran.code, 0, "{}", all(&ran));
     assert_eq!(p.motd().as_deref(), Some("version 3\n"));
@@ -202,7 +203,7 @@ fn the_timer_applies_pushes_and_each_comparison_does_what_it_says() {
     p.remote.git(&["checkout", "-q", "-b", "canary"]);
     p.push_version(4);
     push(&p.remote, &["origin", "canary"]);
-    p.install("--canary-branch canary");
+    m.ok("echo 'canary_branch: canary' >> /etc/playhook/agent.yaml");
     let ran = p.run();
     assert_eq!(ran.code, 0, "{}", all(&ran));
     assert!(ran.stdout.contains("fast-forward"), "{}", all(&ran));
@@ -413,7 +414,7 @@ fn drift_is_reported_or_corrected_as_configured() {
         .collect();
     assert_eq!(drift_records.len(), 1, "{drift_records:#?}");
 
-    p.install("--drift-action correct");
+    m.ok("sed -i 's/action: report/action: correct/' /etc/playhook/agent.yaml");
     let ran = p.run();
     assert_eq!(ran.code, 0, "{}", all(&ran));
     assert!(ran.stdout.contains("correcting the drift"), "{}", all(&ran));
