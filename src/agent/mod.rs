@@ -4,4 +4,5 @@
 //! One pass ([`report::PassReport`]) is the unit everything else speaks about: the run loop
 //! produces it, the webhook, metrics, status and git-notes writers consume it.
 
+pub mod reboot;
 pub mod report;

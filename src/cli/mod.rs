@@ -20,6 +20,7 @@ pub mod askpass;
 pub mod history;
 pub mod hook;
 pub mod inventory;
+pub mod reboot_check;
 pub mod rollback;
 pub mod status;
 
@@ -100,6 +101,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Deploy an earlier commit out of band.
     Rollback(rollback::RollbackArgs),
+    /// The reboot step of an agent pass alone (for tests).
+    #[command(hide = true)]
+    RebootCheck(reboot_check::RebootCheckArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::RebootCheck(args) => reboot_check::run(args),
     }
 }
 
