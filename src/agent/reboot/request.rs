@@ -242,6 +242,35 @@ mod tests {
     }
 
     #[test]
+    fn a_request_is_for_the_hosts_its_pattern_selects() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inv = dir.path().join("inventory.yml");
+        std::fs::write(
+            &inv,
+            "all:\n  children:\n    web:\n      hosts: {w1: {}, w2: {}}\n    prod:\n      hosts: {w2: {}, d1: {}}\n",
+        )
+        .expect("write");
+        let inventory = Inventory::load(&[inv], &Default::default()).expect("inventory");
+        let text = "reboots:\n  - {id: a, hosts: 'web:&prod', at: 2026-12-05 03:00}\n  - {id: b, hosts: 'later:web', at: 2026-12-05 03:00}\n  - {id: c, hosts: 'w1', at: 2026-12-05 03:00}\n";
+        let all = parsed(text).expect("valid");
+        let ids = |host: &str| -> Vec<String> {
+            for_host(&all, &inventory, host, Path::new("playhook.yaml"))
+                .expect("patterns evaluate")
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(ids("w1"), ["b", "c"]);
+        assert_eq!(ids("w2"), ["a", "b"]);
+        assert!(ids("d1").is_empty());
+        let bad = parsed("reboots:\n  - {id: x, hosts: '~[', at: 2026-12-05 03:00}\n").expect("valid");
+        let err = for_host(&bad, &inventory, "w1", Path::new("playhook.yaml"))
+            .expect_err("bad regex")
+            .to_string();
+        assert!(err.starts_with("playhook.yaml:2: reboot `x`"), "{err}");
+    }
+
+    #[test]
     fn refuses_what_it_cannot_honour_naming_the_line() {
         let cases = [
             (

@@ -67,6 +67,18 @@ pub struct RebootState {
 }
 
 impl RebootState {
+    /// The earliest reboot scheduled in the boot `boot_id` (timers die with a boot), for
+    /// `agent status`.
+    pub fn pending(&self, boot_id: &str) -> Option<i64> {
+        let requests = self.requests.values().map(|e| (e.status, &e.boot_id, e.fire));
+        let required = self.required.iter().map(|r| (r.status, &r.boot_id, r.fire));
+        requests
+            .chain(required)
+            .filter(|(status, boot, _)| *status == Status::Scheduled && *boot == boot_id)
+            .filter_map(|(_, _, fire)| fire)
+            .min()
+    }
+
     /// Reads the state; an absent file is an empty state.
     pub fn load(path: &Path) -> Result<RebootState, RebootError> {
         match std::fs::read_to_string(path) {
@@ -137,8 +149,20 @@ mod tests {
                 fire: None,
             },
         );
+        state.requests.insert(
+            "later".into(),
+            Entry {
+                time: 50,
+                status: Status::Scheduled,
+                boot_id: "b1".into(),
+                since: 11,
+                fire: Some(60),
+            },
+        );
         state.save(&path).expect("saved");
         assert_eq!(RebootState::load(&path).expect("read"), state);
+        assert_eq!(state.pending("b1"), Some(60));
+        assert_eq!(state.pending("b2"), None);
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
