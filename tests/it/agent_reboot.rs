@@ -222,3 +222,79 @@ fn a_reboot_request_reboots_once_a_time_long_past_never_and_a_time_ahead_is_a_ti
     assert!(out.trim().is_empty(), "{out}");
     stays_up(m, 3);
 }
+
+/// The agent's config: reboot when `/run/reboot-required` exists, in a window of whole UTC hours
+/// starting `from` hours from now and `hours` long.
+fn required_config(m: &Machine, from: i64, hours: i64) {
+    let hour = (now() / 3600).rem_euclid(24);
+    let at = |h: i64| format!("{:02}:00", (hour + h).rem_euclid(24));
+    let text = format!(
+        "reboot:\n  when_required: true\n  window: {}-{}\n",
+        at(from),
+        at(from + hours)
+    );
+    let dir = m.root().join("etc/playhook");
+    std::fs::create_dir_all(&dir).expect("mkdir /etc/playhook");
+    std::fs::write(dir.join("agent.yaml"), text).expect("agent.yaml");
+}
+
+#[test]
+fn reboot_required_waits_for_the_window_and_reboots_once_a_day() {
+    let machines = Machines::start(1);
+    let m = machines.machine(0);
+    install(m);
+
+    // The window opens later: a timer for its opening, removed when the file goes away.
+    required_config(m, 2, 1);
+    m.ok("touch /run/reboot-required");
+    let out = pass(m);
+    assert!(
+        out.contains("reboot for /run/reboot-required: scheduled for"),
+        "{out}"
+    );
+    assert_eq!(
+        m.run("systemctl is-active playhook-reboot-required.timer")
+            .stdout
+            .trim(),
+        "active"
+    );
+    m.ok("rm /run/reboot-required");
+    let out = pass(m);
+    assert!(
+        out.contains("reboot for /run/reboot-required: cancelled"),
+        "{out}"
+    );
+    assert_ne!(
+        m.run("systemctl is-active playhook-reboot-required.timer")
+            .stdout
+            .trim(),
+        "active"
+    );
+    stays_up(m, 1);
+
+    // Inside the window: now, once; the file back after the boot does not reboot it again.
+    required_config(m, -1, 2);
+    m.ok("touch /run/reboot-required");
+    let out = pass(m);
+    assert!(
+        out.is_empty() || out.contains("reboot for /run/reboot-required: rebooting now"),
+        "{out}"
+    );
+    m.wait_boots(2);
+    m.wait_up();
+    assert_eq!(
+        m.run("test -e /run/reboot-required").code,
+        1,
+        "/run is emptied by a boot"
+    );
+    m.ok("touch /run/reboot-required");
+    let out = pass(m);
+    assert!(
+        out.contains("still required after the reboot at") && out.contains("not rebooting again before"),
+        "{out}"
+    );
+    stays_up(m, 2);
+    let out = pass(m);
+    assert!(out.contains("not rebooting again before"), "{out}");
+    stays_up(m, 2);
+}
