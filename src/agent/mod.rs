@@ -13,6 +13,7 @@
 //! - [`history`]: the pass as a deploy record in `refs/notes/playhook`, pushed to origin.
 //! - [`trigger`]: one pass at a time; requests during a pass coalesce into one more.
 //! - [`install`]: the systemd service and timer (or the cron line).
+//! - [`reboot`]: reboots the repository asks for, once each, never in a loop.
 
 pub mod apply;
 pub mod atomic;
@@ -23,6 +24,7 @@ pub mod history;
 pub mod hosts;
 pub mod install;
 pub mod pass;
+pub mod reboot;
 pub mod report;
 pub mod state;
 pub mod trigger;

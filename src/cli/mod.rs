@@ -22,6 +22,7 @@ pub mod askpass;
 pub mod history;
 pub mod hook;
 pub mod inventory;
+pub mod reboot_check;
 pub mod rollback;
 pub mod status;
 
@@ -107,6 +108,9 @@ pub enum Command {
     /// Pull mode: this server fetches the repository and applies it to itself (install, run,
     /// status, freeze, unfreeze, rollback).
     Agent(agent::AgentArgs),
+    /// The reboot step of an agent pass alone (for tests).
+    #[command(hide = true)]
+    RebootCheck(reboot_check::RebootCheckArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -138,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::RebootCheck(args) => reboot_check::run(args),
     }
 }
 

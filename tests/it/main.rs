@@ -2,6 +2,7 @@
 
 mod acceptance;
 mod agent;
+mod agent_reboot;
 mod check_sees;
 mod cli;
 mod deploy;
