@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area.
 
 mod acceptance;
+mod agent_report;
 mod check_sees;
 mod cli;
 mod deploy;
