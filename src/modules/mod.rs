@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod packages;
 pub mod params;
 pub mod registry;
+pub mod report;
 pub mod services;
 pub mod system;
 pub mod vcs;

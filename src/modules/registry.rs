@@ -41,6 +41,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &packages::rpm_key::RpmKey,
         &packages::package::Package,
         &packages::package_facts::PackageFacts,
+        &packages::pip::Pip,
+        &packages::npm::Npm,
         &control::debug::Debug,
         &control::set_fact::SetFact,
         &control::include_vars::IncludeVars,

@@ -35,6 +35,8 @@ mod modules_timezone;
 mod modules_users;
 mod modules_vcs;
 mod packages;
+mod packages_npm;
+mod packages_pip;
 mod packages_redhat;
 mod play_keywords;
 mod roles_redis;
