@@ -58,6 +58,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &net::wait_for::WaitFor,
         &net::get_url::GetUrl,
         &net::uri::Uri,
+        &net::iptables::Iptables,
         &system::user::User,
         &system::group::Group,
         &vcs::git::Git,

@@ -18,6 +18,7 @@ mod modules_cron;
 mod modules_files;
 mod modules_getent;
 mod modules_hostname;
+mod modules_iptables;
 mod modules_locale_gen;
 mod modules_raw_script;
 mod modules_timezone;
