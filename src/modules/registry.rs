@@ -59,6 +59,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &net::get_url::GetUrl,
         &net::uri::Uri,
         &net::iptables::Iptables,
+        &net::ufw::Ufw,
         &system::user::User,
         &system::group::Group,
         &vcs::git::Git,

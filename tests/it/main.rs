@@ -22,6 +22,7 @@ mod modules_iptables;
 mod modules_locale_gen;
 mod modules_raw_script;
 mod modules_timezone;
+mod modules_ufw;
 mod modules_users;
 mod modules_vcs;
 mod packages;
