@@ -53,6 +53,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &services::systemd_service::SystemdService,
         &services::service::Service,
         &services::service_facts::ServiceFacts,
+        &services::sysvinit::Sysvinit,
         &system::reboot::Reboot,
         &system::wait_for_connection::WaitForConnection,
         &net::wait_for::WaitFor,

@@ -21,6 +21,7 @@ mod modules_hostname;
 mod modules_iptables;
 mod modules_locale_gen;
 mod modules_raw_script;
+mod modules_sysvinit;
 mod modules_timezone;
 mod modules_ufw;
 mod modules_users;
