@@ -6,10 +6,11 @@
 //! ansible-playbook to one fresh machine and by playhook to its twin; compared: `iptables-save`
 //! and `ip6tables-save` (without their dated comments and counters), the registered results key
 //! by key, the recaps; a re-run changes nothing on both; `--check` on a third machine changes
-//! nothing and counts what Ansible counts.
+//! nothing and counts what Ansible counts. Bad arguments of the firewall and init-script modules,
+//! and a host without `iptables` or `ufw`, fail with the modules' own messages.
 
-use crate::support::machines::Machine;
-use crate::support::oracle::Differential;
+use crate::support::machines::{Machine, Machines};
+use crate::support::oracle::{Differential, deploy_failing, fatal};
 
 const PLAY: &str = r#"- hosts: all
   gather_facts: false
@@ -119,4 +120,59 @@ fn iptables_rules_end_as_ansible_leaves_them() {
         outcome.ours["log_bad"]["msg"],
         "Logging options can only be used with the LOG jump target."
     );
+}
+
+#[test]
+fn bad_arguments_and_missing_programs_fail_with_the_modules_messages() {
+    let machines = Machines::start(1);
+    let m = machines.machine(0);
+    let msg = |task: &str| {
+        let text = deploy_failing(&machines, task);
+        assert!(
+            m.read("/root/finished").is_none(),
+            "the play went on after {task}"
+        );
+        fatal(&text, &m.name)["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The argument-spec messages, checked against ansible-core's own.
+    for (task, expected) in [
+        (
+            "ufw: {rule: allow, interface: eth0}",
+            "missing parameter(s) required by 'interface': direction",
+        ),
+        (
+            "ufw: {rule: allow, name: x, proto: tcp}",
+            "parameters are mutually exclusive: name|proto|logging",
+        ),
+        (
+            "iptables: {protocol: tcp, jump: ACCEPT}",
+            "flush is False but all of the following are missing: chain",
+        ),
+        (
+            "iptables: {chain: INPUT, set_dscp_mark: '8'}",
+            "missing parameter(s) required by 'set_dscp_mark': jump",
+        ),
+        (
+            "sysvinit: {name: cron}",
+            "one of the following is required: state, enabled",
+        ),
+    ] {
+        assert_eq!(msg(task), expected, "{task}");
+    }
+    m.ok("mv /usr/sbin/ufw /root/ufw.away && mv /usr/sbin/iptables /root/iptables.away");
+    for (task, program) in [
+        ("ufw: {state: enabled}", "ufw"),
+        ("iptables: {chain: INPUT, policy: DROP}", "iptables"),
+    ] {
+        let line = msg(task);
+        assert!(
+            line.starts_with(&format!(
+                "Failed to find required executable \"{program}\" in paths: "
+            )),
+            "{task}: {line}"
+        );
+    }
 }
