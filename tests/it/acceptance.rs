@@ -112,7 +112,7 @@ const TABLE: &[Case] = &[
         "sovereign",
         "site.yml",
         None,
-        Blocked("roles/common/tasks/ufw.yml:12: `ufw` is neither a supported module"),
+        Blocked("roles/common/tasks/postgres.yml:15: `postgresql_user` is neither a supported module"),
     ),
     site(
         "ansible-examples-lamp-simple",

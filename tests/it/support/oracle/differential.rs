@@ -33,6 +33,9 @@ pub struct Differential {
     pub check: &'static [&'static str],
     /// A machine's dumped results, as compared; [`dumped`] unless a test makes them neutral.
     pub results: fn(&Machine) -> Json,
+    /// Boots the machines with a network namespace each
+    /// ([`Machines::start_with_private_network`]): for firewall tests.
+    pub private_network: bool,
 }
 
 /// The registered results a play dumped to [`RESULTS`].
@@ -51,12 +54,17 @@ impl Differential {
             rule: None,
             check: &["--check", "--diff"],
             results: dumped,
+            private_network: false,
         }
     }
 
     /// Boots the three machines and writes the repository; nothing runs yet.
     pub fn start(self) -> Trial {
-        let machines = Machines::start(3);
+        let machines = if self.private_network {
+            Machines::start_with_private_network(3)
+        } else {
+            Machines::start(3)
+        };
         let repo = machines_repo(&machines).file("deploy.yaml", &self.play);
         Trial {
             plan: self,
