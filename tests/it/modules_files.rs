@@ -1,6 +1,7 @@
 //! File primitives and file modules over a local connection, in temp dirs.
 
 mod copy;
+mod diff_headers;
 mod edits;
 mod file;
 mod find;

@@ -128,10 +128,13 @@ fn synchronize_transfers_as_ansible_does() {
     std::os::unix::fs::symlink("a.txt", site.join("link")).expect("symlink");
     // rsync makes only the last directory of a destination.
     std::fs::create_dir_all(root.join("pulled")).expect("mkdir pulled");
+    // Fixed times on the machines' side: rsync's itemized lines (`t`) depend on them, and the
+    // twins are prepared a moment apart.
     trial.prepare(
         "mkdir -p /srv/mirror /srv/existing /etc/ph-pull && echo stale > /srv/mirror/stale.txt && \
          echo old > /srv/existing/a.txt && printf 'from the host\\n' > /etc/ph-pull/note && \
-         chmod 0640 /etc/ph-pull/note",
+         chmod 0640 /etc/ph-pull/note && \
+         touch -d '2020-01-01 00:00:00' /srv/existing/a.txt /srv/existing /srv/mirror/stale.txt /srv/mirror",
     );
 
     let outcome = trial.run();

@@ -170,7 +170,9 @@ pub async fn put_file(ctx: &mut ModuleCtx<'_>, put: PutFile<'_>) -> Result<Outco
             }
             _ => Vec::new(),
         };
-        if let Some(d) = content_diff(put.dest, &put.after_header, &before, put.content) {
+        // Ansible's action names the destination only when it exists (`--- before` otherwise).
+        let before_header = if st.is_some() { put.dest } else { "" };
+        if let Some(d) = content_diff(before_header, &put.after_header, &before, put.content) {
             outcome.diff.push(d);
         }
     }

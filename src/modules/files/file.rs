@@ -76,9 +76,10 @@ impl DiffBuilder {
         self.after.extend(a.into_iter().map(|(k, v)| (k, Value::from(v))));
     }
 
-    fn finish(self, path: &str, outcome: &mut Outcome, want: bool) {
+    fn finish(self, outcome: &mut Outcome, want: bool) {
         if want && outcome.changed {
-            outcome.diff.push(state_diff(path, self.before, self.after));
+            // Ansible's file module returns its dict diff without headers (`--- before`).
+            outcome.diff.push(state_diff("", self.before, self.after));
         }
     }
 }
@@ -234,7 +235,7 @@ impl Run {
                 return Err(e.into());
             }
         }
-        diff.finish(&self.path, &mut outcome, ctx.diff);
+        diff.finish(&mut outcome, ctx.diff);
         Ok(outcome)
     }
 
@@ -245,7 +246,7 @@ impl Run {
             return Ok(outcome);
         }
         outcome.changed = true;
-        DiffBuilder::new(&self.path, "absent", self.prev).finish(&self.path, &mut outcome, ctx.diff);
+        DiffBuilder::new(&self.path, "absent", self.prev).finish(&mut outcome, ctx.diff);
         if !ctx.check {
             if let Err(e) = files::remove(ctx.conn, &self.path, &ctx.via).await {
                 return Err(e.into());
@@ -293,7 +294,7 @@ impl Run {
                     return Err(e.into());
                 }
             }
-            diff.finish(&self.path, &mut outcome, ctx.diff);
+            diff.finish(&mut outcome, ctx.diff);
             return Ok(outcome);
         };
         if prev != "directory" {
@@ -359,7 +360,7 @@ impl Run {
             None => {
                 outcome.changed = true;
                 if ctx.check {
-                    diff.finish(&self.path, &mut outcome, ctx.diff);
+                    diff.finish(&mut outcome, ctx.diff);
                     return Ok(outcome);
                 }
                 let mut actions = format!(": >> {target}\n");
@@ -368,7 +369,7 @@ impl Run {
                 if let Err(e) = run_actions(ctx, &self.path, &actions, &mut outcome).await {
                     return Err(e.into());
                 }
-                diff.finish(&self.path, &mut outcome, ctx.diff);
+                diff.finish(&mut outcome, ctx.diff);
                 Ok(outcome)
             }
             Some(current) => {
@@ -521,7 +522,7 @@ impl Run {
             file_fields(st, &mut outcome);
         }
         outcome.data.insert("state".into(), Value::from("link"));
-        diff.finish(&self.path, &mut outcome, ctx.diff);
+        diff.finish(&mut outcome, ctx.diff);
         Ok(outcome)
     }
 
