@@ -1,4 +1,3 @@
-//! Pull mode: `playhook agent` on each server fetches the repository, compares, applies the
 //! playbook to this host only, and reports.
 //!
 //! One pass ([`report::PassReport`]) is the unit everything else speaks about: the run loop
@@ -14,7 +13,10 @@
 //! - [`trigger`]: one pass at a time; requests during a pass coalesce into one more.
 //! - [`install`]: the systemd service and timer (or the cron line).
 //! - [`reboot`]: reboots the repository asks for, once each, never in a loop.
+//! - [`webhook`] and [`metrics`]: the pass announced (signed JSON, Discord, Slack) and exported
+//!   (Prometheus text, node_exporter textfile).
 
+pub mod after;
 pub mod apply;
 pub mod atomic;
 pub mod compare;
@@ -23,11 +25,17 @@ pub mod git;
 pub mod history;
 pub mod hosts;
 pub mod install;
+pub mod metrics;
+pub mod metrics_render;
 pub mod pass;
 pub mod reboot;
 pub mod report;
+pub mod signature;
 pub mod state;
 pub mod trigger;
+pub mod webhook;
+mod webhook_payload;
+pub mod webhook_send;
 
 /// Why the agent could not do its job (as opposed to a pass that failed, which is a report).
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 mod acceptance;
 mod agent;
 mod agent_reboot;
+mod agent_report;
 mod check_sees;
 mod cli;
 mod deploy;
