@@ -401,4 +401,22 @@ fn a_request_pushed_to_the_repository_reboots_the_agents_machine_once() {
     );
     wait_passes(m, 2);
     assert_eq!(m.boots(), 2, "{}", m.console());
+
+    // A later request replaces it: a timer, and `agent status` shows the pending reboot.
+    let later = now() + 2 * 3600;
+    remote.file(
+        "playhook.yaml",
+        &format!(
+            "rules:\n  - ref: main\nreboots:\n  - id: later\n    hosts: web\n    at: {}\n",
+            utc(later)
+        ),
+    );
+    remote.commit("reboot the web servers later");
+    assert!(remote.push(&["origin", "main"]).status.success());
+    wait_passes(m, 3);
+    assert!(timer_active(m, "later"));
+    let status: serde_json::Value =
+        serde_json::from_str(&m.ok("playhook agent status --json")).expect("status is JSON");
+    assert_eq!(status["pending_reboot_unix"].as_i64(), Some(later), "{status:#}");
+    assert_eq!(m.boots(), 2);
 }
