@@ -16,6 +16,7 @@
 //! - [`webhook`] and [`metrics`]: the pass announced (signed JSON, Discord, Slack) and exported
 //!   (Prometheus text, node_exporter textfile).
 
+pub mod after;
 pub mod apply;
 pub mod atomic;
 pub mod compare;

@@ -5,14 +5,10 @@
 //! carries it out ([`host`]): a systemd timer for a time ahead, a reboot now for a time just
 //! past, nothing for a time long past or a request already done.
 //!
-//! The agent's pass calls it in two steps:
-//!
-//! ```text
-//! let decision = reboot::pass(&config, &checkout, &inventory, host, &state_path)?; // decides, saves
-//! reboot::report_into(&decision, &mut report);                                    // the log lines
-//! // ... send the reports ...
-//! reboot::execute(&decision)?;                                                    // timers, reboot
-//! ```
+//! The agent's pass (`agent::after`) calls it in two steps: [`pass`] on a checkout of the
+//! applied commit decides and saves the state, and its lines join the pass's log; after the
+//! pass is recorded and announced (metrics, webhook), [`execute`] sets the timers and reboots.
+//! `playhook reboot-check` (hidden) runs both on a checkout, alone.
 
 pub mod config;
 pub mod decide;
@@ -28,7 +24,6 @@ pub use config::RebootConfig;
 pub use decide::{Action, Decision, HostFacts, after_pass};
 pub use state::RebootState;
 
-use super::report::PassReport;
 use crate::repo::inventory::Inventory;
 
 /// Where the agent keeps its reboot state unless told otherwise.
@@ -58,10 +53,12 @@ pub enum RebootError {
     },
     #[error("`{command}` failed: {message}")]
     Command { command: String, message: String },
+    #[error("{message}")]
+    Repository { message: String },
 }
 
 /// The reboot part of a pass: the requests of the repository checked out at `checkout` that
-/// name `host` in `inventory`, decided against the state at `state_path` and the running boot,
+/// name `host` (this machine's inventory name) in `inventory`, decided against the state at `state_path` and the running boot,
 /// now. The state is saved (atomically) before this returns; nothing is carried out yet.
 pub fn pass(
     config: &RebootConfig,
@@ -80,16 +77,23 @@ pub fn pass(
     Ok(decision)
 }
 
-/// Carries out the decision (timers, then the reboot); call it last in the pass. Returns a
-/// line per thing done.
+/// Carries out the decision (timers, then the reboot at once); call it last. Returns a line
+/// per thing done.
 pub fn execute(decision: &Decision) -> Result<Vec<String>, RebootError> {
     host::execute(decision, crate::hook::time::now_unix())
 }
 
-/// Appends the decision's lines to the pass's log.
-pub fn report_into(decision: &Decision, report: &mut PassReport) {
-    for line in &decision.lines {
-        report.log.push_str(line);
-        report.log.push('\n');
-    }
+/// The inventory of the repository checked out at `dir`, as `ansible.cfg` names it.
+pub fn inventory_of(dir: &Path) -> Result<Inventory, RebootError> {
+    let repo = |message: String| RebootError::Repository { message };
+    let config =
+        crate::repo::config::Config::load(dir).map_err(|e| repo(format!("reading ansible.cfg: {e}")))?;
+    let sources: Vec<PathBuf> = Inventory::default_sources(dir, &config)
+        .into_iter()
+        .map(|p| if p.is_absolute() { p } else { dir.join(p) })
+        .collect();
+    let options = crate::repo::inventory::InventoryOptions {
+        playbook_dir: Some(dir.to_path_buf()),
+    };
+    Inventory::load(&sources, &options).map_err(|e| repo(format!("reading the inventory: {e}")))
 }
