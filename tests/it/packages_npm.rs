@@ -6,10 +6,12 @@
 //! module's failure). ansible-playbook applies it to one fresh machine, playhook to its twin:
 //! package.json, the lock file, node_modules and every registered result compared; the re-run
 //! changes nothing; `--check` on a third machine changes nothing and counts as Ansible counts.
-//! A host without npm fails with one line naming it.
+//! Tasks Ansible reports changed on every run (a package file by name, `global`, `ci`) are
+//! compared on twins run twice: same recaps both times, same global and local packages. A host
+//! without npm fails with one line naming it.
 
 use crate::support::machines::{Machine, Machines};
-use crate::support::oracle::{Differential, fatal, machines_repo, playhook_fails};
+use crate::support::oracle::{Differential, Twins, fatal, machines_repo, playhook_fails};
 
 /// Packs `demo-a` and `demo-b` 1.0.0 into /srv/pkgs; /srv/app depends on demo-a (not installed),
 /// /srv/app2 on demo-b (installed).
@@ -72,6 +74,38 @@ fn npm_leaves_what_the_collections_npm_leaves() {
     assert_eq!(
         r["nopath"]["msg"], "path must be specified when not using global",
         "{r}"
+    );
+}
+
+fn global_state(m: &Machine) -> String {
+    m.ok("ls /usr/local/lib/node_modules 2>/dev/null; cat /usr/local/lib/node_modules/demo-a/package.json 2>/dev/null; \
+          cd /srv/app2 && find node_modules | sort")
+}
+
+#[test]
+fn a_package_file_globally_and_ci_change_on_every_run_as_in_the_collection() {
+    let twins = Twins::start(2, |host| {
+        format!(
+            "- hosts: {host}\n  gather_facts: false\n  tasks:\n\
+             \x20   - npm: {{name: /srv/pkgs/demo-a-1.0.0.tgz, global: true}}\n\
+             \x20   - community.general.npm: {{path: /srv/app2, ci: true}}\n\
+             \x20   - npm: {{name: demo-b, global: true, state: absent}}\n"
+        )
+    });
+    for m in twins.machines.machines() {
+        m.ok(PREPARE);
+    }
+    for _ in 0..2 {
+        let theirs = twins.ansible(&[]);
+        let ours = twins.playhook(&[]);
+        twins.assert_same_recap(&theirs, &ours);
+        assert!(theirs.contains("changed=2"), "{theirs}");
+        assert_eq!(global_state(twins.ours()), global_state(twins.theirs()));
+    }
+    let ours = global_state(twins.ours());
+    assert!(
+        ours.contains("demo-a") && ours.contains("node_modules/demo-b/index.js"),
+        "{ours}"
     );
 }
 
