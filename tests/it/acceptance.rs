@@ -83,16 +83,10 @@ const TABLE: &[Case] = &[
         Blocked("tasks/configure.yml:52: module `file` does not take `setype`"),
     ),
     role("geerlingguy-nginx", Accepted),
-    role(
-        "geerlingguy-nodejs",
-        Blocked("tasks/main.yml:29: `npm` is neither a supported module"),
-    ),
+    role("geerlingguy-nodejs", Accepted),
     role("geerlingguy-ntp", Accepted),
     role("geerlingguy-php", Accepted),
-    role(
-        "geerlingguy-pip",
-        Blocked("tasks/main.yml:13: `ansible.builtin.pip` is neither a supported module"),
-    ),
+    role("geerlingguy-pip", Accepted),
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",

@@ -7,7 +7,10 @@
 //! are missing (`executable: pip9`, the default `virtualenv`). ansible-playbook applies it to
 //! one fresh machine, playhook to its twin: the venv's and the system's packages, the venv's
 //! files and every registered result (failures included) compared; the re-run changes nothing;
-//! `--check` on a third machine changes nothing and counts as Ansible counts.
+//! `--check` on a third machine changes nothing and counts as Ansible counts. A second play
+//! covers a venv with the system's site packages under a `umask` (relative to `chdir`), a
+//! specifier given as `version`, removing what is not installed, and `virtualenv_python`
+//! refused with `venv`.
 
 use crate::support::machines::Machine;
 use crate::support::oracle::Differential;
@@ -129,6 +132,59 @@ fn pip_leaves_what_ansibles_pip_leaves() {
         r["novirtualenv"]["msg"]
             .as_str()
             .is_some_and(|m| m.starts_with("Failed to find required executable \"virtualenv\"")),
+        "{r}"
+    );
+}
+
+const OPTIONS: &str = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: a venv seeing the system's packages, under a umask
+      pip:
+        name: demo-a
+        version: ">=1.0,<2"
+        virtualenv: venv
+        chdir: /opt
+        virtualenv_command: /usr/bin/python3 -m venv
+        virtualenv_site_packages: true
+        umask: "0077"
+        extra_args: --no-index --find-links /srv/wheels
+      register: r_site
+    - name: removing what is not installed
+      pip: {name: demo-c, state: absent, virtualenv: /opt/venv}
+      register: r_skip
+    - name: virtualenv_python with venv
+      pip: {name: demo-a, virtualenv: /opt/other, virtualenv_command: python3 -m venv, virtualenv_python: python3}
+      register: r_python
+      ignore_errors: true
+    - copy:
+        dest: /root/results.json
+        content: "{{ {'site': r_site, 'skip': r_skip, 'python': r_python} | to_nice_json }}"
+      when: dump | default(false) | bool
+"#;
+
+fn options_state(m: &Machine) -> String {
+    m.ok("cat /opt/venv/pyvenv.cfg; stat -c '%a %n' /opt/venv /opt/venv/lib/python3.11/site-packages/demo_a; \
+          /opt/venv/bin/pip list --format=freeze 2>/dev/null | grep -i demo; ls -d /opt/other 2>/dev/null; true")
+}
+
+#[test]
+fn venv_options_umask_and_refusals_are_ansibles() {
+    let trial = Differential::new("packages_pip_options", OPTIONS, options_state).start();
+    trial.prepare(PREPARE);
+    let outcome = trial.run();
+    let ours = options_state(trial.ours());
+    assert!(
+        ours.contains("include-system-site-packages = true")
+            && ours.contains("700 /opt/venv/lib")
+            && ours.contains("demo-a==1.0"),
+        "{ours}"
+    );
+    let r = &outcome.ours;
+    assert_eq!(r["skip"]["changed"], false, "{r}");
+    assert_eq!(
+        r["python"]["msg"],
+        "virtualenv_python should not be used when using the venv module or pyvenv as virtualenv_command",
         "{r}"
     );
 }
