@@ -3,7 +3,8 @@
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
 //! crontab model in `crontab`), `hostname`, `getent`
-//! (name-service databases as facts), `locale_gen`, `timezone`,
+//! (name-service databases as facts), `locale_gen`, `timezone`, `selinux` and `seboolean`
+//! (ansible.posix: SELinux state, policy and booleans),
 //! and room for sysctl.
 
 pub mod cron;
@@ -13,6 +14,8 @@ pub mod hostname;
 pub mod locale_gen;
 pub mod reboot;
 pub mod retry;
+pub mod seboolean;
+pub mod selinux;
 pub mod setup;
 pub mod timezone;
 pub mod user;
