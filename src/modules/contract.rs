@@ -105,6 +105,9 @@ pub struct Spec {
     pub defines: Defines,
     pub source: Option<Source>,
     pub show: ResultShow,
+    /// Takes `async` (Ansible's action plugin supports it): false for the modules whose
+    /// ansible-core action refuses it (`copy`, `template`, `fetch`, `raw`, ...).
+    pub takes_async: bool,
 }
 
 impl Spec {
@@ -119,6 +122,7 @@ impl Spec {
             defines: Defines::Nothing,
             source: None,
             show: ResultShow::Normal,
+            takes_async: true,
         }
     }
 
@@ -161,6 +165,14 @@ impl Spec {
                 subdir,
                 template,
             }),
+            ..self
+        }
+    }
+
+    /// Refuses `async`, as its ansible-core action plugin does.
+    pub const fn without_async(self) -> Spec {
+        Spec {
+            takes_async: false,
             ..self
         }
     }

@@ -54,6 +54,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &control::ping::Ping,
         &control::async_status::AsyncStatus,
         &system::setup::Setup,
+        &system::selinux::Selinux,
+        &system::seboolean::SeBoolean,
         &services::systemd_service::SystemdService,
         &services::service::Service,
         &services::service_facts::ServiceFacts,

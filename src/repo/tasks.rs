@@ -643,6 +643,18 @@ fn parse_async(node: &Yaml, action: &Action) -> Result<(u64, bool), LoadError> {
         return Ok((0, false));
     };
     let secs = super::keywords::parse_count(value, "async")? as u64;
+    if let Action::Module { module, .. } = action {
+        let spec = module.spec();
+        if secs > 0 && spec.runs_on == modules::RunsOn::Host && !spec.takes_async {
+            return Err(LoadError::at(
+                &value.loc,
+                format!(
+                    "`async`: this action ({}) does not support async, as in Ansible; remove `async` and `poll`",
+                    module.name()
+                ),
+            ));
+        }
+    }
     let Some((0, poll)) = poll else {
         return Ok((secs, false));
     };

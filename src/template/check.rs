@@ -20,6 +20,7 @@ pub const FUNCTIONS: &[&str] = &[
     "namespace",
     "joiner",
     "cycler",
+    "now",
 ];
 
 /// Names that may be called without being global functions (macros' helpers, recursive loops).
@@ -522,6 +523,9 @@ impl Walker {
                 if matches!(b.op, BinOpKind::Rem) {
                     self.percent(b);
                 }
+                if matches!(b.op, BinOpKind::Sub) {
+                    self.minus(b);
+                }
                 self.expr(&b.left);
                 self.expr(&b.right);
             }
@@ -679,6 +683,30 @@ impl Walker {
         self.chains.push((start, end, replacement));
     }
 
+    /// Records `a - b` to be rewritten into `(a | __pysub(b))`, Python's subtraction of
+    /// datetimes and timedeltas (minijinja subtracts numbers only), when the expression
+    /// mentions `to_datetime` or `now(`, where datetimes come from.
+    fn minus(&mut self, b: &Spanned<BinOp<'_>>) {
+        let text = |e: &Expr<'_>| {
+            let (start, end) = extent(e);
+            self.source.get(start..end).map(str::to_string)
+        };
+        let (Some(left), Some(right), Some((start, end, whole))) =
+            (text(&b.left), text(&b.right), text_of(&self.source, b))
+        else {
+            return;
+        };
+        if !whole.contains("to_datetime") && !whole.contains("now(") {
+            return;
+        }
+        let mut replacement = format!("(({left}) | __pysub({right}");
+        let lost =
+            whole.matches('\n').count() - replacement.matches('\n').count().min(whole.matches('\n').count());
+        replacement.push_str(&"\n".repeat(lost));
+        replacement.push_str("))");
+        self.chains.push((start, end, replacement));
+    }
+
     /// `map('upper')`, `select('defined')`, `selectattr('x', 'match', ...)` name filters and
     /// tests in string arguments: check those too when they are constants.
     fn name_args(&mut self, filter: &str, args: &[CallArg<'_>], line: usize) {
@@ -769,8 +797,8 @@ mod tests {
         let err = check("\n\n{{ lookup('frob', 'date') }}").expect_err("unknown lookup");
         assert_eq!(err.line, Some(3));
         assert!(err.message.contains("unknown lookup 'frob'"));
-        let err = check("{{ now() }}").expect_err("unknown function");
-        assert!(err.message.contains("unknown function 'now'"));
+        let err = check("{{ later() }}").expect_err("unknown function");
+        assert!(err.message.contains("unknown function 'later'"));
         let err = check("{{ l | map('frob') | list }}").expect_err("unknown filter in map");
         assert!(err.message.contains("unknown filter 'frob' given to map()"));
         let err = check("{{ l | selectattr('a', 'frob') | list }}").expect_err("unknown test");

@@ -9,6 +9,7 @@
 
 mod check;
 mod condition;
+pub mod datetime;
 mod engine;
 mod error;
 pub mod filters;
@@ -21,6 +22,7 @@ mod native;
 pub(crate) mod python;
 mod search;
 mod spaces;
+mod strftime;
 mod tree;
 mod version;
 

@@ -80,7 +80,7 @@ const TABLE: &[Case] = &[
     role("geerlingguy-java", Accepted),
     role(
         "geerlingguy-mysql",
-        Blocked("tasks/configure.yml:52: module `file` does not take `setype`"),
+        Blocked("tasks/secure-installation.yml:3: `mysql_user` is neither a supported module"),
     ),
     role("geerlingguy-nginx", Accepted),
     role("geerlingguy-nodejs", Accepted),
@@ -133,7 +133,7 @@ const TABLE: &[Case] = &[
         "nas.yml",
         Some("inventories/sample/inventory"),
         Blocked(
-            "collections/ansible_collections/vladgh/samba/roles/server/tasks/main.yml:55: module `file` does not take `setype`",
+            "roles/ansible-nas-docker/tasks/main.yml:10: `ansible.builtin.pip` is neither a supported module",
         ),
     ),
 ];

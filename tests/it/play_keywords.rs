@@ -417,6 +417,11 @@ fn async_keywords_ansible_refuses_are_refused_with_what_to_do() {
             "`poll: 0`: this action (debug) does not support async",
         ),
         (
+            "copy: {content: x, dest: /tmp/x}\n      async: 10\n",
+            5,
+            "`async`: this action (copy) does not support async",
+        ),
+        (
             "command: sleep 1\n      async: soon\n",
             5,
             "`async` must be a whole number",

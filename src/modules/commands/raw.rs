@@ -25,7 +25,7 @@ pub struct Params {
 impl TypedModule for Raw {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("raw").free_form();
+    const SPEC: Spec = Spec::host("raw").free_form().without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let Some(text) = p.raw_params.filter(|t| !t.trim().is_empty()) else {

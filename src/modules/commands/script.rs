@@ -73,7 +73,7 @@ fn skip_outcome(msg: String) -> Outcome {
 impl TypedModule for Script {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("script").free_form();
+    const SPEC: Spec = Spec::host("script").free_form().without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let raw = p.raw_params.clone().filter(|s| !s.is_empty());

@@ -28,7 +28,7 @@ pub struct Params {
 impl TypedModule for AsyncStatus {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("async_status");
+    const SPEC: Spec = Spec::host("async_status").without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let cleanup = match p.mode.as_deref().unwrap_or("status") {

@@ -42,7 +42,7 @@ pub struct Params {
 impl TypedModule for Copy {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("copy").source("src", "files", false);
+    const SPEC: Spec = Spec::host("copy").source("src", "files", false).without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         // `decrypt` concerns vault files, which playhook does not read: nothing to decrypt.

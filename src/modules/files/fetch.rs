@@ -30,7 +30,7 @@ pub struct Params {
 impl TypedModule for Fetch {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("fetch");
+    const SPEC: Spec = Spec::host("fetch").without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if ctx.check {

@@ -41,7 +41,9 @@ pub struct Params {
 impl TypedModule for Template {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("template").source("src", "templates", true);
+    const SPEC: Spec = Spec::host("template")
+        .source("src", "templates", true)
+        .without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if p.trim_blocks == Some(false) || p.lstrip_blocks == Some(true) {

@@ -83,7 +83,9 @@ const DIFFERS: &[&str] = &[
 impl TypedModule for Unarchive {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("unarchive").source("src", "files", false);
+    const SPEC: Spec = Spec::host("unarchive")
+        .source("src", "files", false)
+        .without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let _ = (p.unsafe_writes, p.decrypt, p.io_buffer_size);

@@ -3,9 +3,10 @@
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
 //! crontab model in `crontab`), `hostname`, `getent`
-//! (name-service databases as facts), `locale_gen`, `timezone`, and the kernel and login
-//! settings of ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the
-//! live mounts in `mount_table`), `sysctl`, `modprobe` and `authorized_key`.
+//! (name-service databases as facts), `locale_gen`, `timezone`, `selinux` and `seboolean`
+//! (ansible.posix: SELinux state, policy and booleans), and the kernel and login settings of
+//! ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the live mounts in
+//! `mount_table`), `sysctl`, `modprobe` and `authorized_key`.
 
 pub mod authorized_key;
 pub mod cron;
@@ -17,6 +18,8 @@ pub mod modprobe;
 pub mod mount;
 pub mod reboot;
 pub mod retry;
+pub mod seboolean;
+pub mod selinux;
 pub mod setup;
 pub mod sysctl;
 pub mod timezone;

@@ -40,7 +40,7 @@ fn secs(v: Option<i64>, default: u64) -> u64 {
 impl TypedModule for Reboot {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("reboot");
+    const SPEC: Spec = Spec::host("reboot").without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let local = ctx

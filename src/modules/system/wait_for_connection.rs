@@ -33,7 +33,7 @@ fn secs(v: Option<i64>, default: u64) -> Duration {
 impl TypedModule for WaitForConnection {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("wait_for_connection");
+    const SPEC: Spec = Spec::host("wait_for_connection").without_async();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if ctx.check {

@@ -3,6 +3,7 @@
 
 mod args;
 mod comment;
+mod dates;
 mod dicts;
 mod encoding;
 mod hashing;
@@ -121,12 +122,14 @@ pub const NAMES: &[&str] = &[
     "sort",
     "split",
     "splitext",
+    "strftime",
     "string",
     "subelements",
     "sum",
     "symmetric_difference",
     "ternary",
     "title",
+    "to_datetime",
     "to_json",
     "to_nice_json",
     "to_nice_yaml",
@@ -162,6 +165,7 @@ pub(crate) fn register(env: &mut Environment<'static>, options: &std::sync::Arc<
     printf::register(env);
     json_query::register(env);
     math::register(env);
+    dates::register(env);
     env.add_function("joiner", minijinja_contrib::globals::joiner);
     env.add_function("cycler", |items: Rest<Value>| {
         minijinja_contrib::globals::cycler(items.0)

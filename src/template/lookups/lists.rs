@@ -1,4 +1,4 @@
-//! Lookups that reshape their terms: `items` (flattened one level), `list`, `dict` (`{key, value}` pairs), `indexed_items` (`[index, item]`),
+//! Lookups that reshape their terms: `items` (flattened one level), `community.general.flattened` (all levels), `list`, `dict` (`{key, value}` pairs), `indexed_items` (`[index, item]`),
 //! `nested` (the product of lists), `together` (lists zipped), `random_choice` and
 //! `inventory_hostnames`.
 
@@ -19,6 +19,31 @@ fn flatten_once(terms: Vec<Value>) -> Result<Vec<Value>, Error> {
     for term in terms {
         if is_list(&term) {
             out.extend(term.try_iter()?);
+        } else {
+            out.push(term);
+        }
+    }
+    Ok(out)
+}
+
+/// `community.general.flattened`: every list flattened, however deep; a list of one list is
+/// that list; a term `None`/`null` (the text) ends its level, as the collection's lookup does.
+pub(crate) fn flattened(_: &Ctx<'_, '_, '_>, terms: Vec<Value>) -> Result<Vec<Value>, Error> {
+    flatten_all(terms)
+}
+
+fn flatten_all(terms: Vec<Value>) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::new();
+    for term in terms {
+        let mut term = term;
+        while is_list(&term) && term.len() == Some(1) {
+            term = term.get_item_by_index(0)?;
+        }
+        if matches!(term.as_str(), Some("None" | "null")) {
+            break;
+        }
+        if is_list(&term) {
+            out.extend(flatten_all(term.try_iter()?.collect())?);
         } else {
             out.push(term);
         }

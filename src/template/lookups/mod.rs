@@ -78,6 +78,7 @@ const LOOKUPS: &[(&str, Run)] = &[
     ("together", lists::together),
     ("varnames", vars::varnames),
     ("vars", vars::vars),
+    ("community.general.flattened", lists::flattened),
 ];
 
 /// The names of the lookups playhook provides, for messages, the loader (`with_<name>`) and
@@ -89,6 +90,11 @@ pub fn names() -> Vec<&'static str> {
 /// The lookup called `name` (short or `ansible.builtin.` name), if playhook has it.
 pub fn known(name: &str) -> Option<&'static str> {
     let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    // ansible-core routes the lookups moved to community.general by their short names.
+    let short = match short {
+        "flattened" => "community.general.flattened",
+        other => other,
+    };
     LOOKUPS.iter().map(|(n, _)| *n).find(|n| *n == short)
 }
 
