@@ -43,6 +43,11 @@ pub enum AgentCommand {
     /// Stop and remove the service and timer (the configuration and state stay unless --purge).
     Uninstall(UninstallArgs),
     /// One pass now: fetch, compare, apply or refuse, record. What the timer runs.
+    ///
+    /// Exit status: 0 applied or nothing to do (also when a pass was already running: it runs
+    /// once more); 1 error (fetch failed, no inventory host is this machine, configuration);
+    /// 2 a task failed; 3 the host was unreachable; 6 refused (local ahead, diverged or rewound
+    /// without `allow_rewind`).
     Run(RunArgs),
     /// The agent's state: applied and fetched commits, last pass, frozen, drift.
     Status(StatusArgs),

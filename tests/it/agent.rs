@@ -225,6 +225,22 @@ fn the_timer_applies_pushes_and_each_comparison_does_what_it_says() {
         3,
         "rewound, diverged and ahead are recorded: {refused:#?}"
     );
+
+    // Uninstall removes the units and keeps the configuration; twice is fine; --purge removes it.
+    let out = m.ok("playhook agent uninstall && playhook agent uninstall");
+    assert!(
+        out.contains("removed /etc/systemd/system/playhook-agent.timer"),
+        "{out}"
+    );
+    assert!(m.read("/etc/systemd/system/playhook-agent.service").is_none());
+    assert_ne!(
+        m.run("systemctl is-enabled playhook-agent.timer").stdout.trim(),
+        "enabled"
+    );
+    assert!(m.read("/etc/playhook/agent.yaml").is_some());
+    m.ok("playhook agent uninstall --purge");
+    assert!(m.read("/etc/playhook/agent.yaml").is_none());
+    assert!(m.read("/var/lib/playhook/agent/state.json").is_none());
 }
 
 #[test]
