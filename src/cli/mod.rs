@@ -16,6 +16,8 @@
 //! | 141 | the output pipe closed early (`playhook check \| head -1`); nothing is printed | [`out::is_closed_pipe`] |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
+pub mod agent;
+pub mod agent_serve;
 pub mod askpass;
 pub mod history;
 pub mod hook;
@@ -100,6 +102,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Deploy an earlier commit out of band.
     Rollback(rollback::RollbackArgs),
+    /// Pull mode: this server fetches the repository and applies it to itself.
+    Agent(agent::AgentArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Agent(args) => agent::run(args),
     }
 }
 
