@@ -1,5 +1,6 @@
 //! `playhook agent serve`: the trigger and metrics server ([`crate::agent::serve`]), its
-//! settings from the command line and the `serve:` section of the agent's configuration, each
+//! settings from the command line and the `serve:` section of the agent's configuration
+//! (`--config`, `playhook agent`'s), each
 //! request's outcome logged on stderr (the journal, under systemd).
 
 use std::io::Write as _;
@@ -10,14 +11,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
+use crate::agent::config::Config;
 use crate::agent::serve::{self, Options, ServeConfig, ServeEvent};
 use crate::agent::signature;
 use crate::cli::Exit;
-
-/// The agent's configuration file.
-pub const DEFAULT_CONFIG: &str = "/etc/playhook/agent.yaml";
-/// Where the agent keeps its state.
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/playhook/agent";
 
 /// Serve `POST /trigger` (a signed webhook starts a pass now) and `GET /metrics`.
 ///
@@ -33,44 +30,26 @@ pub struct ServeArgs {
     /// Address and port to listen on, e.g. 0.0.0.0:9222 [default: `serve.listen`]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// The agent's configuration; its `serve:` section is read (a missing default file means
-    /// the defaults) [default: /etc/playhook/agent.yaml]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
     /// File holding the shared secret [default: `serve.secret_file`]
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
-    /// The agent's state directory, where the metrics snapshot is read from.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
-    pub state_dir: PathBuf,
     /// Accept triggers without any signature; only on a loopback address.
     #[arg(long)]
     pub insecure_no_secret: bool,
 }
 
-/// The `serve:` section of the configuration file; the defaults when the default file is absent.
-fn load_config(explicit: Option<&Path>) -> anyhow::Result<ServeConfig> {
-    let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG));
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
-            return Ok(ServeConfig::default());
-        }
-        Err(e) => {
-            return Err(e).with_context(|| format!("reading the configuration `{}`", path.display()));
-        }
+/// The `serve:` section of the agent's configuration, checked; and its state directory.
+fn load_config(path: &Path) -> anyhow::Result<(ServeConfig, PathBuf)> {
+    let config = Config::load(path)?;
+    let serve = match &config.serve {
+        Some(section) => serde_yaml_ng::from_value::<ServeConfig>(section.clone())
+            .with_context(|| format!("`{}`: in `serve:`", path.display()))?,
+        None => ServeConfig::default(),
     };
-    let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&text).with_context(|| format!("`{}` is not YAML", path.display()))?;
-    let Some(section) = doc.get("serve") else {
-        return Ok(ServeConfig::default());
-    };
-    let config: ServeConfig = serde_yaml_ng::from_value(section.clone())
-        .with_context(|| format!("`{}`: in `serve:`", path.display()))?;
-    config
+    serve
         .validate()
         .with_context(|| format!("`{}`", path.display()))?;
-    Ok(config)
+    Ok((serve, config.state_dir()))
 }
 
 fn log(line: std::fmt::Arguments<'_>) {
@@ -115,8 +94,8 @@ fn run_pass(argv: &[String]) {
     }
 }
 
-pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
-    let config = load_config(args.config.as_deref())?;
+pub fn run(config_path: &Path, args: ServeArgs) -> anyhow::Result<Exit> {
+    let (config, state_dir) = load_config(config_path)?;
     let addr = match (args.listen, &config.listen) {
         (Some(a), _) => a,
         (None, Some(text)) => text
@@ -137,7 +116,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         Some(c) => c.clone(),
         None => {
             let exe = std::env::current_exe().context("finding this program to run passes")?;
-            vec![exe.display().to_string(), "agent".into(), "run".into()]
+            vec![
+                exe.display().to_string(),
+                "agent".into(),
+                "--config".into(),
+                config_path.display().to_string(),
+                "run".into(),
+                "--trigger".into(),
+                "http".into(),
+            ]
         }
     };
     let options = Options {
@@ -146,7 +133,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Exit> {
         max_body_bytes: config.max_body_bytes,
         burst: config.burst,
         refill: Duration::from_secs(config.refill_secs),
-        state_dir: args.state_dir,
+        state_dir,
     };
     serve::serve(options, move || run_pass(&argv), |e| describe(&e))?;
     Ok(Exit::Success)

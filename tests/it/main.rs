@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one module per area.
 
 mod acceptance;
+mod agent;
+mod agent_reboot;
 mod agent_report;
 mod check_sees;
 mod cli;

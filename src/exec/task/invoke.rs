@@ -297,7 +297,24 @@ impl Runner<'_> {
         if let Some(conn) = slot {
             return Ok((conn, local));
         }
-        Ok((crate::connection::connect(&target).await?, local))
+        let mut conn = crate::connection::connect(&target).await?;
+        if !delegated_local && connection.is_none() && !host.deploy_locked {
+            if let Some(lock) = &self.opts.deploy_lock {
+                let events = self.events.clone();
+                let name = host.name.clone();
+                crate::exec::host_lock::take(&mut *conn, &lock.holder, &lock.run_id, |who| {
+                    events.send(crate::output::Event::Warning {
+                        message: format!(
+                            "{name}: waiting for the deploy lock ({}): {who}",
+                            crate::exec::host_lock::LOCK_FILE
+                        ),
+                    });
+                })
+                .await?;
+                host.deploy_locked = true;
+            }
+        }
+        Ok((conn, local))
     }
 
     /// Forwards a module's live output lines as events.

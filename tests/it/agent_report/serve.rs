@@ -91,22 +91,29 @@ fn spawn(
     let config = dir.join("agent.yaml");
     let seconds = if serve_yaml.contains("slow") { "2" } else { "0.2" };
     let serve_yaml = serve_yaml.replace("  slow: true\n", "");
+    let state = dir.join("state");
     std::fs::write(
         &config,
-        format!("serve:\n  command: {}\n{serve_yaml}", pass_command(dir, seconds)),
+        format!(
+            "repo: /nonexistent.git\nstate_dir: {}\nserve:\n  command: {}\n{serve_yaml}",
+            state.display(),
+            pass_command(dir, seconds)
+        ),
     )
     .expect("config");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod 600 the config");
+    }
     let key = dir.join("trigger.key");
     std::fs::write(&key, format!("{SECRET}\n")).expect("key");
-    let state = dir.join("state");
     std::fs::create_dir_all(&state).expect("state dir");
     let mut cmd = Command::new(PLAYHOOK);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .args(["agent", "serve", "--listen", listen, "--config"])
         .arg(&config)
-        .arg("--state-dir")
-        .arg(&state)
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
