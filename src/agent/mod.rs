@@ -31,6 +31,7 @@ pub mod metrics_render;
 pub mod pass;
 pub mod reboot;
 pub mod report;
+pub mod reporters;
 pub mod serve;
 pub mod serve_auth;
 pub mod serve_coalesce;
