@@ -18,9 +18,9 @@
 //! keep_logs: 50             # per-pass logs kept (0: all)
 //! ```
 //!
-//! Unknown keys are refused. The sections `webhook`, `metrics`, `serve` and `reboot` belong to
-//! the reporters and controls built beside the core; until they are wired in they are kept as
-//! given (and written back by `install`).
+//! Unknown keys are refused. The sections `webhook` (`agent::webhook`), `metrics`
+//! (`agent::metrics`) and `reboot` (`agent::reboot::config`) are checked by their owners;
+//! `serve` is kept as given (and written back by `install`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -68,12 +68,15 @@ pub struct Config {
     pub keep_logs: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
+    /// Announce passes (see `agent::webhook`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<serde_yaml_ng::Value>,
+    pub webhook: Option<super::webhook::WebhookConfig>,
+    /// Export metrics (see `agent::metrics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<serde_yaml_ng::Value>,
+    pub metrics: Option<super::metrics::MetricsConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serve: Option<serde_yaml_ng::Value>,
+    /// Reboot settings (see `agent::reboot::config`), read by `RebootConfig::load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot: Option<serde_yaml_ng::Value>,
 }
@@ -196,6 +199,17 @@ impl Config {
             if d.every == 0 {
                 return Err("`drift.every` must be 1 or more (1: every pass)".into());
             }
+        }
+        if let Some(w) = &self.webhook {
+            w.validate().map_err(|e| format!("`webhook`: {e}"))?;
+        }
+        if let Some(m) = &self.metrics {
+            m.validate().map_err(|e| format!("`metrics`: {e}"))?;
+        }
+        if let Some(r) = &self.reboot {
+            let raw: super::reboot::config::RawRebootConfig =
+                serde_yaml_ng::from_value(r.clone()).map_err(|e| format!("`reboot`: {e}"))?;
+            raw.check(Path::new("reboot")).map_err(|e| e.to_string())?;
         }
         if self.secrets_key_file.is_some() && self.secrets_credential.is_some() {
             return Err("give `secrets_key_file` or `secrets_credential`, not both".into());

@@ -9,26 +9,36 @@ use std::path::{Path, PathBuf};
 use crate::repo::config::Config as AnsibleConfig;
 use crate::repo::inventory::{Inventory, InventoryOptions};
 
-/// The inventory names among `all` hosts of the repository at `dir` that are in `names`
-/// (compared without regard to case), in inventory order.
-pub fn matching(dir: &Path, names: &[String]) -> Result<Vec<String>, String> {
+/// The inventory of the repository checked out at `dir`, as `playhook deploy` reads it.
+pub fn load_inventory(dir: &Path) -> Result<Inventory, String> {
     let config = AnsibleConfig::load(dir).map_err(|e| e.to_string())?;
     let sources: Vec<PathBuf> = Inventory::default_sources(dir, &config)
         .into_iter()
         .map(|p| if p.is_absolute() { p } else { dir.join(p) })
         .collect();
-    let inventory = Inventory::load(
+    Inventory::load(
         &sources,
         &InventoryOptions {
             playbook_dir: Some(dir.to_path_buf()),
         },
     )
-    .map_err(|e| e.to_string())?;
-    let all = inventory.select("all").map_err(|e| e.to_string())?;
-    Ok(all
+    .map_err(|e| e.to_string())
+}
+
+/// The names among the `all` hosts of `inventory` that are in `names` (compared without
+/// regard to case), in inventory order.
+pub fn matching_in(inventory: &Inventory, names: &[String]) -> Vec<String> {
+    inventory
+        .select("all")
+        .unwrap_or_default()
         .into_iter()
         .filter(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h)))
-        .collect())
+        .collect()
+}
+
+/// [`matching_in`] the inventory of the repository at `dir`.
+pub fn matching(dir: &Path, names: &[String]) -> Result<Vec<String>, String> {
+    Ok(matching_in(&load_inventory(dir)?, names))
 }
 
 #[cfg(test)]

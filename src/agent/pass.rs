@@ -22,6 +22,8 @@ use crate::hook::{checkout, pending, retention, time};
 #[derive(Clone, Debug)]
 pub struct Agent {
     pub config: Config,
+    /// Where the configuration was read from (the reboot settings are read from it).
+    pub config_path: PathBuf,
     /// The `playhook` binary (run as the child that applies).
     pub exe: PathBuf,
     /// This machine's name (the hostname, or `host` from the configuration).
@@ -55,12 +57,15 @@ pub struct Outcome {
 /// The pass's log: lines to the sink and to the log file once it is open.
 struct Log<'a> {
     sink: &'a Sink,
+    /// The repository's secrets, once opened: every line is masked with it.
+    masker: crate::secrets::Masker,
     early: Vec<String>,
     file: Option<(PathBuf, std::fs::File)>,
 }
 
 impl Log<'_> {
     fn line(&mut self, text: &str) {
+        let text = &*self.masker.mask(text);
         self.sink.line(text);
         match &mut self.file {
             Some((_, f)) => {
@@ -108,6 +113,7 @@ impl Agent {
         let branch = self.config.followed_branch().to_string();
         let mut log = Log {
             sink,
+            masker: crate::secrets::Masker::new(std::iter::empty::<&str>()),
             early: Vec::new(),
             file: None,
         };
@@ -307,6 +313,13 @@ impl Agent {
                 return Ok(());
             }
         };
+        if let Some(key) = &self.key_file {
+            // For the webhook and these lines; the run masks its own output.
+            let source = crate::secrets::KeySource::KeyFile(key.clone());
+            if let Ok(Some(secrets)) = crate::secrets::Secrets::open(co.path(), &source) {
+                log.masker = secrets.masker();
+            }
+        }
         let hosts = match super::hosts::matching(co.path(), &self.names) {
             Ok(h) => h,
             Err(e) => {
@@ -457,6 +470,16 @@ impl Agent {
         mirror: &Mirror,
         kind: &str,
     ) -> Result<Outcome, super::AgentError> {
+        let reboots = match super::after::decide_reboots(self, &mirror.git_dir, state.applied.as_deref()) {
+            Ok(d) => d,
+            Err(e) => {
+                log.line(&format!("playhook agent: warning: reboot requests not read: {e}"));
+                None
+            }
+        };
+        for line in reboots.iter().flat_map(|d| &d.lines) {
+            log.line(&format!("playhook agent: {line}"));
+        }
         report.duration_secs = started.elapsed().as_secs_f64();
         let mut history_warning = None;
         let hosts: Vec<String> = report.counts.keys().cloned().collect();
@@ -502,6 +525,17 @@ impl Agent {
         if logs.is_dir() {
             if let Err(e) = retention::prune(&logs, "agent", self.config.keep_logs) {
                 log.line(&format!("playhook agent: warning: {e}"));
+            }
+        }
+        for warning in super::after::publish(self, &report, &log.masker) {
+            log.line(&format!("playhook agent: warning: {warning}"));
+        }
+        if let Some(decision) = &reboots {
+            match super::after::execute_reboots(decision) {
+                Ok(done) => done
+                    .iter()
+                    .for_each(|l| log.line(&format!("playhook agent: {l}"))),
+                Err(e) => log.line(&format!("playhook agent: warning: reboot not carried out: {e}")),
             }
         }
         Ok(Outcome {

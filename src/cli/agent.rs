@@ -305,6 +305,7 @@ fn agent(config_path: &Path, trigger: &str) -> Result<Agent> {
     };
     Ok(Agent {
         config,
+        config_path: config_path.to_path_buf(),
         exe: std::env::current_exe().context("cannot find the playhook binary's own path")?,
         host,
         names,
@@ -401,6 +402,10 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
         _ => None,
     };
     let owed = crate::hook::pending::load(&dir.join("pending.json")).unwrap_or_default();
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let pending_reboot = crate::agent::reboot::RebootState::load(&crate::agent::after::reboot_state(&dir))
+        .ok()
+        .and_then(|r| r.pending(boot_id.trim()));
     if json {
         let v = serde_json::json!({
             "repo": crate::agent::git::redact_url(&c.repo),
@@ -420,6 +425,7 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
             "drift": s.drift,
             "drift_unix_ms": s.drift_unix_ms,
             "handlers_owed": owed,
+            "pending_reboot_unix": pending_reboot,
         });
         outln!(
             "{}",
@@ -479,6 +485,9 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
             s.drift.join("; "),
             when(s.drift_unix_ms)
         );
+    }
+    if let Some(t) = pending_reboot {
+        outln!("reboot:     scheduled for {}", crate::hook::time::rfc3339(t));
     }
     for (host, handlers) in &owed {
         let list: Vec<&str> = handlers.iter().map(String::as_str).collect();

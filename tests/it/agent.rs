@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::git::Remote;
 use crate::support::git_daemon::GitDaemon;
+use crate::support::http_server::HttpServer;
 use crate::support::machines::{Machine, Machines, Ran};
 
 /// One machine, a repository whose inventory names it, served over git://.
@@ -449,6 +450,15 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
     std::fs::write(m.root().join("etc/playhook/secret.key"), key_text).expect("key into the machine");
     m.ok("chmod 600 /etc/playhook/secret.key");
 
+    // Reporters configured before install, which keeps them.
+    let receiver = HttpServer::serve(Default::default());
+    let config = format!(
+        "repo: {}\nwebhook:\n  url: {}/hook/generic\n  send: always\nmetrics:\n  textfile: /var/lib/playhook/agent.prom\n",
+        p.url(),
+        receiver.url()
+    );
+    std::fs::write(m.root().join("etc/playhook/agent.yaml"), config).expect("config");
+    m.ok("chmod 600 /etc/playhook/agent.yaml");
     p.install("--interval 2s --splay 0 --key-file /etc/playhook/secret.key");
     let deadline = Instant::now() + Duration::from_secs(60);
     while m.read("/root/token").is_none() {
@@ -466,6 +476,7 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
     );
     p.stop_timer();
     let logs = m.ok("cat /var/lib/playhook/agent/logs/*");
+    assert!(logs.contains("say it"), "the failing task ran: {logs}");
     let places = [
         ("logs", logs),
         ("state", m.ok("cat /var/lib/playhook/agent/state.json")),
@@ -473,14 +484,67 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
         ("status", m.ok("playhook agent status --json")),
         ("notes", format!("{:?}", p.remote.history())),
     ];
-    for (what, text) in &places {
+    let applied = p.status()["applied"].as_str().expect("applied").to_string();
+    let hooks = receiver.requests();
+    assert!(!hooks.is_empty(), "the webhook was called");
+    assert!(
+        hooks.iter().any(|r| r.body_text().contains(&applied)),
+        "a webhook names the applied commit: {:?}",
+        hooks.iter().map(|r| r.body_text()).collect::<Vec<_>>()
+    );
+    let metrics = m
+        .read("/var/lib/playhook/agent.prom")
+        .expect("the metrics textfile");
+    assert!(metrics.contains(&format!("commit=\"{applied}\"")), "{metrics}");
+    let bodies: String = hooks.iter().map(|r| r.body_text()).collect();
+    let places = places
+        .into_iter()
+        .chain([("webhook", bodies), ("metrics", metrics)]);
+    for (what, text) in places {
         assert!(!text.contains(CANARY), "the secret is in the {what}:\n{text}");
     }
-    assert!(
-        places[0].1.contains("say it"),
-        "the failing task ran: {}",
-        places[0].1
+}
+
+#[test]
+fn a_reboot_request_pushed_to_the_repository_reboots_the_machine_once() {
+    let p = Pull::start(PLAY);
+    let m = p.m();
+    p.install("--interval 3s --splay 0");
+    p.wait_version(1, Duration::from_secs(60));
+    // A request whose time has just passed (after the machine booted: an earlier one would be
+    // satisfied by that boot): the next pass reboots, once.
+    let at = m.ok("date -u '+%F %T'");
+    std::thread::sleep(Duration::from_secs(2));
+    p.remote.file(
+        "playhook.yaml",
+        &format!(
+            "reboots:\n  - id: kernel-1\n    hosts: all\n    at: {}\n",
+            at.trim()
+        ),
     );
+    p.push_version(2);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while m.boots() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no reboot:\n{}",
+            m.run("journalctl -u playhook-agent --no-pager | tail -40").stdout
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    m.wait_up();
+    p.wait_version(2, Duration::from_secs(60));
+    let passes = p.status()["passes"].as_u64().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while p.status()["passes"].as_u64().unwrap_or(0) < passes + 3 {
+        assert!(Instant::now() < deadline, "the timer stopped after the reboot");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(m.boots(), 2, "rebooted again:\n{}", m.console());
+    let state = m
+        .read("/var/lib/playhook/agent/reboots.json")
+        .expect("reboot state");
+    assert!(state.contains("kernel-1") && state.contains("done"), "{state}");
 }
 
 #[test]
