@@ -214,6 +214,7 @@ impl Config {
         if self.secrets_key_file.is_some() && self.secrets_credential.is_some() {
             return Err("give `secrets_key_file` or `secrets_credential`, not both".into());
         }
+        super::reporters::check_sections(self.webhook.as_ref(), self.metrics.as_ref(), self.serve.as_ref())?;
         Ok(())
     }
 

@@ -57,6 +57,8 @@ pub enum AgentCommand {
     Unfreeze,
     /// Apply an earlier commit and freeze there (until `unfreeze`).
     Rollback(RollbackArgs),
+    /// Serve `POST /trigger` (a signed webhook starts a pass now) and `GET /metrics`.
+    Serve(super::agent_serve::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,6 +147,7 @@ pub fn run(args: AgentArgs) -> Result<Exit> {
         AgentCommand::Freeze => set_frozen(&args.config, true),
         AgentCommand::Unfreeze => set_frozen(&args.config, false),
         AgentCommand::Rollback(a) => rollback_cmd(&args.config, &a.rev),
+        AgentCommand::Serve(a) => super::agent_serve::run(&args.config, a),
     }
 }
 
