@@ -18,7 +18,6 @@
 //!   (Prometheus text, node_exporter textfile); [`serve`]: `POST /trigger` (signed webhooks
 //!   from the git server start a pass) and `GET /metrics`.
 
-pub mod after;
 pub mod apply;
 pub mod atomic;
 pub mod compare;

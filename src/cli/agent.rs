@@ -408,9 +408,10 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
     };
     let owed = crate::hook::pending::load(&dir.join("pending.json")).unwrap_or_default();
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
-    let pending_reboot = crate::agent::reboot::RebootState::load(&crate::agent::after::reboot_state(&dir))
-        .ok()
-        .and_then(|r| r.pending(boot_id.trim()));
+    let pending_reboot =
+        crate::agent::reboot::RebootState::load(&dir.join(crate::agent::reboot::in_pass::STATE_FILE))
+            .ok()
+            .and_then(|r| r.pending(boot_id.trim()));
     if json {
         let v = serde_json::json!({
             "repo": crate::agent::git::redact_url(&c.repo),
