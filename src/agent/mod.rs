@@ -1,3 +1,4 @@
+//! Pull mode: `playhook agent` on each server fetches the repository, compares, applies the
 //! playbook to this host only, and reports.
 //!
 //! One pass ([`report::PassReport`]) is the unit everything else speaks about: the run loop
@@ -14,9 +15,9 @@
 //! - [`install`]: the systemd service and timer (or the cron line).
 //! - [`reboot`]: reboots the repository asks for, once each, never in a loop.
 //! - [`webhook`] and [`metrics`]: the pass announced (signed JSON, Discord, Slack) and exported
-//!   (Prometheus text, node_exporter textfile).
+//!   (Prometheus text, node_exporter textfile); [`serve`]: `POST /trigger` (signed webhooks
+//!   from the git server start a pass) and `GET /metrics`.
 
-pub mod after;
 pub mod apply;
 pub mod atomic;
 pub mod compare;
@@ -30,6 +31,11 @@ pub mod metrics_render;
 pub mod pass;
 pub mod reboot;
 pub mod report;
+pub mod reporters;
+pub mod serve;
+pub mod serve_auth;
+pub mod serve_coalesce;
+pub mod serve_limit;
 pub mod signature;
 pub mod state;
 pub mod trigger;

@@ -18,6 +18,7 @@
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
 pub mod agent;
+pub mod agent_serve;
 pub mod askpass;
 pub mod history;
 pub mod hook;

@@ -225,6 +225,22 @@ fn the_timer_applies_pushes_and_each_comparison_does_what_it_says() {
         3,
         "rewound, diverged and ahead are recorded: {refused:#?}"
     );
+
+    // Uninstall removes the units and keeps the configuration; twice is fine; --purge removes it.
+    let out = m.ok("playhook agent uninstall && playhook agent uninstall");
+    assert!(
+        out.contains("removed /etc/systemd/system/playhook-agent.timer"),
+        "{out}"
+    );
+    assert!(m.read("/etc/systemd/system/playhook-agent.service").is_none());
+    assert_ne!(
+        m.run("systemctl is-enabled playhook-agent.timer").stdout.trim(),
+        "enabled"
+    );
+    assert!(m.read("/etc/playhook/agent.yaml").is_some());
+    m.ok("playhook agent uninstall --purge");
+    assert!(m.read("/etc/playhook/agent.yaml").is_none());
+    assert!(m.read("/var/lib/playhook/agent/state.json").is_none());
 }
 
 #[test]
@@ -503,6 +519,126 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
     for (what, text) in places {
         assert!(!text.contains(CANARY), "the secret is in the {what}:\n{text}");
     }
+}
+
+#[test]
+fn a_signed_trigger_applies_at_once_and_the_webhook_and_metrics_report_the_pass() {
+    use crate::agent_report::python_hmac_hex;
+    use crate::agent_report::serve::request;
+    use crate::support::http_server::HttpServer;
+
+    let receiver = HttpServer::serve(Default::default());
+    let p = Pull::start(PLAY);
+    let m = p.m();
+    p.install("--interval 2s --splay 0");
+    p.wait_version(1, Duration::from_secs(60));
+    p.stop_timer();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    m.ok(&format!(
+        "umask 077; echo trigger-key-e2e > /etc/playhook/trigger.key; echo webhook-key-e2e > /etc/playhook/webhook.key\n\
+         cat >> /etc/playhook/agent.yaml <<EOF\n\
+         webhook:\n  url: {}/hook/agent\n  secret_file: /etc/playhook/webhook.key\n\
+         metrics:\n  textfile: /var/lib/playhook/agent/playhook.prom\n\
+         serve:\n  listen: 127.0.0.1:{port}\n  secret_file: /etc/playhook/trigger.key\n\
+         EOF\n\
+         playhook agent status >/dev/null\n\
+         systemd-run --unit playhook-serve playhook agent serve",
+        receiver.url()
+    ));
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            m.run("journalctl -u playhook-serve --no-pager").stdout
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A bad signature is refused and applies nothing.
+    let c2 = p.push_version(2);
+    let body = br#"{"ref":"refs/heads/main"}"#;
+    let bad = format!("sha256={}", python_hmac_hex("wrong-key", body));
+    let a = request(
+        "POST",
+        &format!("{base}/trigger"),
+        &[("X-Hub-Signature-256", bad)],
+        body,
+    );
+    assert_eq!(a.status, 403, "{}", a.body);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        p.motd().as_deref(),
+        Some("version 1\n"),
+        "applied without a good signature"
+    );
+
+    // A good one applies the push at once (the timer is stopped).
+    let good = format!("sha256={}", python_hmac_hex("trigger-key-e2e", body));
+    let sent = Instant::now();
+    let a = request(
+        "POST",
+        &format!("{base}/trigger"),
+        &[("X-Hub-Signature-256", good)],
+        body,
+    );
+    assert_eq!(a.status, 202, "{}", a.body);
+    p.wait_version(2, Duration::from_secs(30));
+    let took = sent.elapsed();
+
+    // The webhook: one signed POST for the pass that applied version 2.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let hook = loop {
+        let found = receiver.requests().into_iter().find(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| v["commit"] == c2.as_str())
+        });
+        if let Some(r) = found {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no webhook for {c2}: {:?}",
+            receiver.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let want = format!("sha256={}", python_hmac_hex("webhook-key-e2e", &hook.body));
+    assert_eq!(hook.header("x-playhook-signature-256"), Some(want.as_str()));
+    let v: serde_json::Value = serde_json::from_slice(&hook.body).expect("JSON");
+    assert_eq!(v["result"], "ok");
+    assert_eq!(v["host"], m.name.as_str());
+    assert_eq!(v["comparison"], "fast_forward");
+    assert!(v["changed"].as_u64().is_some_and(|n| n >= 1), "{v}");
+    assert!(v["log"].as_str().is_some_and(|l| l.contains("motd")), "{v}");
+
+    // The metrics, served and in the textfile, carry the applied commit.
+    let metrics = request("GET", &format!("{base}/metrics"), &[], b"");
+    assert_eq!(metrics.status, 200);
+    let info = format!("commit=\"{c2}\"");
+    assert!(metrics.body.contains(&info), "{}", metrics.body);
+    assert!(
+        metrics
+            .body
+            .contains("playhook_agent_last_run_result{result=\"ok\"} 1\n"),
+        "{}",
+        metrics.body
+    );
+    let textfile = m
+        .read("/var/lib/playhook/agent/playhook.prom")
+        .expect("the textfile");
+    assert!(textfile.contains(&info), "{textfile}");
+    let journal = m.ok("journalctl -u playhook-serve --no-pager");
+    assert!(journal.contains("refused POST /trigger"), "{journal}");
+    assert!(
+        journal.contains("(X-Hub-Signature-256): pass started"),
+        "{journal}"
+    );
+    assert!(!journal.contains("trigger-key-e2e"), "{journal}");
+    eprintln!("a signed trigger applied version 2 in {took:?}");
 }
 
 /// A command started now and waited for later.

@@ -3,7 +3,7 @@
 //! independent implementation (Python's `hmac`), not by playhook's own code.
 
 mod metrics;
-mod serve;
+pub mod serve;
 mod webhook;
 
 use std::io::Write as _;
