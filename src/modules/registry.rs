@@ -73,6 +73,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::sysctl::Sysctl,
         &system::modprobe::Modprobe,
         &system::authorized_key::AuthorizedKey,
+        &system::pam_limits::PamLimits,
     ]
 }
 

@@ -5,7 +5,7 @@
 //! crontab model in `crontab`), `hostname`, `getent`
 //! (name-service databases as facts), `locale_gen`, `timezone`, and the kernel and login
 //! settings of ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the
-//! live mounts in `mount_table`), `sysctl`, `modprobe` and `authorized_key`.
+//! live mounts in `mount_table`), `sysctl`, `modprobe`, `authorized_key` and `pam_limits`.
 
 pub mod authorized_key;
 pub mod cron;
@@ -15,6 +15,7 @@ pub mod hostname;
 pub mod locale_gen;
 pub mod modprobe;
 pub mod mount;
+pub mod pam_limits;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
