@@ -74,6 +74,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::modprobe::Modprobe,
         &system::authorized_key::AuthorizedKey,
         &system::pam_limits::PamLimits,
+        &system::pamd::Pamd,
     ]
 }
 

@@ -28,6 +28,7 @@ mod modules_locale_gen;
 mod modules_modprobe;
 mod modules_mount;
 mod modules_pam_limits;
+mod modules_pamd;
 mod modules_raw_script;
 mod modules_selinux;
 mod modules_synchronize;

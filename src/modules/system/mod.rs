@@ -5,7 +5,8 @@
 //! crontab model in `crontab`), `hostname`, `getent`
 //! (name-service databases as facts), `locale_gen`, `timezone`, and the kernel and login
 //! settings of ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the
-//! live mounts in `mount_table`), `sysctl`, `modprobe`, `authorized_key` and `pam_limits`.
+//! live mounts in `mount_table`), `sysctl`,
+//! `modprobe`, `authorized_key`, `pam_limits` and `pamd` (its rule model in `pamd_rules`).
 
 pub mod authorized_key;
 pub mod cron;
@@ -16,6 +17,7 @@ pub mod locale_gen;
 pub mod modprobe;
 pub mod mount;
 pub mod pam_limits;
+pub mod pamd;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
@@ -30,5 +32,6 @@ mod crontab;
 mod fstab;
 mod mount_table;
 mod os_error;
+mod pamd_rules;
 mod user_plan;
 mod user_query;

@@ -385,7 +385,7 @@ mod tests {
         assert!(invalid_value("nofile", "-2", "").is_some());
         assert!(invalid_value("nice", "-20", "").is_none());
         assert!(invalid_value("priority", "20", "").is_some());
-        let err = edit("* soft nofile lots\n", &want("1", ""), "/f").unwrap_err();
+        let err = edit("* soft nofile lots\n", &want("1", ""), "/f").expect_err("a bad line");
         assert!(
             err.starts_with("Invalid configuration found in '/f'. Value of 'lots'"),
             "{err}"
