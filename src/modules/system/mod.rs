@@ -5,7 +5,7 @@
 //! crontab model in `crontab`), `hostname`, `getent`
 //! (name-service databases as facts), `locale_gen`, `timezone`, and the kernel and login
 //! settings of ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the
-//! live mounts in `mount_table`), `sysctl`,
+//! live mounts in `mount_table`, `~` in its paths expanded by `home_paths`), `sysctl`,
 //! `modprobe`, `authorized_key`, `pam_limits` and `pamd` (its rule model in `pamd_rules`).
 
 pub mod authorized_key;
@@ -30,6 +30,7 @@ mod accounts;
 mod authorized_keys;
 mod crontab;
 mod fstab;
+mod home_paths;
 mod mount_table;
 mod os_error;
 mod pamd_rules;
