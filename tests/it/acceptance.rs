@@ -80,7 +80,7 @@ const TABLE: &[Case] = &[
     role("geerlingguy-java", Accepted),
     role(
         "geerlingguy-mysql",
-        Blocked("tasks/configure.yml:52: module `file` does not take `setype`"),
+        Blocked("tasks/secure-installation.yml:3: `mysql_user` is neither a supported module"),
     ),
     role("geerlingguy-nginx", Accepted),
     role(
@@ -96,11 +96,15 @@ const TABLE: &[Case] = &[
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",
-        Blocked("tasks/limits.yml:14: `community.general.pam_limits` is neither a supported module"),
+        Blocked(
+            "tasks/minimize_access.yml:10: `with_community.general.flattened` loops over an unknown lookup",
+        ),
     ),
     role(
         "devsec-ssh-hardening",
-        Blocked("tasks/hardening.yml:81: `community.general.pamd` is neither a supported module"),
+        Blocked(
+            "tasks/crypto_hostkeys.yml:3: `community.crypto.openssh_keypair` is neither a supported module",
+        ),
     ),
     site(
         "internet-pi",
@@ -139,7 +143,7 @@ const TABLE: &[Case] = &[
         "nas.yml",
         Some("inventories/sample/inventory"),
         Blocked(
-            "collections/ansible_collections/vladgh/samba/roles/server/tasks/main.yml:55: module `file` does not take `setype`",
+            "roles/ansible-nas-docker/tasks/main.yml:10: `ansible.builtin.pip` is neither a supported module",
         ),
     ),
 ];
