@@ -80,6 +80,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::sysctl::Sysctl,
         &system::modprobe::Modprobe,
         &system::authorized_key::AuthorizedKey,
+        &system::pam_limits::PamLimits,
+        &system::pamd::Pamd,
     ]
 }
 

@@ -90,11 +90,15 @@ const TABLE: &[Case] = &[
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",
-        Blocked("tasks/limits.yml:14: `community.general.pam_limits` is neither a supported module"),
+        Blocked(
+            "tasks/minimize_access.yml:10: `with_community.general.flattened` loops over an unknown lookup",
+        ),
     ),
     role(
         "devsec-ssh-hardening",
-        Blocked("tasks/hardening.yml:81: `community.general.pamd` is neither a supported module"),
+        Blocked(
+            "tasks/crypto_hostkeys.yml:3: `community.crypto.openssh_keypair` is neither a supported module",
+        ),
     ),
     site(
         "internet-pi",

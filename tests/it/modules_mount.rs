@@ -7,7 +7,7 @@
 //! adds because the module passes `warnings` to `exit_json`, skipped). States covered: present
 //! (with `boot: false`, and `noauto` with its warning), mounted (directories made, a bind mount,
 //! changed options remounted with a backup), unmounted, absent, absent_from_fstab, another
-//! fstab created on the way, and a mount that fails (both tools restore the fstab, remove the
+//! fstab created on the way, `~` and `~root` in path and src, and a mount that fails (both tools restore the fstab, remove the
 //! directories they made and fail with the same message). The re-run changes nothing;
 //! `--check --diff` on a third machine changes nothing. `remounted` and `ephemeral`, which
 //! always report a change, are compared in a second play without the re-run.
@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use crate::support::machines::Machine;
 use crate::support::oracle::{Differential, RESULTS, read_json};
 
-const PREPARE: &str = "mkdir -p /srv/ph-data /mnt/ph-old /mnt/ph-unmount /mnt/ph-absent /mnt/ph-keep \
+const PREPARE: &str = "mkdir -p /root/ph-src /srv/ph-data /mnt/ph-old /mnt/ph-unmount /mnt/ph-absent /mnt/ph-keep \
     && echo data > /srv/ph-data/f \
     && printf 'tmpfs /mnt/ph-old tmpfs size=1m 0 0\\ntmpfs /mnt/ph-unmount tmpfs defaults 0 0\\n\
 tmpfs  /mnt/ph-absent tmpfs defaults 0 0\\ntmpfs /mnt/ph-keep tmpfs defaults 0 0\\n' >> /etc/fstab \
@@ -53,13 +53,16 @@ const PLAY: &str = r#"- hosts: all
     - name: another fstab, made on the way
       ansible.posix.mount: {path: "/mnt/ph alt", src: "LABEL=x&y", fstype: ext4, state: present, fstab: /etc/ph-fstab.d/fstab, dump: 1, passno: 2}
       register: r_alt
+    - name: paths under ~, expanded on the host as Ansible expands a path parameter
+      ansible.posix.mount: {path: "~/ph-tilde", src: "~root/ph-src", fstype: none, opts: bind, state: mounted}
+      register: r_tilde
     - name: a mount that fails
       ansible.posix.mount: {path: /mnt/ph-fail/sub, src: /dev/ph-missing, fstype: ext4, state: mounted}
       register: r_fail
       ignore_errors: true
     - copy:
         dest: /root/results.json
-        content: "{{ {'present': r_present, 'noauto': r_noauto, 'mounted': r_mounted, 'bind': r_bind, 'remount': r_remount, 'unmounted': r_unmounted, 'absent': r_absent, 'keep': r_keep, 'alt': r_alt, 'fail': r_fail} | to_nice_json }}"
+        content: "{{ {'present': r_present, 'noauto': r_noauto, 'mounted': r_mounted, 'bind': r_bind, 'remount': r_remount, 'unmounted': r_unmounted, 'absent': r_absent, 'keep': r_keep, 'alt': r_alt, 'tilde': r_tilde, 'fail': r_fail} | to_nice_json }}"
       when: dump | default(false) | bool
 "#;
 
@@ -111,6 +114,7 @@ fn fstab_and_mounts_end_as_the_collections_module_leaves_them() {
         "LABEL=x\\046y /mnt/ph\\040alt ext4 defaults 1 2\n",
         "/mnt/ph-mounted/deep tmpfs tmpfs rw,relatime,size=2048k,mode=750",
         "/mnt/ph-unmount\n",
+        "/root/ph-src /root/ph-tilde none bind 0 0\n",
     ] {
         assert!(ours.contains(expected), "{expected:?} in\n{ours}");
     }

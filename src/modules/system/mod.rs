@@ -6,7 +6,8 @@
 //! (name-service databases as facts), `locale_gen`, `timezone`, `selinux` and `seboolean`
 //! (ansible.posix: SELinux state, policy and booleans), and the kernel and login settings of
 //! ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the live mounts in
-//! `mount_table`), `sysctl`, `modprobe` and `authorized_key`.
+//! `mount_table`, `~` in its paths expanded by `home_paths`), `sysctl`, `modprobe`,
+//! `authorized_key`, `pam_limits` and `pamd` (its rule model in `pamd_rules`).
 
 pub mod authorized_key;
 pub mod cron;
@@ -16,6 +17,8 @@ pub mod hostname;
 pub mod locale_gen;
 pub mod modprobe;
 pub mod mount;
+pub mod pam_limits;
+pub mod pamd;
 pub mod reboot;
 pub mod retry;
 pub mod seboolean;
@@ -30,7 +33,9 @@ mod accounts;
 mod authorized_keys;
 mod crontab;
 mod fstab;
+mod home_paths;
 mod mount_table;
 mod os_error;
+mod pamd_rules;
 mod user_plan;
 mod user_query;

@@ -270,7 +270,7 @@ impl TypedModule for Mount {
 
     const SPEC: Spec = Spec::host("mount").collection(Collection::Posix);
 
-    async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
+    async fn run(&self, mut p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         if matches!(p.state, State::Mounted | State::Present | State::Ephemeral) {
             let missing: Vec<&str> = [("src", p.src.is_none()), ("fstype", p.fstype.is_none())]
                 .into_iter()
@@ -284,6 +284,9 @@ impl TypedModule for Mount {
                 )));
             }
         }
+        let mut path = Some(std::mem::take(&mut p.path));
+        super::home_paths::expand_user(ctx, &mut [&mut path, &mut p.src]).await?;
+        p.path = path.unwrap_or_default();
         let a = Args::from(p);
         let out = ctx.run(look_script(&a)).await?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
