@@ -185,3 +185,23 @@ fn serial_values_ansible_refuses_are_refused() {
         run.stderr()
     );
 }
+
+#[test]
+fn play_host_variables_per_batch_are_ansibles() {
+    let repo = TestRepo::local().file("hosts", HOSTS).file(
+        "deploy.yaml",
+        "- hosts: web\n  serial: 2\n  tasks:\n    - command: \"{{ 'false' if inventory_hostname == 'h1' else 'true' }}\"\n    - copy:\n        dest: \"{{ out }}/{{ inventory_hostname }}\"\n        content: \"{{ ansible_play_batch }} {{ play_hosts }} {{ ansible_play_hosts }} {{ ansible_play_hosts_all }}\\n\"\n",
+    );
+    let (ours, theirs) = (repo.out().join("ours"), repo.out().join("theirs"));
+    for dir in [&ours, &theirs] {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let (code, ansible) = repo.ansible_playbook(&["deploy.yaml", "-e", &format!("out={}", theirs.display())]);
+    let run = repo.playhook(&["deploy", "--json", "-e", &format!("out={}", ours.display())]);
+    assert_eq!((run.code(), code), (2, 2), "{ansible}\n{}", run.stdout());
+    for host in ["h1", "h2", "h3", "h4", "h5"] {
+        let read = |dir: &std::path::Path| std::fs::read_to_string(dir.join(host)).ok();
+        assert_eq!(read(&ours), read(&theirs), "{host}\n{ansible}");
+    }
+    assert!(theirs.join("h5").exists() && !theirs.join("h1").exists());
+}

@@ -23,19 +23,44 @@ pub(in crate::exec) enum Stop {
 #[derive(Debug, Default)]
 pub(in crate::exec) struct Batch {
     size: usize,
+    /// Hosts of this batch that failed or were unreachable (rescued ones excepted).
+    removed: HashSet<String>,
+    /// Every host of the play, in every batch (`ansible_play_hosts_all`).
+    all: Vec<String>,
+    /// Hosts of the play's earlier batches that failed or were unreachable.
+    dropped: HashSet<String>,
     failed: HashSet<String>,
     stop: Option<Stop>,
 }
 
 impl Runner<'_> {
-    /// Starts a batch of `size` hosts.
-    pub(in crate::exec) fn start_batch(&self, size: usize) {
+    /// Starts the batch `members` of a play over `all` hosts, `dropped` having failed in its
+    /// earlier batches.
+    pub(in crate::exec) fn start_batch(&self, members: &[String], all: &[String], dropped: HashSet<String>) {
         if let Ok(mut b) = self.batch.lock() {
             *b = Batch {
-                size,
+                size: members.len(),
+                all: all.to_vec(),
+                dropped,
                 ..Batch::default()
             };
         }
+    }
+
+    /// `ansible_play_batch`, `ansible_play_hosts` and `ansible_play_hosts_all` for a task of
+    /// the batch whose hosts were `running` when it started: the batch's hosts not failed, the
+    /// play's hosts not failed (in an earlier batch or this one), and every host of the play.
+    pub(in crate::exec) fn play_hosts(&self, running: &[String]) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let Ok(b) = self.batch.lock() else {
+            return (running.to_vec(), running.to_vec(), running.to_vec());
+        };
+        let gone = |n: &&String| b.dropped.contains(*n) || b.removed.contains(*n);
+        let batch: Vec<String> = running.iter().filter(|n| !gone(n)).cloned().collect();
+        if b.all.is_empty() {
+            return (batch.clone(), batch, running.to_vec());
+        }
+        let live = b.all.iter().filter(|n| !gone(n)).cloned().collect();
+        (batch, live, b.all.clone())
     }
 
     /// Why the batch stopped, if it did.
@@ -55,6 +80,7 @@ impl Runner<'_> {
     pub(in crate::exec) fn batch_rescued(&self, host: &str) {
         if let Ok(mut b) = self.batch.lock() {
             b.failed.remove(host);
+            b.removed.remove(host);
         }
     }
 
@@ -65,6 +91,9 @@ impl Runner<'_> {
         let Ok(mut b) = self.batch.lock() else { return };
         for h in hosts.iter().filter(|h| h.failed && !h.unreachable) {
             b.failed.insert(h.name.clone());
+        }
+        for h in hosts.iter().filter(|h| h.failed || h.unreachable) {
+            b.removed.insert(h.name.clone());
         }
         let Some(max) = play.max_fail_percentage else {
             return;

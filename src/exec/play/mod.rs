@@ -60,8 +60,15 @@ impl Runner<'_> {
             });
             return None;
         }
-        for batch in play.serial.batches(live) {
+        let mut dropped = std::collections::HashSet::new();
+        for batch in play.serial.batches(live.clone()) {
+            self.start_batch(&batch, &live, dropped.clone());
             self.run_batch(play, all, &batch).await;
+            for n in &batch {
+                if all.iter().any(|h| &h.name == n && (h.failed || h.unreachable)) {
+                    dropped.insert(n.clone());
+                }
+            }
             let whole_batch_failed = batch
                 .iter()
                 .all(|n| all.iter().any(|h| &h.name == n && (h.failed || h.unreachable)));
@@ -76,7 +83,6 @@ impl Runner<'_> {
 
     /// Runs the play on one batch of its hosts: facts, sections, handlers flushed after each.
     async fn run_batch(&self, play: &Play, all: &mut Vec<HostState>, names: &[String]) {
-        self.start_batch(names.len());
         self.events.send(Event::PlayStart {
             name: play.name.clone(),
             hosts: names.to_vec(),
