@@ -106,6 +106,8 @@ pub struct Runner<'a> {
     /// Handlers of roles `include_role` brought into the current play, after the play's own
     /// (notifications refer to handlers by position in that order).
     included_handlers: std::sync::Mutex<Arc<Vec<crate::repo::task::Node>>>,
+    /// The `serial` batch running now (`play::batch`).
+    batch: std::sync::Mutex<play::Batch>,
 }
 
 impl<'a> Runner<'a> {
@@ -128,6 +130,7 @@ impl<'a> Runner<'a> {
             forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
             owed: std::sync::Mutex::new(opts.pending_handlers.clone()),
             included_handlers: std::sync::Mutex::new(Arc::new(Vec::new())),
+            batch: std::sync::Mutex::new(play::Batch::default()),
         }
     }
 
@@ -135,7 +138,9 @@ impl<'a> Runner<'a> {
     pub async fn run(&self) -> RunSummary {
         let mut hosts: Vec<HostState> = Vec::new();
         for play in &self.playbook.plays {
-            self.run_play(play, &mut hosts).await;
+            if self.run_play(play, &mut hosts).await == Some(play::Stop::Playbook) {
+                break;
+            }
         }
         for host in &mut hosts {
             if let Some(conn) = host.conn.as_mut() {

@@ -125,11 +125,12 @@ impl Runner<'_> {
                 Arc::clone(&self.engine),
             )),
         );
-        let hosts = Value::from(play_hosts.to_vec());
-        layers.set("play_hosts", hosts.clone());
-        layers.set("ansible_play_hosts", hosts.clone());
-        layers.set("ansible_play_hosts_all", hosts.clone());
-        layers.set("ansible_play_batch", hosts);
+        let (batch, live, all) = self.play_hosts(play_hosts);
+        let batch = Value::from(batch);
+        layers.set("play_hosts", batch.clone());
+        layers.set("ansible_play_hosts", Value::from(live));
+        layers.set("ansible_play_hosts_all", Value::from(all));
+        layers.set("ansible_play_batch", batch);
         layers.set("ansible_check_mode", Value::from(self.opts.check));
         layers.set("ansible_diff_mode", Value::from(self.opts.diff));
         layers.set("ansible_verbosity", Value::from(self.opts.verbosity));

@@ -13,6 +13,7 @@ pub mod load;
 pub mod pattern;
 pub mod playbook;
 pub mod role;
+pub mod serial;
 pub mod task;
 pub mod tasks;
 pub mod var_sources;

@@ -45,6 +45,8 @@ const PLAY_KEYWORDS: &[&str] = &[
     "ignore_errors",
     "no_log",
     "any_errors_fatal",
+    "serial",
+    "max_fail_percentage",
 ];
 
 /// A parsed playbook.
@@ -124,6 +126,10 @@ pub struct Play {
     /// `force_handlers`: notified handlers run on hosts that failed (`--force-handlers` when unset).
     pub force_handlers: Option<bool>,
     pub order: HostOrder,
+    /// `serial`: the batches the play's hosts run in, one after the other.
+    pub serial: super::serial::Serial,
+    /// `max_fail_percentage`: the play stops when more than this share of a batch failed.
+    pub max_fail_percentage: Option<f64>,
 }
 
 /// Reads a playbook and everything it imports.
@@ -319,6 +325,15 @@ impl Loader {
                 .map(parse_bool)
                 .transpose()?
                 .unwrap_or(false),
+            serial: node
+                .get("serial")
+                .map(super::serial::Serial::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            max_fail_percentage: node
+                .get("max_fail_percentage")
+                .map(super::serial::parse_max_fail_percentage)
+                .transpose()?,
         })
     }
 }

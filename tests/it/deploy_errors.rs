@@ -22,8 +22,12 @@ fn unknown_module_parameter() {
 
 #[test]
 fn unknown_play_keyword() {
-    let repo = TestRepo::local().file("deploy.yaml", "- hosts: web\n  serial: 2\n  tasks: []\n");
-    refused(repo, 4, "deploy.yaml:2: `serial` is not a supported play keyword");
+    let repo = TestRepo::local().file("deploy.yaml", "- hosts: web\n  vars_prompt: []\n  tasks: []\n");
+    refused(
+        repo,
+        4,
+        "deploy.yaml:2: `vars_prompt` is not a supported play keyword",
+    );
 }
 
 #[test]

@@ -44,6 +44,7 @@ mod packages_npm;
 mod packages_pip;
 mod packages_redhat;
 mod play_keywords;
+mod play_serial;
 mod roles_redis;
 mod secrets;
 mod services;

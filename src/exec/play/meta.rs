@@ -51,6 +51,9 @@ impl Runner<'_> {
                     let lazy = LazyVars::new(raw, Arc::clone(&self.engine));
                     if self.conditions(&task.when, &lazy).unwrap_or(false) {
                         h.ended = true;
+                        if meta == MetaAction::EndPlay {
+                            self.stop_batch(super::Stop::EndPlay);
+                        }
                         if meta != MetaAction::EndHost {
                             for other in hosts.iter_mut() {
                                 other.ended = true;

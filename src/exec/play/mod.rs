@@ -2,8 +2,10 @@
 //! follow ansible-core's play iterator and strategies: [`setup`] (vars_files and facts before
 //! the first task), [`nodes`] (the linear and free strategies over tasks and blocks with
 //! rescue and always), [`meta`], [`includes`] (dynamic includes, run per host and item) and
-//! [`handlers`] (flushing, owed and unrun handlers).
+//! [`handlers`] (flushing, owed and unrun handlers), and [`batch`] (`serial` batches,
+//! `max_fail_percentage`).
 
+mod batch;
 mod handlers;
 mod includes;
 mod meta;
@@ -14,6 +16,8 @@ use std::pin::Pin;
 
 use futures::future::join_all;
 
+pub(in crate::exec) use batch::{Batch, Stop};
+
 use super::Runner;
 use super::host::HostState;
 use crate::output::Event;
@@ -23,8 +27,9 @@ type Hosts<'h, 'x> = &'x mut [&'h mut HostState];
 type Boxed<'f> = Pin<Box<dyn std::future::Future<Output = ()> + 'f>>;
 
 impl Runner<'_> {
-    /// Runs one play on the hosts its pattern (and `--limit`) select.
-    pub(in crate::exec) async fn run_play(&self, play: &Play, all: &mut Vec<HostState>) {
+    /// Runs one play on the hosts its pattern (and `--limit`) select, in the batches its
+    /// `serial` asks for; says why it stopped early, if it did.
+    pub(in crate::exec) async fn run_play(&self, play: &Play, all: &mut Vec<HostState>) -> Option<Stop> {
         self.reset_included_handlers();
         let names = match self.select_hosts(&play.hosts) {
             Ok(n) => ordered(n, play.order),
@@ -35,17 +40,54 @@ impl Runner<'_> {
                 Vec::new()
             }
         };
-        self.events.send(Event::PlayStart {
-            name: play.name.clone(),
-            hosts: names.clone(),
-        });
         if names.is_empty() {
+            self.events.send(Event::PlayStart {
+                name: play.name.clone(),
+                hosts: names,
+            });
             self.events.send(Event::Warning {
                 message: "no hosts matched, skipping this play".to_string(),
             });
-            return;
+            return None;
         }
-        for name in &names {
+        // Hosts that failed or were unreachable in an earlier play take no part.
+        let gone = |n: &String| all.iter().any(|h| &h.name == n && (h.failed || h.unreachable));
+        let live: Vec<String> = names.iter().filter(|n| !gone(n)).cloned().collect();
+        if live.is_empty() {
+            self.events.send(Event::PlayStart {
+                name: play.name.clone(),
+                hosts: names,
+            });
+            return None;
+        }
+        let mut dropped = std::collections::HashSet::new();
+        for batch in play.serial.batches(live.clone()) {
+            self.start_batch(&batch, &live, dropped.clone());
+            self.run_batch(play, all, &batch).await;
+            for n in &batch {
+                if all.iter().any(|h| &h.name == n && (h.failed || h.unreachable)) {
+                    dropped.insert(n.clone());
+                }
+            }
+            let whole_batch_failed = batch
+                .iter()
+                .all(|n| all.iter().any(|h| &h.name == n && (h.failed || h.unreachable)));
+            match self.batch_stop() {
+                Some(stop) => return Some(stop),
+                None if whole_batch_failed => return Some(Stop::Playbook),
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// Runs the play on one batch of its hosts: facts, sections, handlers flushed after each.
+    async fn run_batch(&self, play: &Play, all: &mut Vec<HostState>, names: &[String]) {
+        self.events.send(Event::PlayStart {
+            name: play.name.clone(),
+            hosts: names.to_vec(),
+        });
+        for name in names {
             if !all.iter().any(|h| &h.name == name) {
                 let vars = self.inventory().0.host_vars(name);
                 let host = HostState::new(name.clone(), vars);
@@ -72,7 +114,9 @@ impl Runner<'_> {
             Strategy::Linear => {
                 for section in &play.sections {
                     self.run_nodes(play, section, &mut hosts, &play_hosts).await;
-                    self.flush_handlers(play, &mut hosts, &play_hosts).await;
+                    if self.batch_stop().is_none() {
+                        self.flush_handlers(play, &mut hosts, &play_hosts).await;
+                    }
                 }
             }
             Strategy::Free => {

@@ -10,7 +10,7 @@ use super::super::Runner;
 use super::super::host::HostState;
 use super::super::lazy::LazyVars;
 use super::super::task::ItemResult;
-use super::{Boxed, Hosts};
+use super::{Boxed, Hosts, Stop};
 use crate::output::{Event, HostStatus};
 use crate::repo::playbook::Play;
 use crate::repo::task::{Action, Block, Node, Task};
@@ -29,7 +29,7 @@ impl Runner<'_> {
     {
         Box::pin(async move {
             for node in nodes {
-                if !hosts.iter().any(|h| h.active()) {
+                if self.batch_stop().is_some() || !hosts.iter().any(|h| h.active()) {
                     return;
                 }
                 match node {
@@ -81,6 +81,7 @@ impl Runner<'_> {
                     h.failed = false;
                     h.counts.failed = *before;
                     h.counts.rescued += 1;
+                    self.batch_rescued(&h.name);
                     rescued.push(&mut **h);
                 }
             }
@@ -175,9 +176,11 @@ impl Runner<'_> {
                     for h in hosts.iter_mut() {
                         h.ended = true;
                     }
+                    self.stop_batch(Stop::Playbook);
                 }
             }
         }
+        self.check_max_fail(play, hosts);
     }
 
     pub(in crate::exec) fn fail_host(&self, host: &mut HostState, task: &str, message: String) {
