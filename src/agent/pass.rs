@@ -483,6 +483,19 @@ impl Agent {
                 }
             }
         }
+        // Reboots the applied commit asks for (agent::reboot); a reboot waits for this pass's end.
+        let reboots = super::reboot::in_pass::step(
+            &self.config,
+            &mirror.git_dir,
+            state.applied.as_deref(),
+            &self.names,
+        );
+        match reboots {
+            Ok(lines) => lines
+                .iter()
+                .for_each(|l| log.line(&format!("playhook agent: {l}"))),
+            Err(e) => log.line(&format!("playhook agent: reboots: {e}")),
+        }
         log.line(&format!(
             "playhook agent: pass done: {} in {:.1}s",
             serde_json::to_value(report.result)

@@ -5,14 +5,15 @@
 //! carries it out ([`host`]): a systemd timer for a time ahead, a reboot now for a time just
 //! past, nothing for a time long past or a request already done.
 //!
-//! The agent's pass (`agent::after`) calls it in two steps: [`pass`] on a checkout of the
-//! applied commit decides and saves the state, and its lines join the pass's log; after the
-//! pass is recorded and announced (metrics, webhook), [`execute`] sets the timers and reboots.
-//! `playhook reboot-check` (hidden) runs both on a checkout, alone.
+//! The agent's pass calls [`in_pass::step`] once, at its end, and logs the lines it returns: it
+//! reads the applied commit's requests, decides, saves the state, sets the timers, and asks for
+//! a reboot [`in_pass::REBOOT_DELAY`] seconds later, so the pass's reports go out first.
+//! [`pass`] and [`execute`] are the same in two steps, on a checkout (`playhook reboot-check`).
 
 pub mod config;
 pub mod decide;
 pub mod host;
+pub mod in_pass;
 pub mod request;
 pub mod state;
 pub mod time;
@@ -24,6 +25,7 @@ pub use config::RebootConfig;
 pub use decide::{Action, Decision, HostFacts, after_pass};
 pub use state::RebootState;
 
+use super::report::PassReport;
 use crate::repo::inventory::Inventory;
 
 /// Where the agent keeps its reboot state unless told otherwise.
@@ -58,17 +60,17 @@ pub enum RebootError {
 }
 
 /// The reboot part of a pass: the requests of the repository checked out at `checkout` that
-/// name `host` (this machine's inventory name) in `inventory`, decided against the state at `state_path` and the running boot,
+/// name one of `hosts` (this machine's inventory names) in `inventory`, decided against the state at `state_path` and the running boot,
 /// now. The state is saved (atomically) before this returns; nothing is carried out yet.
 pub fn pass(
     config: &RebootConfig,
     checkout: &Path,
     inventory: &Inventory,
-    host: &str,
+    hosts: &[String],
     state_path: &Path,
 ) -> Result<Decision, RebootError> {
     let all = request::load(checkout)?;
-    let mine = request::for_host(&all, inventory, host, &checkout.join("playhook.yaml"))?;
+    let mine = request::for_hosts(&all, inventory, hosts, &checkout.join("playhook.yaml"))?;
     let facts = host::read_facts(Path::new("/"))?;
     let mut state = RebootState::load(state_path)?;
     let now = crate::hook::time::now_unix();
@@ -80,7 +82,7 @@ pub fn pass(
 /// Carries out the decision (timers, then the reboot at once); call it last. Returns a line
 /// per thing done.
 pub fn execute(decision: &Decision) -> Result<Vec<String>, RebootError> {
-    host::execute(decision, crate::hook::time::now_unix())
+    host::execute(decision, crate::hook::time::now_unix(), 0)
 }
 
 /// The inventory of the repository checked out at `dir`, as `ansible.cfg` names it.
@@ -96,4 +98,12 @@ pub fn inventory_of(dir: &Path) -> Result<Inventory, RebootError> {
         playbook_dir: Some(dir.to_path_buf()),
     };
     Inventory::load(&sources, &options).map_err(|e| repo(format!("reading the inventory: {e}")))
+}
+
+/// Appends the decision's lines to the pass's log.
+pub fn report_into(decision: &Decision, report: &mut PassReport) {
+    for line in &decision.lines {
+        report.log.push_str(line);
+        report.log.push('\n');
+    }
 }

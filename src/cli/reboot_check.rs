@@ -39,7 +39,7 @@ pub fn run(args: RebootCheckArgs) -> anyhow::Result<Exit> {
             .trim()
             .to_string(),
     };
-    let decision = reboot::pass(&config, &args.dir, &inventory, &host, &args.state)?;
+    let decision = reboot::pass(&config, &args.dir, &inventory, &[host], &args.state)?;
     for line in &decision.lines {
         outln!("{line}");
     }

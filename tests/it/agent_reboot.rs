@@ -1,6 +1,6 @@
 //! Scheduled reboots of pull mode on a real Debian machine (systemd as PID 1) with the playhook
-//! binary copied in: the reboot step of an agent pass alone (`playhook reboot-check`) against a
-//! repository checked out on the machine, for each rule of the decision. A request
+//! binary copied in: the reboot step of an agent pass (`playhook reboot-check`, until
+//! `playhook agent run` calls it) against a repository checked out on the machine. A request
 //! reboots the machine exactly once, a time long past never, a time ahead is a systemd timer
 //! that a new request replaces and that reboots the machine once when it fires. And the whole
 //! way: a request pushed to a git server, applied by the agent's systemd timer, reboots the
@@ -354,7 +354,7 @@ fn a_request_pushed_to_the_repository_reboots_the_agents_machine_once() {
     assert_eq!(m.read("/root/applied").as_deref(), Some("applied\n"));
     assert_eq!(m.boots(), 1);
 
-    // The request, due now: the next pass reboots the machine, once it is recorded.
+    // The request, due now: the next pass reboots the machine, after the pass.
     let first_boot = boot_id(m);
     remote.file(
         "playhook.yaml",
@@ -382,7 +382,8 @@ fn a_request_pushed_to_the_repository_reboots_the_agents_machine_once() {
     assert_ne!(boot_id(m), first_boot);
     let logs = m.ok("cat /var/lib/playhook/agent/logs/*.log");
     assert!(
-        logs.contains("playhook agent: reboot `pushed` for") && logs.contains(": rebooting now"),
+        logs.contains("playhook agent: reboot `pushed` for")
+            && logs.contains("rebooting in 15s, after the pass"),
         "{logs}"
     );
 
