@@ -19,8 +19,8 @@
 //! ```
 //!
 //! Unknown keys are refused. The sections `webhook` (`agent::webhook`), `metrics`
-//! (`agent::metrics`) and `reboot` (`agent::reboot::config`) are checked by their owners;
-//! `serve` is kept as given (and written back by `install`).
+//! (`agent::metrics`), `serve` (`agent::serve`) and `reboot` (`agent::reboot::config`) are
+//! checked by their owners.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -74,8 +74,9 @@ pub struct Config {
     /// Export metrics (see `agent::metrics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<super::metrics::MetricsConfig>,
+    /// The trigger and metrics server (see `agent::serve`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serve: Option<serde_yaml_ng::Value>,
+    pub serve: Option<super::serve::ServeConfig>,
     /// Reboot settings (see `agent::reboot::config`), read by `RebootConfig::load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot: Option<serde_yaml_ng::Value>,
@@ -206,6 +207,9 @@ impl Config {
         if let Some(m) = &self.metrics {
             m.validate().map_err(|e| format!("`metrics`: {e}"))?;
         }
+        if let Some(s) = &self.serve {
+            s.validate().map_err(|e| format!("`serve`: {e}"))?;
+        }
         if let Some(r) = &self.reboot {
             let raw: super::reboot::config::RawRebootConfig =
                 serde_yaml_ng::from_value(r.clone()).map_err(|e| format!("`reboot`: {e}"))?;
@@ -214,7 +218,6 @@ impl Config {
         if self.secrets_key_file.is_some() && self.secrets_credential.is_some() {
             return Err("give `secrets_key_file` or `secrets_credential`, not both".into());
         }
-        super::reporters::check_sections(self.webhook.as_ref(), self.metrics.as_ref(), self.serve.as_ref())?;
         Ok(())
     }
 

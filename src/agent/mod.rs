@@ -32,7 +32,6 @@ pub mod metrics_render;
 pub mod pass;
 pub mod reboot;
 pub mod report;
-pub mod reporters;
 pub mod serve;
 pub mod serve_auth;
 pub mod serve_coalesce;

@@ -512,15 +512,6 @@ impl Agent {
         state.last = Some(kept);
         state.last_log = log_path.clone();
         state.save(&self.state_dir())?;
-        // The configuration's sections were checked when it was read.
-        if let Ok(reporters) =
-            super::reporters::Reporters::parse(self.config.webhook.as_ref(), self.config.metrics.as_ref())
-        {
-            let masker = crate::secrets::Masker::default();
-            for warning in reporters.after_pass(&self.state_dir(), &report, &masker) {
-                log.line(&format!("playhook agent: warning: {warning}"));
-            }
-        }
         let logs = self.state_dir().join("logs");
         if logs.is_dir() {
             if let Err(e) = retention::prune(&logs, "agent", self.config.keep_logs) {
