@@ -18,9 +18,9 @@
 //! keep_logs: 50             # per-pass logs kept (0: all)
 //! ```
 //!
-//! Unknown keys are refused. The sections `webhook` (`agent::webhook`), `metrics`
-//! (`agent::metrics`), `serve` (`agent::serve`) and `reboot` (`agent::reboot::config`) are
-//! checked by their owners.
+//! Unknown keys are refused. The sections `webhook`, `metrics`, `serve` (`agent::reporters`)
+//! and `reboot` (`agent::reboot::config`) are kept as YAML and checked by their owners when the
+//! file is read (and written back as given by `install`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -68,15 +68,14 @@ pub struct Config {
     pub keep_logs: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_dir: Option<PathBuf>,
-    /// Announce passes (see `agent::webhook`).
+    /// Announce passes (`agent::webhook::WebhookConfig`, checked by `agent::reporters`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<super::webhook::WebhookConfig>,
-    /// Export metrics (see `agent::metrics`).
+    pub webhook: Option<serde_yaml_ng::Value>,
+    /// Export metrics (`agent::metrics::MetricsConfig`, checked by `agent::reporters`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<super::metrics::MetricsConfig>,
-    /// The trigger and metrics server (see `agent::serve`).
+    pub metrics: Option<serde_yaml_ng::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serve: Option<super::serve::ServeConfig>,
+    pub serve: Option<serde_yaml_ng::Value>,
     /// Reboot settings (see `agent::reboot::config`), read by `RebootConfig::load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot: Option<serde_yaml_ng::Value>,
@@ -201,15 +200,6 @@ impl Config {
                 return Err("`drift.every` must be 1 or more (1: every pass)".into());
             }
         }
-        if let Some(w) = &self.webhook {
-            w.validate().map_err(|e| format!("`webhook`: {e}"))?;
-        }
-        if let Some(m) = &self.metrics {
-            m.validate().map_err(|e| format!("`metrics`: {e}"))?;
-        }
-        if let Some(s) = &self.serve {
-            s.validate().map_err(|e| format!("`serve`: {e}"))?;
-        }
         if let Some(r) = &self.reboot {
             let raw: super::reboot::config::RawRebootConfig =
                 serde_yaml_ng::from_value(r.clone()).map_err(|e| format!("`reboot`: {e}"))?;
@@ -218,6 +208,7 @@ impl Config {
         if self.secrets_key_file.is_some() && self.secrets_credential.is_some() {
             return Err("give `secrets_key_file` or `secrets_credential`, not both".into());
         }
+        super::reporters::check_sections(self.webhook.as_ref(), self.metrics.as_ref(), self.serve.as_ref())?;
         Ok(())
     }
 

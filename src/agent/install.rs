@@ -57,6 +57,8 @@ pub fn service_unit(config: &Config, exe: &Path, config_path: &Path) -> String {
          \n\
          [Service]\n\
          Type=oneshot\n\
+         User=root\n\
+         Environment=HOME=/root\n\
          ExecStart={exe} agent run --config {config} --trigger timer\n\
          TimeoutStartSec=infinity\n\
          {credential}",

@@ -18,7 +18,6 @@
 //!   (Prometheus text, node_exporter textfile); [`serve`]: `POST /trigger` (signed webhooks
 //!   from the git server start a pass) and `GET /metrics`.
 
-pub mod after;
 pub mod apply;
 pub mod atomic;
 pub mod compare;
@@ -32,6 +31,7 @@ pub mod metrics_render;
 pub mod pass;
 pub mod reboot;
 pub mod report;
+pub mod reporters;
 pub mod serve;
 pub mod serve_auth;
 pub mod serve_coalesce;

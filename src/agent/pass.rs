@@ -470,16 +470,6 @@ impl Agent {
         mirror: &Mirror,
         kind: &str,
     ) -> Result<Outcome, super::AgentError> {
-        let reboots = match super::after::decide_reboots(self, &mirror.git_dir, state.applied.as_deref()) {
-            Ok(d) => d,
-            Err(e) => {
-                log.line(&format!("playhook agent: warning: reboot requests not read: {e}"));
-                None
-            }
-        };
-        for line in reboots.iter().flat_map(|d| &d.lines) {
-            log.line(&format!("playhook agent: {line}"));
-        }
         report.duration_secs = started.elapsed().as_secs_f64();
         let mut history_warning = None;
         let hosts: Vec<String> = report.counts.keys().cloned().collect();
@@ -492,6 +482,19 @@ impl Agent {
                     history_warning = Some(msg);
                 }
             }
+        }
+        // Reboots the applied commit asks for (agent::reboot); a reboot waits for this pass's end.
+        let reboots = super::reboot::in_pass::step(
+            &self.config,
+            &mirror.git_dir,
+            state.applied.as_deref(),
+            &self.names,
+        );
+        match reboots {
+            Ok(lines) => lines
+                .iter()
+                .for_each(|l| log.line(&format!("playhook agent: {l}"))),
+            Err(e) => log.line(&format!("playhook agent: reboots: {e}")),
         }
         log.line(&format!(
             "playhook agent: pass done: {} in {:.1}s",
@@ -512,21 +515,18 @@ impl Agent {
         state.last = Some(kept);
         state.last_log = log_path.clone();
         state.save(&self.state_dir())?;
+        // The configuration's sections were checked when it was read.
+        if let Ok(reporters) =
+            super::reporters::Reporters::parse(self.config.webhook.as_ref(), self.config.metrics.as_ref())
+        {
+            for warning in reporters.after_pass(&self.state_dir(), &report, &log.masker) {
+                log.line(&format!("playhook agent: warning: {warning}"));
+            }
+        }
         let logs = self.state_dir().join("logs");
         if logs.is_dir() {
             if let Err(e) = retention::prune(&logs, "agent", self.config.keep_logs) {
                 log.line(&format!("playhook agent: warning: {e}"));
-            }
-        }
-        for warning in super::after::publish(self, &report, &log.masker) {
-            log.line(&format!("playhook agent: warning: {warning}"));
-        }
-        if let Some(decision) = &reboots {
-            match super::after::execute_reboots(decision) {
-                Ok(done) => done
-                    .iter()
-                    .for_each(|l| log.line(&format!("playhook agent: {l}"))),
-                Err(e) => log.line(&format!("playhook agent: warning: reboot not carried out: {e}")),
             }
         }
         Ok(Outcome {

@@ -43,6 +43,11 @@ pub enum AgentCommand {
     /// Stop and remove the service and timer (the configuration and state stay unless --purge).
     Uninstall(UninstallArgs),
     /// One pass now: fetch, compare, apply or refuse, record. What the timer runs.
+    ///
+    /// Exit status: 0 applied or nothing to do (also when a pass was already running: it runs
+    /// once more); 1 error (fetch failed, no inventory host is this machine, configuration);
+    /// 2 a task failed; 3 the host was unreachable; 6 refused (local ahead, diverged or rewound
+    /// without `allow_rewind`).
     Run(RunArgs),
     /// The agent's state: applied and fetched commits, last pass, frozen, drift.
     Status(StatusArgs),
@@ -403,9 +408,10 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
     };
     let owed = crate::hook::pending::load(&dir.join("pending.json")).unwrap_or_default();
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
-    let pending_reboot = crate::agent::reboot::RebootState::load(&crate::agent::after::reboot_state(&dir))
-        .ok()
-        .and_then(|r| r.pending(boot_id.trim()));
+    let pending_reboot =
+        crate::agent::reboot::RebootState::load(&dir.join(crate::agent::reboot::in_pass::STATE_FILE))
+            .ok()
+            .and_then(|r| r.pending(boot_id.trim()));
     if json {
         let v = serde_json::json!({
             "repo": crate::agent::git::redact_url(&c.repo),

@@ -42,7 +42,11 @@ pub struct ServeArgs {
 /// The `serve:` section of the agent's configuration, checked; and its state directory.
 fn load_config(path: &Path) -> anyhow::Result<(ServeConfig, PathBuf)> {
     let config = Config::load(path)?;
-    let serve = config.serve.clone().unwrap_or_default();
+    let serve = match &config.serve {
+        Some(section) => serde_yaml_ng::from_value::<ServeConfig>(section.clone())
+            .with_context(|| format!("`{}`: in `serve:`", path.display()))?,
+        None => ServeConfig::default(),
+    };
     serve
         .validate()
         .with_context(|| format!("`{}`", path.display()))?;

@@ -8,8 +8,6 @@ use anyhow::Context as _;
 use crate::agent::reboot::{self, RebootConfig};
 use crate::cli::Exit;
 use crate::cli::out::outln;
-use crate::repo::config::Config;
-use crate::repo::inventory::{Inventory, InventoryOptions};
 
 /// Decide and carry out this host's reboot requests, as an agent pass does after applying.
 #[derive(Debug, clap::Args)]
@@ -33,12 +31,7 @@ pub struct RebootCheckArgs {
 
 pub fn run(args: RebootCheckArgs) -> anyhow::Result<Exit> {
     let config = RebootConfig::load(&args.config)?;
-    let repo_config = Config::load(&args.dir).context("reading ansible.cfg")?;
-    let sources = Inventory::default_sources(&args.dir, &repo_config);
-    let options = InventoryOptions {
-        playbook_dir: Some(args.dir.clone()),
-    };
-    let inventory = Inventory::load(&sources, &options)?;
+    let inventory = reboot::inventory_of(&args.dir)?;
     let host = match args.host {
         Some(h) => h,
         None => std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -46,7 +39,7 @@ pub fn run(args: RebootCheckArgs) -> anyhow::Result<Exit> {
             .trim()
             .to_string(),
     };
-    let decision = reboot::pass(&config, &args.dir, &inventory, &host, &args.state)?;
+    let decision = reboot::pass(&config, &args.dir, &inventory, &[host], &args.state)?;
     for line in &decision.lines {
         outln!("{line}");
     }

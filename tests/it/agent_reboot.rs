@@ -2,11 +2,15 @@
 //! binary copied in: the reboot step of an agent pass (`playhook reboot-check`, until
 //! `playhook agent run` calls it) against a repository checked out on the machine. A request
 //! reboots the machine exactly once, a time long past never, a time ahead is a systemd timer
-//! that a new request replaces and that reboots the machine once when it fires.
+//! that a new request replaces and that reboots the machine once when it fires. And the whole
+//! way: a request pushed to a git server, applied by the agent's systemd timer, reboots the
+//! machine once, and the passes after the reboot do not reboot it again.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::git::Remote;
+use crate::support::git_daemon::GitDaemon;
 use crate::support::machines::{Machine, Machines};
 
 const STATE: &str = "/var/lib/playhook/agent/reboots.json";
@@ -297,4 +301,105 @@ fn reboot_required_waits_for_the_window_and_reboots_once_a_day() {
     let out = pass(m);
     assert!(out.contains("not rebooting again before"), "{out}");
     stays_up(m, 2);
+}
+
+/// The agent's passes so far (`playhook agent status --json`).
+fn passes(m: &Machine) -> u64 {
+    let ran = m.run("playhook agent status --json");
+    serde_json::from_str::<serde_json::Value>(&ran.stdout)
+        .ok()
+        .and_then(|s| s["passes"].as_u64())
+        .unwrap_or(0)
+}
+
+/// Waits until the agent's timer has run `n` more passes.
+fn wait_passes(m: &Machine, n: u64) {
+    let start = passes(m);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while passes(m) < start + n {
+        assert!(
+            Instant::now() < deadline,
+            "the agent's timer stopped running passes:\n{}",
+            m.run("journalctl -u playhook-agent --no-pager | tail -30").stdout
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_request_pushed_to_the_repository_reboots_the_agents_machine_once() {
+    let machines = Machines::start(1);
+    let m = machines.machine(0);
+    let remote = Remote::new();
+    let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: {content: \"applied\\n\", dest: /root/applied}\n";
+    remote
+        .file("ansible.cfg", "[defaults]\ninventory = inventory.yaml\n")
+        .file(
+            "inventory.yaml",
+            &format!("all:\n  children:\n    web:\n      hosts:\n        {}:\n", m.name),
+        )
+        .file("deploy.yaml", play)
+        .file("playhook.yaml", "rules:\n  - ref: main\n");
+    remote.commit("first");
+    assert!(remote.push(&["origin", "main"]).status.success());
+    let daemon = GitDaemon::serve(remote.root());
+    let bin = m.root().join("usr/local/bin/playhook");
+    std::fs::copy(env!("CARGO_BIN_EXE_playhook"), &bin).expect("copying playhook into the machine");
+    m.ok("chmod 755 /usr/local/bin/playhook");
+    m.ok(&format!(
+        "playhook agent install --repo {} --interval 3s --splay 0",
+        daemon.url("bare.git")
+    ));
+    wait_passes(m, 2);
+    assert_eq!(m.read("/root/applied").as_deref(), Some("applied\n"));
+    assert_eq!(m.boots(), 1);
+
+    // The request, due now: the next pass reboots the machine, after the pass.
+    let first_boot = boot_id(m);
+    remote.file(
+        "playhook.yaml",
+        &format!(
+            "rules:\n  - ref: main\nreboots:\n  - id: pushed\n    hosts: web\n    at: {}\n",
+            utc(now() - 2)
+        ),
+    );
+    remote.commit("reboot the web servers");
+    assert!(remote.push(&["origin", "main"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while m.boots() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not reboot the machine:\n{}\n{}",
+            m.run("tail -n 12 /var/lib/playhook/agent/logs/*.log").stdout,
+            m.run(
+                "systemctl list-timers --all --no-pager; journalctl -u playhook-agent --no-pager | tail -20"
+            )
+            .stdout
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    m.wait_up();
+    assert_ne!(boot_id(m), first_boot);
+    let logs = m.ok("cat /var/lib/playhook/agent/logs/*.log");
+    assert!(
+        logs.contains("playhook agent: reboot `pushed` for")
+            && logs.contains("rebooting in 15s, after the pass"),
+        "{logs}"
+    );
+
+    // The timer's passes after the boot: done, and no second reboot.
+    wait_passes(m, 3);
+    let state = m
+        .read("/var/lib/playhook/agent/reboots.json")
+        .expect("the reboot state");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("JSON");
+    assert_eq!(state["requests"]["pushed"]["status"], "done", "{state:#}");
+    assert_eq!(state["requests"]["pushed"]["boot_id"], boot_id(m).as_str());
+    let logs = m.ok("cat /var/lib/playhook/agent/logs/*.log");
+    assert!(
+        logs.contains("reboot `pushed` for") && logs.contains("done (the host rebooted: boot id"),
+        "{logs}"
+    );
+    wait_passes(m, 2);
+    assert_eq!(m.boots(), 2, "{}", m.console());
 }

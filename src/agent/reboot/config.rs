@@ -82,6 +82,23 @@ impl RawRebootConfig {
 }
 
 impl RebootConfig {
+    /// The `reboot:` section as the agent's config keeps it (a raw YAML value); `path` is for
+    /// messages.
+    pub fn from_value(
+        value: Option<&serde_yaml_ng::Value>,
+        path: &Path,
+    ) -> Result<RebootConfig, RebootError> {
+        let Some(value) = value else {
+            return Ok(RebootConfig::default());
+        };
+        let raw: RawRebootConfig =
+            serde_yaml_ng::from_value(value.clone()).map_err(|e| RebootError::Config {
+                path: path.to_path_buf(),
+                message: format!("reboot: {e}"),
+            })?;
+        raw.check(path)
+    }
+
     /// The `reboot:` key of the agent's config file; defaults when the file or key is absent.
     pub fn load(path: &Path) -> Result<RebootConfig, RebootError> {
         #[derive(Deserialize)]
@@ -133,6 +150,23 @@ mod tests {
         assert_eq!(c.grace, 1800);
         assert!(c.when_required);
         assert_eq!(c.window, Window::parse("02:00-04:00", &["sat".into()]).ok());
+    }
+
+    #[test]
+    fn from_the_agent_configs_raw_section() {
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str("grace: 2h\n").expect("yaml");
+        let c = RebootConfig::from_value(Some(&value), Path::new("agent.yaml")).expect("valid");
+        assert_eq!(c.grace, 7200);
+        assert_eq!(
+            RebootConfig::from_value(None, Path::new("agent.yaml")).ok(),
+            Some(RebootConfig::default())
+        );
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str("gracе: 2h\n").expect("yaml");
+        let err = RebootConfig::from_value(Some(&value), Path::new("agent.yaml")).expect_err("unknown key");
+        assert!(
+            err.to_string().contains("agent.yaml: reboot: unknown field"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ use super::time::{format_duration, format_utc};
 const BOOT_SLACK: i64 = 60;
 /// A timer this late in the boot it was set in has failed (stopped by hand): decide anew.
 const TIMER_LATE: i64 = 600;
+/// A reboot asked for this long ago in the same boot did not happen (inhibited, failed): ask
+/// again. Sooner, the reboot is on its way (it waits for the pass to end).
+pub const REASK_AFTER: i64 = 300;
 /// The least time between two `/run/reboot-required` reboots: a file that comes back after the
 /// reboot must not reboot the host in a loop.
 pub const REQUIRED_MIN_INTERVAL: i64 = 86_400;
@@ -179,6 +182,14 @@ fn decide_request(
                 ));
                 return Some(entry(Status::Done, None));
             }
+            Status::Rebooting if now - e.since < REASK_AFTER => {
+                d.lines.push(format!(
+                    "reboot `{id}` for {}: rebooting (asked {} ago)",
+                    format_utc(time),
+                    format_duration(now - e.since)
+                ));
+                return None;
+            }
             Status::Rebooting => {
                 d.lines.push(format!(
                     "reboot `{id}` for {}: asked {} ago and the host has not rebooted yet; asking again",
@@ -186,7 +197,7 @@ fn decide_request(
                     format_duration(now - e.since)
                 ));
                 d.reboot_now();
-                return None;
+                return Some(entry(Status::Rebooting, None));
             }
             Status::Scheduled => {
                 let fire = e.fire.unwrap_or(time);

@@ -92,9 +92,16 @@ fn a_reboot_that_did_not_happen_is_asked_again_in_the_same_boot() {
     let mut state = RebootState::default();
     let b1 = host("b1", "2026-12-01 00:00");
     pass(&reqs, &mut state, &b1, "2026-12-05 03:00");
+    // The reboot is on its way (it waits for the pass to end): passes meanwhile leave it be.
+    let d = pass(&reqs, &mut state, &b1, "2026-12-05 03:00:04");
+    assert!(d.actions.is_empty(), "{d:?}");
+    assert!(d.lines[0].contains("rebooting (asked 4s ago)"), "{:?}", d.lines);
     let d = pass(&reqs, &mut state, &b1, "2026-12-05 05:00");
     assert_eq!(d.actions, vec![Action::RebootNow]);
     assert!(d.lines[0].contains("asked 2h ago"), "{:?}", d.lines);
+    // Asked again now: the next pass waits again.
+    let d = pass(&reqs, &mut state, &b1, "2026-12-05 05:01");
+    assert!(d.actions.is_empty(), "{d:?}");
 }
 
 #[test]

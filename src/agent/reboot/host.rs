@@ -54,9 +54,13 @@ fn boot_start(proc_stat: &str, init_stat: &str) -> Option<i64> {
     Some(btime + start_ticks / USER_HZ)
 }
 
+/// The transient timer of a reboot `delay` seconds from now.
+pub const NOW_UNIT: &str = "playhook-reboot-now";
+
 /// Runs the decision's actions, in order; returns a line per action done. A reboot comes last,
-/// whatever the order: the caller has saved the state and sent its reports before calling this.
-pub fn execute(decision: &Decision, now: i64) -> Result<Vec<String>, RebootError> {
+/// whatever the order, `delay` seconds from now (0: at once), so the pass can send its reports
+/// first; the caller has saved the state.
+pub fn execute(decision: &Decision, now: i64, delay: u32) -> Result<Vec<String>, RebootError> {
     let systemd = Path::new("/run/systemd/system").is_dir();
     let mut done = Vec::new();
     for action in &decision.actions {
@@ -90,14 +94,37 @@ pub fn execute(decision: &Decision, now: i64) -> Result<Vec<String>, RebootError
         }
     }
     if decision.reboots_now() {
-        if systemd {
-            run(Command::new("systemctl").arg("reboot"))?;
-        } else {
-            run(Command::new("shutdown").args(["-r", "now"]))?;
+        match (systemd, delay) {
+            (true, 0) => run(Command::new("systemctl").arg("reboot"))?,
+            // A reboot already on its way is not put off.
+            (true, _) if is_active(&format!("{NOW_UNIT}.timer")) => {}
+            (true, _) => {
+                stop_timer(NOW_UNIT);
+                run(Command::new("systemd-run")
+                    .arg(format!("--unit={NOW_UNIT}"))
+                    .arg("--description=playhook: reboot after the pass")
+                    .arg(format!("--on-active={delay}s"))
+                    .arg("--timer-property=AccuracySec=1s")
+                    .args(["systemctl", "reboot"]))?;
+            }
+            (false, 0) => run(Command::new("shutdown").args(["-r", "now"]))?,
+            // `shutdown` counts in minutes.
+            (false, _) => run(Command::new("shutdown").args(["-r", "+1"]))?,
         }
-        done.push("rebooting".into());
+        done.push(match delay {
+            0 => "rebooting".to_string(),
+            _ => format!("rebooting in {delay}s, after the pass"),
+        });
     }
     Ok(done)
+}
+
+/// Whether a unit is active (`systemctl is-active`).
+fn is_active(unit: &str) -> bool {
+    Command::new("systemctl")
+        .args(["is-active", "--quiet", unit])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Stops a transient timer and forgets its units; absent units are fine.

@@ -180,6 +180,24 @@ pub fn for_host(
     Ok(out)
 }
 
+/// The requests for any of `hosts` (one machine's inventory names), each once.
+pub fn for_hosts(
+    requests: &[Request],
+    inventory: &Inventory,
+    hosts: &[String],
+    path: &Path,
+) -> Result<Vec<Request>, RebootError> {
+    let mut mine: Vec<Request> = Vec::new();
+    for host in hosts {
+        for r in for_host(requests, inventory, host, path)? {
+            if !mine.iter().any(|m| m.id == r.id) {
+                mine.push(r);
+            }
+        }
+    }
+    Ok(mine)
+}
+
 /// `playhook.yaml` as this module sees it: the other keys belong to the hook.
 #[derive(Deserialize)]
 struct RawFile {
