@@ -55,8 +55,9 @@ pub struct ServeConfig {
     /// One more trigger is accepted every this many seconds.
     #[serde(default = "default_refill_secs")]
     pub refill_secs: u64,
-    /// The command a trigger runs, as arguments (no shell); by default this binary's
-    /// `agent run`. `[systemctl, start, playhook-agent.service]` runs the pass as the timer does.
+    /// The command a trigger runs, as arguments (no shell). By default a trigger asks for a
+    /// pass (`agent::trigger::request`) and starts `playhook-agent.service` (without systemd:
+    /// runs `playhook agent run`).
     #[serde(default)]
     pub command: Option<Vec<String>>,
 }

@@ -14,6 +14,7 @@ use anyhow::{Context as _, bail};
 use crate::agent::config::Config;
 use crate::agent::serve::{self, Options, ServeConfig, ServeEvent};
 use crate::agent::signature;
+use crate::agent::{install, trigger};
 use crate::cli::Exit;
 
 /// Serve `POST /trigger` (a signed webhook starts a pass now) and `GET /metrics`.
@@ -94,6 +95,22 @@ fn run_pass(argv: &[String]) {
     }
 }
 
+/// What a trigger does without `serve.command`: it asks for a pass (a running pass then goes
+/// once more, `agent::trigger`) and starts the agent's service, so the pass runs as the timer's
+/// do, with the service's credentials; without systemd, it runs `agent run` itself.
+fn default_pass(state_dir: &Path, run: &[String]) {
+    if let Err(e) = trigger::request(state_dir) {
+        log(format_args!("{}", crate::error_chain::render(&e)));
+        return;
+    }
+    if Path::new("/run/systemd/system").is_dir() {
+        let argv = ["systemctl", "start", "--no-block", install::SERVICE].map(String::from);
+        run_pass(&argv);
+    } else {
+        run_pass(run);
+    }
+}
+
 pub fn run(config_path: &Path, args: ServeArgs) -> anyhow::Result<Exit> {
     let (config, state_dir) = load_config(config_path)?;
     let addr = match (args.listen, &config.listen) {
@@ -112,11 +129,14 @@ pub fn run(config_path: &Path, args: ServeArgs) -> anyhow::Result<Exit> {
         None => None,
     };
     serve::check_exposure(addr, secret.is_some(), args.insecure_no_secret)?;
-    let argv = match &config.command {
-        Some(c) => c.clone(),
+    let job: Box<dyn Fn() + Send + Sync> = match &config.command {
+        Some(argv) => {
+            let argv = argv.clone();
+            Box::new(move || run_pass(&argv))
+        }
         None => {
             let exe = std::env::current_exe().context("finding this program to run passes")?;
-            vec![
+            let run = vec![
                 exe.display().to_string(),
                 "agent".into(),
                 "--config".into(),
@@ -124,7 +144,9 @@ pub fn run(config_path: &Path, args: ServeArgs) -> anyhow::Result<Exit> {
                 "run".into(),
                 "--trigger".into(),
                 "http".into(),
-            ]
+            ];
+            let state_dir = state_dir.clone();
+            Box::new(move || default_pass(&state_dir, &run))
         }
     };
     let options = Options {
@@ -135,6 +157,6 @@ pub fn run(config_path: &Path, args: ServeArgs) -> anyhow::Result<Exit> {
         refill: Duration::from_secs(config.refill_secs),
         state_dir,
     };
-    serve::serve(options, move || run_pass(&argv), |e| describe(&e))?;
+    serve::serve(options, job, |e| describe(&e))?;
     Ok(Exit::Success)
 }
