@@ -27,13 +27,7 @@ pub fn run(args: CheckArgs) -> Result<Exit> {
         environment: std::env::vars().collect(),
         ..Default::default()
     }));
-    let checked = crate::plan::check::check(
-        &loaded.playbook,
-        &engine,
-        &loaded.global_names(),
-        &loaded.config.role_search_path(),
-        loaded.inventory.sources(),
-    );
+    let checked = loaded.check(&engine);
     let mask = |text: String| match &loaded.secrets {
         Some(s) => s.masker().mask(&text).into_owned(),
         None => text,

@@ -86,6 +86,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "FILE")]
     pub pending_handlers: Option<PathBuf>,
 
+    /// Who this run is in the per-host deploy lock (default: `playhook deploy by USER@HOST`);
+    /// the pull-mode agent names its pass here.
+    #[arg(long, value_name = "TEXT", hide = true)]
+    pub lock_holder: Option<String>,
+
     /// List the tags of every play and exit.
     #[arg(long)]
     pub list_tags: bool,
@@ -139,13 +144,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         learned_secrets: learned,
     }));
     // Notes (includes followed only when they run) are for `playhook check`.
-    let checked = crate::plan::check::check(
-        &loaded.playbook,
-        &engine,
-        &loaded.global_names(),
-        &loaded.config.role_search_path(),
-        loaded.inventory.sources(),
-    );
+    let checked = loaded.check(&engine);
     let var_sources = match checked {
         Ok(checked) => Arc::new(checked.vars),
         Err(problems) => {
@@ -202,6 +201,7 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
             Some(path) => read_pending(path)?,
             None => Default::default(),
         },
+        deploy_lock: Some(deploy_lock(args.lock_holder.clone())),
     };
     let events_file = match &args.events {
         Some(path) => Some(
@@ -275,4 +275,23 @@ fn read_pending(path: &std::path::Path) -> Result<std::collections::BTreeMap<Str
             path.display()
         )
     })
+}
+
+/// This run's entry in the per-host deploy lock: who runs it, from where, since when.
+fn deploy_lock(holder: Option<String>) -> crate::exec::DeployLock {
+    let pid = std::process::id();
+    let since = crate::hook::time::rfc3339(crate::hook::time::now_unix());
+    let holder = holder.unwrap_or_else(|| {
+        let user = std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "someone".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        format!("playhook deploy by {user}@{host}")
+    });
+    crate::exec::DeployLock {
+        holder: format!("{holder} (pid {pid}) since {since}"),
+        run_id: format!("{:016x}", rand::random::<u64>()),
+    }
 }

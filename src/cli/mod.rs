@@ -12,14 +12,17 @@
 //! | 3 | one or more hosts were unreachable | `deploy`, `rollback`, `hook run` |
 //! | 4 | parse error: the repository could not be read or is refused | [`repo_args::RepoError`], `plan::check` |
 //! | 5 | bad or incomplete options | clap's usage errors, rejected push options |
+//! | 6 | refused: the applied commit is ahead of the branch, diverged from it, or the branch was rewound | `agent run` |
 //! | 99 | interrupted | a deploy run by `hook run` or `rollback` that was stopped |
 //! | 141 | the output pipe closed early (`playhook check \| head -1`); nothing is printed | [`out::is_closed_pipe`] |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
 
+pub mod agent;
 pub mod askpass;
 pub mod history;
 pub mod hook;
 pub mod inventory;
+pub mod reboot_check;
 pub mod rollback;
 pub mod status;
 
@@ -44,6 +47,8 @@ pub enum Exit {
     HostUnreachable = 3,
     ParseError = 4,
     BadOptions = 5,
+    /// `agent run` refused to apply: local ahead, diverged or rewound (see `agent::compare`).
+    Refused = 6,
     Interrupted = 99,
     /// The reader of stdout or stderr went away (`playhook check | head -1`): what a shell
     /// reports for a process killed by SIGPIPE, as git and cargo are.
@@ -100,6 +105,12 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Deploy an earlier commit out of band.
     Rollback(rollback::RollbackArgs),
+    /// Pull mode: this server fetches the repository and applies it to itself (install, run,
+    /// status, freeze, unfreeze, rollback).
+    Agent(agent::AgentArgs),
+    /// The reboot step of an agent pass alone (for tests).
+    #[command(hide = true)]
+    RebootCheck(reboot_check::RebootCheckArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -130,6 +141,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::History(args) => history::run(args),
         Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Agent(args) => agent::run(args),
+        Command::RebootCheck(args) => reboot_check::run(args),
     }
 }
 

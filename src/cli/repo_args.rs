@@ -66,6 +66,20 @@ impl Loaded {
         }
         names
     }
+
+    /// `plan::check` of this repository: the playbook against the inventory, `-e` and roles path.
+    pub fn check(
+        &self,
+        engine: &std::sync::Arc<crate::template::Engine>,
+    ) -> Result<crate::plan::check::Checked, crate::plan::check::Problems> {
+        crate::plan::check::check(
+            &self.playbook,
+            engine,
+            &self.global_names(),
+            &self.config.role_search_path(),
+            self.inventory.sources(),
+        )
+    }
 }
 
 /// The repository could not be read: exits with code 4, as ansible-playbook's parse errors

@@ -31,6 +31,8 @@ pub struct HostState {
     pub counts: Counts,
     /// The templated name of the task running on this host, for its result line.
     pub title: Option<String>,
+    /// The per-host deploy lock was taken (or found not needed) over `conn`.
+    pub deploy_locked: bool,
 }
 
 impl HostState {
@@ -49,6 +51,7 @@ impl HostState {
             notified: IndexSet::new(),
             counts: Counts::default(),
             title: None,
+            deploy_locked: false,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod handlers;
 pub mod host;
+pub mod host_lock;
 pub mod hostvars;
 pub mod lazy;
 mod live_inventory;
@@ -58,6 +59,17 @@ pub struct RunOptions {
     pub var_sources: std::sync::Arc<crate::repo::var_sources::VarSources>,
     /// Handlers owed to hosts by an earlier deploy that stopped before running them.
     pub pending_handlers: BTreeMap<String, Vec<String>>,
+    /// Who this run is, for the per-host deploy lock ([`host_lock`]); `None` takes no lock.
+    pub deploy_lock: Option<DeployLock>,
+}
+
+/// This run's entry in the per-host deploy lock ([`host_lock`]).
+#[derive(Clone, Debug)]
+pub struct DeployLock {
+    /// Who holds it, as a waiting run shows it: `playhook deploy by alice@ctl (pid 42) since ...`.
+    pub holder: String,
+    /// Unique per run: several inventory hosts that are one machine share the run's lock.
+    pub run_id: String,
 }
 
 /// How a run ended.

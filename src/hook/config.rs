@@ -185,6 +185,9 @@ struct RawConfig {
     #[serde(default)]
     rules: Vec<RawRule>,
     keep_logs: Option<usize>,
+    /// The pull agent's reboot requests (`agent::reboot::request` reads them).
+    #[serde(default, rename = "reboots")]
+    _reboots: serde::de::IgnoredAny,
 }
 
 #[derive(Deserialize)]
@@ -278,6 +281,9 @@ mod tests {
         assert_eq!(c.keep_logs, DEFAULT_KEEP_LOGS);
         let kept = HookConfig::parse("keep_logs: 5\nrules: []\n", Path::new("p.yaml")).expect("valid");
         assert_eq!(kept.keep_logs, 5);
+        // The pull agent's `reboots:` list shares the file.
+        let text = "rules: []\nreboots:\n  - id: k\n    hosts: all\n    at: 2026-12-05 03:00\n";
+        assert!(HookConfig::parse(text, Path::new("p.yaml")).is_ok());
         let err = HookConfig::parse("keep_logs: some\n", Path::new("p.yaml")).expect_err("not a number");
         assert!(err.to_string().contains("p.yaml"), "{err}");
     }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use minijinja::Value;
 use serde::de::DeserializeOwned;
 
+use super::jobs::{JobCommand, JobOutput};
 use super::{ModuleCtx, ModuleError, Outcome, params};
 
 /// Where a module does its work.
@@ -204,6 +205,18 @@ pub trait Module: Send + Sync {
 
     /// Runs the module with templated arguments.
     async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError>;
+
+    /// Its work as one script to run detached as a background job (`async` with `poll: 0`),
+    /// or `None` when it cannot be (then `modules::jobs` runs it to its end at once).
+    fn job_command(&self, args: &Value, ctx: &ModuleCtx<'_>) -> Result<Option<JobCommand>, ModuleError>;
+
+    /// The result of its finished detached job, as the module reports it.
+    fn job_outcome(
+        &self,
+        args: &Value,
+        ctx: &ModuleCtx<'_>,
+        done: &JobOutput,
+    ) -> Result<Outcome, ModuleError>;
 }
 
 /// A module with typed parameters: what each module implements.
@@ -221,6 +234,28 @@ pub trait TypedModule: Send + Sync + 'static {
     const SPEC: Spec;
 
     async fn run(&self, params: Self::Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError>;
+
+    /// See [`Module::job_command`]; most modules cannot run detached (the default).
+    fn job_command(
+        &self,
+        _params: Self::Params,
+        _ctx: &ModuleCtx<'_>,
+    ) -> Result<Option<JobCommand>, ModuleError> {
+        Ok(None)
+    }
+
+    /// See [`Module::job_outcome`]; only called for modules whose `job_command` gave a script.
+    fn job_outcome(
+        &self,
+        _params: Self::Params,
+        _ctx: &ModuleCtx<'_>,
+        _done: &JobOutput,
+    ) -> Result<Outcome, ModuleError> {
+        Err(ModuleError::failed(format!(
+            "{}: this module does not run as a detached background job",
+            Self::SPEC.name
+        )))
+    }
 }
 
 #[async_trait]
@@ -239,5 +274,20 @@ impl<T: TypedModule> Module for T {
     async fn run(&self, args: &Value, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let params = params::parse::<T::Params>(T::SPEC.name, args)?;
         TypedModule::run(self, params, ctx).await
+    }
+
+    fn job_command(&self, args: &Value, ctx: &ModuleCtx<'_>) -> Result<Option<JobCommand>, ModuleError> {
+        let params = params::parse::<T::Params>(T::SPEC.name, args)?;
+        TypedModule::job_command(self, params, ctx)
+    }
+
+    fn job_outcome(
+        &self,
+        args: &Value,
+        ctx: &ModuleCtx<'_>,
+        done: &JobOutput,
+    ) -> Result<Outcome, ModuleError> {
+        let params = params::parse::<T::Params>(T::SPEC.name, args)?;
+        TypedModule::job_outcome(self, params, ctx, done)
     }
 }

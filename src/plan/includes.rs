@@ -201,16 +201,7 @@ fn targets(task: &Task, play: &Play, engine: &Arc<Engine>) -> Result<Vec<(String
                     return Err(format!("its loop `with_{lookup}` runs only at run time"));
                 }
             };
-            list.into_iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let mut vars = vec![(spec.loop_var.clone(), item)];
-                    if let Some(index_var) = &spec.index_var {
-                        vars.push((index_var.clone(), Value::from(i)));
-                    }
-                    vars
-                })
-                .collect()
+            spec.item_vars(list)
         }
     };
     items

@@ -113,6 +113,27 @@ pub struct LoopSpec {
     pub label: Option<Value>,
 }
 
+impl LoopSpec {
+    /// The variables each item's run sees: the loop variable, and the index under
+    /// `loop_control.index_var` when asked for.
+    pub fn item_vars<I>(&self, items: I) -> Vec<Vec<(String, Value)>>
+    where
+        I: IntoIterator<Item = Value>,
+    {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let mut vars = vec![(self.loop_var.clone(), item)];
+                if let Some(index_var) = &self.index_var {
+                    vars.push((index_var.clone(), Value::from(i)));
+                }
+                vars
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoopKind {
     /// `loop:`: a list, used as it is.
@@ -153,8 +174,11 @@ pub struct Task {
     pub connection: Option<String>,
     /// `throttle`: at most this many hosts at once; 0 is no limit.
     pub throttle: usize,
-    /// `async` (with `poll` above 0): stop the task after this many seconds; 0 is no limit.
+    /// `async`: stop the task after this many seconds; 0 is no limit.
     pub async_secs: u64,
+    /// `poll: 0` with `async`: the task starts a background job (`modules::jobs`) that
+    /// `async_status` reads later.
+    pub background: bool,
     pub changed_when: Option<Vec<Value>>,
     pub failed_when: Option<Vec<Value>>,
     pub until: Option<Vec<Value>>,

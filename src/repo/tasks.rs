@@ -350,7 +350,7 @@ impl Loader {
             }
         };
         let loop_spec = parse_loop(node, &module_key)?;
-        let async_secs = parse_async(node)?;
+        let (async_secs, background) = parse_async(node, &action)?;
         let tags = own.tags.clone();
         let name = match node.get("name") {
             Some(n) if !n.is_null() => Some(scalar_string(n)?),
@@ -369,6 +369,7 @@ impl Loader {
             connection: own.connection.clone(),
             throttle: own.throttle.unwrap_or(0),
             async_secs,
+            background,
             changed_when: node.get("changed_when").map(super::keywords::parse_conditions),
             failed_when: node.get("failed_when").map(super::keywords::parse_conditions),
             until: node.get("until").map(super::keywords::parse_conditions),
@@ -629,37 +630,43 @@ fn first_found_subdir(action: &str) -> &'static str {
     }
 }
 
-/// `async: SECONDS` with `poll` above 0 (Ansible's default poll is 15): the task runs in the
-/// foreground and is stopped after that long. `poll: 0` (fire and forget) is refused.
-fn parse_async(node: &Yaml) -> Result<u64, LoadError> {
+/// `async: SECONDS` and whether the task runs in the background. With `poll` above 0
+/// (Ansible's default poll is 15) the task runs in the foreground and is stopped after that
+/// long; with `poll: 0` it starts a background job (fire and forget, checked later with
+/// `async_status`), which a module running on the controller cannot, as in Ansible.
+fn parse_async(node: &Yaml, action: &Action) -> Result<(u64, bool), LoadError> {
     let poll = node
         .get("poll")
         .map(|p| super::keywords::parse_count(p, "poll").map(|n| (n, p)))
         .transpose()?;
     let Some(value) = node.get("async") else {
-        return Ok(0);
+        return Ok((0, false));
     };
-    let secs = super::keywords::parse_count(value, "async")?;
-    if let Some((0, poll)) = poll {
-        if secs > 0 {
-            return Err(LoadError::at(
-                &poll.loc,
-                "`poll: 0` (a background task checked later with `async_status`) is not supported \
-                 yet; use a `poll` above 0: the task then runs in the foreground, stopped after `async` seconds",
-            ));
-        }
+    let secs = super::keywords::parse_count(value, "async")? as u64;
+    let Some((0, poll)) = poll else {
+        return Ok((secs, false));
+    };
+    if secs == 0 {
+        return Ok((0, false));
     }
-    Ok(secs as u64)
+    match action {
+        Action::Module { module, .. } if module.spec().runs_on == modules::RunsOn::Host => Ok((secs, true)),
+        Action::Module { module, .. } => Err(LoadError::at(
+            &poll.loc,
+            format!(
+                "`poll: 0`: this action ({}) does not support async (it runs on the controller); \
+                 remove `async` and `poll`",
+                module.name()
+            ),
+        )),
+        _ => Err(LoadError::at(
+            &poll.loc,
+            "`poll: 0` (a background job) needs a module task; remove `async` and `poll`",
+        )),
+    }
 }
 
 fn unknown_task_key(loc: &Loc, key: &str) -> LoadError {
-    if key == "async_status" {
-        return LoadError::at(
-            loc,
-            "`async_status`: background tasks (`poll: 0`, then `async_status`) are not supported yet; \
-             run the task in the foreground: `async: SECONDS` with a `poll` above 0 bounds it",
-        );
-    }
     let names = modules::registry::known_names();
     LoadError::at(
         loc,

@@ -96,7 +96,7 @@ const TABLE: &[Case] = &[
     role("geerlingguy-security", Accepted),
     role(
         "devsec-os-hardening",
-        Blocked("handlers/main.yml:26: `ansible.posix.mount` is neither a supported module"),
+        Blocked("tasks/limits.yml:14: `community.general.pam_limits` is neither a supported module"),
     ),
     role(
         "devsec-ssh-hardening",
@@ -112,7 +112,7 @@ const TABLE: &[Case] = &[
         "sovereign",
         "site.yml",
         None,
-        Blocked("roles/common/tasks/ufw.yml:12: `ufw` is neither a supported module"),
+        Blocked("roles/common/tasks/postgres.yml:15: `postgresql_user` is neither a supported module"),
     ),
     site(
         "ansible-examples-lamp-simple",

@@ -142,3 +142,32 @@ fn ansible_and_playhook_deploy_to_machines_that_come_back_after_a_reboot() {
     );
     assert_eq!(theirs.boots(), 1, "the other machine kept running");
 }
+
+#[test]
+fn machines_with_a_private_network_change_their_own_firewall_only() {
+    let machines = Machines::start_with_private_network(2);
+    let host_netns = std::fs::read_link("/proc/self/ns/net").expect("the host's network namespace");
+    let mut seen = Vec::new();
+    for m in machines.machines() {
+        let netns = m.ok("readlink /proc/self/ns/net");
+        assert_ne!(
+            netns.trim(),
+            host_netns.to_string_lossy(),
+            "{} is in the host's namespace",
+            m.name
+        );
+        assert!(!seen.contains(&netns), "{} shares a namespace", m.name);
+        seen.push(netns);
+        let interfaces = m.ok("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
+        assert_eq!(interfaces, "lo\n", "{}: only a loopback interface", m.name);
+        m.ok("iptables -A INPUT -p tcp --dport 9 -j DROP && ip6tables -P FORWARD DROP");
+    }
+    let (a, b) = (machines.machine(0), machines.machine(1));
+    assert!(a.ok("iptables-save").contains("--dport 9 -j DROP"));
+    b.ok("iptables -F INPUT");
+    assert!(
+        a.ok("iptables-save").contains("--dport 9 -j DROP"),
+        "flushing b changed a"
+    );
+    assert!(!b.ok("iptables-save").contains("--dport 9"));
+}

@@ -409,17 +409,12 @@ fn async_with_poll_runs_in_the_foreground_and_stops_at_its_limit() {
 }
 
 #[test]
-fn background_tasks_are_refused_with_what_to_do() {
+fn async_keywords_ansible_refuses_are_refused_with_what_to_do() {
     for (task, line, needle) in [
         (
-            "command: sleep 1\n      async: 10\n      poll: 0\n",
+            "debug: {msg: hi}\n      async: 10\n      poll: 0\n",
             6,
-            "`poll: 0` (a background task checked later with `async_status`) is not supported",
-        ),
-        (
-            "async_status:\n        jid: x\n",
-            4,
-            "`async_status`: background tasks",
+            "`poll: 0`: this action (debug) does not support async",
         ),
         (
             "command: sleep 1\n      async: soon\n",

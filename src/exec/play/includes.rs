@@ -34,17 +34,7 @@ impl Runner<'_> {
             let items: Vec<Vec<(String, Value)>> = match &task.loop_spec {
                 None => vec![Vec::new()],
                 Some(spec) => match self.loop_items(spec, &lazy) {
-                    Ok(items) => items
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, item)| {
-                            let mut vars = vec![(spec.loop_var.clone(), item)];
-                            if let Some(index_var) = &spec.index_var {
-                                vars.push((index_var.clone(), Value::from(i)));
-                            }
-                            vars
-                        })
-                        .collect(),
+                    Ok(items) => spec.item_vars(items),
                     Err(msg) => {
                         self.fail_host(h, &task.display_name(), format!("{}: {msg}", task.loc));
                         continue;

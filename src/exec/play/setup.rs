@@ -146,6 +146,7 @@ pub(in crate::exec) fn gather_task(play: &Play) -> Task {
         connection: None,
         throttle: 0,
         async_secs: 0,
+        background: false,
         changed_when: None,
         failed_when: None,
         until: None,

@@ -206,7 +206,11 @@ impl Runner<'_> {
                 || self.opts.verbosity > 0,
             delegated: local,
         };
-        let outcome = module.run(&args, &mut mctx).await;
+        let outcome = if task.background {
+            crate::modules::jobs::start(module, &args, &mut mctx, task.async_secs).await
+        } else {
+            module.run(&args, &mut mctx).await
+        };
         drop(mctx);
         drop(live_tx);
         if let Some(f) = forward {
@@ -230,7 +234,7 @@ impl Runner<'_> {
                 let mut r = from_outcome(o);
                 // add_host and group_by: the run's inventory changes here, as Ansible's
                 // strategy applies their results; whether it changed is the task's `changed`.
-                if task.async_secs > 0 {
+                if task.async_secs > 0 && !task.background {
                     // What Ansible's async wrapper adds to a job polled to its end.
                     let jid = format!(
                         "j{}.{}",
@@ -251,7 +255,9 @@ impl Runner<'_> {
                 }
                 r
             }
-            Err(ModuleError::Connection(ConnectionError::Timeout(_))) if task.async_secs > 0 => {
+            Err(ModuleError::Connection(ConnectionError::Timeout(_)))
+                if task.async_secs > 0 && !task.background =>
+            {
                 // Ansible's async wrapper kills the job at its limit and reports this.
                 let mut r = ItemResult::failure("Timeout exceeded");
                 r.result.insert("finished".into(), Value::from(true));
@@ -298,7 +304,24 @@ impl Runner<'_> {
         if let Some(conn) = slot {
             return Ok((conn, local));
         }
-        Ok((crate::connection::connect(&target).await?, local))
+        let mut conn = crate::connection::connect(&target).await?;
+        if !delegated_local && connection.is_none() && !host.deploy_locked {
+            if let Some(lock) = &self.opts.deploy_lock {
+                let events = self.events.clone();
+                let name = host.name.clone();
+                crate::exec::host_lock::take(&mut *conn, &lock.holder, &lock.run_id, |who| {
+                    events.send(crate::output::Event::Warning {
+                        message: format!(
+                            "{name}: waiting for the deploy lock ({}): {who}",
+                            crate::exec::host_lock::LOCK_FILE
+                        ),
+                    });
+                })
+                .await?;
+                host.deploy_locked = true;
+            }
+        }
+        Ok((conn, local))
     }
 
     /// Forwards a module's live output lines as events.

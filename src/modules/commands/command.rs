@@ -13,6 +13,7 @@ use super::words::{
 };
 use crate::calendar::{python_datetime, python_timedelta};
 use crate::connection::{Command as ShellCommand, LiveLines, Output};
+use crate::modules::jobs::{JobCommand, JobOutput};
 use crate::modules::params::value_to_text;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -48,6 +49,14 @@ impl TypedModule for Command {
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         run_command(p, ctx, false).await
     }
+
+    fn job_command(&self, p: Params, ctx: &ModuleCtx<'_>) -> Result<Option<JobCommand>, ModuleError> {
+        job_command(p, ctx, false)
+    }
+
+    fn job_outcome(&self, p: Params, ctx: &ModuleCtx<'_>, done: &JobOutput) -> Result<Outcome, ModuleError> {
+        job_outcome(p, ctx, false, done)
+    }
 }
 
 /// What the task asked to run, after parameter checks.
@@ -58,13 +67,8 @@ enum Program {
     Shell { script: String, executable: String },
 }
 
-/// Runs `command` (`uses_shell` false) or `shell` (`uses_shell` true; `shell`'s parameters
-/// are `command`'s without `argv` and `expand_argument_vars`).
-pub(crate) async fn run_command(
-    p: Params,
-    ctx: &mut ModuleCtx<'_>,
-    uses_shell: bool,
-) -> Result<Outcome, ModuleError> {
+/// Checks the parameters and builds the script (or decides without one, in check mode).
+fn prepare(p: Params, ctx: &ModuleCtx<'_>, uses_shell: bool) -> Result<Step, ModuleError> {
     let raw = p.raw_params.filter(|s| !s.is_empty());
     let given: Vec<&str> = [
         ("_raw_params", raw.is_some()),
@@ -147,7 +151,7 @@ pub(crate) async fn run_command(
 
     let decided_here = creates.is_some() || removes.is_some();
     if ctx.check && checks.is_empty() {
-        return r.check_mode_outcome(decided_here);
+        return Ok(Step::Decided(r.check_mode_outcome(decided_here)));
     }
     let mut script = format!("{WORD_PRELUDE}\n{checks}");
     if ctx.check {
@@ -155,74 +159,163 @@ pub(crate) async fn run_command(
     } else {
         script.push_str(&run_part);
     }
-    let mut command = ctx.command(script);
-    if !ctx.check {
-        if let Some(input) = stdin.filter(|s| !s.is_empty()) {
-            let mut bytes = input.into_bytes();
-            if stdin_add_newline {
-                bytes.push(b'\n');
-            }
-            command.stdin = Some(bytes);
+    let stdin = stdin.filter(|s| !s.is_empty() && !ctx.check).map(|input| {
+        let mut bytes = input.into_bytes();
+        if stdin_add_newline {
+            bytes.push(b'\n');
         }
-    }
+        bytes
+    });
+    Ok(Step::Run(Box::new(Prepared {
+        r,
+        script,
+        stdin,
+        program,
+        strip,
+        would,
+        decided_here,
+    })))
+}
 
+/// Runs `command` (`uses_shell` false) or `shell` (`uses_shell` true; `shell`'s parameters
+/// are `command`'s without `argv` and `expand_argument_vars`).
+pub(crate) async fn run_command(
+    p: Params,
+    ctx: &mut ModuleCtx<'_>,
+    uses_shell: bool,
+) -> Result<Outcome, ModuleError> {
+    let run = match prepare(p, ctx, uses_shell)? {
+        Step::Decided(outcome) => return outcome,
+        Step::Run(run) => run,
+    };
+    let mut command = ctx.command(run.script.clone());
+    command.stdin = run.stdin.clone();
     let started_wall = SystemTime::now();
     let started = Instant::now();
     let out = run_filtered(ctx, &command).await?;
     let elapsed = started.elapsed();
+    run.finish(&out, shift_to_host_time(started_wall, ctx.vars), elapsed)
+}
 
-    let stderr_text = String::from_utf8_lossy(&out.stderr);
-    let marker = stderr_text
-        .lines()
-        .find_map(|l| l.strip_prefix(MARKER))
-        .map(str::to_string);
-    match marker.as_deref() {
-        Some("chdir") => {
-            r.msg = "Unable to change directory before execution.".into();
-            r.rc = Value::from(());
-            return r.outcome(false, true);
+/// The script of `command`/`shell` as a background job (`async` with `poll: 0`); `None` when
+/// the module decides without running anything (check mode).
+pub(crate) fn job_command(
+    p: Params,
+    ctx: &ModuleCtx<'_>,
+    uses_shell: bool,
+) -> Result<Option<JobCommand>, ModuleError> {
+    Ok(match prepare(p, ctx, uses_shell)? {
+        Step::Decided(_) => None,
+        Step::Run(run) => {
+            let Prepared { script, stdin, .. } = *run;
+            Some(JobCommand { script, stdin })
         }
-        Some(m) if m.starts_with("creates:") => {
-            let path = &m["creates:".len()..];
-            r.msg = format!("{would} not run command since '{path}' exists");
-            r.stdout = format!("skipped, since {path} exists");
-            r.rc = Value::from(0);
-            return r.outcome(false, false);
-        }
-        Some(m) if m.starts_with("removes:") => {
-            let path = &m["removes:".len()..];
-            r.msg = format!("{would} not run command since '{path}' does not exist");
-            r.stdout = format!("skipped, since {path} does not exist");
-            r.rc = Value::from(0);
-            return r.outcome(false, false);
-        }
-        Some(_) => return r.check_mode_outcome(decided_here),
-        None => {}
-    }
+    })
+}
 
-    if let Program::Argv(words) = &program {
-        if let Some((errno, text)) = exec_error(&out, &words[0]) {
-            return Err(exec_failure(words, errno, text));
+/// The result of a finished background job of `command`/`shell`, as the module reports it.
+pub(crate) fn job_outcome(
+    p: Params,
+    ctx: &ModuleCtx<'_>,
+    uses_shell: bool,
+    done: &JobOutput,
+) -> Result<Outcome, ModuleError> {
+    match prepare(p, ctx, uses_shell)? {
+        Step::Decided(outcome) => outcome,
+        Step::Run(run) => run.finish(
+            &done.output,
+            shift_to_host_time(done.start, ctx.vars),
+            done.elapsed,
+        ),
+    }
+}
+
+/// What `prepare` decided: a result without running anything, or the script to run.
+enum Step {
+    Decided(Result<Outcome, ModuleError>),
+    Run(Box<Prepared>),
+}
+
+/// The script of a task and what turns its output into the registered result.
+struct Prepared {
+    r: Registered,
+    script: String,
+    stdin: Option<Vec<u8>>,
+    program: Program,
+    strip: bool,
+    would: &'static str,
+    decided_here: bool,
+}
+
+impl Prepared {
+    /// The registered result of the script's `out`, started at `start` (the host's local time)
+    /// and running for `elapsed`.
+    fn finish(
+        self: Box<Self>,
+        out: &Output,
+        start: SystemTime,
+        elapsed: Duration,
+    ) -> Result<Outcome, ModuleError> {
+        let Prepared {
+            mut r,
+            program,
+            strip,
+            would,
+            decided_here,
+            ..
+        } = *self;
+        let stderr_text = String::from_utf8_lossy(&out.stderr);
+        let marker = stderr_text
+            .lines()
+            .find_map(|l| l.strip_prefix(MARKER))
+            .map(str::to_string);
+        match marker.as_deref() {
+            Some("chdir") => {
+                r.msg = "Unable to change directory before execution.".into();
+                r.rc = Value::from(());
+                return r.outcome(false, true);
+            }
+            Some(m) if m.starts_with("creates:") => {
+                let path = &m["creates:".len()..];
+                r.msg = format!("{would} not run command since '{path}' exists");
+                r.stdout = format!("skipped, since {path} exists");
+                r.rc = Value::from(0);
+                return r.outcome(false, false);
+            }
+            Some(m) if m.starts_with("removes:") => {
+                let path = &m["removes:".len()..];
+                r.msg = format!("{would} not run command since '{path}' does not exist");
+                r.stdout = format!("skipped, since {path} does not exist");
+                r.rc = Value::from(0);
+                return r.outcome(false, false);
+            }
+            Some(_) => return r.check_mode_outcome(decided_here),
+            None => {}
         }
+
+        if let Program::Argv(words) = &program {
+            if let Some((errno, text)) = exec_error(out, &words[0]) {
+                return Err(exec_failure(words, errno, text));
+            }
+        }
+        let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut stderr = stderr_text.into_owned();
+        if strip {
+            stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
+            stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
+        }
+        r.stdout = stdout;
+        r.stderr = stderr;
+        r.rc = Value::from(out.rc);
+        r.start = Value::from(python_datetime(start));
+        r.end = Value::from(python_datetime(start + elapsed));
+        r.delta = Value::from(python_timedelta(elapsed));
+        let failed = out.rc != 0;
+        if failed {
+            r.msg = "non-zero return code".into();
+        }
+        r.outcome(true, failed)
     }
-    let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut stderr = stderr_text.into_owned();
-    if strip {
-        stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
-        stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
-    }
-    r.stdout = stdout;
-    r.stderr = stderr;
-    r.rc = Value::from(out.rc);
-    let local = shift_to_host_time(started_wall, ctx.vars);
-    r.start = Value::from(python_datetime(local));
-    r.end = Value::from(python_datetime(local + elapsed));
-    r.delta = Value::from(python_timedelta(elapsed));
-    let failed = out.rc != 0;
-    if failed {
-        r.msg = "non-zero return code".into();
-    }
-    r.outcome(true, failed)
 }
 
 /// The host's local time for `start`/`end`, as Ansible reports them: the UTC offset comes from

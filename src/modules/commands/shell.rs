@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::command::{self, run_command};
+use crate::modules::jobs::{JobCommand, JobOutput};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `shell` module.
@@ -32,7 +33,22 @@ impl TypedModule for Shell {
     const SPEC: Spec = Spec::host("shell").free_form();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
-        let p = command::Params {
+        run_command(p.into(), ctx, true).await
+    }
+
+    fn job_command(&self, p: Params, ctx: &ModuleCtx<'_>) -> Result<Option<JobCommand>, ModuleError> {
+        command::job_command(p.into(), ctx, true)
+    }
+
+    fn job_outcome(&self, p: Params, ctx: &ModuleCtx<'_>, done: &JobOutput) -> Result<Outcome, ModuleError> {
+        command::job_outcome(p.into(), ctx, true, done)
+    }
+}
+
+impl From<Params> for command::Params {
+    /// `command`'s parameters without `argv` and `expand_argument_vars`.
+    fn from(p: Params) -> command::Params {
+        command::Params {
             raw_params: p.raw_params,
             cmd: p.cmd,
             argv: None,
@@ -44,7 +60,6 @@ impl TypedModule for Shell {
             strip_empty_ends: p.strip_empty_ends,
             expand_argument_vars: None,
             executable: p.executable,
-        };
-        run_command(p, ctx, true).await
+        }
     }
 }

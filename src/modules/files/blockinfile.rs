@@ -6,6 +6,7 @@ use fancy_regex::Regex;
 
 use super::edit::{decode, encode, load, save};
 use super::edit_params::edit_params;
+use crate::modules::params::selinux;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct BlockInFile;
@@ -154,6 +155,7 @@ impl TypedModule for BlockInFile {
             ));
         }
         let opts = p.edit_options("blockinfile")?;
+        selinux::check(ctx, "blockinfile", &p.path, selinux::context!(p)).await?;
         let present = match p.state.as_deref().unwrap_or("present") {
             "present" => true,
             "absent" => false,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
 use crate::connection::files::{self, FileAttrs, Mode, StatOptions, WriteOptions, ensure_dir};
-use crate::modules::params::ModeParam;
+use crate::modules::params::{ModeParam, selinux};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Copy;
@@ -32,6 +32,10 @@ pub struct Params {
     follow: Option<bool>,
     local_follow: Option<bool>,
     decrypt: Option<bool>,
+    seuser: Option<String>,
+    serole: Option<String>,
+    setype: Option<String>,
+    selevel: Option<String>,
 }
 
 #[async_trait]
@@ -53,6 +57,7 @@ impl TypedModule for Copy {
                 return Err(ModuleError::failed(format!("validate must contain %s: {v}")));
             }
         }
+        selinux::check(ctx, "copy", &p.dest, selinux::context!(p)).await?;
         match (&p.src, &p.content) {
             (Some(_), Some(_)) => Err(ModuleError::failed("src and content are mutually exclusive")),
             (None, None) => Err(ModuleError::failed("src (or content) is required")),

@@ -4,7 +4,7 @@
 
 use super::edit::EditOptions;
 use crate::modules::ModuleError;
-use crate::modules::params::{ModeParam, refuse_file_extras};
+use crate::modules::params::{ModeParam, refuse_attributes};
 
 /// Declares a module's `Params` struct: the fields written in the macro call, then `backup`,
 /// `validate`, `mode`, `owner`, `group`, `attributes` (alias `attr`), `seuser`, `serole`,
@@ -42,12 +42,6 @@ macro_rules! edit_params {
                         owner: self.owner.as_deref(),
                         group: self.group.as_deref(),
                         attributes: self.attributes.as_deref(),
-                        selinux: [
-                            self.seuser.as_deref(),
-                            self.serole.as_deref(),
-                            self.setype.as_deref(),
-                            self.selevel.as_deref(),
-                        ],
                         // Writes are always atomic renames; Ansible's unsafe fallback is never
                         // needed.
                         unsafe_writes: self.unsafe_writes,
@@ -68,15 +62,13 @@ pub struct Common<'a> {
     pub owner: Option<&'a str>,
     pub group: Option<&'a str>,
     pub attributes: Option<&'a str>,
-    /// `seuser`, `serole`, `setype`, `selevel`.
-    pub selinux: [Option<&'a str>; 4],
     pub unsafe_writes: Option<bool>,
 }
 
 /// Checks the common arguments and builds the options of an edit.
 pub fn options(module: &str, c: Common<'_>) -> Result<EditOptions, ModuleError> {
     let _ = c.unsafe_writes;
-    refuse_file_extras(module, c.attributes, c.selinux)?;
+    refuse_attributes(module, c.attributes)?;
     if let Some(v) = c.validate {
         if !v.contains("%s") {
             return Err(ModuleError::failed(format!("validate must contain %s: {v}")));

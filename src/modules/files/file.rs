@@ -11,7 +11,7 @@ use crate::connection::files::{
     self, AttrChanges, FileAttrs, FileKind, FileStat, StatOptions, attrs_differ, attrs_lines,
 };
 use crate::connection::quote::{is_absolute_path, quote_path};
-use crate::modules::params::{ModeParam, file_fields, state_diff};
+use crate::modules::params::{ModeParam, file_fields, selinux, state_diff};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct File;
@@ -31,6 +31,10 @@ pub struct Params {
     follow: Option<bool>,
     modification_time: Option<String>,
     access_time: Option<String>,
+    seuser: Option<String>,
+    serole: Option<String>,
+    setype: Option<String>,
+    selevel: Option<String>,
 }
 
 /// Ansible's name for what is at a path.
@@ -116,6 +120,7 @@ impl TypedModule for File {
         let follow = p.follow.unwrap_or(true);
         let path = p.path.trim_end_matches('/').to_string();
         let path = if path.is_empty() { "/".to_string() } else { path };
+        selinux::check(ctx, "file", &path, selinux::context!(p)).await?;
         let plain = StatOptions::default();
         let followed = StatOptions {
             follow: true,

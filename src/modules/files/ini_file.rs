@@ -10,6 +10,7 @@ use super::edit::{decode, encode, load_resolved, save};
 use super::edit_params::edit_params;
 use crate::modules::contract::Collection;
 use crate::modules::params::path_info;
+use crate::modules::params::selinux;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::filters::{PyRegex, compile_regex};
 
@@ -339,6 +340,7 @@ impl TypedModule for IniFile {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let opts = p.edit_options("ini_file")?;
+        selinux::check(ctx, "ini_file", &p.path, selinux::context!(p)).await?;
         let present = match p.state.as_deref().unwrap_or("present") {
             "present" => true,
             "absent" => false,

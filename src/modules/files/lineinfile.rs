@@ -6,6 +6,7 @@ use minijinja::Value;
 
 use super::edit::{decode, encode, load, save};
 use super::edit_params::edit_params;
+use crate::modules::params::selinux;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::filters::{PyRegex, compile_regex};
 
@@ -237,6 +238,7 @@ impl TypedModule for LineInFile {
             ));
         }
         let opts = p.edit_options("lineinfile")?;
+        selinux::check(ctx, "lineinfile", &p.path, selinux::context!(p)).await?;
         let state = p.state.as_deref().unwrap_or("present");
         let regexp = p.regexp.as_deref().map(|r| compile("regexp", r)).transpose()?;
         let existing = load(ctx, &p.path).await?;

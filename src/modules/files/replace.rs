@@ -9,6 +9,7 @@ use minijinja::Value;
 use super::edit::{load_resolved, save};
 use super::edit_params::edit_params;
 use crate::modules::params::content_diff;
+use crate::modules::params::selinux;
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::filters::{PyRegex, compile_regex};
 
@@ -143,6 +144,7 @@ impl TypedModule for Replace {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let opts = p.edit_options("replace")?;
+        selinux::check(ctx, "replace", &p.path, selinux::context!(p)).await?;
         let encoding_name = p.encoding.as_deref().unwrap_or("utf-8");
         let encoding = Encoding::parse(encoding_name).ok_or_else(|| {
             ModuleError::Params(format!(

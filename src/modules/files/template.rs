@@ -9,7 +9,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use super::dest::{PutFile, parent_dir, put_file, stat_with_parent};
-use crate::modules::params::ModeParam;
+use crate::modules::params::{ModeParam, selinux};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 use crate::template::{SearchPath, TemplateOverrides};
 
@@ -31,6 +31,10 @@ pub struct Params {
     trim_blocks: Option<bool>,
     lstrip_blocks: Option<bool>,
     output_encoding: Option<String>,
+    seuser: Option<String>,
+    serole: Option<String>,
+    setype: Option<String>,
+    selevel: Option<String>,
 }
 
 #[async_trait]
@@ -53,6 +57,7 @@ impl TypedModule for Template {
                 )));
             }
         }
+        selinux::check(ctx, "template", &p.dest, selinux::context!(p)).await?;
         let newline = match p.newline_sequence.as_deref() {
             None | Some("\n") | Some("\\n") => "\n",
             Some("\r") | Some("\\r") => "\r",

@@ -19,7 +19,7 @@ use crate::connection::files::{self, FileAttrs, FileStat, StatOptions};
 use crate::connection::quote::{quote, quote_path};
 use crate::modules::net::http::{self, Request};
 use crate::modules::packages::version::fnmatch;
-use crate::modules::params::{ModeParam, file_fields, refuse_file_extras};
+use crate::modules::params::{ModeParam, file_fields, refuse_attributes, selinux};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Unarchive;
@@ -87,16 +87,14 @@ impl TypedModule for Unarchive {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let _ = (p.unsafe_writes, p.decrypt, p.io_buffer_size);
-        refuse_file_extras(
+        refuse_attributes("unarchive", p.attributes.as_deref())?;
+        selinux::check(
+            ctx,
             "unarchive",
-            p.attributes.as_deref(),
-            [
-                p.seuser.as_deref(),
-                p.serole.as_deref(),
-                p.setype.as_deref(),
-                p.selevel.as_deref(),
-            ],
-        )?;
+            p.dest.as_deref().unwrap_or_default(),
+            selinux::context!(p),
+        )
+        .await?;
         if p.mode == Some(ModeParam::Preserve) {
             return Err(ModuleError::Params(
                 "unarchive: mode: preserve is not a mode; give one".into(),

@@ -21,7 +21,7 @@ use super::http::{self, Request, Response, Unavailable};
 use crate::connection::files::{self, FileAttrs, FileStat, StatOptions};
 use crate::connection::quote::quote_path;
 use crate::modules::files::dest::parent_dir;
-use crate::modules::params::{ModeParam, file_fields, refuse_file_extras, value_to_text};
+use crate::modules::params::{ModeParam, file_fields, refuse_attributes, selinux, value_to_text};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct GetUrl;
@@ -91,6 +91,7 @@ impl TypedModule for GetUrl {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         refuse_unsupported(&p)?;
+        selinux::check(ctx, "get_url", &p.dest, selinux::context!(p)).await?;
         let mut result = Outcome::default();
         for (k, v) in [
             ("checksum_dest", Value::from(())),
@@ -270,16 +271,7 @@ impl TypedModule for GetUrl {
 /// Parameters playhook cannot honour are refused, not ignored.
 fn refuse_unsupported(p: &Params) -> Result<(), ModuleError> {
     let _ = p.unsafe_writes;
-    refuse_file_extras(
-        "get_url",
-        p.attributes.as_deref(),
-        [
-            p.seuser.as_deref(),
-            p.serole.as_deref(),
-            p.setype.as_deref(),
-            p.selevel.as_deref(),
-        ],
-    )?;
+    refuse_attributes("get_url", p.attributes.as_deref())?;
     if p.unredirected_headers.as_ref().is_some_and(|h| !h.is_empty()) {
         return Err(ModuleError::Params(
             "get_url: unredirected_headers is not supported by playhook (curl and wget send the headers to redirects too); drop it or fetch the final URL".into(),

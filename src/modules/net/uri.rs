@@ -18,7 +18,7 @@ use super::http::{self, Request, Unavailable};
 use crate::connection::files::{self, FileAttrs, StatOptions};
 use crate::connection::quote::quote_path;
 use crate::modules::files::copy::content_text;
-use crate::modules::params::{ModeParam, file_fields, map_value, refuse_file_extras, value_to_text};
+use crate::modules::params::{ModeParam, file_fields, map_value, refuse_attributes, selinux, value_to_text};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct Uri;
@@ -78,6 +78,13 @@ impl TypedModule for Uri {
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         refuse_unsupported(&p)?;
+        selinux::check(
+            ctx,
+            "uri",
+            p.dest.as_deref().unwrap_or(&p.url),
+            selinux::context!(p),
+        )
+        .await?;
         if ctx.check {
             return Ok(Outcome {
                 skipped: true,
@@ -341,16 +348,7 @@ fn ctx_is_dir(p: &Params) -> bool {
 
 fn refuse_unsupported(p: &Params) -> Result<(), ModuleError> {
     let _ = (p.unsafe_writes, p.remote_src);
-    refuse_file_extras(
-        "uri",
-        p.attributes.as_deref(),
-        [
-            p.seuser.as_deref(),
-            p.serole.as_deref(),
-            p.setype.as_deref(),
-            p.selevel.as_deref(),
-        ],
-    )?;
+    refuse_attributes("uri", p.attributes.as_deref())?;
     let refused = [
         (p.src.is_some(), "src (send the file's content as body instead)"),
         (p.unix_socket.is_some(), "unix_socket"),

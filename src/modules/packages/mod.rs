@@ -1,6 +1,7 @@
 //! Package modules: `apt` and its Debian companions (`apt_repository`, `deb822_repository`,
 //! `apt_key`, `dpkg_selections`, `debconf`), `dnf` (alias `yum`) and its RedHat companions
-//! (`yum_repository`, `rpm_key`), the generic `package` and `package_facts`.
+//! (`yum_repository`, `rpm_key`), the generic `package` and `package_facts`, and the language
+//! package managers `pip` ([`pip_req`] reads its requirements) and `npm`.
 //!
 //! [`want`] is what every package manager module shares: the task's packages parsed into
 //! [`want::Want`]s, one query of the host ([`want::PackageManager::query`]), a pure
@@ -22,9 +23,12 @@ pub mod dnf;
 pub mod dnf_plan;
 pub mod dnf_query;
 pub mod dpkg_selections;
+pub mod npm;
 pub mod package;
 pub mod package_facts;
 pub mod pgp_key;
+pub mod pip;
+pub mod pip_req;
 pub mod repo_ini;
 pub mod rpm_key;
 pub mod rpm_version;

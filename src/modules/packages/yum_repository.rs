@@ -5,7 +5,7 @@
 //! space-separated), `state: absent` drops the section and deletes a file left empty.
 //! `changed` and the diff compare Ansible's sorted dump, so a file that only differs in order or
 //! comments is left alone. Results: `repo`, `state`, `diff`. File attributes `mode`, `owner`,
-//! `group` are applied; SELinux contexts and `attributes` are refused (`params::refuse_file_extras`).
+//! `group` are applied; SELinux contexts are ignored where SELinux is disabled (`params::selinux`), `attributes` refused (`params::refuse_attributes`).
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::repo_ini::{self, Ini};
 use crate::connection::files::{self, Mode};
 use crate::modules::files::dest::{PutFile, put_file};
-use crate::modules::params::{ModeParam, refuse_file_extras};
+use crate::modules::params::{ModeParam, refuse_attributes, selinux};
 use crate::modules::{Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct YumRepository;
@@ -189,16 +189,7 @@ impl TypedModule for YumRepository {
                 )));
             }
         }
-        refuse_file_extras(
-            "yum_repository",
-            p.attributes.as_deref(),
-            [
-                p.seuser.as_deref(),
-                p.serole.as_deref(),
-                p.setype.as_deref(),
-                p.selevel.as_deref(),
-            ],
-        )?;
+        refuse_attributes("yum_repository", p.attributes.as_deref())?;
         if state == "present" {
             if p.baseurl.is_none() && p.mirrorlist.is_none() && p.metalink.is_none() {
                 return Err(ModuleError::failed(
@@ -217,6 +208,7 @@ impl TypedModule for YumRepository {
             reposdir.trim_end_matches('/'),
             p.file.as_deref().unwrap_or(&p.name)
         );
+        selinux::check(ctx, "yum_repository", &dest, selinux::context!(p)).await?;
         let (exists, raw) = read(ctx, reposdir, &dest).await?;
         let mut ini = raw.as_deref().map(repo_ini::parse).unwrap_or_default();
         let before = repo_ini::dump(&ini);

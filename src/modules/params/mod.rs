@@ -5,6 +5,7 @@
 //! prints it; and diffs.
 
 pub mod lenient;
+pub mod selinux;
 
 use std::collections::BTreeMap;
 
@@ -234,25 +235,14 @@ pub async fn path_info(
     Ok(())
 }
 
-/// Ansible's file arguments playhook cannot honour, refused by name rather than ignored:
-/// `attributes` (chattr flags; even an empty one, which Ansible applies as `=`, clearing them)
-/// and the SELinux context `seuser`, `serole`, `setype`, `selevel`, in that order.
-pub fn refuse_file_extras(
-    module: &str,
-    attributes: Option<&str>,
-    selinux: [Option<&str>; 4],
-) -> Result<(), ModuleError> {
+/// Ansible's file argument playhook cannot honour, refused by name rather than ignored:
+/// `attributes` (chattr flags; even an empty one, which Ansible applies as `=`, clearing them).
+/// The SELinux context arguments are decided on the host by [`selinux::check`].
+pub fn refuse_attributes(module: &str, attributes: Option<&str>) -> Result<(), ModuleError> {
     if attributes.is_some() {
         return Err(ModuleError::Params(format!(
             "{module}: `attributes` (chattr flags) is not supported by playhook; \
              set them with a `command: chattr ...` task instead"
-        )));
-    }
-    let names = ["seuser", "serole", "setype", "selevel"];
-    if let Some((name, _)) = names.iter().zip(selinux).find(|(_, v)| v.is_some()) {
-        return Err(ModuleError::Params(format!(
-            "{module}: `{name}` (SELinux context) is not supported by playhook; remove it \
-             (Ansible ignores it on hosts without SELinux)"
         )));
     }
     Ok(())
@@ -312,16 +302,10 @@ mod tests {
     }
 
     #[test]
-    fn file_extras_are_refused_by_name() {
-        assert!(refuse_file_extras("copy", None, [None; 4]).is_ok());
-        let err = refuse_file_extras("copy", None, [None, None, Some("etc_t"), Some("s0")])
-            .expect_err("setype is refused");
-        assert!(
-            err.to_string().contains("copy: `setype` (SELinux context)"),
-            "{err}"
-        );
+    fn attributes_are_refused_by_name() {
+        assert!(refuse_attributes("copy", None).is_ok());
         // An empty `attributes` clears every flag in Ansible: refused too.
-        let err = refuse_file_extras("get_url", Some(""), [None; 4]).expect_err("attributes");
+        let err = refuse_attributes("get_url", Some("")).expect_err("attributes");
         assert!(err.to_string().contains("get_url: `attributes`"), "{err}");
     }
 }

@@ -1,5 +1,5 @@
 //! Service modules: `systemd_service` (alias `systemd`), `service` (dispatching on the
-//! service manager), `service_facts`; `steps.rs` runs several `systemctl` questions in one round
+//! service manager), `service_facts`, `sysvinit` (`/etc/init.d` scripts and their runlevel links); `steps.rs` runs several `systemctl` questions in one round
 //! trip and `systemctl.rs` holds what they share about systemctl.
 
 pub mod service;
@@ -7,3 +7,4 @@ pub mod service_facts;
 pub mod steps;
 pub mod systemctl;
 pub mod systemd_service;
+pub mod sysvinit;

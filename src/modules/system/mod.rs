@@ -3,22 +3,31 @@
 //! `wait_for_connection`, which close and reopen the host's connection while it goes away and
 //! comes back (`ModuleCtx::reconnect`; `retry.rs` is their shared wait loop), `cron` (its
 //! crontab model in `crontab`), `hostname`, `getent`
-//! (name-service databases as facts), `locale_gen`, `timezone`,
-//! and room for sysctl.
+//! (name-service databases as facts), `locale_gen`, `timezone`, and the kernel and login
+//! settings of ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the
+//! live mounts in `mount_table`), `sysctl`, `modprobe` and `authorized_key`.
 
+pub mod authorized_key;
 pub mod cron;
 pub mod getent;
 pub mod group;
 pub mod hostname;
 pub mod locale_gen;
+pub mod modprobe;
+pub mod mount;
 pub mod reboot;
 pub mod retry;
 pub mod setup;
+pub mod sysctl;
 pub mod timezone;
 pub mod user;
 pub mod wait_for_connection;
 
 mod accounts;
+mod authorized_keys;
 mod crontab;
+mod fstab;
+mod mount_table;
+mod os_error;
 mod user_plan;
 mod user_query;

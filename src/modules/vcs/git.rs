@@ -11,6 +11,7 @@ use minijinja::Value;
 use serde::Deserialize;
 
 use crate::connection::quote::quote;
+use crate::modules::report::sections;
 use crate::modules::{Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `git` module.
@@ -18,9 +19,6 @@ pub struct Git;
 
 /// The script; its inputs are shell assignments put before it.
 const SCRIPT: &str = include_str!("git.sh");
-
-/// Separates the script's report sections (a line starting with it names the section).
-const MARK: char = '\u{1e}';
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,19 +174,6 @@ fn inputs(p: &Params, check: bool, diff: bool) -> Result<String, ModuleError> {
     Ok(vars.iter().map(|(k, v)| format!("{k}={}\n", quote(v))).collect())
 }
 
-/// The report's sections in order: (name, value).
-fn sections(stdout: &str) -> Vec<(String, String)> {
-    stdout
-        .split(MARK)
-        .skip(1)
-        .map(|chunk| {
-            let (key, value) = chunk.split_once('\n').unwrap_or((chunk, ""));
-            let value = value.strip_suffix('\n').unwrap_or(value);
-            (key.to_string(), value.to_string())
-        })
-        .collect()
-}
-
 /// The registered result (or the failure) the report describes.
 fn outcome(report: Vec<(String, String)>) -> Result<Outcome, ModuleError> {
     let mut o = Outcome::ok();
@@ -251,18 +236,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_report_reads_back_in_sections() {
+    fn a_report_becomes_the_result() {
         let out = "noise\n\u{1e}before\nabc\n\u{1e}diff\nline 1\nline 2\n\n\u{1e}changed\n1\n";
-        let s = sections(out);
-        assert_eq!(
-            s,
-            [
-                ("before".to_string(), "abc".to_string()),
-                ("diff".to_string(), "line 1\nline 2\n".to_string()),
-                ("changed".to_string(), "1".to_string())
-            ]
-        );
-        let o = outcome(s).expect("succeeded");
+        let o = outcome(sections(out)).expect("succeeded");
         assert!(o.changed);
         assert_eq!(o.diff[0].prepared.as_deref(), Some("line 1\nline 2\n"));
     }

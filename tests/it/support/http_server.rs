@@ -11,9 +11,12 @@
 //! - `/redirect/NAME`: 302 to `/files/NAME`;
 //! - `/echo/ANY`: a JSON object of the request's `method`, `content_type` and `body`, with a
 //!   cookie (`Set-Cookie: session=abc123`);
+//! - `/hook/ANY`: 200 `ok`, a webhook receiver;
+//! - `/flaky/N/ANY`: 500 to the first N requests for that path, then 200 `ok`;
 //! - anything else, or a missing file: 404 `Not Found`.
 //!
-//! Every request line and its headers are logged ([`HttpServer::log`]).
+//! Every request line and its headers are logged ([`HttpServer::log`]), and each request kept
+//! whole ([`HttpServer::requests`]). [`black_hole`] is a receiver that never answers.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -21,6 +24,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use base64::Engine as _;
 
@@ -34,7 +38,50 @@ pub struct HttpServer {
     port: u16,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<String>>>,
+    state: Arc<State>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// One request as received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// The path, query included.
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// What the serving thread shares with the test.
+#[derive(Default)]
+struct State {
+    requests: Mutex<Vec<Recorded>>,
+    /// Requests so far per `/flaky/` path.
+    flaky: Mutex<BTreeMap<String, u32>>,
+}
+
+/// A receiver that accepts connections (the kernel does) and never answers: a hung webhook.
+/// Keep the listener alive as long as it should hang.
+pub fn black_hole() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding the black hole");
+    let port = listener
+        .local_addr()
+        .expect("a bound socket has an address")
+        .port();
+    (listener, format!("http://127.0.0.1:{port}/hook/hung"))
 }
 
 impl HttpServer {
@@ -47,14 +94,15 @@ impl HttpServer {
             .port();
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (stopping, logged) = (Arc::clone(&stop), Arc::clone(&log));
+        let state = Arc::new(State::default());
+        let (stopping, logged, shared) = (Arc::clone(&stop), Arc::clone(&log), Arc::clone(&state));
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let _ = answer(stream, &files, &logged);
+                    let _ = answer(stream, &files, &logged, &shared);
                 }
             }
         });
@@ -62,6 +110,7 @@ impl HttpServer {
             port,
             stop,
             log,
+            state,
             thread: Some(thread),
         }
     }
@@ -74,6 +123,11 @@ impl HttpServer {
     /// The requests so far, each its request line and headers.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().expect("log lock").clone()
+    }
+
+    /// The requests so far, whole.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().expect("requests lock").clone()
     }
 }
 
@@ -103,6 +157,7 @@ fn answer(
     stream: TcpStream,
     files: &BTreeMap<String, Vec<u8>>,
     log: &Mutex<Vec<String>>,
+    state: &State,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -135,13 +190,15 @@ fn answer(
     log.lock().expect("log lock").push(logged);
     let mut parts = request.split_whitespace();
     let method = parts.next().unwrap_or_default().to_string();
-    let path = parts
-        .next()
-        .unwrap_or_default()
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let full_path = parts.next().unwrap_or_default().to_string();
+    state.requests.lock().expect("requests lock").push(Recorded {
+        method: method.clone(),
+        path: full_path.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+        at: Instant::now(),
+    });
+    let path = full_path.split('?').next().unwrap_or_default().to_string();
     let (route, name) = path.trim_start_matches('/').split_once('/').unwrap_or(("", ""));
     let file = files.get(name);
     let mut extra: Vec<String> = Vec::new();
@@ -162,6 +219,18 @@ fn answer(
             extra.push("Set-Cookie: session=abc123; Path=/".into());
             content_type = "application/json";
             (200, "OK", echo.to_string().into_bytes())
+        }
+        ("hook", _) => (200, "OK", b"ok\n".to_vec()),
+        ("flaky", _) => {
+            let failures: u32 = name.split('/').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let mut seen = state.flaky.lock().expect("flaky lock");
+            let count = seen.entry(path.clone()).or_insert(0);
+            *count += 1;
+            if *count <= failures {
+                (500, "Internal Server Error", b"not yet\n".to_vec())
+            } else {
+                (200, "OK", b"ok\n".to_vec())
+            }
         }
         ("redirect", Some(_)) => {
             extra.push(format!("Location: /files/{name}"));

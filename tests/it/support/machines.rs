@@ -15,7 +15,8 @@
 //! (`unshare --mount`), so they vanish with the machine's processes. A reboot inside makes
 //! systemd-nspawn exit with status 133; a watcher thread then boots the machine again on the same
 //! overlay and address, as a real host comes back. Dropping the machines kills every container
-//! and removes every file.
+//! and removes every file. `Machines::start_with_private_network` gives each machine a network
+//! namespace of its own instead, for firewall tests (see there).
 
 #![allow(
     dead_code,
@@ -49,7 +50,29 @@ const REBOOT_STATUS: i32 = 133;
 /// without one when the host runs no systemd), then the container.
 const WRAPPER: &str = r#"mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 1
 mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/nspawn || exit 1
-exec systemd-nspawn -q -b -D "$4" -M "$5" --register=no --keep-unit"#;
+d=$4 m=$5 ns=$6
+if [ -n "$ns" ]; then set -- --network-namespace-path="$ns" --capability=CAP_NET_ADMIN; else set --; fi
+exec systemd-nspawn -q -b -D "$d" -M "$m" --register=no --keep-unit "$@""#;
+/// ssh's ProxyCommand for machines with a private network: a byte relay between ssh's stdin/
+/// stdout and the machine's sshd, run by `nsenter` inside the machine's network namespace.
+const RELAY: &str = r#"import os, select, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+open_in = True
+while True:
+    r, _, _ = select.select([0, s] if open_in else [s], [], [])
+    if 0 in r:
+        data = os.read(0, 65536)
+        if data:
+            s.sendall(data)
+        else:
+            open_in = False
+            s.shutdown(socket.SHUT_WR)
+    if s in r:
+        data = s.recv(65536)
+        if not data:
+            break
+        os.write(1, data)
+"#;
 
 /// N booted machines; see the module docs.
 pub struct Machines {
@@ -67,6 +90,8 @@ pub struct Machine {
     pub address: String,
     pub port: u16,
     dir: PathBuf,
+    /// The machine's own network namespace (a bind-mounted file), when it has one.
+    netns: Option<PathBuf>,
     ssh_config: PathBuf,
     state: Arc<State>,
     watcher: Option<JoinHandle<()>>,
@@ -98,6 +123,22 @@ impl Machines {
     /// `systemctl is-system-running --wait` says `running` (or `degraded`: its failed units are
     /// printed). Panics with the console log when one does not come up.
     pub fn start(n: usize) -> Machines {
+        Machines::boot_all(n, false)
+    }
+
+    /// Like [`start`](Self::start), but each machine has a network namespace of its own (only a
+    /// loopback interface, no route out) and keeps `CAP_NET_ADMIN` there, so firewall tests can
+    /// change its iptables rules without touching the host's. The namespace is a file in the
+    /// machines' temp dir (`unshare --net=FILE`, given to `systemd-nspawn
+    /// --network-namespace-path`), so it outlives reboots; ssh reaches the machine's sshd (on the
+    /// same address and port, inside it) through a `ProxyCommand` that relays the bytes from
+    /// inside the namespace (`nsenter --net=FILE python3 relay.py`). The machines reach no
+    /// network: nothing is downloaded on them.
+    pub fn start_with_private_network(n: usize) -> Machines {
+        Machines::boot_all(n, true)
+    }
+
+    fn boot_all(n: usize, private_network: bool) -> Machines {
         assert!((1..=20).contains(&n), "1 to 20 machines, not {n}");
         let image = image();
         let root = tempfile::Builder::new()
@@ -120,11 +161,13 @@ impl Machines {
                 .port();
             let dir = root.path().join(&name);
             prepare_upper(&dir, &name, &address, port, &authorized_key);
+            let netns = private_network.then(|| network_namespace(root.path(), &address));
             machines.push(Machine {
                 name,
                 address,
                 port,
                 dir,
+                netns,
                 ssh_config: ssh_config.clone(),
                 state: Arc::new(State {
                     nspawn: Mutex::new(None),
@@ -145,13 +188,23 @@ impl Machines {
                 host_key: m.upper().join("etc/ssh/ssh_host_ed25519_key.pub"),
             })
             .collect();
+        let mut ssh_options = "\n  ConnectTimeout 10\n  LogLevel ERROR".to_string();
+        if private_network {
+            let relay = root.path().join("relay.py");
+            fs::write(&relay, RELAY).expect("writing the ssh relay");
+            ssh_options.push_str(&format!(
+                "\n  ProxyCommand nsenter --net={}/%h python3 {} %h %p",
+                root.path().join("netns").display(),
+                relay.display()
+            ));
+        }
         // The machines' own python3, for the oracle; playhook does not use it.
         let client = SshClient::write(
             root.path(),
             client_key,
             "machines",
             &endpoints,
-            "\n  ConnectTimeout 10\n  LogLevel ERROR",
+            &ssh_options,
             "\n        ansible_python_interpreter: /usr/bin/python3",
         );
         let mut set = Machines {
@@ -201,7 +254,29 @@ impl Drop for Machines {
         for m in &mut self.machines {
             m.stop();
         }
+        // The network namespaces go with their bind mounts, once no machine is in them.
+        for m in &self.machines {
+            if let Some(netns) = &m.netns {
+                let _ = Command::new("umount").arg(netns).status();
+            }
+        }
     }
+}
+
+/// A new network namespace kept as the file `ROOT/netns/ADDRESS` (the name ssh's
+/// ProxyCommand finds it by).
+fn network_namespace(root: &Path, address: &str) -> PathBuf {
+    let dir = root.join("netns");
+    fs::create_dir_all(&dir).expect("creating the network namespaces' dir");
+    let file = dir.join(address);
+    File::create(&file).expect("creating a network namespace's file");
+    let status = Command::new("unshare")
+        .arg(format!("--net={}", file.display()))
+        .arg("true")
+        .status()
+        .expect("running unshare (util-linux)");
+    assert!(status.success(), "unshare --net={} failed", file.display());
+    file
 }
 
 impl Machine {
@@ -347,7 +422,8 @@ impl Machine {
             .arg(self.upper())
             .arg(self.dir.join("work"))
             .arg(self.merged())
-            .arg(&self.name);
+            .arg(&self.name)
+            .arg(self.netns.as_deref().unwrap_or(Path::new("")));
         let console = self.dir.join("console.log");
         let state = Arc::clone(&self.state);
         self.watcher = Some(std::thread::spawn(move || watch(wrapper, &console, &state)));

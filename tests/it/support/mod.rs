@@ -6,6 +6,7 @@ pub mod apt_repo;
 pub mod become_users;
 pub mod fleet;
 pub mod git;
+pub mod git_daemon;
 pub mod http_server;
 pub mod local;
 pub mod machines;

@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 use super::super::machines::{Machine, Machines};
 use super::super::repo::{Run, TestRepo};
 use super::{
-    ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy, playhook_recap,
-    read_json, skipping,
+    Rule, Site, ansible_playbook, ansible_recap, assert_same_results, machines_repo, playhook_deploy,
+    playhook_recap, read_json, skipping,
 };
 
 /// Where a play dumps its registered results when run with `-e dump=true`.
@@ -26,10 +26,16 @@ pub struct Differential {
     pub state: fn(&Machine) -> String,
     /// Keys of the registered results not compared (see [`skipping`]).
     pub skipped: &'static [&'static str],
+    /// How the results are compared, when the test needs more than `skipped` (then `skipped`
+    /// is not used).
+    pub rule: Option<fn(&Site) -> Rule>,
     /// The check-mode arguments, `--check` with or without `--diff`.
     pub check: &'static [&'static str],
     /// A machine's dumped results, as compared; [`dumped`] unless a test makes them neutral.
     pub results: fn(&Machine) -> Json,
+    /// Boots the machines with a network namespace each
+    /// ([`Machines::start_with_private_network`]): for firewall tests.
+    pub private_network: bool,
 }
 
 /// The registered results a play dumped to [`RESULTS`].
@@ -45,14 +51,20 @@ impl Differential {
             play: play.into(),
             state,
             skipped: &["invocation", "_ansible_no_log"],
+            rule: None,
             check: &["--check", "--diff"],
             results: dumped,
+            private_network: false,
         }
     }
 
     /// Boots the three machines and writes the repository; nothing runs yet.
     pub fn start(self) -> Trial {
-        let machines = Machines::start(3);
+        let machines = if self.private_network {
+            Machines::start_with_private_network(3)
+        } else {
+            Machines::start(3)
+        };
         let repo = machines_repo(&machines).file("deploy.yaml", &self.play);
         Trial {
             plan: self,
@@ -155,12 +167,15 @@ impl Trial {
             ours: (self.plan.results)(ours),
             ours_run,
         };
-        assert_same_results(
-            self.plan.label,
-            &outcome.theirs,
-            &outcome.ours,
-            &skipping(self.plan.skipped),
-        );
+        match self.plan.rule {
+            Some(rule) => assert_same_results(self.plan.label, &outcome.theirs, &outcome.ours, &rule),
+            None => assert_same_results(
+                self.plan.label,
+                &outcome.theirs,
+                &outcome.ours,
+                &skipping(self.plan.skipped),
+            ),
+        }
         outcome
     }
 

@@ -1,0 +1,1 @@
+//! The metrics exposition (filled in below).

@@ -1,0 +1,1 @@
+//! `playhook agent serve` (filled in below).
