@@ -105,6 +105,9 @@ pub struct Spec {
     pub defines: Defines,
     pub source: Option<Source>,
     pub show: ResultShow,
+    /// Refuses `delegate_to` another host (checked before connecting to it): `synchronize`,
+    /// whose rsync runs between the controller and the host.
+    pub no_remote_delegation: bool,
 }
 
 impl Spec {
@@ -119,6 +122,15 @@ impl Spec {
             defines: Defines::Nothing,
             source: None,
             show: ResultShow::Normal,
+            no_remote_delegation: false,
+        }
+    }
+
+    /// Refuses `delegate_to` another host.
+    pub const fn no_remote_delegation(self) -> Spec {
+        Spec {
+            no_remote_delegation: true,
+            ..self
         }
     }
 
