@@ -108,7 +108,15 @@ fn delegation_runs_on_the_delegated_host_as_ansible_does() {
     let theirs = state(&fleet, &out);
     wipe(&fleet, &out);
 
+    let logins_before = fleet.host(2).accepted_auths();
     let run = repo.playhook(&["deploy", "--json", "-e", &out_arg]);
+    // Five tasks ran on h13 for h11 and h12: one connection per original host, reused.
+    assert_eq!(
+        fleet.host(2).accepted_auths() - logins_before,
+        2,
+        "{}",
+        fleet.host(2).log()
+    );
     let ours = state(&fleet, &out);
     assert_eq!(
         ours,
