@@ -1,6 +1,8 @@
 //! What the run knows about one host: its connection, facts, registered results, notified
 //! handlers and recap counts.
 
+use std::collections::HashMap;
+
 use indexmap::{IndexMap, IndexSet};
 use minijinja::Value;
 
@@ -15,6 +17,13 @@ pub struct HostState {
     pub conn: Option<Box<dyn Connection>>,
     /// A local shell for tasks delegated to localhost.
     pub local: Option<Box<dyn Connection>>,
+    /// Connections to the hosts its tasks were delegated to (`delegate_to`), by delegated name,
+    /// opened on first use and reused.
+    pub delegated: HashMap<String, Box<dyn Connection>>,
+    /// Where the task running now was delegated (`delegate_to`), for its result line.
+    pub delegated_to: Option<String>,
+    /// Its `ansible_host` when that is not its name, shown as Ansible does: `web1 -> db1(10.0.0.5)`.
+    pub delegated_address: Option<String>,
     /// Gathered facts (`ansible_facts`).
     pub facts: Value,
     /// `set_fact` values and registered results, in the order they were set.
@@ -42,6 +51,9 @@ impl HostState {
             inventory_vars,
             conn: None,
             local: None,
+            delegated: HashMap::new(),
+            delegated_to: None,
+            delegated_address: None,
             facts: crate::value::empty_map(),
             host_vars: IndexMap::new(),
             play_vars_files: crate::value::empty_map(),

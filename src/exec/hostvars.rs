@@ -24,7 +24,7 @@ impl HostVarsTable {
         }
     }
 
-    fn get(&self, host: &str) -> Option<Value> {
+    pub fn get(&self, host: &str) -> Option<Value> {
         self.hosts.read().ok()?.get(host).cloned()
     }
 

@@ -41,6 +41,11 @@ impl LazyVars {
         self.error.lock().ok().and_then(|mut e| e.take())
     }
 
+    /// Every raw (untemplated) variable, as a mapping.
+    pub fn raw_all(&self) -> &Value {
+        &self.raw
+    }
+
     /// The raw (untemplated) value of a variable.
     pub fn raw(&self, name: &str) -> Option<Value> {
         self.raw.get_attr(name).ok().filter(|v| !v.is_undefined())

@@ -99,6 +99,8 @@ pub struct Runner<'a> {
     /// The decrypted `secrets` variable (empty mapping when the repository has none).
     pub secrets: Value,
     hostvars: Arc<HostVarsTable>,
+    /// Facts `delegate_facts` handed to hosts, until they next run a task.
+    pending_facts: task::PendingFacts,
     /// Limits how many hosts work at once (`forks`).
     forks: tokio::sync::Semaphore,
     /// Owed handlers not yet notified in a play of this run.
@@ -127,6 +129,7 @@ impl<'a> Runner<'a> {
             events,
             secrets,
             hostvars: Arc::new(HostVarsTable::default()),
+            pending_facts: task::PendingFacts::default(),
             forks: tokio::sync::Semaphore::new(opts.forks.max(1)),
             owed: std::sync::Mutex::new(opts.pending_handlers.clone()),
             included_handlers: std::sync::Mutex::new(Arc::new(Vec::new())),
@@ -147,6 +150,9 @@ impl<'a> Runner<'a> {
                 conn.close().await;
             }
             if let Some(conn) = host.local.as_mut() {
+                conn.close().await;
+            }
+            for conn in host.delegated.values_mut() {
                 conn.close().await;
             }
         }

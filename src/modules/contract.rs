@@ -108,6 +108,9 @@ pub struct Spec {
     /// Takes `async` (Ansible's action plugin supports it): false for the modules whose
     /// ansible-core action refuses it (`copy`, `template`, `fetch`, `raw`, ...).
     pub takes_async: bool,
+    /// Refuses `delegate_to` another host (checked before connecting to it): `synchronize`,
+    /// whose rsync runs between the controller and the host.
+    pub no_remote_delegation: bool,
 }
 
 impl Spec {
@@ -123,6 +126,15 @@ impl Spec {
             source: None,
             show: ResultShow::Normal,
             takes_async: true,
+            no_remote_delegation: false,
+        }
+    }
+
+    /// Refuses `delegate_to` another host.
+    pub const fn no_remote_delegation(self) -> Spec {
+        Spec {
+            no_remote_delegation: true,
+            ..self
         }
     }
 

@@ -78,6 +78,8 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         result: Option<serde_json::Value>,
         ignored: bool,
+        /// Where the task was delegated, as Ansible shows it: `db1`, or `db1(10.0.0.5)` when
+        /// its `ansible_host` is not its name.
         #[serde(skip_serializing_if = "Option::is_none")]
         delegated_to: Option<String>,
     },

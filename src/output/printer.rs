@@ -135,9 +135,14 @@ impl Printer {
                 result,
                 ignored,
                 task,
-                ..
+                delegated_to,
             } => {
                 self.done_in_task += 1;
+                // Ansible's `[web1 -> db1]` for a delegated task.
+                let shown = match delegated_to {
+                    Some(to) => format!("{host} -> {to}"),
+                    None => host.clone(),
+                };
                 if let Some(bar) = &self.bar {
                     bar.set_message((self.mask)(&format!(
                         "{task} ({}/{} hosts)",
@@ -168,7 +173,7 @@ impl Printer {
                         } else {
                             ("changed", "33")
                         };
-                        let mut line = paint(code, &format!("{word}: [{host}]{item}"));
+                        let mut line = paint(code, &format!("{word}: [{shown}]{item}"));
                         if result.is_some() {
                             line.push_str(&paint(code, &format!(" => {}", detail(result))));
                         }
@@ -178,7 +183,7 @@ impl Printer {
                     HostStatus::Failed => {
                         let mut line = paint(
                             "31",
-                            &format!("fatal: [{host}]: FAILED!{item} => {}", detail(result)),
+                            &format!("fatal: [{shown}]: FAILED!{item} => {}", detail(result)),
                         );
                         if *ignored {
                             line.push_str(&format!("\n{}", paint("36", "...ignoring")));
@@ -187,7 +192,7 @@ impl Printer {
                     }
                     HostStatus::Unreachable => paint(
                         "31",
-                        &format!("fatal: [{host}]: UNREACHABLE! => {}", detail(result)),
+                        &format!("fatal: [{shown}]: UNREACHABLE! => {}", detail(result)),
                     ),
                 };
                 text.push_str(&line);

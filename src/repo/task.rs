@@ -188,6 +188,8 @@ pub struct Task {
     pub no_log: Option<Value>,
     pub run_once: bool,
     pub delegate_to: Option<Value>,
+    /// `delegate_facts`: facts the task returns land on the delegated host, not its own.
+    pub delegate_facts: bool,
     pub escalate: Option<Value>,
     pub become_user: Option<Value>,
     pub become_method: Option<String>,

@@ -40,6 +40,7 @@ pub const TASK_KEYWORDS: &[&str] = &[
     "no_log",
     "run_once",
     "delegate_to",
+    "delegate_facts",
     "local_action",
     "action",
     "check_mode",
@@ -379,6 +380,11 @@ impl Loader {
             no_log: own.no_log.clone(),
             run_once: own.run_once.unwrap_or(false),
             delegate_to: delegate,
+            delegate_facts: node
+                .get("delegate_facts")
+                .map(super::keywords::parse_bool)
+                .transpose()?
+                .unwrap_or(false),
             escalate: own.escalate.clone(),
             become_user: own.become_user.clone(),
             become_method: own.become_method.clone(),

@@ -188,7 +188,7 @@ fn synchronize_bad_input_fails_naming_the_task() {
         ),
         (
             "synchronize: {src: /etc/hostname, dest: /srv/x}\n      delegate_to: other",
-            "delegate_to `other` is not supported",
+            "synchronize with delegate_to `other` is not supported",
         ),
         (
             "synchronize: {src: /etc/hostname, dest: /srv/x}\n      delegate_to: localhost",

@@ -4,13 +4,14 @@
 //! Debian's mirror. The twins share the host's network, so redis binds each machine's own
 //! address (`ansible_host`). Compared: `playhook check` accepts the repository, the recaps, the end state
 //! (packages and their status, the config directory's and file's modes and owners, the config
-//! file's bytes, the service enabled and active and answering on the configured port), and
-//! `changed=0` on a re-run of both.
+//! file's bytes, the service enabled and active and answering on the configured port),
+//! `changed=0` on a re-run of both, and before that a `--check --diff` run on the fresh twins
+//! (same recap, nothing changed).
 
 use std::path::Path;
 
 use crate::support::machines::Machine;
-use crate::support::oracle::Twins;
+use crate::support::oracle::{Twins, ansible_recap, playhook_recap};
 
 /// The play, for the machine named `host`.
 fn play(host: &str) -> String {
@@ -51,6 +52,36 @@ fn geerlingguy_redis_deploys_as_ansible_does() {
         "playhook check refused the role:\n{}{}",
         check.stdout(),
         check.stderr()
+    );
+
+    // Check mode on the fresh twins: both stop at the service the package would bring
+    // ("Could not find the requested service"), with the same recap, and change nothing.
+    let fresh = (state(twins.theirs()), state(twins.ours()));
+    let ansible_check = crate::support::ansible_tasks::ansible_command("ansible-playbook")
+        .arg("-i")
+        .arg(twins.machines.inventory())
+        .args(["ansible.yaml", "--check", "--diff"])
+        .current_dir(twins.repo.path())
+        .env("HOME", twins.repo.path())
+        .output()
+        .expect("ansible-playbook runs");
+    let ansible_check = String::from_utf8_lossy(&ansible_check.stdout).into_owned();
+    let our_check = twins.repo.playhook(&["deploy", "--check", "--diff", "--json"]);
+    assert_eq!(
+        playhook_recap(&our_check, &twins.ours().name),
+        ansible_recap(&ansible_check, &twins.theirs().name),
+        "check-mode recaps:\n{ansible_check}\n{}",
+        our_check.stdout()
+    );
+    assert_eq!(
+        (state(twins.theirs()), state(twins.ours())),
+        fresh,
+        "check mode changed a machine"
+    );
+    assert!(
+        fresh.1.contains("no packages found matching redis-server"),
+        "{}",
+        fresh.1
     );
 
     let theirs = twins.ansible(&[]);

@@ -90,7 +90,8 @@ impl Runner<'_> {
         for name in names {
             if !all.iter().any(|h| &h.name == name) {
                 let vars = self.inventory().0.host_vars(name);
-                let host = HostState::new(name.clone(), vars);
+                let mut host = HostState::new(name.clone(), vars);
+                self.take_handed_facts(&mut host);
                 self.hostvars.set(name, self.hostvars_entry(&host));
                 all.push(host);
             }

@@ -113,8 +113,8 @@ impl Runner<'_> {
     ) -> Result<Value, FactsFailure> {
         let raw = self.task_vars(play, None, host, &[]);
         let ctx = LazyVars::new(raw, Arc::clone(&self.engine)).context();
-        let (mut conn, local) = self
-            .take_connection(play, host, false, None, &ctx)
+        let (mut conn, slot) = self
+            .take_connection(play, host, &crate::exec::task::Delegation::None, None, &ctx)
             .await
             .map_err(FactsFailure::Connect)?;
         let result = crate::facts::gather(
@@ -123,7 +123,7 @@ impl Runner<'_> {
             &play.gather_subset,
         )
         .await;
-        if local {
+        if matches!(slot, crate::exec::task::Slot::Local) {
             host.local = Some(conn);
         } else {
             host.conn = Some(conn);
@@ -156,6 +156,7 @@ pub(in crate::exec) fn gather_task(play: &Play) -> Task {
         no_log: None,
         run_once: false,
         delegate_to: None,
+        delegate_facts: false,
         escalate: None,
         become_user: None,
         become_method: None,

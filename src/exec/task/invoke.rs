@@ -11,6 +11,7 @@ use super::super::Runner;
 use super::super::host::HostState;
 use super::super::lazy::LazyVars;
 use super::super::target::{PlayConnection, become_for, target_for};
+use super::delegate::Delegation;
 use super::result::{ItemResult, drop_omitted, from_error, from_outcome};
 use super::scope::display;
 use crate::connection::none::NoConnection;
@@ -118,18 +119,6 @@ impl Runner<'_> {
             Ok(a) => drop_omitted(&a),
             Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
         };
-        let escalate = self.flag(&task.escalate, lazy);
-        let become_user = match &task.become_user {
-            Some(u) => match self.engine.template_value(u, &ctx) {
-                Ok(v) => Some(display(&v)),
-                Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
-            },
-            None => None,
-        };
-        let privilege = match become_for(&ctx, escalate, become_user, task.become_method.as_deref()) {
-            Ok(p) => p,
-            Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
-        };
         let mut env = Vec::new();
         for layer in &task.environment {
             match self.engine.template_value(layer, &ctx) {
@@ -146,16 +135,47 @@ impl Runner<'_> {
             },
             None => None,
         };
-        let local = match delegate.as_deref() {
-            None => false,
-            Some(name) if name == host.name => false,
-            Some("localhost" | "127.0.0.1") => true,
-            Some(other) => {
+        let delegation = self.delegation(&host.name, delegate);
+        if let Delegation::Host(name) = &delegation {
+            if module.spec().no_remote_delegation {
                 return ItemResult::failure(format!(
-                    "{}: delegate_to `{other}` is not supported; only `localhost` (or the host itself) is",
-                    task.loc
+                    "{}: {} with delegate_to `{name}` is not supported: playhook runs it between the \
+                     controller and the task's own host; remove delegate_to",
+                    task.loc,
+                    module.name()
                 ));
             }
+        }
+        host.delegated_to = delegation.name().map(str::to_string);
+        // Under delegation, how to reach and become on the host are the delegated host's.
+        let conn_ctx = match &delegation {
+            Delegation::Host(name) => LazyVars::new(
+                self.delegated_vars(name, lazy.raw_all()),
+                Arc::clone(&self.engine),
+            )
+            .context(),
+            _ => ctx.clone(),
+        };
+        host.delegated_address = match &delegation {
+            Delegation::Host(name) => conn_ctx
+                .get_attr("ansible_host")
+                .ok()
+                .filter(|a| !a.is_undefined() && !a.is_none())
+                .map(|a| display(&a))
+                .filter(|a| a != name),
+            _ => None,
+        };
+        let escalate = self.flag(&task.escalate, lazy);
+        let become_user = match &task.become_user {
+            Some(u) => match self.engine.template_value(u, &conn_ctx) {
+                Ok(v) => Some(display(&v)),
+                Err(e) => return ItemResult::failure(self.template_failure(task, lazy, &e.to_string())),
+            },
+            None => None,
+        };
+        let privilege = match become_for(&conn_ctx, escalate, become_user, task.become_method.as_deref()) {
+            Ok(p) => p,
+            Err(msg) => return ItemResult::failure(format!("{}: {msg}", task.loc)),
         };
         let controller = module.spec().runs_on == RunsOn::Controller;
         let connection = if controller {
@@ -163,12 +183,12 @@ impl Runner<'_> {
             let none: Box<dyn Connection> = Box::new(NoConnection {
                 module: module.name(),
             });
-            Ok((none, false))
+            Ok((none, Slot::Own))
         } else {
-            self.take_connection(play, host, local, task.connection.as_deref(), &ctx)
+            self.take_connection(play, host, &delegation, task.connection.as_deref(), &conn_ctx)
                 .await
         };
-        let (mut conn, local_slot) = match connection {
+        let (mut conn, slot) = match connection {
             Ok(c) => c,
             Err(e @ ConnectionError::Unsupported(_)) => {
                 return ItemResult::failure(format!("{}: {e}", task.loc));
@@ -204,7 +224,7 @@ impl Runner<'_> {
                 || task.failed_when.is_some()
                 || task.until.is_some()
                 || self.opts.verbosity > 0,
-            delegated: local,
+            delegated: delegation != Delegation::None,
         };
         let outcome = if task.background {
             crate::modules::jobs::start(module, &args, &mut mctx, task.async_secs).await
@@ -224,10 +244,14 @@ impl Runner<'_> {
             // Not the host's connection: nothing to keep.
         } else if broken {
             conn.close().await;
-        } else if local_slot {
-            host.local = Some(conn);
         } else {
-            host.conn = Some(conn);
+            match slot {
+                Slot::Local => host.local = Some(conn),
+                Slot::Own => host.conn = Some(conn),
+                Slot::Delegated(name) => {
+                    host.delegated.insert(name, conn);
+                }
+            }
         }
         match outcome {
             Ok(o) => {
@@ -267,20 +291,23 @@ impl Runner<'_> {
         }
     }
 
-    /// The host's connection (opened on first use), or its local shell for delegated tasks and
-    /// `connection: local`; `connection` is the task's keyword, over the play's (the host's
-    /// `ansible_connection` wins over both, as in Ansible). Also says which of the host's two
-    /// slots the connection goes back to: the local shell (true) or the remote one.
+    /// The host's connection (opened on first use), its local shell for tasks delegated to the
+    /// controller and `connection: local`, or its connection to the host a task is delegated to
+    /// (opened on first use, then reused); `connection` is the task's keyword, over the play's
+    /// (the host's `ansible_connection` wins over both, as in Ansible; under delegation, the
+    /// delegated host's). Also says which slot the connection goes back to.
     pub(in crate::exec) async fn take_connection(
         &self,
         play: &Play,
         host: &mut HostState,
-        delegated_local: bool,
+        delegation: &Delegation,
         connection: Option<&str>,
         ctx: &Value,
-    ) -> Result<(Box<dyn Connection>, bool), ConnectionError> {
-        let target = if delegated_local {
-            target_for(
+    ) -> Result<(Box<dyn Connection>, Slot), ConnectionError> {
+        let mut keywords = PlayConnection::of(play);
+        keywords.connection = connection.or(keywords.connection);
+        let target = match delegation {
+            Delegation::Controller(_) => target_for(
                 "localhost",
                 &crate::value::empty_map(),
                 self.opts,
@@ -288,24 +315,26 @@ impl Runner<'_> {
                     connection: Some("local"),
                     remote_user: None,
                 },
-            )
-        } else {
-            let mut keywords = PlayConnection::of(play);
-            keywords.connection = connection.or(keywords.connection);
-            target_for(&host.name, ctx, self.opts, keywords)
+            ),
+            Delegation::Host(name) => target_for(name, ctx, self.opts, keywords),
+            Delegation::None => target_for(&host.name, ctx, self.opts, keywords),
         }
         .map_err(ConnectionError::Unsupported)?;
-        let local = target.kind == ConnectionKind::Local;
-        let slot = if local {
-            host.local.take()
-        } else {
-            host.conn.take()
+        let slot = match delegation {
+            Delegation::Host(name) => Slot::Delegated(name.clone()),
+            _ if target.kind == ConnectionKind::Local => Slot::Local,
+            _ => Slot::Own,
         };
-        if let Some(conn) = slot {
-            return Ok((conn, local));
+        let kept = match &slot {
+            Slot::Local => host.local.take(),
+            Slot::Own => host.conn.take(),
+            Slot::Delegated(name) => host.delegated.remove(name),
+        };
+        if let Some(conn) = kept {
+            return Ok((conn, slot));
         }
         let mut conn = crate::connection::connect(&target).await?;
-        if !delegated_local && connection.is_none() && !host.deploy_locked {
+        if *delegation == Delegation::None && connection.is_none() && !host.deploy_locked {
             if let Some(lock) = &self.opts.deploy_lock {
                 let events = self.events.clone();
                 let name = host.name.clone();
@@ -321,7 +350,7 @@ impl Runner<'_> {
                 host.deploy_locked = true;
             }
         }
-        Ok((conn, local))
+        Ok((conn, slot))
     }
 
     /// Forwards a module's live output lines as events.
@@ -350,6 +379,16 @@ impl Runner<'_> {
         });
         (Some(tx), Some(handle))
     }
+}
+
+/// Which of its host's connections a task used, to give it back to.
+pub(in crate::exec) enum Slot {
+    /// The host's own connection.
+    Own,
+    /// The local shell (`connection: local`, tasks delegated to the controller).
+    Local,
+    /// The connection to the host the task was delegated to.
+    Delegated(String),
 }
 
 /// The time limit of each command of `task`: its `async` seconds, or `--task-timeout` when that

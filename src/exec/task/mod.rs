@@ -4,6 +4,8 @@
 //! [`record`] applies the result to the host and reports it; [`scope`] evaluates keywords
 //! against the task's variables; [`result`] is the result type.
 
+mod delegate;
+mod delegate_facts;
 mod invoke;
 mod loops;
 mod record;
@@ -18,6 +20,9 @@ use super::lazy::LazyVars;
 use crate::repo::playbook::Play;
 use crate::repo::task::Task;
 
+pub(in crate::exec) use delegate::Delegation;
+pub(in crate::exec) use delegate_facts::PendingFacts;
+pub(in crate::exec) use invoke::Slot;
 pub(in crate::exec) use result::ItemResult;
 use scope::condition_text;
 pub(in crate::exec) use scope::display;
@@ -32,9 +37,12 @@ impl Runner<'_> {
         play_hosts: &[String],
     ) {
         let _permit = self.forks.acquire().await;
+        self.take_handed_facts(host);
         let raw = self.task_vars(play, Some(task), host, play_hosts);
         let lazy = LazyVars::new(raw.clone(), Arc::clone(&self.engine));
         host.title = Some(self.title(task, &lazy));
+        host.delegated_to = None;
+        host.delegated_address = None;
         let no_log = self.flag(&task.no_log, &lazy).unwrap_or(false);
         let ignore_errors = self.flag(&task.ignore_errors, &lazy).unwrap_or(false);
 

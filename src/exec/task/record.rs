@@ -51,13 +51,14 @@ impl Runner<'_> {
             // Every returned fact is a variable under its own name (`packages`,
             // `ansible_os_family`); those a module gathers about the host also join
             // `ansible_facts`, without the `ansible_` prefix, as Ansible's fact cache keeps them.
+            let elsewhere = host
+                .delegated_to
+                .clone()
+                .filter(|to| task.delegate_facts && to != &host.name);
             for facts in found {
-                for (k, v) in entries(&facts) {
-                    host.host_vars.insert(display(&k), v);
-                }
-                if gathered {
-                    host.facts = merge_facts(&host.facts, &facts);
-                    self.hostvars.set(&host.name, self.hostvars_entry(host));
+                match &elsewhere {
+                    Some(to) => self.hand_facts(to, facts, gathered),
+                    None => self.apply_facts(host, &facts, gathered),
                 }
             }
         }
@@ -104,6 +105,18 @@ impl Runner<'_> {
             );
         }
         outcome.result.clear();
+    }
+
+    /// Sets returned facts on `host`: each a variable under its own name, and those gathered
+    /// about the host also in `ansible_facts`.
+    pub(in crate::exec) fn apply_facts(&self, host: &mut HostState, facts: &Value, gathered: bool) {
+        for (k, v) in entries(facts) {
+            host.host_vars.insert(display(&k), v);
+        }
+        if gathered {
+            host.facts = merge_facts(&host.facts, facts);
+        }
+        self.hostvars.set(&host.name, self.hostvars_entry(host));
     }
 
     pub(in crate::exec) fn report(
@@ -165,7 +178,13 @@ impl Runner<'_> {
             diff,
             result,
             ignored,
-            delegated_to: None,
+            delegated_to: host
+                .delegated_to
+                .as_ref()
+                .map(|to| match &host.delegated_address {
+                    Some(address) => format!("{to}({address})"),
+                    None => to.clone(),
+                }),
         });
     }
 

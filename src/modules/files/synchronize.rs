@@ -94,7 +94,9 @@ const BIN_DIRS: &[&str] = &[
 impl TypedModule for Synchronize {
     type Params = Params;
 
-    const SPEC: Spec = Spec::host("synchronize").collection(Collection::Posix);
+    const SPEC: Spec = Spec::host("synchronize")
+        .collection(Collection::Posix)
+        .no_remote_delegation();
 
     async fn run(&self, p: Params, ctx: &mut ModuleCtx<'_>) -> Result<Outcome, ModuleError> {
         let (Some(src), Some(dest)) = (p.src.clone(), p.dest.clone()) else {
@@ -104,9 +106,10 @@ impl TypedModule for Synchronize {
         };
         if ctx.delegated {
             return Err(ModuleError::failed(
-                "synchronize with delegate_to is not supported: playhook already runs rsync on the controller \
-                 and reaches this host over its own connection (a push or pull between the controller and \
-                 the host); remove delegate_to",
+                "synchronize with delegate_to is not supported: playhook runs rsync on the controller and \
+                 reaches this host over its own connection (a push or pull between the controller and the \
+                 host); rsync between two remote hosts (delegate_to another host) is not implemented; remove \
+                 delegate_to",
             ));
         }
         let shell = ctx.conn.remote_shell();
