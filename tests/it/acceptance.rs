@@ -88,12 +88,7 @@ const TABLE: &[Case] = &[
     role("geerlingguy-php", Accepted),
     role("geerlingguy-pip", Accepted),
     role("geerlingguy-security", Accepted),
-    role(
-        "devsec-os-hardening",
-        Blocked(
-            "tasks/minimize_access.yml:10: `with_community.general.flattened` loops over an unknown lookup",
-        ),
-    ),
+    role("devsec-os-hardening", Accepted),
     role(
         "devsec-ssh-hardening",
         Blocked(
@@ -137,7 +132,7 @@ const TABLE: &[Case] = &[
         "nas.yml",
         Some("inventories/sample/inventory"),
         Blocked(
-            "roles/ansible-nas-docker/tasks/main.yml:10: `ansible.builtin.pip` is neither a supported module",
+            "roles/airsonic/tasks/main.yml:13: `community.docker.docker_container` is neither a supported module",
         ),
     ),
 ];
