@@ -15,10 +15,12 @@ fn missing_packages_held_locks_and_hosts_without_apt_fail_clearly_and_alone() {
         m.add_apt_repo(&apt_repo, true);
         m.ok("apt-get update -q >/dev/null");
     }
-    // apt takes its locks with fcntl: hold the frontend lock the same way, for 60 s.
+    // apt takes its locks with fcntl: hold the frontend lock the same way, for the whole test
+    // (the machine goes with it): a shorter hold can end between apt giving up and playhook
+    // asking who held the lock when the machine is slow.
     locked.ok(
         "systemd-run --unit=hold-dpkg-lock python3 -c 'import fcntl, time; f = open(\"/var/lib/dpkg/lock-frontend\", \"w\"); \
-         fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(60)' && sleep 1",
+         fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(3600)' && sleep 1",
     );
     no_apt.ok("mv /usr/bin/apt-get /usr/bin/apt-get.away");
     let text = deploy_failing(
