@@ -121,13 +121,16 @@ pub fn held_lock(stderr: &str) -> Option<(String, Option<String>)> {
     Some((path.to_string(), None))
 }
 
-/// A script printing `process PID (COMM)` for each process holding a lock on `path`
-/// (from `/proc/locks`, which lists fcntl and flock locks with the file's inode).
+/// A script printing `process PID (COMM)` for each process holding a lock on `path`: the
+/// processes `/proc/locks` lists (fcntl and flock locks) that have `path` open. The inode in
+/// `/proc/locks` is not compared with `stat`'s: on overlayfs (containers) the two differ.
 pub fn lock_holder_script(path: &str) -> String {
     format!(
-        "i=$(stat -c %i {p} 2>/dev/null) || exit 0
-for pid in $(awk -v i=\"$i\" '{{n = split($6, a, \":\"); if (a[n] == i) print $5}}' /proc/locks); do \
-         printf 'process %s (%s)\\n' \"$pid\" \"$(cat /proc/$pid/comm 2>/dev/null)\"; done",
+        "for pid in $(awk '$5 ~ /^[0-9]+$/ && $5 > 0 {{print $5}}' /proc/locks | sort -u); do \
+         for fd in /proc/$pid/fd/*; do \
+         if [ \"$(readlink \"$fd\" 2>/dev/null)\" = {p} ]; then \
+         printf 'process %s (%s)\\n' \"$pid\" \"$(cat /proc/$pid/comm 2>/dev/null)\"; break; fi; \
+         done; done",
         p = quote(path)
     )
 }
