@@ -184,11 +184,7 @@ impl Config {
             ("canary_branch", self.canary_branch.as_ref()),
         ] {
             if let Some(b) = branch {
-                if b.is_empty()
-                    || b.starts_with('-')
-                    || b.contains([' ', ':', '~', '^', '?', '*', '[', '\\'])
-                    || b.contains("..")
-                {
+                if !is_branch_name(b) {
                     return Err(format!("`{key}: {b}` is not a branch name"));
                 }
             }
@@ -236,6 +232,14 @@ impl Config {
             source,
         })
     }
+}
+
+/// Whether `b` can name a branch to fetch (no spaces, no revision syntax, no templates).
+pub fn is_branch_name(b: &str) -> bool {
+    !(b.is_empty()
+        || b.starts_with('-')
+        || b.contains([' ', ':', '~', '^', '?', '*', '[', '\\', '{', '}'])
+        || b.contains(".."))
 }
 
 /// A systemd time span as the timer takes it: `30s`, `5min`, `1h`, `1h30min`, or plain seconds.

@@ -110,7 +110,7 @@ impl Agent {
         state.passes += 1;
         let started = Instant::now();
         let start_ms = time::now_unix_ms();
-        let branch = self.config.followed_branch().to_string();
+        let configured = self.config.followed_branch().to_string();
         let mut log = Log {
             sink,
             masker: crate::secrets::Masker::new(std::iter::empty::<&str>()),
@@ -119,7 +119,7 @@ impl Agent {
         };
         let mut report = PassReport {
             host: self.host.clone(),
-            branch: branch.clone(),
+            branch: configured.clone(),
             fetched: None,
             previous: state.applied.clone(),
             applied: state.applied.clone(),
@@ -135,7 +135,7 @@ impl Agent {
             log: String::new(),
         };
         log.line(&format!(
-            "playhook agent: pass {} on {} ({}), branch {branch} of {}",
+            "playhook agent: pass {} on {} ({}), branch {configured} of {}",
             state.passes,
             self.host,
             state.mode(),
@@ -143,14 +143,16 @@ impl Agent {
         ));
 
         let mirror = Mirror::new(&state_dir);
-        let fetched = mirror
-            .ensure(&self.config.repo)
-            .and_then(|()| mirror.fetch(&branch));
-        let fetched = match fetched {
-            Ok(c) => c,
+        let (branch, fetched) = match self.fetch_followed(&mirror, &mut log) {
+            Ok(followed) => followed,
             Err(e) => {
-                state.fetch_errors_total += 1;
-                let msg = format!("fetch failed, nothing applied: {e}");
+                let msg = match e {
+                    FollowError::Fetch(e) => {
+                        state.fetch_errors_total += 1;
+                        format!("fetch failed, nothing applied: {e}")
+                    }
+                    FollowError::Choice(e) => format!("{e}; nothing applied"),
+                };
                 log.line(&format!("playhook agent: {msg}"));
                 let _ = log.open(&state_dir.join("logs"), start_ms, "nofetch");
                 report.result = PassResult::Error;
@@ -158,6 +160,7 @@ impl Agent {
                 return self.finish(state, report, log, started, &mirror, "pull");
             }
         };
+        report.branch = branch.clone();
         state.fetched = Some(fetched.clone());
         report.fetched = Some(fetched.clone());
         if let Err(e) = log.open(&state_dir.join("logs"), start_ms, &fetched) {
@@ -245,6 +248,50 @@ impl Agent {
             }
         }
         self.finish(state, report, log, started, &mirror, kind)
+    }
+
+    /// Fetches the branch this host follows ([`super::canary`]) and returns it with its head:
+    /// `canary_branch` when configured; else `branch`, then the branch its inventory's
+    /// `playhook_agent_branch` names for this machine, if any.
+    fn fetch_followed(&self, mirror: &Mirror, log: &mut Log<'_>) -> Result<(String, String), FollowError> {
+        let fetch_error = |e: super::git::GitError| FollowError::Fetch(e.to_string());
+        mirror.ensure(&self.config.repo).map_err(fetch_error)?;
+        let branch = self.config.followed_branch().to_string();
+        let head = mirror.fetch(&branch).map_err(fetch_error)?;
+        if self.config.canary_branch.is_some() {
+            return Ok((branch, head));
+        }
+        let asked = checkout::open(&mirror.git_dir, &[])
+            .and_then(|repo| checkout::checkout(&repo, &head))
+            .map_err(|e| e.to_string())
+            .and_then(|co| super::canary::asked(co.path(), &self.names));
+        let asked = match asked {
+            Ok(Some(a)) if a.branch != branch => a,
+            Ok(_) => return Ok((branch, head)),
+            Err(e) => {
+                return Err(FollowError::Choice(format!(
+                    "cannot tell which branch to follow from the inventory of {branch} ({}): {e}",
+                    short(&head)
+                )));
+            }
+        };
+        log.line(&format!(
+            "playhook agent: following {}: `{}: {}` is set for {} in the inventory of {branch} ({})",
+            asked.branch,
+            super::canary::VARIABLE,
+            asked.branch,
+            asked.host,
+            short(&head)
+        ));
+        let canary_head = mirror.fetch(&asked.branch).map_err(|e| {
+            FollowError::Fetch(format!(
+                "branch {} (`{}` of {} in the inventory of {branch}): {e}",
+                asked.branch,
+                super::canary::VARIABLE,
+                asked.host
+            ))
+        })?;
+        Ok((asked.branch, canary_head))
     }
 
     /// A check-mode pass on the applied commit when the schedule says so; corrects the drift
@@ -535,6 +582,14 @@ impl Agent {
             history_warning,
         })
     }
+}
+
+/// Why the pass could not tell what to apply.
+enum FollowError {
+    /// Git could not fetch (counted in `fetch_errors_total`).
+    Fetch(String),
+    /// The inventory's `playhook_agent_branch` cannot be followed.
+    Choice(String),
 }
 
 /// Runs a `pre_apply` / `post_apply` command with `sh -c`, its output into the log.

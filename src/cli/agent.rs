@@ -238,6 +238,11 @@ fn install_cmd(config_path: &Path, a: InstallArgs) -> Result<Exit> {
     } else {
         outln!("systemd is not running here; add this line to /etc/crontab (or a file in /etc/cron.d/):");
         outln!("{}", install::cron_line(&c, &exe, config_path));
+        if let Some(name) = &c.secrets_credential {
+            outln!(
+                "warning: `secrets_credential: {name}` needs systemd (LoadCredential=); without it give the key with `--key-file PATH` (mode 0600)"
+            );
+        }
     }
     Ok(Exit::Success)
 }
@@ -412,10 +417,12 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
         crate::agent::reboot::RebootState::load(&dir.join(crate::agent::reboot::in_pass::STATE_FILE))
             .ok()
             .and_then(|r| r.pending(boot_id.trim()));
+    // The branch the last pass followed (the inventory may name a canary branch).
+    let branch = s.last.as_ref().map_or(c.followed_branch(), |l| l.branch.as_str());
     if json {
         let v = serde_json::json!({
             "repo": crate::agent::git::redact_url(&c.repo),
-            "branch": c.followed_branch(),
+            "branch": branch,
             "state": s.mode(),
             "frozen": s.frozen,
             "pin": s.pin,
@@ -446,7 +453,7 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
     outln!(
         "repository: {} ({})",
         crate::agent::git::redact_url(&c.repo),
-        c.followed_branch()
+        branch
     );
     outln!("state:      {}", s.mode());
     outln!(
