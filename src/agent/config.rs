@@ -14,7 +14,8 @@
 //! drift: { every: 12, action: report }          # check mode every 12th pass; or correct
 //! pre_apply: systemctl stop myapp               # sh -c, before an apply; failing skips it
 //! post_apply: systemctl start myapp             # sh -c, after an apply (PLAYHOOK_RESULT set)
-//! canary_branch: canary     # follow this branch instead of `branch`
+//! canary_branch: canary     # follow this branch instead of `branch` (and of the inventory's
+//!                           # `playhook_agent_branch`, see `agent::canary`)
 //! keep_logs: 50             # per-pass logs kept (0: all)
 //! ```
 //!

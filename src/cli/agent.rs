@@ -99,7 +99,8 @@ pub struct InstallArgs {
     /// What to do about drift: report it, or correct it.
     #[arg(long, value_name = "ACTION", value_parser = ["report", "correct"])]
     pub drift_action: Option<String>,
-    /// Follow this branch instead (a canary host).
+    /// Follow this branch instead (a canary host); wins over the inventory variable
+    /// `playhook_agent_branch`.
     #[arg(long, value_name = "BRANCH")]
     pub canary_branch: Option<String>,
     /// A shell command run before each apply; if it fails, nothing is applied.

@@ -64,6 +64,15 @@ fn without_systemd_install_prints_a_cron_line_that_runs_a_pass() {
             .any(|r| r["pusher"] == format!("agent@{}", m.name) && r["result"] == "ok"),
         "{history:#?}"
     );
+
+    // A key from a systemd credential cannot reach a pass cron runs: install says so.
+    let out = m.ok(
+        "unshare --mount sh -c 'mount -t tmpfs none /run/systemd && playhook agent install --key-credential playhook-secrets'",
+    );
+    assert!(
+        out.contains("warning: `secrets_credential: playhook-secrets` needs systemd (LoadCredential=); without it give the key with `--key-file PATH`"),
+        "{out}"
+    );
 }
 
 #[test]
