@@ -14,8 +14,11 @@
 
 use std::path::Path;
 
-use super::config::is_branch_name;
+use super::config::{Config, is_branch_name};
+use super::git::Mirror;
 use super::hosts;
+use super::pass::short;
+use crate::hook::checkout;
 
 /// The inventory variable naming the branch a host follows.
 pub const VARIABLE: &str = "playhook_agent_branch";
@@ -26,6 +29,73 @@ pub struct Asked {
     pub branch: String,
     /// The inventory host whose variables said so.
     pub host: String,
+}
+
+/// The branch a pass follows and its fetched head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Followed {
+    pub branch: String,
+    pub head: String,
+    /// Why it is not the configured branch, for the pass's log (`None`: it is).
+    pub why: Option<String>,
+}
+
+/// Why a pass could not tell what to apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FollowError {
+    /// Git could not fetch (a pass counts it in `fetch_errors_total`).
+    Fetch(String),
+    /// The inventory's [`VARIABLE`] cannot be followed.
+    Choice(String),
+}
+
+/// Fetches the branch this host follows into `mirror` (see the module docs): `canary_branch`
+/// when configured; else `branch`, then the branch its head's inventory names in [`VARIABLE`]
+/// for this machine (`names`), if any.
+pub fn fetch_followed(config: &Config, names: &[String], mirror: &Mirror) -> Result<Followed, FollowError> {
+    let fetch_error = |e: super::git::GitError| FollowError::Fetch(e.to_string());
+    mirror.ensure(&config.repo).map_err(fetch_error)?;
+    let branch = config.followed_branch().to_string();
+    let head = mirror.fetch(&branch).map_err(fetch_error)?;
+    let followed = |branch, head| Followed {
+        branch,
+        head,
+        why: None,
+    };
+    if config.canary_branch.is_some() {
+        return Ok(followed(branch, head));
+    }
+    let found = checkout::open(&mirror.git_dir, &[])
+        .and_then(|repo| checkout::checkout(&repo, &head))
+        .map_err(|e| e.to_string())
+        .and_then(|co| asked(co.path(), names));
+    let asked = match found {
+        Ok(Some(a)) if a.branch != branch => a,
+        Ok(_) => return Ok(followed(branch, head)),
+        Err(e) => {
+            return Err(FollowError::Choice(format!(
+                "cannot tell which branch to follow from the inventory of {branch} ({}): {e}",
+                short(&head)
+            )));
+        }
+    };
+    let canary_head = mirror.fetch(&asked.branch).map_err(|e| {
+        FollowError::Fetch(format!(
+            "branch {} (`{VARIABLE}` of {} in the inventory of {branch}): {e}",
+            asked.branch, asked.host
+        ))
+    })?;
+    Ok(Followed {
+        why: Some(format!(
+            "following {}: `{VARIABLE}: {}` is set for {} in the inventory of {branch} ({})",
+            asked.branch,
+            asked.branch,
+            asked.host,
+            short(&head)
+        )),
+        branch: asked.branch,
+        head: canary_head,
+    })
 }
 
 /// The branch [`VARIABLE`] names for this machine's hosts (`names`) in the repository checked

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::apply::{self, Applied};
+use super::canary::{self, FollowError};
 use super::compare::{self, Comparison};
 use super::config::{Config, DriftAction};
 use super::git::Mirror;
@@ -143,8 +144,13 @@ impl Agent {
         ));
 
         let mirror = Mirror::new(&state_dir);
-        let (branch, fetched) = match self.fetch_followed(&mirror, &mut log) {
-            Ok(followed) => followed,
+        let (branch, fetched) = match canary::fetch_followed(&self.config, &self.names, &mirror) {
+            Ok(followed) => {
+                if let Some(why) = &followed.why {
+                    log.line(&format!("playhook agent: {why}"));
+                }
+                (followed.branch, followed.head)
+            }
             Err(e) => {
                 let msg = match e {
                     FollowError::Fetch(e) => {
@@ -248,50 +254,6 @@ impl Agent {
             }
         }
         self.finish(state, report, log, started, &mirror, kind)
-    }
-
-    /// Fetches the branch this host follows ([`super::canary`]) and returns it with its head:
-    /// `canary_branch` when configured; else `branch`, then the branch its inventory's
-    /// `playhook_agent_branch` names for this machine, if any.
-    fn fetch_followed(&self, mirror: &Mirror, log: &mut Log<'_>) -> Result<(String, String), FollowError> {
-        let fetch_error = |e: super::git::GitError| FollowError::Fetch(e.to_string());
-        mirror.ensure(&self.config.repo).map_err(fetch_error)?;
-        let branch = self.config.followed_branch().to_string();
-        let head = mirror.fetch(&branch).map_err(fetch_error)?;
-        if self.config.canary_branch.is_some() {
-            return Ok((branch, head));
-        }
-        let asked = checkout::open(&mirror.git_dir, &[])
-            .and_then(|repo| checkout::checkout(&repo, &head))
-            .map_err(|e| e.to_string())
-            .and_then(|co| super::canary::asked(co.path(), &self.names));
-        let asked = match asked {
-            Ok(Some(a)) if a.branch != branch => a,
-            Ok(_) => return Ok((branch, head)),
-            Err(e) => {
-                return Err(FollowError::Choice(format!(
-                    "cannot tell which branch to follow from the inventory of {branch} ({}): {e}",
-                    short(&head)
-                )));
-            }
-        };
-        log.line(&format!(
-            "playhook agent: following {}: `{}: {}` is set for {} in the inventory of {branch} ({})",
-            asked.branch,
-            super::canary::VARIABLE,
-            asked.branch,
-            asked.host,
-            short(&head)
-        ));
-        let canary_head = mirror.fetch(&asked.branch).map_err(|e| {
-            FollowError::Fetch(format!(
-                "branch {} (`{}` of {} in the inventory of {branch}): {e}",
-                asked.branch,
-                super::canary::VARIABLE,
-                asked.host
-            ))
-        })?;
-        Ok((asked.branch, canary_head))
     }
 
     /// A check-mode pass on the applied commit when the schedule says so; corrects the drift
@@ -582,14 +544,6 @@ impl Agent {
             history_warning,
         })
     }
-}
-
-/// Why the pass could not tell what to apply.
-enum FollowError {
-    /// Git could not fetch (counted in `fetch_errors_total`).
-    Fetch(String),
-    /// The inventory's `playhook_agent_branch` cannot be followed.
-    Choice(String),
 }
 
 /// Runs a `pre_apply` / `post_apply` command with `sh -c`, its output into the log.

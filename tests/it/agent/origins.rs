@@ -1,6 +1,7 @@
 //! Origins the agent fetches from: a read-only `git://` daemon (the pass applies; only the pushed
 //! deploy record is lost, with a warning), and an `ssh://` server reached with a deploy key that
-//! only root's `~/.ssh/config` on the machine names (a real sshd of the test fleet).
+//! only root's `~/.ssh/config` on the machine names, or `GIT_SSH_COMMAND` (a real sshd of the
+//! test fleet).
 
 use super::{Pull, all};
 use crate::support::fleet::Fleet;
@@ -108,4 +109,9 @@ fn an_ssh_origin_is_fetched_with_the_deploy_key_roots_ssh_config_names() {
     );
     assert!(ran.stdout.contains("Permission denied"), "{}", all(&ran));
     assert_eq!(p.motd().as_deref(), Some("version 2\n"));
+
+    // `GIT_SSH_COMMAND` in the agent's environment names the key instead.
+    let ran = m.run("GIT_SSH_COMMAND='ssh -i /root/.ssh/infra_deploy' playhook agent run");
+    assert_eq!(ran.code, 0, "{}", all(&ran));
+    assert_eq!(p.motd().as_deref(), Some("version 3\n"));
 }
