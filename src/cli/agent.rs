@@ -37,7 +37,8 @@ pub struct AgentArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AgentCommand {
-    /// Write the configuration (0600), the systemd service and timer, and enable them. Safe to
+    /// Write the configuration (0600), the systemd service and timer (and playhook-serve.service
+    /// with a `serve:` section), and enable them; without systemd, print the cron line. Safe to
     /// run again: options given replace the configured ones, the rest is kept.
     Install(Box<InstallArgs>),
     /// Stop and remove the service and timer (the configuration and state stay unless --purge).

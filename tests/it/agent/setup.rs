@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{Pull, all, push_secret, stop_timer};
 use crate::agent_report::serve::request;
+use crate::support::machines::Machine;
 
 const SECRET_PLAY: &str = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: token\n      copy:\n        dest: /root/token\n        content: \"{{ secrets.token }}\"\n        mode: \"0600\"\n";
 
@@ -130,15 +131,7 @@ fn the_secrets_key_comes_from_a_systemd_credential_or_a_root_only_file() {
         m.ok("systemctl is-enabled playhook-serve.service").trim(),
         "enabled"
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            m.run("journalctl -u playhook-serve --no-pager").stdout
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_listening(m, port);
     let metrics = request("GET", &format!("http://127.0.0.1:{port}/metrics"), &[], b"");
     assert_eq!(metrics.status, 200, "{}", metrics.body);
     assert!(
@@ -178,6 +171,28 @@ fn the_secrets_key_comes_from_a_systemd_credential_or_a_root_only_file() {
     );
     assert!(!all(&ran).contains(SECOND), "{}", all(&ran));
 
+    // Without `serve:` in the configuration, install removes the serve unit; with it, runs it.
+    stop_timer(m);
+    m.ok("sed -i '/^serve:/,$d' /etc/playhook/agent.yaml");
+    let out = m.ok("playhook agent install");
+    assert!(
+        out.contains("removed /etc/systemd/system/playhook-serve.service (no `serve:` in the configuration)"),
+        "{out}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the trigger server still listens"
+    );
+    m.ok(&format!(
+        "printf 'serve:\n  listen: 127.0.0.1:{port}\n  secret_file: /etc/playhook/trigger.key\n' >> /etc/playhook/agent.yaml"
+    ));
+    let out = m.ok("playhook agent install");
+    assert!(
+        out.contains("wrote /etc/systemd/system/playhook-serve.service"),
+        "{out}"
+    );
+    wait_listening(m, port);
+
     // Uninstall stops and removes the serve unit too.
     let out = m.ok("playhook agent uninstall");
     assert!(
@@ -188,4 +203,17 @@ fn the_secrets_key_comes_from_a_systemd_credential_or_a_root_only_file() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the trigger server still listens"
     );
+}
+
+/// Waits until `playhook-serve.service` on `m` accepts connections on `port`.
+fn wait_listening(m: &Machine, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            m.run("journalctl -u playhook-serve --no-pager").stdout
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
