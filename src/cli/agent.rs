@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::Exit;
-use super::out::outln;
+use super::out::{errln, outln};
 use crate::agent::config::{self, Config, DriftAction};
 use crate::agent::pass::{Agent, Request, short};
 use crate::agent::report::PassResult;
@@ -41,7 +41,8 @@ pub enum AgentCommand {
     /// with a `serve:` section), and enable them; without systemd, print the cron line. Safe to
     /// run again: options given replace the configured ones, the rest is kept.
     Install(Box<InstallArgs>),
-    /// Stop and remove the service and timer (the configuration and state stay unless --purge).
+    /// Stop and remove the service, timer and serve units (the configuration and state stay
+    /// unless --purge).
     Uninstall(UninstallArgs),
     /// One pass now: fetch, compare, apply or refuse, record. What the timer runs.
     ///
@@ -241,7 +242,7 @@ fn install_cmd(config_path: &Path, a: InstallArgs) -> Result<Exit> {
         outln!("systemd is not running here; add this line to /etc/crontab (or a file in /etc/cron.d/):");
         outln!("{}", install::cron_line(&c, &exe, config_path));
         if let Some(name) = &c.secrets_credential {
-            outln!(
+            errln!(
                 "warning: `secrets_credential: {name}` needs systemd (LoadCredential=); without it give the key with `--key-file PATH` (mode 0600)"
             );
         }

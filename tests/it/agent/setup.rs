@@ -67,12 +67,13 @@ fn without_systemd_install_prints_a_cron_line_that_runs_a_pass() {
     );
 
     // A key from a systemd credential cannot reach a pass cron runs: install says so.
-    let out = m.ok(
+    let ran = m.run(
         "unshare --mount sh -c 'mount -t tmpfs none /run/systemd && playhook agent install --key-credential playhook-secrets'",
     );
+    assert_eq!(ran.code, 0, "{}", all(&ran));
     assert!(
-        out.contains("warning: `secrets_credential: playhook-secrets` needs systemd (LoadCredential=); without it give the key with `--key-file PATH`"),
-        "{out}"
+        ran.stderr.contains("warning: `secrets_credential: playhook-secrets` needs systemd (LoadCredential=); without it give the key with `--key-file PATH`"),
+        "{}", all(&ran)
     );
 }
 
