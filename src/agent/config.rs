@@ -14,7 +14,8 @@
 //! drift: { every: 12, action: report }          # check mode every 12th pass; or correct
 //! pre_apply: systemctl stop myapp               # sh -c, before an apply; failing skips it
 //! post_apply: systemctl start myapp             # sh -c, after an apply (PLAYHOOK_RESULT set)
-//! canary_branch: canary     # follow this branch instead of `branch`
+//! canary_branch: canary     # follow this branch instead of `branch` (and of the inventory's
+//!                           # `playhook_agent_branch`, see `agent::canary`)
 //! keep_logs: 50             # per-pass logs kept (0: all)
 //! ```
 //!
@@ -184,11 +185,7 @@ impl Config {
             ("canary_branch", self.canary_branch.as_ref()),
         ] {
             if let Some(b) = branch {
-                if b.is_empty()
-                    || b.starts_with('-')
-                    || b.contains([' ', ':', '~', '^', '?', '*', '[', '\\'])
-                    || b.contains("..")
-                {
+                if !is_branch_name(b) {
                     return Err(format!("`{key}: {b}` is not a branch name"));
                 }
             }
@@ -236,6 +233,14 @@ impl Config {
             source,
         })
     }
+}
+
+/// Whether `b` can name a branch to fetch (no spaces, no revision syntax, no templates).
+pub fn is_branch_name(b: &str) -> bool {
+    !(b.is_empty()
+        || b.starts_with('-')
+        || b.contains([' ', ':', '~', '^', '?', '*', '[', '\\', '{', '}'])
+        || b.contains(".."))
 }
 
 /// A systemd time span as the timer takes it: `30s`, `5min`, `1h`, `1h30min`, or plain seconds.

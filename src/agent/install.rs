@@ -1,19 +1,25 @@
 //! `playhook agent install` / `uninstall`: the configuration file, a systemd service and timer,
 //! enabled — or, without systemd, the cron line to add.
 //!
+//! With a `serve:` section in the configuration, `playhook-serve.service` runs `playhook agent
+//! serve` too (enabled, restarted by each install, as the configuration may have changed).
+//!
 //! The service is a oneshot `playhook agent run` started after `network-online.target`; the
 //! timer starts it shortly after boot and then every `interval` after the last start, each
 //! start delayed by a random part of `splay` (`RandomizedDelaySec`) so a fleet does not pull at
-//! once. Installing again rewrites only what changed and restarts the timer only then.
+//! once. Installing again rewrites only what changed and restarts the timer only then. The
+//! units' text is rendered from `templates/agent/` ([`super::units`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::config::{Config, parse_span};
-use super::git::redact_url;
+use super::config::Config;
+pub use super::units::{cron_line, serve_unit, service_unit, timer_unit};
 
-pub const SERVICE: &str = "playhook-agent.service";
+pub use super::units::SERVICE;
 pub const TIMER: &str = "playhook-agent.timer";
+/// `playhook agent serve`, installed when the configuration has a `serve:` section.
+pub const SERVE: &str = "playhook-serve.service";
 /// Where the units go.
 pub const UNIT_DIR: &str = "/etc/systemd/system";
 
@@ -38,74 +44,6 @@ pub enum InstallError {
 /// Whether systemd is the running init (`/run/systemd/system` exists).
 pub fn systemd_running() -> bool {
     Path::new("/run/systemd/system").is_dir()
-}
-
-/// The service unit.
-pub fn service_unit(config: &Config, exe: &Path, config_path: &Path) -> String {
-    let credential = config
-        .secrets_credential
-        .as_ref()
-        .map(|c| format!("# The secrets key, from /etc/credstore/{c} (or a drop-in with LoadCredentialEncrypted=).\nLoadCredential={c}\n"))
-        .unwrap_or_default();
-    format!(
-        "# Written by `playhook agent install`; `playhook agent uninstall` removes it.\n\
-         [Unit]\n\
-         Description=playhook agent: fetch, compare and apply {repo} ({branch})\n\
-         Documentation=man:git(1)\n\
-         Wants=network-online.target\n\
-         After=network-online.target\n\
-         \n\
-         [Service]\n\
-         Type=oneshot\n\
-         User=root\n\
-         Environment=HOME=/root\n\
-         ExecStart={exe} agent run --config {config} --trigger timer\n\
-         TimeoutStartSec=infinity\n\
-         {credential}",
-        repo = redact_url(&config.repo),
-        branch = config.followed_branch(),
-        exe = exe.display(),
-        config = config_path.display(),
-    )
-}
-
-/// The timer unit.
-pub fn timer_unit(config: &Config) -> String {
-    let interval = parse_span(&config.interval).unwrap_or_default().as_secs().max(1);
-    let on_boot = interval.min(60);
-    format!(
-        "# Written by `playhook agent install`; `playhook agent uninstall` removes it.\n\
-         [Unit]\n\
-         Description=playhook agent every {interval_text}\n\
-         \n\
-         [Timer]\n\
-         OnActiveSec=5s\n\
-         OnBootSec={on_boot}s\n\
-         OnUnitActiveSec={interval}s\n\
-         RandomizedDelaySec={splay}\n\
-         AccuracySec=1s\n\
-         Unit={SERVICE}\n\
-         \n\
-         [Install]\n\
-         WantedBy=timers.target\n",
-        interval_text = config.interval,
-        splay = parse_span(&config.splay).unwrap_or_default().as_secs(),
-    )
-}
-
-/// The `/etc/crontab` line for systems without systemd.
-pub fn cron_line(config: &Config, exe: &Path, config_path: &Path) -> String {
-    let minutes = (parse_span(&config.interval).unwrap_or_default().as_secs() / 60).clamp(1, 59);
-    let every = if minutes == 1 {
-        "*".to_string()
-    } else {
-        format!("*/{minutes}")
-    };
-    format!(
-        "{every} * * * * root {} agent run --config {} --trigger cron",
-        exe.display(),
-        config_path.display()
-    )
 }
 
 fn systemctl(args: &[&str]) -> Result<(), InstallError> {
@@ -153,7 +91,37 @@ pub fn install_units(
             path.display()
         ));
     }
-    if changed {
+    let serve_path = unit_dir.join(SERVE);
+    let serve_changed = if config.serve.is_some() {
+        let text = serve_unit(exe, config_path);
+        let wrote = super::atomic::write(&serve_path, text.as_bytes(), 0o644).map_err(|source| {
+            InstallError::Write {
+                path: serve_path.clone(),
+                source,
+            }
+        })?;
+        done.push(format!(
+            "{} {}",
+            if wrote { "wrote" } else { "unchanged" },
+            serve_path.display()
+        ));
+        wrote
+    } else if serve_path.exists() {
+        // `serve:` was taken out of the configuration.
+        let _ = systemctl(&["disable", "--now", SERVE]);
+        std::fs::remove_file(&serve_path).map_err(|source| InstallError::Remove {
+            path: serve_path.clone(),
+            source,
+        })?;
+        done.push(format!(
+            "removed {} (no `serve:` in the configuration)",
+            serve_path.display()
+        ));
+        true
+    } else {
+        false
+    };
+    if changed || serve_changed {
         systemctl(&["daemon-reload"])?;
         done.push("reloaded systemd (systemctl daemon-reload)".into());
     }
@@ -164,6 +132,12 @@ pub fn install_units(
     } else {
         systemctl(&["start", TIMER])?;
         done.push(format!("{TIMER} enabled and running"));
+    }
+    if config.serve.is_some() {
+        // The configuration may have changed even when the unit did not: serve reads it at start.
+        systemctl(&["enable", SERVE])?;
+        systemctl(&["restart", SERVE])?;
+        done.push(format!("enabled and (re)started {SERVE}"));
     }
     Ok(done)
 }
@@ -177,9 +151,13 @@ pub fn uninstall_units(unit_dir: &Path) -> Result<Vec<String>, InstallError> {
         let _ = systemctl(&["disable", "--now", TIMER]);
         let _ = systemctl(&["stop", SERVICE]);
         done.push(format!("stopped and disabled {TIMER}"));
+        if unit_dir.join(SERVE).exists() {
+            let _ = systemctl(&["disable", "--now", SERVE]);
+            done.push(format!("stopped and disabled {SERVE}"));
+        }
     }
     let mut removed = false;
-    for name in [TIMER, SERVICE] {
+    for name in [TIMER, SERVICE, SERVE] {
         let path = unit_dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {
@@ -195,46 +173,4 @@ pub fn uninstall_units(unit_dir: &Path) -> Result<Vec<String>, InstallError> {
         done.push("reloaded systemd (systemctl daemon-reload)".into());
     }
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_carry_the_schedule() {
-        let mut c = Config::new("https://bob:token@git.example.com/infra.git");
-        c.interval = "10min".into();
-        c.splay = "2min".into();
-        let s = service_unit(
-            &c,
-            Path::new("/usr/local/bin/playhook"),
-            Path::new("/etc/playhook/agent.yaml"),
-        );
-        assert!(s.contains("After=network-online.target\n"), "{s}");
-        assert!(s.contains("Wants=network-online.target\n"), "{s}");
-        assert!(s.contains("ExecStart=/usr/local/bin/playhook agent run --config /etc/playhook/agent.yaml --trigger timer\n"), "{s}");
-        assert!(!s.contains("token"), "no credentials in units: {s}");
-        let t = timer_unit(&c);
-        for line in [
-            "OnBootSec=60s",
-            "OnUnitActiveSec=600s",
-            "RandomizedDelaySec=120",
-            "Unit=playhook-agent.service",
-            "WantedBy=timers.target",
-        ] {
-            assert!(t.contains(line), "{line} in {t}");
-        }
-        assert_eq!(
-            cron_line(
-                &c,
-                Path::new("/usr/local/bin/playhook"),
-                Path::new("/etc/playhook/agent.yaml")
-            ),
-            "*/10 * * * * root /usr/local/bin/playhook agent run --config /etc/playhook/agent.yaml --trigger cron"
-        );
-        c.secrets_credential = Some("playhook-secrets".into());
-        let s = service_unit(&c, Path::new("/p"), Path::new("/c"));
-        assert!(s.contains("LoadCredential=playhook-secrets\n"), "{s}");
-    }
 }

@@ -6,13 +6,15 @@
 //!
 //! - [`config`]: `/etc/playhook/agent.yaml` (0600); [`state`]: what survives restarts and
 //!   reboots (applied commit, freeze, rollback pin), written atomically ([`atomic`]).
-//! - [`git`]: the bare mirror, fetched with the system `git`; [`compare`]: up to date,
-//!   fast-forward, ahead, diverged, rewound.
+//! - [`git`]: the bare mirror, fetched with the system `git`; [`canary`]: which branch this host
+//!   follows (`canary_branch`, the inventory's `playhook_agent_branch`); [`compare`]: up to
+//!   date, fast-forward, ahead, diverged, rewound.
 //! - [`hosts`]: the inventory hosts this machine is; [`apply`]: `playhook deploy` on them over
 //!   the local connection (it takes the per-host deploy lock, `exec::host_lock`).
 //! - [`history`]: the pass as a deploy record in `refs/notes/playhook`, pushed to origin.
 //! - [`trigger`]: one pass at a time; requests during a pass coalesce into one more.
-//! - [`install`]: the systemd service and timer (or the cron line).
+//! - [`install`]: the systemd service and timer (or the cron line), rendered by [`units`] from
+//!   `templates/agent/`.
 //! - [`reboot`]: reboots the repository asks for, once each, never in a loop.
 //! - [`webhook`] and [`metrics`]: the pass announced (signed JSON, Discord, Slack) and exported
 //!   (Prometheus text, node_exporter textfile); [`serve`]: `POST /trigger` (signed webhooks
@@ -20,6 +22,7 @@
 
 pub mod apply;
 pub mod atomic;
+pub mod canary;
 pub mod compare;
 pub mod config;
 pub mod git;
@@ -39,6 +42,7 @@ pub mod serve_limit;
 pub mod signature;
 pub mod state;
 pub mod trigger;
+pub mod units;
 pub mod webhook;
 mod webhook_payload;
 pub mod webhook_send;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::apply::{self, Applied};
+use super::canary::{self, FollowError};
 use super::compare::{self, Comparison};
 use super::config::{Config, DriftAction};
 use super::git::Mirror;
@@ -110,7 +111,7 @@ impl Agent {
         state.passes += 1;
         let started = Instant::now();
         let start_ms = time::now_unix_ms();
-        let branch = self.config.followed_branch().to_string();
+        let configured = self.config.followed_branch().to_string();
         let mut log = Log {
             sink,
             masker: crate::secrets::Masker::new(std::iter::empty::<&str>()),
@@ -119,7 +120,7 @@ impl Agent {
         };
         let mut report = PassReport {
             host: self.host.clone(),
-            branch: branch.clone(),
+            branch: configured.clone(),
             fetched: None,
             previous: state.applied.clone(),
             applied: state.applied.clone(),
@@ -135,7 +136,7 @@ impl Agent {
             log: String::new(),
         };
         log.line(&format!(
-            "playhook agent: pass {} on {} ({}), branch {branch} of {}",
+            "playhook agent: pass {} on {} ({}), branch {configured} of {}",
             state.passes,
             self.host,
             state.mode(),
@@ -143,14 +144,21 @@ impl Agent {
         ));
 
         let mirror = Mirror::new(&state_dir);
-        let fetched = mirror
-            .ensure(&self.config.repo)
-            .and_then(|()| mirror.fetch(&branch));
-        let fetched = match fetched {
-            Ok(c) => c,
+        let (branch, fetched) = match canary::fetch_followed(&self.config, &self.names, &mirror) {
+            Ok(followed) => {
+                if let Some(why) = &followed.why {
+                    log.line(&format!("playhook agent: {why}"));
+                }
+                (followed.branch, followed.head)
+            }
             Err(e) => {
-                state.fetch_errors_total += 1;
-                let msg = format!("fetch failed, nothing applied: {e}");
+                let msg = match e {
+                    FollowError::Fetch(e) => {
+                        state.fetch_errors_total += 1;
+                        format!("fetch failed, nothing applied: {e}")
+                    }
+                    FollowError::Choice(e) => format!("{e}; nothing applied"),
+                };
                 log.line(&format!("playhook agent: {msg}"));
                 let _ = log.open(&state_dir.join("logs"), start_ms, "nofetch");
                 report.result = PassResult::Error;
@@ -158,6 +166,7 @@ impl Agent {
                 return self.finish(state, report, log, started, &mirror, "pull");
             }
         };
+        report.branch = branch.clone();
         state.fetched = Some(fetched.clone());
         report.fetched = Some(fetched.clone());
         if let Err(e) = log.open(&state_dir.join("logs"), start_ms, &fetched) {

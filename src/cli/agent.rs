@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::Exit;
-use super::out::outln;
+use super::out::{errln, outln};
 use crate::agent::config::{self, Config, DriftAction};
 use crate::agent::pass::{Agent, Request, short};
 use crate::agent::report::PassResult;
@@ -37,10 +37,12 @@ pub struct AgentArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AgentCommand {
-    /// Write the configuration (0600), the systemd service and timer, and enable them. Safe to
+    /// Write the configuration (0600), the systemd service and timer (and playhook-serve.service
+    /// with a `serve:` section), and enable them; without systemd, print the cron line. Safe to
     /// run again: options given replace the configured ones, the rest is kept.
     Install(Box<InstallArgs>),
-    /// Stop and remove the service and timer (the configuration and state stay unless --purge).
+    /// Stop and remove the service, timer and serve units (the configuration and state stay
+    /// unless --purge).
     Uninstall(UninstallArgs),
     /// One pass now: fetch, compare, apply or refuse, record. What the timer runs.
     ///
@@ -99,7 +101,8 @@ pub struct InstallArgs {
     /// What to do about drift: report it, or correct it.
     #[arg(long, value_name = "ACTION", value_parser = ["report", "correct"])]
     pub drift_action: Option<String>,
-    /// Follow this branch instead (a canary host).
+    /// Follow this branch instead (a canary host); wins over the inventory variable
+    /// `playhook_agent_branch`.
     #[arg(long, value_name = "BRANCH")]
     pub canary_branch: Option<String>,
     /// A shell command run before each apply; if it fails, nothing is applied.
@@ -238,6 +241,11 @@ fn install_cmd(config_path: &Path, a: InstallArgs) -> Result<Exit> {
     } else {
         outln!("systemd is not running here; add this line to /etc/crontab (or a file in /etc/cron.d/):");
         outln!("{}", install::cron_line(&c, &exe, config_path));
+        if let Some(name) = &c.secrets_credential {
+            errln!(
+                "warning: `secrets_credential: {name}` needs systemd (LoadCredential=); without it give the key with `--key-file PATH` (mode 0600)"
+            );
+        }
     }
     Ok(Exit::Success)
 }
@@ -412,10 +420,12 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
         crate::agent::reboot::RebootState::load(&dir.join(crate::agent::reboot::in_pass::STATE_FILE))
             .ok()
             .and_then(|r| r.pending(boot_id.trim()));
+    // The branch the last pass followed (the inventory may name a canary branch).
+    let branch = s.last.as_ref().map_or(c.followed_branch(), |l| l.branch.as_str());
     if json {
         let v = serde_json::json!({
             "repo": crate::agent::git::redact_url(&c.repo),
-            "branch": c.followed_branch(),
+            "branch": branch,
             "state": s.mode(),
             "frozen": s.frozen,
             "pin": s.pin,
@@ -446,7 +456,7 @@ fn status_cmd(config_path: &Path, json: bool) -> Result<Exit> {
     outln!(
         "repository: {} ({})",
         crate::agent::git::redact_url(&c.repo),
-        c.followed_branch()
+        branch
     );
     outln!("state:      {}", s.mode());
     outln!(

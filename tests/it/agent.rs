@@ -9,11 +9,15 @@ use crate::support::git_daemon::GitDaemon;
 use crate::support::http_server::HttpServer;
 use crate::support::machines::{Machine, Machines, Ran};
 
-/// One machine, a repository whose inventory names it, served over git://.
-struct Pull {
-    machines: Machines,
-    remote: Remote,
-    daemon: GitDaemon,
+mod canary;
+mod origins;
+mod setup;
+
+/// Machines, a repository whose inventory names them, served over git://.
+pub(crate) struct Pull {
+    pub machines: Machines,
+    pub remote: Remote,
+    pub daemon: GitDaemon,
 }
 
 const PLAY: &str = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: motd\n      copy:\n        dest: /etc/motd-playhook\n        content: \"version {{ version }}\\n\"\n";
@@ -22,24 +26,39 @@ impl Pull {
     /// Boots one machine, writes the repository (`deploy.yaml` = `play`, `version: 1` in
     /// group_vars) and pushes it, copies playhook into the machine.
     fn start(play: &str) -> Pull {
-        let machines = Machines::start(1);
+        Pull::start_with(play, 1, true)
+    }
+
+    /// [`Pull::start`] with `n` machines (all in the inventory), the git server read-only
+    /// unless `writable`.
+    pub fn start_with(play: &str, n: usize, writable: bool) -> Pull {
+        let machines = Machines::start(n);
         let remote = Remote::new();
-        let name = machines.machine(0).name.clone();
+        let hosts: String = machines
+            .machines()
+            .iter()
+            .map(|m| format!("    {}:\n", m.name))
+            .collect();
         remote
             .file("ansible.cfg", "[defaults]\ninventory = inventory.yaml\n")
             .file(
                 "inventory.yaml",
-                &format!("all:\n  hosts:\n    {name}:\n    elsewhere.example:\n"),
+                &format!("all:\n  hosts:\n{hosts}    elsewhere.example:\n"),
             )
             .file("deploy.yaml", play)
             .file("group_vars/all.yaml", "version: 1\n");
         remote.commit("version 1");
         push(&remote, &["origin", "main"]);
-        let daemon = GitDaemon::serve(remote.root());
-        let m = machines.machine(0);
-        let bin = m.root().join("usr/local/bin/playhook");
-        std::fs::copy(env!("CARGO_BIN_EXE_playhook"), &bin).expect("copy playhook into the machine");
-        m.ok("chmod 755 /usr/local/bin/playhook && git --version");
+        let daemon = if writable {
+            GitDaemon::serve(remote.root())
+        } else {
+            GitDaemon::serve_read_only(remote.root())
+        };
+        for m in machines.machines() {
+            let bin = m.root().join("usr/local/bin/playhook");
+            std::fs::copy(env!("CARGO_BIN_EXE_playhook"), &bin).expect("copy playhook into the machine");
+            m.ok("chmod 755 /usr/local/bin/playhook && git --version");
+        }
         Pull {
             machines,
             remote,
@@ -47,46 +66,48 @@ impl Pull {
         }
     }
 
-    fn m(&self) -> &Machine {
+    pub fn m(&self) -> &Machine {
         self.machines.machine(0)
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         self.daemon.url("bare.git")
     }
 
     /// `playhook agent install --repo URL EXTRA...`, which must succeed; its stdout.
-    fn install(&self, extra: &str) -> String {
-        self.m()
-            .ok(&format!("playhook agent install --repo {} {extra}", self.url()))
+    pub fn install(&self, extra: &str) -> String {
+        install_on(self.m(), &self.url(), extra)
     }
 
     /// Stops the timer and waits for a running pass to end, so passes run only by hand.
-    fn stop_timer(&self) {
-        self.m().ok(
-            "systemctl stop playhook-agent.timer; while systemctl is-active -q playhook-agent.service; do sleep 0.2; done",
-        );
+    pub fn stop_timer(&self) {
+        stop_timer(self.m());
     }
 
     /// Sets `version` and pushes; returns the commit.
-    fn push_version(&self, v: u32) -> String {
+    pub fn push_version(&self, v: u32) -> String {
+        self.push_version_to(v, "main")
+    }
+
+    /// Sets `version` on the checked-out branch and pushes it as `branch`; returns the commit.
+    pub fn push_version_to(&self, v: u32, branch: &str) -> String {
         self.remote
             .file("group_vars/all.yaml", &format!("version: {v}\n"));
         let c = self.remote.commit(&format!("version {v}"));
-        push(&self.remote, &["origin", "main"]);
+        push(&self.remote, &["origin", &format!("HEAD:refs/heads/{branch}")]);
         c
     }
 
-    fn run(&self) -> Ran {
+    pub fn run(&self) -> Ran {
         self.m().run("playhook agent run")
     }
 
-    fn motd(&self) -> Option<String> {
-        self.m().read("/etc/motd-playhook")
+    pub fn motd(&self) -> Option<String> {
+        motd(self.m())
     }
 
-    fn status(&self) -> serde_json::Value {
-        serde_json::from_str(&self.m().ok("playhook agent status --json")).expect("status is JSON")
+    pub fn status(&self) -> serde_json::Value {
+        status(self.m())
     }
 
     /// Waits until the motd says `version v`.
@@ -107,7 +128,64 @@ impl Pull {
     }
 }
 
-fn push(remote: &Remote, args: &[&str]) {
+/// `playhook agent install --repo URL EXTRA...` on `m`, which must succeed; its stdout.
+pub(crate) fn install_on(m: &Machine, url: &str, extra: &str) -> String {
+    m.ok(&format!("playhook agent install --repo {url} {extra}"))
+}
+
+/// Stops `m`'s timer and waits for a running pass to end, so passes run only by hand.
+pub(crate) fn stop_timer(m: &Machine) {
+    m.ok("systemctl stop playhook-agent.timer; while systemctl is-active -q playhook-agent.service; do sleep 0.2; done");
+}
+
+/// The file the test plays write: `version N`.
+pub(crate) fn motd(m: &Machine) -> Option<String> {
+    m.read("/etc/motd-playhook")
+}
+
+/// `playhook agent status --json` on `m`.
+pub(crate) fn status(m: &Machine) -> serde_json::Value {
+    serde_json::from_str(&m.ok("playhook agent status --json")).expect("status is JSON")
+}
+
+/// Encrypts `value` as the repository's secret `name` (`playhook secrets init` first when
+/// `init`), commits and pushes main; returns the key, which stays out of the repository.
+pub(crate) fn push_secret(
+    remote: &Remote,
+    name: &str,
+    value: &str,
+    init: bool,
+    key: Option<&[u8]>,
+) -> Vec<u8> {
+    let work = remote.work.display().to_string();
+    let key_path = remote.work.join("secret.key");
+    if init {
+        let out = remote.playhook(&["secrets", "-C", &work, "init"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    if let Some(k) = key {
+        std::fs::write(&key_path, k).expect("the key back for `secrets set`");
+        std::fs::set_permissions(&key_path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod");
+    }
+    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_playhook"));
+    set.args(["secrets", "-C", &work, "set", name]);
+    remote.env(&mut set);
+    set.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = set.spawn().expect("secrets set");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), value.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key_text = std::fs::read(&key_path).expect("key");
+    std::fs::remove_file(&key_path).expect("the key stays out of the repository");
+    remote.commit(&format!("secret {name}"));
+    push(remote, &["origin", "main"]);
+    key_text
+}
+
+pub(crate) fn push(remote: &Remote, args: &[&str]) {
     let out = remote.push(args);
     assert!(
         out.status.success(),
@@ -116,7 +194,7 @@ fn push(remote: &Remote, args: &[&str]) {
     );
 }
 
-fn all(ran: &Ran) -> String {
+pub(crate) fn all(ran: &Ran) -> String {
     format!("{}{}", ran.stdout, ran.stderr)
 }
 
@@ -202,8 +280,7 @@ fn the_timer_applies_pushes_and_each_comparison_does_what_it_says() {
 
     // Local ahead: the host applied a canary branch the followed branch is behind of.
     p.remote.git(&["checkout", "-q", "-b", "canary"]);
-    p.push_version(4);
-    push(&p.remote, &["origin", "canary"]);
+    p.push_version_to(4, "canary");
     m.ok("echo 'canary_branch: canary' >> /etc/playhook/agent.yaml");
     let ran = p.run();
     assert_eq!(ran.code, 0, "{}", all(&ran));
@@ -445,23 +522,7 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
     let play = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: token\n      copy:\n        dest: /root/token\n        content: \"{{ secrets.token }}\"\n        mode: \"0600\"\n    - name: say it\n      shell: \"echo the token is {{ secrets.token }}; exit 1\"\n      ignore_errors: true\n";
     let p = Pull::start(play);
     let m = p.m();
-    let work = p.remote.work.display().to_string();
-    let init = p.remote.playhook(&["secrets", "-C", &work, "init"]);
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let mut set = std::process::Command::new(env!("CARGO_BIN_EXE_playhook"));
-    set.args(["secrets", "-C", &work, "set", "token"]);
-    p.remote.env(&mut set);
-    set.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = set.spawn().expect("secrets set");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), CANARY.as_bytes()).expect("write");
-    assert!(child.wait_with_output().expect("ends").status.success());
-    let key = p.remote.work.join("secret.key");
-    let key_text = std::fs::read(&key).expect("key");
-    std::fs::remove_file(&key).expect("the key stays out of the repository");
-    p.remote.commit("secrets");
-    push(&p.remote, &["origin", "main"]);
+    let key_text = push_secret(&p.remote, "token", CANARY, true, None);
     std::fs::create_dir_all(m.root().join("etc/playhook")).expect("mkdir");
     std::fs::write(m.root().join("etc/playhook/secret.key"), key_text).expect("key into the machine");
     m.ok("chmod 600 /etc/playhook/secret.key");

@@ -1,6 +1,6 @@
 //! `git daemon` serving a directory of bare repositories on 127.0.0.1 over `git://`, pushes
-//! allowed (receive-pack), as a git server the test machines fetch from and push notes to.
-//! Dropping it stops the daemon.
+//! allowed (receive-pack), as a git server the test machines fetch from and push notes to; or
+//! read-only, as an origin the machines cannot write. Dropping it stops the daemon.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -15,6 +15,15 @@ pub struct GitDaemon {
 impl GitDaemon {
     /// Serves every repository under `base` (`git://127.0.0.1:PORT/<name>.git`).
     pub fn serve(base: &Path) -> GitDaemon {
+        GitDaemon::start(base, true)
+    }
+
+    /// Serves every repository under `base` for fetching only: pushes are refused.
+    pub fn serve_read_only(base: &Path) -> GitDaemon {
+        GitDaemon::start(base, false)
+    }
+
+    fn start(base: &Path, receive_pack: bool) -> GitDaemon {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -23,7 +32,11 @@ impl GitDaemon {
             .args([
                 "daemon",
                 "--export-all",
-                "--enable=receive-pack",
+                if receive_pack {
+                    "--enable=receive-pack"
+                } else {
+                    "--disable=receive-pack"
+                },
                 "--reuseaddr",
                 "--listen=127.0.0.1",
             ])
