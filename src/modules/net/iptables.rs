@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::iptables_rule::{Command, RuleParams, Syn, TcpFlags, construct};
 use crate::connection::quote::{quote, shlex_quote};
 use crate::modules::commands::words::{lines_value, python_splitlines};
+use crate::modules::params::state::State;
 use crate::modules::services::steps::{Said, Steps};
 use crate::modules::{ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -26,13 +27,6 @@ pub enum Table {
     Mangle,
     Raw,
     Security,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]

@@ -6,6 +6,7 @@
 
 pub mod lenient;
 pub mod selinux;
+pub mod state;
 
 use std::collections::BTreeMap;
 

@@ -1,30 +1,13 @@
 //! What the `user` and `group` modules share: their `state` choice, the check that the
 //! shadow-utils programs are on the host, and command output as text.
 
-use serde::Deserialize;
-
 use minijinja::Value;
 
 use crate::connection::Output;
 use crate::connection::quote::quote;
 use crate::modules::{ModuleCtx, ModuleError, Outcome};
 
-/// `state: present | absent`.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Present => "present",
-            State::Absent => "absent",
-        }
-    }
-}
+pub use crate::modules::params::state::State;
 
 /// Exit status of a script whose program is missing (the shell's own "not found").
 const MISSING: i32 = 127;

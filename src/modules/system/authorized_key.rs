@@ -16,18 +16,12 @@ use super::os_error::os_error;
 use crate::connection::files::{self, WriteOptions};
 use crate::connection::quote::{quote, quote_path};
 use crate::modules::net::http::{self, Request};
+use crate::modules::params::state::State;
 use crate::modules::params::{map_value, path_info};
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `authorized_key` module.
 pub struct AuthorizedKey;
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

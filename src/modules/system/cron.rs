@@ -11,17 +11,11 @@ use serde::Deserialize;
 use super::crontab::{CronTab, Found};
 use crate::connection::files::{self, FileAttrs, Mode, WriteOptions};
 use crate::connection::quote::quote;
+use crate::modules::params::state::State;
 use crate::modules::{Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `cron` module.
 pub struct Cron;
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "lowercase")]

@@ -10,17 +10,11 @@ use serde::Deserialize;
 
 use crate::connection::files::{self, WriteOptions};
 use crate::modules::params::map_value;
+use crate::modules::params::state::State;
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `locale_gen` module.
 pub struct LocaleGen;
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,17 +13,11 @@ use serde::Deserialize;
 use crate::connection::files::{self, WriteOptions};
 use crate::connection::quote::quote;
 use crate::modules::commands::words::shlex_split;
+use crate::modules::params::state::State;
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `modprobe` module.
 pub struct Modprobe;
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

@@ -10,17 +10,11 @@ use serde::Deserialize;
 
 use crate::connection::files::{self, WriteOptions};
 use crate::connection::quote::{quote, quote_path};
+use crate::modules::params::state::State;
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 /// The `sysctl` module.
 pub struct Sysctl;
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

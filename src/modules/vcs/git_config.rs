@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::connection::quote::{quote, quote_path};
 use crate::modules::commands::words::python_splitlines;
+use crate::modules::params::state::State;
 use crate::modules::params::{map_value, value_to_text};
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -26,14 +27,6 @@ pub enum Scope {
     Local,
     Global,
     System,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    #[default]
-    Present,
-    Absent,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default)]
