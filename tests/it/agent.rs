@@ -134,6 +134,20 @@ pub(crate) fn install_on(m: &Machine, url: &str, extra: &str) -> String {
 }
 
 /// Stops `m`'s timer and waits for a running pass to end, so passes run only by hand.
+/// Waits up to a minute for the timer's pass to write `path` on `m`; the agent's journal on
+/// failure.
+pub(crate) fn wait_file(m: &Machine, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while m.read(path).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "{path} not written: {}",
+            m.run("journalctl -u playhook-agent --no-pager | tail -30").stdout
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 pub(crate) fn stop_timer(m: &Machine) {
     m.ok("systemctl stop playhook-agent.timer; while systemctl is-active -q playhook-agent.service; do sleep 0.2; done");
 }
@@ -537,15 +551,7 @@ fn secrets_never_reach_logs_state_journal_or_notes() {
     std::fs::write(m.root().join("etc/playhook/agent.yaml"), config).expect("config");
     m.ok("chmod 600 /etc/playhook/agent.yaml");
     p.install("--interval 2s --splay 0 --key-file /etc/playhook/secret.key");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while m.read("/root/token").is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "not applied: {}",
-            m.run("journalctl -u playhook-agent --no-pager | tail -30").stdout
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_file(m, "/root/token");
     assert_eq!(
         m.read("/root/token").as_deref(),
         Some(CANARY),

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Pull, all, push_secret, stop_timer};
+use super::{Pull, all, push_secret, stop_timer, wait_file};
 use crate::agent_report::serve::request;
 use crate::support::machines::Machine;
 
@@ -106,15 +106,7 @@ fn the_secrets_key_comes_from_a_systemd_credential_or_a_root_only_file() {
         .read("/etc/systemd/system/playhook-agent.service")
         .expect("service unit");
     assert!(unit.contains("\nLoadCredential=playhook-secrets\n"), "{unit}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while m.read("/root/token").is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "not applied: {}",
-            m.run("journalctl -u playhook-agent --no-pager | tail -30").stdout
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_file(m, "/root/token");
     assert_eq!(
         m.read("/root/token").as_deref(),
         Some(FIRST),
