@@ -214,6 +214,40 @@ impl FleetHost {
             .collect()
     }
 
+    /// Freezes every process of this host (SIGSTOP): the listener, the per-connection sshd and
+    /// everything running in sessions; established connections stall.
+    pub fn freeze_all(&self) {
+        self.freeze();
+        for p in self.session_pids() {
+            signal(p, Signal::STOP);
+        }
+    }
+
+    /// Undoes [`freeze_all`](Self::freeze_all).
+    pub fn thaw_all(&self) {
+        for p in self.session_pids() {
+            signal(p, Signal::CONT);
+        }
+        self.thaw();
+    }
+
+    /// Runs `sh -c SCRIPT` inside this host's mount namespace (to mount over its `/tmp`, ...);
+    /// panics when it fails.
+    pub fn in_namespace(&self, script: &str) -> String {
+        let out = Command::new("nsenter")
+            .arg(format!("--mount=/proc/{}/ns/mnt", self.sshd_pid))
+            .args(["sh", "-c", script])
+            .output()
+            .expect("running nsenter (util-linux)");
+        assert!(
+            out.status.success(),
+            "`{script}` in {}'s namespace: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Kills every per-connection sshd of this host (the network dropping, seen from the client);
     /// the listener keeps running.
     pub fn drop_connections(&self) {
