@@ -15,8 +15,8 @@ use super::{deploy, fleet_repo, recap, show, wait_quiet, write_temps};
 use crate::support::fleet::Fleet;
 use crate::support::repo::TestRepo;
 
-const HOSTS: usize = 3;
-const FILES: usize = 30;
+const HOSTS: usize = 2;
+const FILES: usize = 24;
 const KILLS: usize = 50;
 
 const PLAYBOOK: &str = r#"- hosts: fleet
@@ -25,7 +25,7 @@ const PLAYBOOK: &str = r#"- hosts: fleet
       file: path=/srv/app state=directory mode=0755
     - name: many files
       copy: src=files/f{{ item }} dest=/srv/app/f{{ item }} mode=0640
-      loop: "{{ range(0, 30) | list }}"
+      loop: "{{ range(0, 24) | list }}"
     - name: one rendered file
       template: src=big.j2 dest=/srv/app/big.conf
 "#;
