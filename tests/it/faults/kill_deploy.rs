@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use super::{deploy, fleet_repo, recap, show, wait_quiet, write_temps};
+use super::{fleet_repo, recap, show, wait_quiet, write_temps};
 use crate::support::fleet::Fleet;
-use crate::support::repo::TestRepo;
+use crate::support::repo::{Run, TestRepo};
 
 const HOSTS: usize = 2;
 const FILES: usize = 24;
@@ -80,6 +80,26 @@ fn on_host(app: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// `playhook deploy --json` on `repo` with `tmp` as its TMPDIR.
+fn command(repo: &TestRepo, tmp: &Path) -> std::process::Command {
+    let mut cmd = repo.command(&["deploy", "--json", "--color", "never"]);
+    cmd.env("TMPDIR", tmp);
+    cmd
+}
+
+fn deploy(repo: &TestRepo, tmp: &Path) -> Run {
+    Run(command(repo, tmp).output().expect("run playhook deploy"))
+}
+
+/// What is left in the controller's TMPDIR.
+fn leftovers(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .expect("reading TMPDIR")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[test]
 fn a_deploy_killed_at_random_points_leaves_old_or_new_files_and_a_rerun_converges() {
     let seed = std::env::var("PLAYHOOK_FAULT_SEED")
@@ -89,12 +109,14 @@ fn a_deploy_killed_at_random_points_leaves_old_or_new_files_and_a_rerun_converge
     println!("kill_deploy seed: {seed} (replay with PLAYHOOK_FAULT_SEED={seed})");
     let fleet = Fleet::start(HOSTS);
     let repo = fleet_repo(&fleet, PLAYBOOK);
+    let tmp_dir = tempfile::tempdir().expect("a TMPDIR");
+    let tmp = tmp_dir.path();
     std::fs::create_dir_all(repo.path().join("templates")).expect("mkdir templates");
     write_generation(&repo, seed, 0);
 
     // The undisturbed run: its duration bounds the kill points.
     let started = Instant::now();
-    let first = deploy(&repo, &[]);
+    let first = deploy(&repo, tmp);
     let undisturbed = started.elapsed();
     assert_eq!(first.code(), 0, "{}", show(&first));
     println!("undisturbed run: {undisturbed:?}");
@@ -106,11 +128,11 @@ fn a_deploy_killed_at_random_points_leaves_old_or_new_files_and_a_rerun_converge
         .map(|h| on_host(&h.srv().join("app")))
         .collect();
     let mut temps_left = 0;
+    let mut dirs_seen = 0;
     for generation in 1..=KILLS as u64 {
         write_generation(&repo, seed, generation);
         let delay = Duration::from_micros(rng.random_range(0..undisturbed.as_micros() as u64));
-        let mut child = repo
-            .command(&["deploy", "--json", "--color", "never"])
+        let mut child = command(&repo, tmp)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -140,12 +162,16 @@ fn a_deploy_killed_at_random_points_leaves_old_or_new_files_and_a_rerun_converge
                 );
             }
             temps_left += write_temps(&host.srv()).len();
+            dirs_seen = dirs_seen.max(leftovers(tmp).len());
             before[i] = now;
         }
     }
-    println!("{KILLS} kills; temp files seen right after a kill: {temps_left}");
+    println!(
+        "{KILLS} kills; temp files seen right after a kill: {temps_left}; most controller temp \
+         dirs seen at once after a kill: {dirs_seen}"
+    );
 
-    let rerun = deploy(&repo, &[]);
+    let rerun = deploy(&repo, tmp);
     assert_eq!(rerun.code(), 0, "the re-run converges:\n{}", show(&rerun));
     for host in fleet.hosts() {
         assert_eq!(
@@ -157,8 +183,13 @@ fn a_deploy_killed_at_random_points_leaves_old_or_new_files_and_a_rerun_converge
         let temps = write_temps(&host.srv());
         assert!(temps.is_empty(), "temp files left after the re-run: {temps:?}");
     }
-    let again = deploy(&repo, &[]);
+    let again = deploy(&repo, tmp);
     assert_eq!(again.code(), 0, "{}", show(&again));
+    assert!(
+        leftovers(tmp).is_empty(),
+        "the killed runs' ssh session dirs are removed by the next run: {:?}",
+        leftovers(tmp)
+    );
     for (host, [_, changed, unreachable, failed]) in recap(&again) {
         assert_eq!(
             (changed, unreachable, failed),
