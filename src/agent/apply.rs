@@ -85,7 +85,7 @@ impl Job<'_> {
         cmd.args(self.args()).current_dir(self.checkout);
         // The key reaches the child as a file, never through the environment.
         cmd.env_remove("SECRETS_KEY");
-        let finished = stream::run(cmd, sink, log, Duration::from_secs(60))?;
+        let finished = stream::run(cmd, sink, log, Duration::from_secs(60), None)?;
         let events = read_events(self.events);
         let result = match finished.code {
             Some(0) => PassResult::Ok,

@@ -118,7 +118,13 @@ fn remove_orphans(temp: &Path) {
             None => false,
         };
         if gone {
-            let _ = std::fs::remove_dir_all(entry.path());
+            // The checkout, or the pending-handlers file written beside it.
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
         }
     }
 }
@@ -199,8 +205,11 @@ mod tests {
         for dir in [&orphan, &live, &other] {
             std::fs::create_dir_all(dir.join("roles")).expect("mkdir");
         }
+        let orphan_pending = orphan.with_extension("pending.json");
+        std::fs::write(&orphan_pending, "{}").expect("write");
         remove_orphans(temp.path());
         assert!(!orphan.exists(), "the dead hook's checkout is gone");
+        assert!(!orphan_pending.exists(), "and its pending-handlers file");
         assert!(live.exists() && other.exists());
     }
 }

@@ -18,7 +18,7 @@ use super::pending::{self, Pending};
 use super::push_options::PushOptions;
 use super::run::Pusher;
 use super::stream::{self, Sink};
-use super::{HookError, checkout, lock, retention, time};
+use super::{HookError, checkout, lock, retention, running, time};
 use crate::output::Counts;
 
 /// What every deploy of one bare repository shares.
@@ -115,19 +115,39 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
         std::process::id()
     );
     let lock_path = lock::environment_lock(&ctx.layout.locks(), env);
-    let _lock = lock::acquire(&lock_path, &holder, ctx.keepalive, &mut |other, waited| {
+    let held = lock::acquire(&lock_path, &holder, ctx.keepalive, &mut |other, waited| {
         sink.line(&format!(
             "playhook: waiting for the `{env}` deploy lock ({}s): {other}",
             waited.as_secs()
         ));
     })?;
+    // Holding the lock: a marker left now belongs to a deploy whose hook was killed.
+    match running::recover(&ctx.layout, repo, env) {
+        Ok(Some(killed)) => sink.line(&format!(
+            "playhook: the deploy of {} ({}) to `{env}` started {} did not end (its hook was killed); \
+             recorded as interrupted",
+            &killed.commit[..killed.commit.len().min(10)],
+            killed.refname,
+            killed.when
+        )),
+        Ok(None) => {}
+        Err(e) => sink.line(&format!("playhook: warning: {}", crate::error_chain::render(&e))),
+    }
     if let Some(ticket) = job.ticket {
         if let Some(newer) = lock::superseded_by(&ctx.layout.locks(), env, &job.refname, ticket)? {
+            let newer_short = &newer[..newer.len().min(10)];
             sink.line(&format!(
-                "playhook: not deploying {short}: a newer push to {} ({}) is queued and deploys instead",
+                "playhook: not deploying {short}: a newer push to {} ({newer_short}) is queued and deploys instead",
                 job.refname,
-                &newer[..newer.len().min(10)]
             ));
+            let now = time::now_unix_ms();
+            let mut record = base_record(job, now, None);
+            record.result = "superseded".into();
+            record.error = Some(format!(
+                "a newer push to {} ({newer_short}) was queued and deployed instead",
+                job.refname
+            ));
+            notes::append(&ctx.layout, repo, &record)?;
             return Ok(Outcome::Superseded { by: newer });
         }
     }
@@ -165,9 +185,14 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     sink.line(&header);
     let _ = std::io::Write::write_all(&mut log, format!("{header}\n").as_bytes());
 
+    let mut unfinished = base_record(job, start_ms, Some(notes::relative_log(&ctx.layout, &log_path)));
+    unfinished.result = "interrupted".into();
+    unfinished.error = Some(running::KILLED.into());
+    running::mark(&ctx.layout, &unfinished, &events_path, &log_path)?;
+
     let pending_path = ctx.layout.pending(env);
     let before = pending::load(&pending_path)?;
-    let ran = deploy_child(ctx, repo, job, &events_path, &before, sink, &mut log);
+    let ran = deploy_child(ctx, repo, job, &events_path, &before, sink, &mut log, &held);
     let (finished, error) = match ran {
         Ok(f) => (Some(f), None),
         Err(e) => {
@@ -199,25 +224,15 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     };
     let duration = started.elapsed().as_secs_f64();
     let record = Record {
-        when: time::rfc3339_ms(start_ms),
-        unix_ms: start_ms,
-        commit: job.commit.clone(),
-        refname: job.refname.clone(),
-        environment: env.clone(),
-        kind: job.kind.as_str().to_string(),
-        mode: if check { "check" } else { "real" }.to_string(),
-        tags,
-        limit: job.limit().ok().flatten(),
-        pusher: job.pusher.as_ref().map(|p| p.name.clone()),
-        pusher_source: job.pusher.as_ref().map(|p| p.source.clone()),
         result: result.to_string(),
         exit_code: finished.and_then(|f| f.code),
         duration_secs: (duration * 1000.0).round() / 1000.0,
         hosts: events.recap,
-        log: Some(notes::relative_log(&ctx.layout, &log_path)),
         error,
+        ..unfinished
     };
     notes::append(&ctx.layout, repo, &record)?;
+    running::clear(&ctx.layout, env)?;
     let summary = format!(
         "playhook: {short} to `{env}`: {result} in {:.1}s; log {}; recorded in refs/notes/playhook",
         duration,
@@ -231,7 +246,33 @@ pub fn run(ctx: &Context, repo: &Repository, job: &Job, sink: &Sink) -> Result<O
     Ok(Outcome::Deployed(Box::new(record)))
 }
 
-/// Checks out, then runs and streams `playhook deploy`; the checkout is removed on return.
+/// The record of `job` started at `start_ms`, before its outcome is known: no counts, result
+/// `error`, duration 0.
+fn base_record(job: &Job, start_ms: i64, log: Option<String>) -> Record {
+    Record {
+        when: time::rfc3339_ms(start_ms),
+        unix_ms: start_ms,
+        commit: job.commit.clone(),
+        refname: job.refname.clone(),
+        environment: job.rule.environment.clone(),
+        kind: job.kind.as_str().to_string(),
+        mode: if job.check() { "check" } else { "real" }.to_string(),
+        tags: job.tags(),
+        limit: job.limit().ok().flatten(),
+        pusher: job.pusher.as_ref().map(|p| p.name.clone()),
+        pusher_source: job.pusher.as_ref().map(|p| p.source.clone()),
+        result: "error".into(),
+        exit_code: None,
+        duration_secs: 0.0,
+        hosts: BTreeMap::new(),
+        log,
+        error: None,
+    }
+}
+
+/// Checks out, then runs and streams `playhook deploy` (which holds `lock` as long as it runs,
+/// even past this process); the checkout is removed on return.
+#[allow(clippy::too_many_arguments)]
 fn deploy_child(
     ctx: &Context,
     repo: &Repository,
@@ -240,6 +281,7 @@ fn deploy_child(
     pending: &Pending,
     sink: &Sink,
     log: &mut std::fs::File,
+    lock: &lock::Lock,
 ) -> Result<stream::Finished, HookError> {
     let key_file = key_file(&ctx.layout, ctx.key_in_environment)?;
     let limit = job.limit()?;
@@ -269,7 +311,7 @@ fn deploy_child(
     for name in &ctx.remove_env {
         cmd.env_remove(name);
     }
-    stream::run(cmd, sink, log, ctx.keepalive)
+    stream::run(cmd, sink, log, ctx.keepalive, Some(lock))
 }
 
 /// A file removed on drop.

@@ -6,6 +6,7 @@
 //! BARE.git/playhook/logs/           one log (and one JSONL event file) per deploy
 //! BARE.git/playhook/locks/          one lock file per environment, and its queue
 //! BARE.git/playhook/pending/        handlers notified but not run, per environment
+//! BARE.git/playhook/running/        the marker of the deploy in progress, per environment
 //! refs/notes/playhook               one note per deployed commit: the deploy records
 //! ```
 
@@ -50,6 +51,11 @@ impl Layout {
 
     pub fn pending(&self, environment: &str) -> PathBuf {
         self.state().join("pending").join(format!("{environment}.json"))
+    }
+
+    /// The marker of the environment's deploy in progress (see [`super::running`]).
+    pub fn running(&self, environment: &str) -> PathBuf {
+        self.state().join("running").join(format!("{environment}.json"))
     }
 
     pub fn hooks(&self) -> PathBuf {

@@ -28,6 +28,14 @@ impl Lock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The locked open file, shared: a child process given it holds the lock until it exits
+    /// too (`flock` locks belong to the open file, not to the descriptor).
+    pub fn share(&self) -> Result<File, HookError> {
+        self.file
+            .try_clone()
+            .map_err(|e| HookError::io("sharing the lock file", &self.path, e))
+    }
 }
 
 impl Drop for Lock {

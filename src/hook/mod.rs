@@ -7,7 +7,8 @@
 //! ([`checkout`]) and runs `playhook deploy` on it as a child process, streaming its output to
 //! the pusher and into `playhook/logs/` ([`stream`]). The outcome is recorded as a git note
 //! ([`notes`]); handlers left pending by a failed run are remembered ([`pending`]); old logs
-//! are removed ([`retention`]).
+//! are removed ([`retention`]). A deploy whose hook was killed outright is recorded as
+//! interrupted by the next deploy of its environment ([`running`]).
 //!
 //! Everything the hook keeps lives in the bare repository ([`layout`]).
 
@@ -23,6 +24,7 @@ pub mod pending;
 pub mod push_options;
 pub mod retention;
 pub mod run;
+pub mod running;
 pub mod status;
 pub mod stream;
 pub mod time;

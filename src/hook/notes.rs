@@ -36,7 +36,8 @@ pub struct Record {
     pub pusher: Option<String>,
     /// Where the pusher's name came from (`GL_USER`, `push certificate`, `USER`).
     pub pusher_source: Option<String>,
-    /// `ok`, `failed`, `unreachable`, `error` or `interrupted`.
+    /// `ok`, `failed`, `unreachable`, `error`, `interrupted` (the run was stopped, or its hook
+    /// killed) or `superseded` (a newer push to the ref deployed instead).
     pub result: String,
     pub exit_code: Option<i32>,
     pub duration_secs: f64,

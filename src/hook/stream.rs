@@ -4,7 +4,8 @@
 //! runner ignores SIGINT, SIGHUP and SIGPIPE ([`shield_signals`]), runs the deploy in its own
 //! process group so the pusher's Ctrl-C never reaches it, writes to the pusher from a separate
 //! thread so a stalled connection cannot stall the deploy, and keeps writing the log. SIGTERM
-//! is passed on to the deploy, which stops cleanly.
+//! is passed on to the deploy, which stops cleanly. The deploy holds the environment's lock too,
+//! so a runner killed outright (SIGKILL) leaves no deploy running unlocked.
 
 use std::fs::File;
 use std::io::Write;
@@ -17,6 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::HookError;
+use super::lock::Lock;
 
 /// The pusher's terminal: lines go out from a thread of their own; after the first write
 /// error (the pusher is gone) further lines are dropped.
@@ -97,13 +99,24 @@ pub struct Finished {
 /// Runs `cmd`, sending each line of its stdout and stderr to `sink` (as is, colours included)
 /// and to `log` (colours removed). When nothing was sent for `keepalive`, sends a line saying
 /// the deploy still runs (naming the last `TASK [...]` seen).
+///
+/// The child inherits `hold` (the environment's lock) as its stdin: when this process is killed
+/// outright, the deploy runs on to its end (as when the pusher leaves) and the next deploy waits
+/// for it instead of running beside it.
 pub fn run(
     mut cmd: std::process::Command,
     sink: &Sink,
     log: &mut File,
     keepalive: Duration,
+    hold: Option<&Lock>,
 ) -> Result<Finished, HookError> {
-    cmd.stdin(Stdio::null())
+    // The lock's open file as the child's stdin: the lock is the open file's, so the child holds
+    // it until it exits (the deploy reads nothing from stdin).
+    let stdin = match hold {
+        Some(lock) => Stdio::from(lock.share()?),
+        None => Stdio::null(),
+    };
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -265,7 +278,7 @@ mod tests {
             "-c",
             "printf '\\033[32mTASK [a]\\033[0m\\n'; sleep 1.5; echo done >&2; exit 3",
         ]);
-        let fin = run(cmd, &sink, &mut log, Duration::from_millis(500)).expect("runs");
+        let fin = run(cmd, &sink, &mut log, Duration::from_millis(500), None).expect("runs");
         sink.finish();
         assert_eq!(
             fin,

@@ -16,7 +16,13 @@ const FREE_FORM_KEYS: &[&str] = &[
 /// Splits `text` into words like Ansible's `split_args`: whitespace separates words, except
 /// inside quotes and inside `{{ }}`, `{% %}` and `{# #}` blocks. Quotes are kept.
 pub fn split_args(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
+    split_words(text).into_iter().map(|(w, _)| w).collect()
+}
+
+/// [`split_args`], each word with whether a line ends after it (a line break outside quotes
+/// and blocks follows it): the free form of `shell` keeps its lines.
+fn split_words(text: &str) -> Vec<(String, bool)> {
+    let mut words: Vec<(String, bool)> = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
     let mut depth = 0usize;
@@ -51,7 +57,12 @@ pub fn split_args(text: &str) -> Vec<String> {
             }
             None if c.is_whitespace() && depth == 0 => {
                 if !current.is_empty() {
-                    words.push(std::mem::take(&mut current));
+                    words.push((std::mem::take(&mut current), false));
+                }
+                if c == '\n' {
+                    if let Some(last) = words.last_mut() {
+                        last.1 = true;
+                    }
                 }
             }
             None => current.push(c),
@@ -59,7 +70,7 @@ pub fn split_args(text: &str) -> Vec<String> {
         i += 1;
     }
     if !current.is_empty() {
-        words.push(current);
+        words.push((current, false));
     }
     words
 }
@@ -75,11 +86,13 @@ fn unquote(s: &str) -> String {
 }
 
 /// Parses `k=v` words into pairs. With `free_form`, words that are not one of the command keys
-/// form `_raw_params`, joined by single spaces as written.
+/// form `_raw_params`, joined by single spaces, and by a line break where a line ended (as
+/// Ansible's `join_args`: a multi-line `shell: |` script keeps its lines).
 pub fn parse_kv(text: &str, free_form: bool) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    let mut raw: Vec<String> = Vec::new();
-    for word in split_args(text) {
+    let mut raw = String::new();
+    let mut line_ended = false;
+    for (word, ends_line) in split_words(text) {
         let key_value = word.find('=').and_then(|eq| {
             let key = &word[..eq];
             let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -87,11 +100,20 @@ pub fn parse_kv(text: &str, free_form: bool) -> Vec<(String, String)> {
         });
         match key_value {
             Some((k, v)) if !free_form || FREE_FORM_KEYS.contains(&k.as_str()) => pairs.push((k, v)),
-            _ => raw.push(word),
+            _ => {
+                if !raw.is_empty() {
+                    raw.push(if line_ended { '\n' } else { ' ' });
+                }
+                raw.push_str(&word);
+                line_ended = ends_line;
+                continue;
+            }
         }
+        // A key's line break belongs to the text before it.
+        line_ended |= ends_line;
     }
     if free_form && !raw.is_empty() {
-        pairs.push(("_raw_params".to_string(), raw.join(" ")));
+        pairs.push(("_raw_params".to_string(), raw));
     }
     pairs
 }
@@ -112,6 +134,24 @@ mod tests {
                 ("src".into(), "a.j2".into()),
                 ("dest".into(), "/etc/my file".into()),
                 ("mode".into(), "{{ m | default('0644') }}".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn free_form_keeps_its_lines() {
+        let pairs = parse_kv(
+            "echo a\nfor i in 1 2; do\n  echo \"$i\n x\"\ndone creates=/x\nexit 0\n",
+            true,
+        );
+        assert_eq!(
+            pairs,
+            vec![
+                ("creates".into(), "/x".into()),
+                (
+                    "_raw_params".into(),
+                    "echo a\nfor i in 1 2; do\necho \"$i\n x\"\ndone\nexit 0".into()
+                )
             ]
         );
     }

@@ -13,6 +13,7 @@ mod deploy_features;
 mod downloads;
 mod example;
 mod facts;
+mod faults;
 mod hook;
 mod inventory;
 mod loops_lookups;

@@ -8,8 +8,8 @@
 //! `mv -fT`. If the connection dies mid-transfer nothing runs at all; if `base64 -d` is stopped
 //! mid-write its exit status aborts the script (under `become`, where the data may cross one
 //! more pipe, the size is checked too), which removes the temp file, so only a
-//! `.NAME.playhook-RANDOM` file killed with the shell itself can remain, never a partial
-//! destination. A new file without a mode gets `0666 & ~umask`, as in Ansible; an existing file
+//! `.NAME.playhook-RANDOM-PID` file killed with the shell itself can remain, never a partial
+//! destination; the next write of the same file removes it (its writer, PID, is gone). A new file without a mode gets `0666 & ~umask`, as in Ansible; an existing file
 //! passes its mode and ownership on.
 
 use super::super::quote::{quote, quote_path};
@@ -164,6 +164,10 @@ fn write_result(path: &str, out: &Output) -> Result<WriteResult, FileError> {
     Ok(WriteResult { backup_file, stat })
 }
 
+/// The random part and the pid of a temp file's name (`.NAME.playhook-<16 hex>-<pid>`), as a
+/// shell pattern.
+const STALE_GLOB: &str = "????????????????-*";
+
 fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     let (dir, name) = match path.rfind('/') {
         Some(0) => ("/", &path[1..]),
@@ -177,12 +181,18 @@ fn write_script(path: &str, opts: &WriteOptions, fill: &str) -> String {
     };
     // The temp file is created private (as `mktemp` would), before the trap that removes it is
     // set, and exclusively, so a name taken by anything else fails the write instead of
-    // touching it.
+    // touching it. Its name ends with the writing shell's pid: a temp file of this destination
+    // whose writer is gone (killed with its shell, so its trap never ran) is removed first.
+    let prefix = quote_path(&format!("{dir}/.{name}.playhook-"));
     let mut s = format!(
-        "set -e\n{mkdir}f={}\nt={}\n( umask 077; set -C; : > \"$t\" )\n\
+        "set -e\n{mkdir}f={}\n\
+         if [ -d /proc/self ]; then for o in {prefix}{STALE_GLOB}; do p=${{o##*-}}; \
+         case $p in ''|*[!0-9]*) continue;; esac; \
+         if [ -f \"$o\" ] && [ ! -d \"/proc/$p\" ]; then rm -f -- \"$o\"; fi; done; fi\n\
+         t={prefix}{:016x}-$$\n( umask 077; set -C; : > \"$t\" )\n\
          trap 'rm -f \"$t\"' EXIT\ntrap 'exit 1' HUP INT TERM\n{fill}\n",
         quote_path(path),
-        quote_path(&format!("{dir}/.{name}.playhook-{:016x}", rand::random::<u64>()))
+        rand::random::<u64>()
     );
     // Owner and group first, mode last: `chown` clears set-user-ID and set-group-ID bits. A
     // replaced file passes on its owner and group (unless both are set; `chown` only runs when

@@ -11,6 +11,7 @@
 mod args;
 pub mod askpass;
 mod failure;
+mod session_dir;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -196,15 +197,12 @@ async fn start_shell(
 
 /// Starts the master connection and waits until it authenticated and went to the background.
 async fn launch_master(target: &Target) -> Result<Session, ConnectionError> {
-    let dir = tempfile::Builder::new()
-        .prefix("playhook-ssh-")
-        .tempdir()
-        .map_err(|e| {
-            unreachable(
-                target,
-                format!("cannot create a temp dir for the ssh control socket: {e}"),
-            )
-        })?;
+    let dir = session_dir::create().map_err(|e| {
+        unreachable(
+            target,
+            format!("cannot create a temp dir for the ssh control socket: {e}"),
+        )
+    })?;
     // The names the openssh crate expects in its session dir.
     let control = dir.path().join("master");
     let log = dir.path().join("log");

@@ -214,6 +214,40 @@ impl FleetHost {
             .collect()
     }
 
+    /// Freezes every process of this host (SIGSTOP): the listener, the per-connection sshd and
+    /// everything running in sessions; established connections stall.
+    pub fn freeze_all(&self) {
+        self.freeze();
+        for p in self.session_pids() {
+            signal(p, Signal::STOP);
+        }
+    }
+
+    /// Undoes [`freeze_all`](Self::freeze_all).
+    pub fn thaw_all(&self) {
+        for p in self.session_pids() {
+            signal(p, Signal::CONT);
+        }
+        self.thaw();
+    }
+
+    /// Runs `sh -c SCRIPT` inside this host's mount namespace (to mount over its `/tmp`, ...);
+    /// panics when it fails.
+    pub fn in_namespace(&self, script: &str) -> String {
+        let out = Command::new("nsenter")
+            .arg(format!("--mount=/proc/{}/ns/mnt", self.sshd_pid))
+            .args(["sh", "-c", script])
+            .output()
+            .expect("running nsenter (util-linux)");
+        assert!(
+            out.status.success(),
+            "`{script}` in {}'s namespace: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Kills every per-connection sshd of this host (the network dropping, seen from the client);
     /// the listener keeps running.
     pub fn drop_connections(&self) {
@@ -287,7 +321,9 @@ fn start_all(
                 let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
             }
             let _ = wrapper.wait();
-            retry &= text.contains("Address already in use");
+            // SIGKILL: another fleet cleaning up a namespace whose id ours reused (see
+            // `kill_namespace`; fleets built before it checked start times do this).
+            retry &= text.contains("Address already in use") || text.contains("SIGKILL");
             last_log.push_str(&format!("--- {name} ---\n{text}{stderr}\n"));
         }
         if !retry {
@@ -464,20 +500,50 @@ fn parent_pid(pid: i32) -> Option<i32> {
 }
 
 /// SIGKILLs every process in the mount namespace, until none is left (or 5 s passed).
+///
+/// Once its last process is gone the kernel may give the namespace's id to a new namespace (of
+/// another fleet starting meanwhile): a process is only killed if it started before this call,
+/// or is the child of one already killed.
 fn kill_namespace(mount_ns: &Path) {
     let own = fs::read_link("/proc/self/ns/mnt").expect("reading our mount namespace");
     assert_ne!(own, mount_ns, "refusing to kill our own mount namespace");
+    let begin = uptime_ticks();
+    let mut killed = std::collections::HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let pids = namespace_pids(mount_ns);
+        let pids: Vec<i32> = namespace_pids(mount_ns)
+            .into_iter()
+            .filter(|&p| {
+                start_ticks(p).is_some_and(|t| t <= begin)
+                    || parent_pid(p).is_some_and(|pp| killed.contains(&pp))
+            })
+            .collect();
         if pids.is_empty() || Instant::now() > deadline {
             return;
         }
         for p in pids {
             signal(p, Signal::KILL);
+            killed.insert(p);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// When `pid` started, in clock ticks since boot (`/proc/PID/stat` field 22).
+fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Now, in the clock ticks of [`start_ticks`] (100 per second on Linux).
+fn uptime_ticks() -> u64 {
+    let text = fs::read_to_string("/proc/uptime").unwrap_or_default();
+    let secs: f64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
+    (secs * 100.0).ceil() as u64 + 1
 }
 
 fn signal(pid: i32, sig: Signal) {
