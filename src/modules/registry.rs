@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files, net, packages, services, system, vcs};
+use super::{commands, containers, control, files, net, packages, services, system, vcs};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -82,6 +82,12 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::authorized_key::AuthorizedKey,
         &system::pam_limits::PamLimits,
         &system::pamd::Pamd,
+        &containers::docker_container::DockerContainer,
+        &containers::docker_image::DockerImage,
+        &containers::docker_network::DockerNetwork,
+        &containers::docker_volume::DockerVolume,
+        &containers::docker_login::DockerLogin,
+        &containers::docker_compose_v2::DockerComposeV2,
     ]
 }
 
@@ -119,7 +125,10 @@ pub fn lookup(name: &str) -> Option<&'static dyn Module> {
     all().iter().copied().find(|m| {
         let spec = m.spec();
         (spec.name == short || spec.aliases.contains(&short))
-            && collection.is_none_or(|c| c == spec.collection)
+            && match collection {
+                Some(c) => c == spec.collection,
+                None => !spec.fqcn_only,
+            }
     })
 }
 
