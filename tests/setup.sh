@@ -43,7 +43,16 @@ if [ ${#packages[@]} -gt 0 ]; then
     echo "tests/setup.sh: installing ${packages[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # No service starts during the install: docker.io's would start a system dockerd that
+    # rewrites this machine's firewall (the tests start private daemons of their own).
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+    fi
     apt-get install -y -qq "${packages[@]}" >/dev/null
+    [ -z "$policy" ] || rm -f "$policy"
     hash -r
 fi
 
