@@ -25,6 +25,8 @@ need mmdebstrap mmdebstrap
 need systemd-nspawn systemd-container
 need apt-ftparchive apt-utils
 need python3 python3
+need dockerd docker.io # the community.docker modules' tests start their own daemons
+need busybox busybox-static # their container images are a busybox imported with `docker import`
 # The version pip installed for python3 (much faster than `ansible-playbook --version`).
 installed=$(python3 -c 'import importlib.metadata as m; print(m.version("ansible-core"))' 2>/dev/null || true)
 ansible_missing=
@@ -41,7 +43,16 @@ if [ ${#packages[@]} -gt 0 ]; then
     echo "tests/setup.sh: installing ${packages[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # No service starts during the install: docker.io's would start a system dockerd that
+    # rewrites this machine's firewall (the tests start private daemons of their own).
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+    fi
     apt-get install -y -qq "${packages[@]}" >/dev/null
+    [ -z "$policy" ] || rm -f "$policy"
     hash -r
 fi
 
@@ -54,12 +65,12 @@ if [ -n "$ansible_missing" ]; then
 fi
 
 # The filters' oracle: passlib for password_hash, netaddr for ansible.utils' ip filters, jmespath
-# for json_query, and the community package's collections (ansible.utils, ansible.posix,
+# for json_query, requests for community.docker's modules, and the community package's collections (ansible.utils, ansible.posix,
 # community.general),
 # without its dependencies so ansible-core stays at $ansible_version.
 collections_version=12.3.0
-python_libs=(passlib==1.7.4 netaddr==1.3.0 jmespath==1.1.0)
-if ! python3 -c 'import passlib, netaddr, jmespath, ansible_collections.ansible.utils, ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null; then
+python_libs=(passlib==1.7.4 netaddr==1.3.0 jmespath==1.1.0 requests==2.34.2)
+if ! python3 -c 'import passlib, netaddr, jmespath, requests, ansible_collections.ansible.utils, ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null; then
     echo "tests/setup.sh: installing ${python_libs[*]} and ansible $collections_version's collections" >&2
     pip=(python3 -m pip install -q --disable-pip-version-check "${python_libs[@]}")
     "${pip[@]}" 2>/dev/null || "${pip[@]}" --break-system-packages

@@ -111,6 +111,9 @@ pub struct Spec {
     /// Refuses `delegate_to` another host (checked before connecting to it): `synchronize`,
     /// whose rsync runs between the controller and the host.
     pub no_remote_delegation: bool,
+    /// Only its fully qualified name reaches it: ansible-core routes no short name to it
+    /// (`community.docker.docker_compose_v2`, where `docker_container` is routed).
+    pub fqcn_only: bool,
 }
 
 impl Spec {
@@ -127,6 +130,7 @@ impl Spec {
             show: ResultShow::Normal,
             takes_async: true,
             no_remote_delegation: false,
+            fqcn_only: false,
         }
     }
 
@@ -134,6 +138,14 @@ impl Spec {
     pub const fn no_remote_delegation(self) -> Spec {
         Spec {
             no_remote_delegation: true,
+            ..self
+        }
+    }
+
+    /// Reached only by its fully qualified name.
+    pub const fn fqcn_only(self) -> Spec {
+        Spec {
+            fqcn_only: true,
             ..self
         }
     }

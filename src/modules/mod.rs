@@ -8,6 +8,7 @@
 //! `systemd` for `systemd_service`, ...).
 
 pub mod commands;
+pub mod containers;
 pub mod contract;
 pub mod control;
 pub mod ctx;

@@ -6,7 +6,7 @@
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
 use super::contract::{Collection, Module};
-use super::{commands, control, files, net, packages, services, system, vcs};
+use super::{commands, containers, control, files, net, packages, services, system, vcs};
 
 /// Every module, in the order `playhook check` lists them.
 pub fn all() -> &'static [&'static dyn Module] {
@@ -82,6 +82,12 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::authorized_key::AuthorizedKey,
         &system::pam_limits::PamLimits,
         &system::pamd::Pamd,
+        &containers::docker_container::DockerContainer,
+        &containers::docker_image::DockerImage,
+        &containers::docker_network::DockerNetwork,
+        &containers::docker_volume::DockerVolume,
+        &containers::docker_login::DockerLogin,
+        &containers::docker_compose_v2::DockerComposeV2,
     ]
 }
 
@@ -119,7 +125,10 @@ pub fn lookup(name: &str) -> Option<&'static dyn Module> {
     all().iter().copied().find(|m| {
         let spec = m.spec();
         (spec.name == short || spec.aliases.contains(&short))
-            && collection.is_none_or(|c| c == spec.collection)
+            && match collection {
+                Some(c) => c == spec.collection,
+                None => !spec.fqcn_only,
+            }
     })
 }
 
@@ -144,6 +153,7 @@ pub fn is_builtin(name: &str, short: &str) -> bool {
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = all()
         .iter()
+        .filter(|m| !m.spec().fqcn_only)
         .flat_map(|m| std::iter::once(m.spec().name).chain(m.spec().aliases.iter().copied()))
         .chain(CONTROL_ACTIONS.iter().copied())
         .collect();
@@ -171,6 +181,29 @@ mod tests {
             assert!(control_action(name).is_some(), "{name}");
         }
         assert!(control_action("community.general.import_tasks").is_none());
+    }
+
+    #[test]
+    fn docker_modules_resolve_as_ansible_routes_them() {
+        for short in [
+            "docker_container",
+            "docker_image",
+            "docker_network",
+            "docker_volume",
+            "docker_login",
+        ] {
+            assert_eq!(lookup(short).map(|m| m.name()), Some(short));
+            assert_eq!(
+                lookup(&format!("community.docker.{short}")).map(|m| m.name()),
+                Some(short)
+            );
+        }
+        assert!(lookup("community.docker.docker_compose_v2").is_some());
+        assert!(
+            lookup("docker_compose_v2").is_none(),
+            "ansible-core routes no short name to it"
+        );
+        assert!(!known_names().contains(&"docker_compose_v2"));
     }
 
     #[test]

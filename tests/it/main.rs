@@ -6,6 +6,7 @@ mod agent_reboot;
 mod agent_report;
 mod check_sees;
 mod cli;
+mod containers;
 mod delegation;
 mod deploy;
 mod deploy_errors;

@@ -4,6 +4,7 @@ pub mod ansible;
 pub mod ansible_tasks;
 pub mod apt_repo;
 pub mod become_users;
+pub mod docker;
 pub mod fleet;
 pub mod git;
 pub mod git_daemon;
