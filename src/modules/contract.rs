@@ -36,6 +36,8 @@ pub enum Collection {
     General,
     /// `community.docker.`
     Docker,
+    /// `community.crypto.`
+    Crypto,
 }
 
 impl Collection {
@@ -46,6 +48,7 @@ impl Collection {
             Collection::Posix => "ansible.posix",
             Collection::General => "community.general",
             Collection::Docker => "community.docker",
+            Collection::Crypto => "community.crypto",
         }
     }
 }

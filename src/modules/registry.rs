@@ -1,7 +1,7 @@
 //! Every module, and the one place where the names tasks use are resolved: short names,
 //! aliases (`systemd` = `systemd_service`), and fully qualified names of the collections
 //! playhook knows (`ansible.builtin.`, `ansible.legacy.`, `ansible.posix.`,
-//! `community.general.`, `community.docker.`).
+//! `community.general.`, `community.docker.`, `community.crypto.`).
 //!
 //! Adding a module: one file in its family folder, and one line in [`all`].
 
@@ -37,6 +37,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &packages::dpkg_selections::DpkgSelections,
         &packages::debconf::Debconf,
         &packages::dnf::Dnf,
+        &packages::dnf_config_manager::DnfConfigManager,
         &packages::yum_repository::YumRepository,
         &packages::rpm_key::RpmKey,
         &packages::package::Package,
@@ -80,6 +81,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &system::sysctl::Sysctl,
         &system::modprobe::Modprobe,
         &system::authorized_key::AuthorizedKey,
+        &system::openssh_keypair::OpensshKeypair,
         &system::pam_limits::PamLimits,
         &system::pamd::Pamd,
         &containers::docker_container::DockerContainer,
@@ -109,6 +111,7 @@ fn split(name: &str) -> (Option<Collection>, &str) {
         ("ansible.posix.", Collection::Posix),
         ("community.general.", Collection::General),
         ("community.docker.", Collection::Docker),
+        ("community.crypto.", Collection::Crypto),
     ];
     for (prefix, collection) in PREFIXES {
         if let Some(short) = name.strip_prefix(prefix) {

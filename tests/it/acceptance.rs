@@ -91,9 +91,7 @@ const TABLE: &[Case] = &[
     role("devsec-os-hardening", Accepted),
     role(
         "devsec-ssh-hardening",
-        Blocked(
-            "tasks/crypto_hostkeys.yml:3: `community.crypto.openssh_keypair` is neither a supported module",
-        ),
+        Blocked("tasks/selinux.yml:8: `community.general.seport` is neither a supported module"),
     ),
     site(
         "internet-pi",
@@ -118,7 +116,7 @@ const TABLE: &[Case] = &[
         "configure.yml",
         Some("inventories/vagrant/inventory"),
         Blocked(
-            "./roles/geerlingguy.php-memcached/tasks/main.yml:12: `community.general.dnf_config_manager` is neither a supported module",
+            "./roles/geerlingguy.mysql/tasks/secure-installation.yml:3: `mysql_user` is neither a supported module",
         ),
     ),
     site(

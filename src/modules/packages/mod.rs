@@ -1,6 +1,6 @@
 //! Package modules: `apt` and its Debian companions (`apt_repository`, `deb822_repository`,
 //! `apt_key`, `dpkg_selections`, `debconf`), `dnf` (alias `yum`) and its RedHat companions
-//! (`yum_repository`, `rpm_key`), the generic `package` and `package_facts`, and the language
+//! (`yum_repository`, `rpm_key`, community.general's `dnf_config_manager`), the generic `package` and `package_facts`, and the language
 //! package managers `pip` ([`pip_req`] reads its requirements) and `npm`.
 //!
 //! [`want`] is what every package manager module shares: the task's packages parsed into
@@ -20,6 +20,7 @@ pub mod apt_repository;
 pub mod deb822_repository;
 pub mod debconf;
 pub mod dnf;
+pub mod dnf_config_manager;
 pub mod dnf_plan;
 pub mod dnf_query;
 pub mod dpkg_selections;

@@ -7,7 +7,8 @@
 //! (ansible.posix: SELinux state, policy and booleans), and the kernel and login settings of
 //! ansible.posix and community.general: `mount` (its fstab edits in `fstab`, the live mounts in
 //! `mount_table`, `~` in its paths expanded by `home_paths`), `sysctl`, `modprobe`,
-//! `authorized_key`, `pam_limits` and `pamd` (its rule model in `pamd_rules`).
+//! `authorized_key`, `pam_limits` and `pamd` (its rule model in `pamd_rules`); and
+//! community.crypto's `openssh_keypair` (an SSH key pair made by `ssh-keygen`).
 
 pub mod authorized_key;
 pub mod cron;
@@ -17,6 +18,7 @@ pub mod hostname;
 pub mod locale_gen;
 pub mod modprobe;
 pub mod mount;
+pub mod openssh_keypair;
 pub mod pam_limits;
 pub mod pamd;
 pub mod reboot;
