@@ -1,0 +1,107 @@
+//! Docker on the test machines, for plays that run `community.docker` modules on them.
+//!
+//! `dockerd` cannot run inside a machine: systemd-nspawn mounts the cgroup v1 hierarchies
+//! read-only there, and without a network namespace of its own a machine has no
+//! `CAP_NET_ADMIN`, which dockerd needs to set up even a host-network container. So each machine
+//! gets a private daemon on this host ([`Daemon`], `support/docker.rs`), reached from inside the
+//! machine over a relay on `127.0.0.1:PORT` (a thread copying bytes between that TCP port and the
+//! daemon's unix socket; machines share the host's network), and this host's `docker` client
+//! (Debian's `docker.io`) copied in as `/usr/local/libexec/docker`, behind a
+//! `/usr/local/bin/docker` that points `DOCKER_HOST` at the relay: `docker` on the machine, and
+//! the modules running it, see a docker host of their own. The containers run on this host, in
+//! its network namespace (`network_mode: host`), so services must listen on their machine's own
+//! address.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::docker::Daemon;
+use super::machines::Machine;
+
+/// A machine's docker daemon and its relay; both stop on drop.
+pub struct DockerHost {
+    pub daemon: Daemon,
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl DockerHost {
+    /// Starts a daemon for `m` and installs the client on it; checks `docker info` on the
+    /// machine answers.
+    pub fn attach(m: &Machine) -> DockerHost {
+        let daemon = Daemon::start();
+        let socket = PathBuf::from(
+            daemon
+                .host()
+                .strip_prefix("unix://")
+                .expect("the daemon listens on a unix socket"),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the docker relay");
+        let port = listener.local_addr().expect("a bound socket").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (Ok(client), Ok(server)) = (client, UnixStream::connect(&socket)) else {
+                    continue;
+                };
+                relay(client, server);
+            }
+        });
+        let host = DockerHost { daemon, port, stop };
+        host.install_client(m);
+        m.ok("docker info >/dev/null");
+        host
+    }
+
+    fn install_client(&self, m: &Machine) {
+        let client = ["/usr/bin/docker", "/usr/local/bin/docker"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("a docker client on this host (tests/setup.sh installs docker.io)");
+        let root = m.root();
+        let libexec = root.join("usr/local/libexec");
+        std::fs::create_dir_all(&libexec).expect("creating /usr/local/libexec");
+        std::fs::copy(client, libexec.join("docker")).expect("copying the docker client");
+        let wrapper = root.join("usr/local/bin/docker");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\n# This machine's docker daemon runs on the test host.\n\
+                 : \"${{DOCKER_HOST:=tcp://127.0.0.1:{}}}\"\nexport DOCKER_HOST\n\
+                 exec /usr/local/libexec/docker \"$@\"\n",
+                self.port
+            ),
+        )
+        .expect("writing the docker wrapper");
+        super::ssh_client::set_mode(&wrapper, 0o755);
+    }
+}
+
+impl Drop for DockerHost {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Copies bytes both ways until each side closes its half.
+fn relay(client: TcpStream, server: UnixStream) {
+    let (Ok(client2), Ok(server2)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    std::thread::spawn(move || copy(client, server, |s| s.shutdown(Shutdown::Write)));
+    std::thread::spawn(move || copy(server2, client2, |s| s.shutdown(Shutdown::Write)));
+}
+
+fn copy<R: Read, W: Write>(mut from: R, mut to: W, close: impl Fn(&W) -> std::io::Result<()>) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = close(&to);
+}
