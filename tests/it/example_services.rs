@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::support::ansible_tasks::ansible_command;
 use crate::support::docker_hosts::DockerHost;
 use crate::support::git::{Remote, text};
 use crate::support::load_balancer::{Event, LoadBalancer};
@@ -28,13 +29,25 @@ const IMAGES: [&str; 3] = [
     "registry.example.org/acme/web:9d0e4b2",
 ];
 
-/// Copies the example into the clone (all but its inventory) and writes an inventory of the
-/// machines: the first in staging, the others in production.
+/// Copies the example into the clone (all but its inventory), with an inventory of the
+/// machines, and the example's rules into the bare repository.
 fn example_repo(remote: &Remote, machines: &Machines, lb: &LoadBalancer, syslog: &SyslogSink) {
-    copy_tree(Path::new(EXAMPLE), &remote.work);
+    write_example(&remote.work, machines, lb, syslog);
+    std::fs::copy(
+        Path::new(EXAMPLE).join("playhook.yaml"),
+        remote.bare.join("playhook.yaml"),
+    )
+    .expect("copying the example's rules into the bare repository");
+}
+
+/// Copies the example into `dir` and replaces its inventory with the machines: the first in
+/// staging, the others in production.
+fn write_example(dir: &Path, machines: &Machines, lb: &LoadBalancer, syslog: &SyslogSink) {
+    copy_tree(Path::new(EXAMPLE), dir);
+    // The machines' own python3 for ansible-playbook's modules; playhook does not use it.
     let host = |m: &Machine| {
         format!(
-            "            {}: {{ansible_host: {}, ansible_port: {}}}\n",
+            "            {}: {{ansible_host: {}, ansible_port: {}, ansible_python_interpreter: /usr/bin/python3}}\n",
             m.name, m.address, m.port
         )
     };
@@ -51,12 +64,7 @@ fn example_repo(remote: &Remote, machines: &Machines, lb: &LoadBalancer, syslog:
         lb.url(),
         syslog.address(),
     );
-    remote.file("inventory/hosts.yaml", &inventory);
-    std::fs::copy(
-        Path::new(EXAMPLE).join("playhook.yaml"),
-        remote.bare.join("playhook.yaml"),
-    )
-    .expect("copying the example's rules into the bare repository");
+    std::fs::write(dir.join("inventory/hosts.yaml"), inventory).expect("writing the inventory");
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -344,4 +352,83 @@ fn pushes_roll_the_services_out_environment_by_environment() {
         vec![prod1.name.clone(), prod2.name.clone()]
     );
     assert_eq!(lb.members("staging"), vec![stage.name.clone()]);
+}
+
+/// The example runs unchanged under ansible-playbook (community.docker's own modules): staging,
+/// then production one host at a time behind the load balancer; playhook then finds every host
+/// as it would have left it (`changed=0`, the same containers).
+#[test]
+fn ansible_playbook_rolls_the_example_out_and_playhook_agrees_with_what_it_left() {
+    let machines = Machines::start(3);
+    let (stage, prod1, prod2) = (machines.machine(0), machines.machine(1), machines.machine(2));
+    let docker: Vec<DockerHost> = machines.machines().iter().map(docker_host).collect();
+    for (m, d) in machines.machines().iter().zip(&docker) {
+        d.serve_socket(m);
+    }
+    let lb = LoadBalancer::start(&[
+        ("staging", &stage.name, &stage.address),
+        ("production", &prod1.name, &prod1.address),
+        ("production", &prod2.name, &prod2.address),
+    ]);
+    let syslog = SyslogSink::start();
+    let repo = tempfile::tempdir().expect("a temp dir");
+    write_example(repo.path(), &machines, &lb, &syslog);
+
+    for (limit, pool, hosts) in [
+        ("staging", "staging", vec![stage]),
+        ("production", "production", vec![prod1, prod2]),
+    ] {
+        let before = lb.events().len();
+        let out = ansible_command("ansible-playbook")
+            .args(["deploy.yaml", "-l", limit])
+            .env("ANSIBLE_CONFIG", repo.path().join("ansible.cfg"))
+            .env("ANSIBLE_LOCAL_TEMP", repo.path().join(".ansible-tmp"))
+            .current_dir(repo.path())
+            .output()
+            .expect("running ansible-playbook");
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+        let restarted: Vec<(&Machine, &DockerHost, &str)> = hosts
+            .iter()
+            .flat_map(|m| {
+                let i = machines
+                    .machines()
+                    .iter()
+                    .position(|x| x.name == m.name)
+                    .expect("a machine");
+                SERVICES.map(|s| (*m, &docker[i], s))
+            })
+            .collect();
+        assert_rolled(&events_since(&lb, before), pool, &hosts, &restarted);
+    }
+    let ids: Vec<_> = docker.iter().map(container_ids).collect();
+    for each in &ids {
+        assert_eq!(each.keys().collect::<Vec<_>>(), SERVICES);
+    }
+    syslog.wait_for(&format!("web 4f2a9c1 on {}:8081 says hello", prod2.address));
+
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_playhook"))
+        .args(["deploy", "--json", "-C"])
+        .arg(repo.path())
+        .output()
+        .expect("running playhook");
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
+    for m in machines.machines() {
+        let recap = playhook_recap_of(&stdout, &m.name);
+        assert_eq!(recap["changed"], 0, "{}: {stdout}", m.name);
+        assert_eq!(recap["failed"], 0, "{}: {stdout}", m.name);
+    }
+    let after: Vec<_> = docker.iter().map(container_ids).collect();
+    assert_eq!(after, ids, "no container recreated");
+}
+
+/// A host's counts in the recap event of `playhook deploy --json` output.
+fn playhook_recap_of(stdout: &str, host: &str) -> Value {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "recap")
+        .map(|e| e["hosts"][host].clone())
+        .unwrap_or_else(|| panic!("no recap of {host}: {stdout}"))
 }

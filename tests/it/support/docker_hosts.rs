@@ -8,9 +8,11 @@
 //! daemon's unix socket; machines share the host's network), and this host's `docker` client
 //! (Debian's `docker.io`) copied in as `/usr/local/libexec/docker`, behind a
 //! `/usr/local/bin/docker` that points `DOCKER_HOST` at the relay: `docker` on the machine, and
-//! the modules running it, see a docker host of their own. The containers run on this host, in
-//! its network namespace (`network_mode: host`), so services must listen on their machine's own
-//! address.
+//! the modules running it, see a docker host of their own. For community.docker's Python modules
+//! (ansible-playbook), [`DockerHost::serve_socket`] also relays the machine's
+//! `/var/run/docker.sock` to that port (a small python3 service inside the machine) and installs
+//! `python3-requests`. The containers run on this host, in its network namespace
+//! (`network_mode: host`), so services must listen on their machine's own address.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -82,6 +84,59 @@ impl DockerHost {
         )
         .expect("writing the docker wrapper");
         super::ssh_client::set_mode(&wrapper, 0o755);
+    }
+}
+
+/// Inside the machine: `/var/run/docker.sock` relayed to the daemon's TCP port.
+const SOCKET_RELAY: &str = r#"import os, socket, sys, threading
+port = int(sys.argv[1])
+path = "/var/run/docker.sock"
+if os.path.exists(path):
+    os.unlink(path)
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+server.listen(64)
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    try:
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+while True:
+    client, _ = server.accept()
+    daemon = socket.create_connection(("127.0.0.1", port))
+    threading.Thread(target=pipe, args=(client, daemon), daemon=True).start()
+    threading.Thread(target=pipe, args=(daemon, client), daemon=True).start()
+"#;
+
+impl DockerHost {
+    /// Makes the daemon reachable at the machine's `/var/run/docker.sock` and installs
+    /// `python3-requests` (from Debian's mirror), for community.docker's modules.
+    pub fn serve_socket(&self, m: &Machine) {
+        let script = m.root().join("usr/local/libexec/docker-socket-relay.py");
+        std::fs::write(&script, SOCKET_RELAY).expect("writing the socket relay");
+        m.ok(&format!(
+            "systemd-run -q --unit=docker-socket-relay python3 /usr/local/libexec/docker-socket-relay.py {} && \
+             for i in $(seq 50); do [ -S /var/run/docker.sock ] && break; sleep 0.1; done && \
+             DOCKER_HOST=unix:///var/run/docker.sock docker info >/dev/null",
+            self.port
+        ));
+        let ran = m.run(
+            "python3 -c 'import requests' 2>/dev/null || { apt-get update -qq && \
+             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-requests >/dev/null; }",
+        );
+        assert_eq!(
+            ran.code, 0,
+            "installing python3-requests on {}: {}",
+            m.name, ran.stderr
+        );
     }
 }
 
