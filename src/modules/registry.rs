@@ -153,6 +153,7 @@ pub fn is_builtin(name: &str, short: &str) -> bool {
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = all()
         .iter()
+        .filter(|m| !m.spec().fqcn_only)
         .flat_map(|m| std::iter::once(m.spec().name).chain(m.spec().aliases.iter().copied()))
         .chain(CONTROL_ACTIONS.iter().copied())
         .collect();
@@ -180,6 +181,29 @@ mod tests {
             assert!(control_action(name).is_some(), "{name}");
         }
         assert!(control_action("community.general.import_tasks").is_none());
+    }
+
+    #[test]
+    fn docker_modules_resolve_as_ansible_routes_them() {
+        for short in [
+            "docker_container",
+            "docker_image",
+            "docker_network",
+            "docker_volume",
+            "docker_login",
+        ] {
+            assert_eq!(lookup(short).map(|m| m.name()), Some(short));
+            assert_eq!(
+                lookup(&format!("community.docker.{short}")).map(|m| m.name()),
+                Some(short)
+            );
+        }
+        assert!(lookup("community.docker.docker_compose_v2").is_some());
+        assert!(
+            lookup("docker_compose_v2").is_none(),
+            "ansible-core routes no short name to it"
+        );
+        assert!(!known_names().contains(&"docker_compose_v2"));
     }
 
     #[test]

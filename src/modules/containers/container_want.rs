@@ -490,3 +490,57 @@ pub fn extra_networks(wanted: &[NetworkParam], container: &Json) -> Vec<(String,
         .map(|(name, cfg)| (name.clone(), json!({"name": name, "id": cfg["NetworkID"]})))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(args: Json) -> Params {
+        crate::modules::params::parse(
+            "docker_container",
+            &minijinja::Value::from(minijinja::value::Serde(&args)),
+        )
+        .expect("params")
+    }
+
+    fn container() -> Json {
+        json!({
+            "Config": {"Env": ["PATH=/bin", "A=1", "EXTRA=x"], "Cmd": ["sleep", "1"], "Labels": {"a": "b", "c": "d"},
+                       "AttachStdout": false, "AttachStderr": false, "Image": "img"},
+            "HostConfig": {"Binds": null, "NetworkMode": "host", "RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}},
+        })
+    }
+
+    fn differing(args: Json) -> Vec<String> {
+        let p = params(args);
+        let w = Wanted::new(&p, None).expect("wanted");
+        let modes = Modes::new(&p).expect("modes");
+        w.differences(&p, &modes, &container(), None).names()
+    }
+
+    #[test]
+    fn defaults_allow_more_in_sets_and_dicts() {
+        let base = json!({"name": "c", "env": {"A": "1"}, "labels": {"a": "b"}, "command": ["sleep", "1"],
+                          "network_mode": "host", "restart_policy": "always", "detach": true});
+        assert!(differing(base.clone()).is_empty());
+        let mut strict = base.clone();
+        strict["comparisons"] = json!({"env": "strict"});
+        assert_eq!(differing(strict), ["env"]);
+        let mut all = base.clone();
+        all["comparisons"] = json!({"*": "strict"});
+        assert_eq!(differing(all), ["env", "labels"]);
+        let mut changed = base;
+        changed["command"] = json!("sleep 2");
+        changed["env"] = json!({"A": "2"});
+        assert_eq!(differing(changed), ["command", "env"]);
+    }
+
+    #[test]
+    fn comparisons_are_checked() {
+        let bad = |c: Json| Modes::new(&params(json!({"name": "c", "comparisons": c}))).is_err();
+        assert!(bad(json!({"*": "allow_more_present"})));
+        assert!(bad(json!({"user": "allow_more_present"})));
+        assert!(bad(json!({"nonsense": "strict"})));
+        assert!(!bad(json!({"ports": "strict", "env": "ignore"})));
+    }
+}

@@ -4,7 +4,8 @@
 //! [`Daemon::start`] runs a private `dockerd` (Debian's `docker.io`, `tests/setup.sh` installs
 //! it) on this machine: its own `--data-root`, `--exec-root`, `--pidfile` and socket in a temp
 //! dir, the `vfs` storage driver, and `--iptables=false --ip-masq=false --bridge=none` so it
-//! never touches this machine's firewall. Containers in tests use `network_mode: host`. Point a
+//! never touches this machine's firewall; its containers' cgroups are under a parent of its
+//! own, removed with it. Containers in tests use `network_mode: host`. Point a
 //! play at it with `DOCKER_HOST` ([`Daemon::host`], e.g. in the play's `environment:`); dropping
 //! the `Daemon` removes its containers and networks, stops it and deletes its directory.
 //!
@@ -12,6 +13,15 @@
 //! (`tar -C root -c . | docker import - NAME`), so no image is ever pulled.
 //! [`FakeRegistry`] answers `docker login` (`/v2/` behind Basic auth) on 127.0.0.1, which the
 //! daemon treats as an insecure (plain HTTP) registry.
+//!
+//! The daemons run on this machine rather than inside a test machine: in a systemd-nspawn
+//! machine (cgroup v1 host) `dockerd` starts (vfs, `/var/lib/docker` on a tmpfs, no iptables,
+//! no bridge) but no container does — first `failed to create default sandbox: operation not
+//! permitted` (gone with `--capability=all`), then `runc create failed: unable to start
+//! container process: unable to apply cgroup configuration: mkdir
+//! /sys/fs/cgroup/cpuset/docker/<id>: read-only file system`: nspawn mounts the cgroup v1
+//! hierarchies read-only, and neither `SYSTEMD_NSPAWN_API_VFS_WRITABLE=1` nor remounting them
+//! inside made them writable.
 //!
 //! ```ignore
 //! let daemon = Daemon::start();
@@ -66,6 +76,7 @@ impl Daemon {
                 "--bridge=none",
             ])
             .args(["--storage-driver=vfs", "--userland-proxy=false"])
+            .arg(format!("--cgroup-parent=/{}", cgroup_parent(p)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -221,7 +232,22 @@ impl Drop for Daemon {
         for m in points {
             let _ = Command::new("umount").args(["-l", m]).status();
         }
+        // The daemon's cgroups (its containers' are gone with them).
+        let parent = cgroup_parent(self.dir.path());
+        for controller in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(controller.path().join(&parent));
+        }
     }
+}
+
+/// The cgroup every container of the daemon in `dir` is put under.
+fn cgroup_parent(dir: &Path) -> String {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("dk");
+    format!("playhook-test-{name}")
 }
 
 /// A stand-in registry for `docker login`: `/v2/` answers 200 to Basic auth with
