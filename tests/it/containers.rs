@@ -263,12 +263,31 @@ fn docker_container_deploys_as_ansible_does() {
         &["--check", "--diff"],
     );
     assert_eq!(task_changed(&run, "web"), [true]);
+    // Only `recreate` (the env file is not written in check mode): no option differs.
+    let events = run.events();
+    let web = events
+        .iter()
+        .find(|e| e["event"] == "host_result" && e["task"] == "web")
+        .expect("web's result");
+    assert_eq!(web["diff"][0]["after"], "{}\n", "{web}");
     assert_eq!(s.ours.inspect("web").expect("web")["Id"], id);
     s.assert_same_containers();
 
     // The env file changes: both recreate.
-    let (run, _) = s.both(&[r#"{"run_job": false}"#, "greeting=bonjour"], &[]);
+    let (run, _) = s.both(&[r#"{"run_job": false}"#, "greeting=bonjour"], &["--diff"]);
     assert_eq!(task_changed(&run, "web"), [true]);
+    // The diff shows the differing options as Ansible does: sorted JSON.
+    let events = run.events();
+    let result = events
+        .iter()
+        .find(|e| e["event"] == "host_result" && e["task"] == "web")
+        .expect("web's result");
+    let after = result["diff"][0]["after"].as_str().unwrap_or_default();
+    assert!(
+        after.starts_with("{\n    \"env\": [") && after.contains("GREETING=bonjour"),
+        "{result}"
+    );
+    assert_eq!(result["diff"][0]["before_header"], "", "{result}");
     let web = s.ours.inspect("web").expect("web");
     assert_ne!(web["Id"], id, "recreated");
     assert!(web["Config"]["Env"].to_string().contains("GREETING=bonjour"));
@@ -349,6 +368,18 @@ const OBJECTS: &str = r#"
           app: web
         ipam_config:
           - subnet: "{{ subnet }}"
+    - name: on the network
+      community.docker.docker_container:
+        name: netted
+        image: local/bb:1
+        command: ["sleep", "3600"]
+        networks:
+          - name: appnet
+            aliases:
+              - api
+        comparisons:
+          networks: strict
+      when: not ansible_check_mode
     - name: volume
       community.docker.docker_volume:
         name: appdata
@@ -414,6 +445,10 @@ fn docker_image_network_volume_as_ansible_does() {
             "appnet",
         ]);
         assert_eq!(net.trim(), r#"bridge true {"app":"web"}"#);
+        let c = d.inspect("netted").expect("netted");
+        assert_eq!(c["HostConfig"]["NetworkMode"], "appnet");
+        let aliases = c["NetworkSettings"]["Networks"]["appnet"]["Aliases"].to_string();
+        assert!(aliases.contains("\"api\""), "{aliases}");
         let vol = d.docker_ok(&[
             "volume",
             "inspect",

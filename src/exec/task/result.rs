@@ -171,14 +171,14 @@ pub(in crate::exec) fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
         .map(|d| crate::modules::Diff {
             before_header: d
                 .get_attr("before_header")
-                .map(|v| display(&v))
+                .map(|v| diff_side(&v))
                 .unwrap_or_default(),
             after_header: d
                 .get_attr("after_header")
-                .map(|v| display(&v))
+                .map(|v| diff_side(&v))
                 .unwrap_or_default(),
-            before: d.get_attr("before").map(|v| display(&v)).unwrap_or_default(),
-            after: d.get_attr("after").map(|v| display(&v)).unwrap_or_default(),
+            before: d.get_attr("before").map(|v| diff_side(&v)).unwrap_or_default(),
+            after: d.get_attr("after").map(|v| diff_side(&v)).unwrap_or_default(),
             prepared: d
                 .get_attr("prepared")
                 .ok()
@@ -186,6 +186,20 @@ pub(in crate::exec) fn diffs_of(v: &Value) -> Vec<crate::modules::Diff> {
                 .map(|v| display(&v)),
         })
         .collect()
+}
+
+/// One side of a registered diff as Ansible's callback shows it: a mapping as sorted JSON
+/// (`_serialize_diff`), null as nothing, anything else as text.
+fn diff_side(v: &Value) -> String {
+    if v.kind() == minijinja::value::ValueKind::Map {
+        if let Ok(json) = serde_json::to_value(v) {
+            return crate::modules::params::json_diff_text(&json);
+        }
+    }
+    if v.is_none() || v.is_undefined() {
+        return String::new();
+    }
+    display(v)
 }
 
 pub(in crate::exec) fn censored(changed: bool) -> Value {
@@ -222,4 +236,20 @@ pub(in crate::exec) fn is_debug(task: &Task) -> bool {
 /// Modules whose message is the point of running them.
 pub(in crate::exec) fn is_message_module(task: &Task) -> bool {
     result_show(task) != ResultShow::Normal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_diffs_show_as_ansible_serializes_them() {
+        let diff = map_of([
+            ("before", map_of([("b", Value::from(1)), ("a", Value::from("x"))])),
+            ("after", Value::from(())),
+        ]);
+        let shown = diffs_of(&diff);
+        assert_eq!(shown[0].before, "{\n    \"a\": \"x\",\n    \"b\": 1\n}\n");
+        assert_eq!(shown[0].after, "");
+    }
 }

@@ -189,32 +189,7 @@ impl Differences {
 
 /// Ansible's rendering of a dict diff: JSON with sorted keys and four-space indents.
 pub fn diff_text(value: &Json) -> String {
-    let sorted = sort_keys(value);
-    let mut out = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    if serde::Serialize::serialize(&sorted, &mut ser).is_err() {
-        return sorted.to_string();
-    }
-    let mut text = String::from_utf8_lossy(&out).into_owned();
-    text.push('\n');
-    text
-}
-
-fn sort_keys(v: &Json) -> Json {
-    match v {
-        Json::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for k in keys {
-                out.insert(k.clone(), sort_keys(&m[k]));
-            }
-            Json::Object(out)
-        }
-        Json::Array(a) => Json::Array(a.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
+    crate::modules::params::json_diff_text(value)
 }
 
 #[cfg(test)]

@@ -113,6 +113,14 @@ impl Run<'_> {
             None => None,
         };
         let wanted = Wanted::new(p, env_file.as_deref())?;
+        for net in p.networks.iter().flatten() {
+            if self.docker.inspect(ctx, "network", &net.name).await?.is_none() {
+                return Err(ModuleError::failed(format!(
+                    "Parameter error: network named {} could not be found. Does it exist?",
+                    net.name
+                )));
+            }
+        }
         let mut container = self.docker.inspect(ctx, "container", &p.name).await?;
         let was_running = container.as_ref().is_some_and(is_running);
         let image = self.image(ctx).await?;

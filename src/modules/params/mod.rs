@@ -187,6 +187,31 @@ pub fn state_diff(path: &str, before: BTreeMap<&str, Value>, after: BTreeMap<&st
     }
 }
 
+/// A mapping as Ansible's callback shows a dict `before`/`after` of a diff
+/// (`_serialize_diff`: JSON, keys sorted, four-space indents, a final newline).
+pub fn json_diff_text(value: &serde_json::Value) -> String {
+    fn sorted(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                serde_json::Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    if serde::Serialize::serialize(&sorted(value), &mut ser).is_err() {
+        return value.to_string();
+    }
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    text.push('\n');
+    text
+}
+
 fn pretty_json(map: &BTreeMap<&str, Value>) -> String {
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
