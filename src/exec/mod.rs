@@ -140,6 +140,15 @@ impl<'a> Runner<'a> {
     /// Runs every play, then closes every connection and reports the recap.
     pub async fn run(&self) -> RunSummary {
         let mut hosts: Vec<HostState> = Vec::new();
+        // `hostvars` holds every inventory host from the start, as in Ansible, whether or not a
+        // play (or the limit) selects it: a host outside the play shows its inventory variables
+        // (`hostvars[groups['proxy'] | first].ansible_host`).
+        let everyone = self.inventory().0.host_names();
+        for name in everyone {
+            let vars = self.inventory().0.host_vars(&name);
+            self.hostvars
+                .set(&name, self.hostvars_entry(&HostState::new(name.clone(), vars)));
+        }
         for play in &self.playbook.plays {
             if self.run_play(play, &mut hosts).await == Some(play::Stop::Playbook) {
                 break;

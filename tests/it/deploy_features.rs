@@ -311,3 +311,28 @@ fn a_skipped_include_reports_under_its_own_name() {
         ]
     );
 }
+
+/// `hostvars` holds every inventory host, also those no play (or the limit) selects: a proxy
+/// picked from another group's inventory variables, as ansible-playbook renders it.
+#[test]
+fn hostvars_of_hosts_outside_the_play_are_their_inventory_variables() {
+    let repo = TestRepo::local()
+        .file(
+            "hosts",
+            "[web]\nlocalhost ansible_connection=local\n\n[proxy]\nproxy-01 ansible_host=10.0.9.1 port=3128\nproxy-02 ansible_host=10.0.9.2\n\n[proxy:vars]\nrole=squid\n",
+        )
+        .file(
+            "deploy.yaml",
+            "- hosts: web\n  gather_facts: false\n  tasks:\n    - copy:\n        dest: \"{{ out }}/proxy\"\n        \
+             content: \"{{ hostvars[groups['proxy'] | first].ansible_host }}:{{ hostvars['proxy-01'].port }} \
+             {{ groups['proxy'] | map('extract', hostvars, 'ansible_host') | list }} {{ hostvars['proxy-02'].role }} \
+             {{ hostvars['proxy-02'].group_names }} {{ 'proxy-02' in hostvars }}\\n\"\n",
+        );
+    let both = repo.deploy_beside_ansible();
+    both.assert_same_files(&["proxy"]);
+    assert_eq!(
+        both.ours("proxy").as_deref(),
+        Some("10.0.9.1:3128 ['10.0.9.1', '10.0.9.2'] squid ['proxy'] True\n")
+    );
+    both.assert_same_recap("localhost");
+}

@@ -13,6 +13,7 @@ mod deploy_errors;
 mod deploy_features;
 mod downloads;
 mod example;
+mod example_services;
 mod facts;
 mod faults;
 mod hook;

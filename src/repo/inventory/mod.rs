@@ -158,6 +158,11 @@ impl Inventory {
         }
     }
 
+    /// Every host of the inventory, in inventory order (the implicit localhost is not one).
+    pub fn host_names(&self) -> Vec<String> {
+        self.graph.hosts.keys().cloned().collect()
+    }
+
     /// Whether `name` is a host of the inventory (the implicit localhost is not).
     pub fn has_host(&self, name: &str) -> bool {
         self.graph.hosts.contains_key(name)
