@@ -35,7 +35,7 @@ echo "building the test machine image in $image (about 30 s)" >&2
 # The downloaded packages are kept in $cache/debs for the next build (a changed recipe).
 mkdir -p "$cache/debs"
 mmdebstrap --quiet --variant=minbase --skip=essential/unlink \
-    --include=systemd,systemd-sysv,dbus,openssh-server,sudo,cron,python3,python3-apt,dnf,rpm,createrepo-c,python3-dnf,dnf-plugins-core,git,curl,wget,unzip,zip,zstd,xz-utils,bzip2,python3-pip,python3-venv,nodejs,npm,iptables,ufw,locales,kmod,rsync,acl,procps \
+    --include=systemd,systemd-sysv,dbus,openssh-server,sudo,cron,python3,python3-apt,dnf,rpm,createrepo-c,python3-dnf,dnf-plugins-core,python3-requests,git,curl,wget,unzip,zip,zstd,xz-utils,bzip2,python3-pip,python3-venv,nodejs,npm,iptables,ufw,locales,kmod,rsync,acl,procps \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
     --setup-hook="sync-in $cache/debs /var/cache/apt/archives" \
     --customize-hook="sync-out /var/cache/apt/archives $cache/debs" \

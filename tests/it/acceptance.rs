@@ -129,9 +129,7 @@ const TABLE: &[Case] = &[
         "ansible-nas",
         "nas.yml",
         Some("inventories/sample/inventory"),
-        Blocked(
-            "roles/airsonic/tasks/main.yml:13: `community.docker.docker_container` is neither a supported module",
-        ),
+        Blocked("roles/airsonic/tasks/main.yml:25: module `docker_container` does not take `memory`"),
     ),
 ];
 

@@ -10,8 +10,8 @@
 //! `/usr/local/bin/docker` that points `DOCKER_HOST` at the relay: `docker` on the machine, and
 //! the modules running it, see a docker host of their own. For community.docker's Python modules
 //! (ansible-playbook), [`DockerHost::serve_socket`] also relays the machine's
-//! `/var/run/docker.sock` to that port (a small python3 service inside the machine) and installs
-//! `python3-requests`. The containers run on this host, in its network namespace
+//! `/var/run/docker.sock` to that port (a small python3 service inside the machine);
+//! `python3-requests`, which the collection needs, is in the machine image. The containers run on this host, in its network namespace
 //! (`network_mode: host`), so services must listen on their machine's own address.
 
 use std::io::{Read, Write};
@@ -117,8 +117,8 @@ while True:
 "#;
 
 impl DockerHost {
-    /// Makes the daemon reachable at the machine's `/var/run/docker.sock` and installs
-    /// `python3-requests` (from Debian's mirror), for community.docker's modules.
+    /// Makes the daemon reachable at the machine's `/var/run/docker.sock`, for
+    /// community.docker's modules.
     pub fn serve_socket(&self, m: &Machine) {
         let script = m.root().join("usr/local/libexec/docker-socket-relay.py");
         std::fs::write(&script, SOCKET_RELAY).expect("writing the socket relay");
@@ -128,15 +128,6 @@ impl DockerHost {
              DOCKER_HOST=unix:///var/run/docker.sock docker info >/dev/null",
             self.port
         ));
-        let ran = m.run(
-            "python3 -c 'import requests' 2>/dev/null || { apt-get update -qq && \
-             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-requests >/dev/null; }",
-        );
-        assert_eq!(
-            ran.code, 0,
-            "installing python3-requests on {}: {}",
-            m.name, ran.stderr
-        );
     }
 }
 
