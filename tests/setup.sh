@@ -56,6 +56,46 @@ if [ ${#packages[@]} -gt 0 ]; then
     hash -r
 fi
 
+# community.docker.docker_compose_v2 drives `docker compose`, the Compose v2 CLI plugin, which
+# bookworm does not package: trixie's `docker-compose` is that plugin (one static-ish binary,
+# libc6 >= 2.34 only). apt fetches it through a private sources list naming trixie alone (its
+# own lists directory, the system's sources untouched, nothing installed), and only the plugin
+# binary is extracted from the package.
+compose_plugin=/usr/libexec/docker/cli-plugins/docker-compose
+if ! docker compose version >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/setup.sh: the Docker Compose v2 plugin is missing; run it as root" >&2
+        exit 1
+    fi
+    echo "tests/setup.sh: installing the Docker Compose v2 plugin (trixie's docker-compose)" >&2
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/root"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$tmp/trixie.list"
+    apt_trixie=(-o "Dir::Etc::sourcelist=$tmp/trixie.list" -o Dir::Etc::sourceparts=-
+        -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+        -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Get::List-Cleanup=0)
+    if ! apt-get "${apt_trixie[@]}" update -qq >"$tmp/log" 2>&1 ||
+        ! (cd "$tmp" && apt-get "${apt_trixie[@]}" download -qq docker-compose/trixie >>"$tmp/log" 2>&1); then
+        cat "$tmp/log" >&2
+        echo "tests/setup.sh: could not fetch trixie's docker-compose package from deb.debian.org (above: apt's output)" >&2
+        exit 1
+    fi
+    deb=$(ls "$tmp"/docker-compose_*.deb)
+    dpkg-deb -x "$deb" "$tmp/root"
+    if [ ! -x "$tmp/root$compose_plugin" ]; then
+        echo "tests/setup.sh: $deb has no $compose_plugin" >&2
+        exit 1
+    fi
+    install -D -m 755 "$tmp/root$compose_plugin" "$compose_plugin"
+    rm -rf "$tmp"
+    trap - EXIT
+    if ! docker compose version >/dev/null 2>&1; then
+        echo "tests/setup.sh: $compose_plugin is installed but \`docker compose version\` fails" >&2
+        exit 1
+    fi
+fi
+
 if [ -n "$ansible_missing" ]; then
     echo "tests/setup.sh: installing ansible-core $ansible_version" >&2
     pip=(python3 -m pip install -q --disable-pip-version-check "ansible-core==$ansible_version")
