@@ -12,14 +12,14 @@ use crate::support::repo::{Run, TestRepo};
 
 /// Two daemons with the same images, and a repository whose plays address one of them
 /// through `docker_host` (`environment: DOCKER_HOST`) and write under `out`.
-struct Sides {
-    repo: TestRepo,
-    ours: Daemon,
-    theirs: Daemon,
+pub(crate) struct Sides {
+    pub(crate) repo: TestRepo,
+    pub(crate) ours: Daemon,
+    pub(crate) theirs: Daemon,
 }
 
 impl Sides {
-    fn start(play: &str) -> Sides {
+    pub(crate) fn start(play: &str) -> Sides {
         let ours = Daemon::start();
         let theirs = Daemon::start();
         for d in [&ours, &theirs] {
@@ -45,7 +45,7 @@ impl Sides {
     }
 
     /// playhook on our daemon (`--json`); must succeed.
-    fn playhook(&self, extra: &[&str], flags: &[&str]) -> Run {
+    pub(crate) fn playhook(&self, extra: &[&str], flags: &[&str]) -> Run {
         let vars = self.vars(&self.ours, extra);
         let mut args: Vec<&str> = vec!["deploy", "--json"];
         args.extend(flags);
@@ -56,7 +56,7 @@ impl Sides {
     }
 
     /// ansible-playbook on their daemon; must succeed.
-    fn ansible(&self, extra: &[&str], flags: &[&str]) -> String {
+    pub(crate) fn ansible(&self, extra: &[&str], flags: &[&str]) -> String {
         let vars = self.vars(&self.theirs, extra);
         let mut args: Vec<&str> = vec!["deploy.yaml"];
         args.extend(flags);
@@ -67,7 +67,7 @@ impl Sides {
     }
 
     /// Both sides run the play; their recaps must be the same. Returns both outputs.
-    fn both(&self, extra: &[&str], flags: &[&str]) -> (Run, String) {
+    pub(crate) fn both(&self, extra: &[&str], flags: &[&str]) -> (Run, String) {
         let ansible = self.ansible(extra, flags);
         let run = self.playhook(extra, flags);
         assert_eq!(

@@ -7,6 +7,7 @@ mod agent_report;
 mod check_sees;
 mod cli;
 mod containers;
+mod containers_compose;
 mod delegation;
 mod deploy;
 mod deploy_errors;
