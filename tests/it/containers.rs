@@ -581,6 +581,30 @@ fn docker_login_keeps_the_password_out_of_arguments_and_output() {
     assert!(!config.contains(&registry.address()), "logged out: {config}");
 }
 
+/// A `docker` on `PATH` (first) that is the real one without the compose plugin: `compose`
+/// is an unknown command and `docker info` lists no `compose` among the client's plugins.
+const NO_COMPOSE: &str = r#"#!/bin/sh
+info=
+for a in "$@"; do
+    if [ "$a" = compose ]; then
+        echo "docker: 'compose' is not a docker command." >&2
+        exit 1
+    fi
+    [ "$a" != info ] || info=yes
+done
+if [ -n "$info" ]; then
+    /usr/bin/docker "$@" | python3 -c '
+import json, sys
+info = json.load(sys.stdin)
+plugins = (info.get("ClientInfo") or {}).get("Plugins") or []
+if plugins:
+    info["ClientInfo"]["Plugins"] = [p for p in plugins if p.get("Name") != "compose"]
+print(json.dumps(info))'
+    exit 0
+fi
+exec /usr/bin/docker "$@"
+"#;
+
 #[test]
 fn docker_compose_v2_without_the_plugin_fails_as_ansible_does() {
     let play = r#"
@@ -588,6 +612,7 @@ fn docker_compose_v2_without_the_plugin_fails_as_ansible_does() {
   gather_facts: false
   environment:
     DOCKER_HOST: "{{ docker_host }}"
+    PATH: "{{ bin }}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   tasks:
     - community.docker.docker_compose_v2:
         project_name: demo
@@ -597,20 +622,24 @@ fn docker_compose_v2_without_the_plugin_fails_as_ansible_does() {
               image: local/bb:1
 "#;
     let daemon = Daemon::start();
-    let plugin = daemon.docker(&["compose", "version"]);
-    if plugin.status.success() {
-        eprintln!("the docker CLI here has the compose plugin; this test checks the error without it");
-        return;
+    let bin = daemon.scratch().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::fs::write(bin.join("docker"), NO_COMPOSE).expect("docker wrapper");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let wrapper = bin.join("docker");
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     let repo = TestRepo::local().file("deploy.yaml", play);
     let host = format!("docker_host={}", daemon.host());
-    let (code, ansible) = repo.ansible_playbook(&["deploy.yaml", "-e", &host]);
+    let bin = format!("bin={}", bin.display());
+    let (code, ansible) = repo.ansible_playbook(&["deploy.yaml", "-e", &host, "-e", &bin]);
     assert_ne!(code, 0, "{ansible}");
     assert!(
         ansible.contains("does not have the compose plugin installed"),
         "{ansible}"
     );
-    let run = repo.playhook(&["deploy", "-e", &host]);
+    let run = repo.playhook(&["deploy", "-e", &host, "-e", &bin]);
     assert_ne!(run.code(), 0);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(
