@@ -11,6 +11,9 @@ use crate::hook::notes::{self, Record};
 
 /// List the deploys of a repository, newest first.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 listed (also when nothing is recorded); 1 error (not a git repository); 5 bad options."
+)]
 pub struct HistoryArgs {
     /// The repository (the bare repository pushes go to, or a clone that fetched
     /// refs/notes/playhook).

@@ -12,6 +12,7 @@ use crate::hook::status::per_host;
 
 /// Show, per host, the last commit a deploy applied and how it went.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 listed; 1 error (not a git repository); 5 bad options.")]
 pub struct StatusArgs {
     /// The repository (the bare repository pushes go to, or a clone with refs/notes/playhook).
     #[arg(short = 'C', long = "dir", default_value = ".")]
