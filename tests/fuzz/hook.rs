@@ -136,3 +136,34 @@ proptest! {
         }
     }
 }
+
+/// A record whose commit id is not hex (notes are written by anyone with push access) is
+/// listed, cut on a character boundary, and its control characters do not reach the terminal.
+#[test]
+fn a_record_with_a_strange_commit_id_and_escape_codes_is_listed() {
+    let record = RECORD
+        .replace("0123456789abcdef0123456789abcdef01234567", "€€€€€€€€€€€€")
+        .replace("\"alice\"", "\"al\\u001b[2Jice\\nX\"");
+    let dir = repo_with_note(record.as_bytes());
+    for args in [&["history"][..], &["status"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_playhook"))
+            .args(args)
+            .arg("-C")
+            .arg(dir.path())
+            .env_clear()
+            .output()
+            .expect("run playhook");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("€€€€€€€€€€"), "{stdout}");
+        assert!(
+            !stdout.contains('\u{1b}'),
+            "an escape code reached the terminal: {stdout:?}"
+        );
+    }
+}

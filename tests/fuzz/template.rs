@@ -58,4 +58,26 @@ fn deeply_nested_templates_are_refused() {
         let err = engine.check_template(&text).expect_err("too deep");
         assert!(!err.to_string().is_empty());
     }
+    for depth in [33, 100, 3000] {
+        for (open, close) in [
+            ("(", ")"),
+            ("[", "]"),
+            ("{'a': ", "}"),
+            ("x|f(", ")"),
+            ("a.b(", ")"),
+            ("a[", "]"),
+            ("lookup('x', ", ")"),
+        ] {
+            let expr = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+            let err = engine.check_expression(&expr).expect_err("too deep");
+            assert!(err.to_string().contains("nested more than"), "{err}");
+            let err = engine
+                .check_template(&format!("line 1\n{{{{ {expr} }}}}"))
+                .expect_err("too deep");
+            assert_eq!(err.line, Some(2), "{err}");
+            let vars = minijinja::Value::from(());
+            assert!(engine.render_str(&format!("{{{{ {expr} }}}}"), &vars).is_err());
+            assert!(engine.eval_expression(&expr, &vars).is_err());
+        }
+    }
 }
