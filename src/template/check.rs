@@ -500,7 +500,7 @@ impl Walker {
                 line,
                 format!(
                     "unknown lookup '{}'. Supported lookups: {}",
-                    crate::shown::shown(name),
+                    crate::shown::shown(&name),
                     lookups::names().join(", ")
                 ),
             ));
