@@ -8,6 +8,11 @@ use super::error::{TemplateError, TemplateErrorKind};
 /// Brackets nested deeper than this in an expression are refused; real templates nest a few.
 pub const MAX_NESTING: usize = 32;
 
+/// Operators (`.`, `|`, `+`, `and`, ...) one `{{ }}` or `{% %}` block, or one bare expression,
+/// may hold: a chain `a.b.c...` or `x|f|f...` is a tree as deep as it is long, walked
+/// recursively by the check and by minijinja's compiler.
+pub const MAX_OPERATORS: usize = 256;
+
 /// Refuses `source` (a whole template, `{{ }}` and `{% %}` blocks found in its text) when a
 /// block nests brackets deeper than [`MAX_NESTING`].
 pub fn check_template(source: &str) -> Result<(), TemplateError> {
@@ -35,11 +40,12 @@ fn scan(text: &str, start: usize, in_block: bool) -> Result<usize, TemplateError
     let mut depth = 0usize;
     // Unary operators in a row (`- - + x`, `not not x`): each is a level of the parser too.
     let mut unary = 0usize;
+    let mut operators = 0usize;
     let mut i = start;
     while i < bytes.len() {
         let b = bytes[i];
         let is_not = b == b'n'
-            && text[i..].starts_with("not")
+            && bytes[i..].starts_with(b"not")
             && !bytes
                 .get(i + 3)
                 .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
@@ -48,6 +54,22 @@ fn scan(text: &str, start: usize, in_block: bool) -> Result<usize, TemplateError
             unary += 1;
         } else if !b.is_ascii_whitespace() {
             unary = 0;
+        }
+        let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let is_word_op = word_start
+            && ["and", "or", "is", "if"].iter().any(|w| {
+                bytes[i..].starts_with(w.as_bytes())
+                    && !bytes
+                        .get(i + w.len())
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            });
+        if is_word_op || is_not || b".|~+-*/%<>=".contains(&b) {
+            operators += 1;
+            if operators > MAX_OPERATORS {
+                let mut err = too_deep(text, i);
+                err.message = format!("an expression with more than {MAX_OPERATORS} operators is refused");
+                return Err(err);
+            }
         }
         if depth + unary > MAX_NESTING {
             return Err(too_deep(text, i));
@@ -105,5 +127,8 @@ mod tests {
         assert!(check_expression(&"- ".repeat(33)).is_err());
         assert!(check_expression(&"not ".repeat(33)).is_err());
         check_expression(&"a - b + c - note - nothing ".repeat(20)).expect("binary operators");
+        assert!(check_expression(&"a.b".repeat(300)).is_err());
+        assert!(check_template(&format!("{{{{ x{} }}}}", "|f".repeat(300))).is_err());
+        check_template(&"{{ a.b | c and d }}\n".repeat(300)).expect("operators count per block");
     }
 }

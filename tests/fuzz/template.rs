@@ -81,3 +81,21 @@ fn deeply_nested_templates_are_refused() {
         }
     }
 }
+
+/// The limits on nesting and operators refuse no template of the corpora.
+#[test]
+fn the_limits_refuse_no_real_template() {
+    let engine = Engine::new(EngineOptions::default());
+    let seeds = harness::seeds(|p| harness::ext(p, &["j2"]), &[]);
+    assert!(seeds.len() > 100, "{}", seeds.len());
+    for text in seeds {
+        let text = String::from_utf8_lossy(&text);
+        if let Err(e) = engine.check_template(&text) {
+            let message = e.to_string();
+            assert!(
+                !message.contains("nested more than") && !message.contains("operators is refused"),
+                "{message}\n{text}"
+            );
+        }
+    }
+}
