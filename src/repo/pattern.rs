@@ -42,7 +42,7 @@ pub enum PatternError {
         shown(part)
     )]
     Subscript { pattern: String, part: String },
-    #[error("cannot read limit file `{}`", path.display())]
+    #[error("cannot read limit file `{}`", shown(&path.display().to_string()))]
     LimitFile {
         path: std::path::PathBuf,
         #[source]
