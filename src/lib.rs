@@ -17,6 +17,7 @@ pub mod output;
 pub mod plan;
 pub mod repo;
 pub mod secrets;
+pub mod shown;
 pub mod template;
 pub mod truthy;
 pub mod value;

@@ -26,6 +26,9 @@ use crate::hook::stream::Sink;
 /// named like this machine over the local connection, and records the pass as a deploy note
 /// pushed to origin. See README, "Pull mode".
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 done; 1 error; for run also 2 a task failed, 3 unreachable, 6 refused; 5 bad options."
+)]
 pub struct AgentArgs {
     /// The agent configuration file.
     #[arg(long, global = true, value_name = "FILE", default_value = config::DEFAULT_PATH)]

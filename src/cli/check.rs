@@ -12,6 +12,9 @@ use super::repo_args::RepoArgs;
 
 /// Check the repository (YAML, roles, modules, templates, inventory, secrets) without touching a host.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 the repository passes; 1 error (e.g. an unreadable key); 4 the repository could not be read or is refused; 5 bad options."
+)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub repo: RepoArgs,

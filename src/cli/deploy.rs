@@ -20,6 +20,9 @@ use super::repo_args::RepoArgs;
 
 /// Run the playbook: `playhook deploy all`, `playhook deploy dns web`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 success; 1 error; 2 a host failed; 3 a host was unreachable; 4 the repository could not be read; 5 bad options."
+)]
 pub struct DeployArgs {
     /// Tags to run; none or `all` runs everything (tasks tagged `never` excepted).
     #[arg(value_name = "TAG")]
@@ -57,7 +60,8 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force_handlers: bool,
 
-    /// Print one JSON object per event instead of lines for people.
+    /// Print one JSON object per event instead of lines for people; with --list-tags,
+    /// --list-tasks or --list-hosts, the listing as one JSON object.
     #[arg(long)]
     pub json: bool,
 
@@ -159,14 +163,19 @@ pub fn run(args: DeployArgs, verbosity: u8) -> Result<Exit> {
         errln!("{}", mask(&format!("[WARNING]: {warning}")));
     }
     if args.list_tags || args.list_tasks || args.list_hosts {
-        let text = listing::render(
-            &loaded,
-            &tags,
-            args.limit.as_deref(),
-            args.list_tags,
-            args.list_tasks,
-            args.list_hosts,
-        );
+        let lists = listing::Lists {
+            tags: args.list_tags,
+            tasks: args.list_tasks,
+            hosts: args.list_hosts,
+        };
+        let listed = listing::collect(&loaded, &tags, args.limit.as_deref(), lists);
+        let text = if args.json {
+            let mut json = serde_json::to_string(&listed).context("writing the listing as JSON")?;
+            json.push('\n');
+            json
+        } else {
+            listing::render(&listed)
+        };
         out!("{}", mask(&text));
         return Ok(Exit::Success);
     }

@@ -8,9 +8,13 @@ use anyhow::Context as _;
 use crate::cli::Exit;
 use crate::hook::layout::Layout;
 use crate::hook::notes::{self, Record};
+use crate::shown::shown;
 
 /// List the deploys of a repository, newest first.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 listed (also when nothing is recorded); 1 error (not a git repository); 5 bad options."
+)]
 pub struct HistoryArgs {
     /// The repository (the bare repository pushes go to, or a clone that fetched
     /// refs/notes/playhook).
@@ -61,7 +65,7 @@ pub(crate) fn load(dir: &std::path::Path) -> anyhow::Result<Vec<Record>> {
 }
 
 fn print_record(r: &Record, logs_root: Option<&Path>) -> anyhow::Result<()> {
-    let short = &r.commit[..r.commit.len().min(10)];
+    let short = r.short_commit();
     let branch = r.refname.strip_prefix("refs/heads/").unwrap_or(&r.refname);
     let mut head = format!(
         "{} {short} {branch} → {} {} {}",
@@ -74,7 +78,9 @@ fn print_record(r: &Record, logs_root: Option<&Path>) -> anyhow::Result<()> {
     if let Some(p) = &r.pusher {
         head.push_str(&format!(" by {p}"));
     }
-    outln!("{head}");
+    // Records come from notes anyone with push access can write: no control characters reach
+    // the terminal.
+    outln!("{}", shown(&head));
     let tags = if r.tags.is_empty() {
         "all".to_string()
     } else {
@@ -90,13 +96,14 @@ fn print_record(r: &Record, logs_root: Option<&Path>) -> anyhow::Result<()> {
             what.push_str(" (removed: keep_logs)");
         }
     }
-    outln!("{what}");
+    outln!("{}", shown(&what));
     if let Some(e) = &r.error {
-        outln!("    error: {e}");
+        outln!("    error: {}", shown(e));
     }
     for (host, c) in &r.hosts {
         outln!(
-            "    {host}: ok={} changed={} unreachable={} failed={} skipped={} rescued={} ignored={}",
+            "    {}: ok={} changed={} unreachable={} failed={} skipped={} rescued={} ignored={}",
+            shown(host),
             c.ok,
             c.changed,
             c.unreachable,

@@ -20,6 +20,9 @@ use crate::hook::{checkout, install, lock};
 
 /// Make `git push` to a bare repository deploy it.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 done; 1 error (for verify: a pushed commit fails the check); 2 a host failed; 3 a host was unreachable; 5 bad options or rejected push options; 99 a deploy was interrupted."
+)]
 pub struct HookArgs {
     #[command(subcommand)]
     pub command: HookCommand,

@@ -18,6 +18,9 @@ use crate::repo::inventory::{Inventory, InventoryOptions, dump};
 /// `inventory/` or `hosts` in the repository, else only the implicit localhost.
 #[derive(Debug, clap::Args)]
 #[command(group(ArgGroup::new("action").required(true).args(["list", "graph", "host"])))]
+#[command(
+    after_help = "Exit status: 0 printed; 1 error (an inventory that cannot be read, an unknown host or group); 5 bad options."
+)]
 pub struct Args {
     /// The repository (where `ansible.cfg`, `group_vars/` and the playbook are).
     #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
@@ -53,6 +56,10 @@ pub struct Args {
     /// With `--graph`: show the variables too.
     #[arg(long)]
     pub vars: bool,
+
+    /// With `--graph`: print the tree as JSON (`--list` and `--host` always print JSON).
+    #[arg(long)]
+    pub json: bool,
 
     /// With `--graph`: start at this group instead of `all`.
     #[arg(value_name = "GROUP")]
@@ -102,7 +109,15 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         dump::host(&inventory, host, &extra)
     } else if args.graph {
         let group = args.group.as_deref().unwrap_or("all");
-        match dump::graph(&inventory, group, args.vars, &extra) {
+        let graph = if args.json {
+            dump::graph_json(&inventory, group, args.vars, &extra)
+                .map(|tree| serde_json::to_string_pretty(&tree))
+                .transpose()
+                .context("writing the graph as JSON")?
+        } else {
+            dump::graph(&inventory, group, args.vars, &extra)
+        };
+        match graph {
             Some(text) => text,
             None => bail!("--graph {group}: there is no group `{group}` in the inventory"),
         }

@@ -16,13 +16,18 @@
 //! | 99 | interrupted | a deploy run by `hook run` or `rollback` that was stopped |
 //! | 141 | the output pipe closed early (`playhook check \| head -1`); nothing is printed | [`out::is_closed_pipe`] |
 //! | 250 | unexpected error: a bug in playhook (a panic) | [`CommandError::Internal`] |
+//!
+//! [`EXIT_CODES`] says the same for `--help` and `playhook man`; each subcommand's `--help`
+//! ends with the statuses it returns.
 
 pub mod agent;
 pub mod agent_serve;
 pub mod askpass;
+pub mod completions;
 pub mod history;
 pub mod hook;
 pub mod inventory;
+pub mod man;
 pub mod reboot_check;
 pub mod rollback;
 pub mod status;
@@ -70,6 +75,51 @@ impl Exit {
     }
 }
 
+/// Every exit status and what it means: the table of the module docs, for `--help` and the
+/// manual page.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success; also --help and --version"),
+    (
+        1,
+        "error (a missing key, an unreadable file, a deploy that could not start, ...)",
+    ),
+    (
+        2,
+        "one or more hosts failed (deploy, rollback, hook run, agent run)",
+    ),
+    (
+        3,
+        "one or more hosts were unreachable (deploy, rollback, hook run, agent run)",
+    ),
+    (
+        4,
+        "the repository could not be read or is refused (deploy, check)",
+    ),
+    (5, "bad or incomplete options; push options the hook rejects"),
+    (
+        6,
+        "agent run refused: the branch was rewound, diverged, or is behind the applied commit",
+    ),
+    (
+        99,
+        "interrupted (a deploy run by hook run or rollback that was stopped)",
+    ),
+    (
+        141,
+        "the reader of the output went away (playhook check | head -1)",
+    ),
+    (
+        250,
+        "unexpected error: a bug in playhook (a panic); please report it",
+    ),
+];
+
+/// The short form of [`EXIT_CODES`] at the end of `playhook --help`.
+const EXIT_HELP: &str = "Exit status: 0 success; 1 error; 2 a host failed; 3 a host was \
+unreachable; 4 the repository could not be read; 5 bad options; 6 agent run refused; \
+99 interrupted; 141 output closed; 250 a bug in playhook. Each subcommand's --help lists its \
+own; `playhook man` explains them.";
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -81,7 +131,7 @@ impl From<Exit> for ExitCode {
 /// Runs a repository's playbook (`deploy.yaml`, roles, inventory, group_vars) against its hosts
 /// over SSH, with nothing but `sh` on the targets.
 #[derive(Debug, Parser)]
-#[command(name = "playhook", version, propagate_version = true)]
+#[command(name = "playhook", version, propagate_version = true, after_help = EXIT_HELP)]
 pub struct Cli {
     /// More output: -v shows task results, -vv debug logs, -vvv protocol traces.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -112,6 +162,8 @@ pub enum Command {
     /// The reboot step of an agent pass alone (for tests).
     #[command(hide = true)]
     RebootCheck(reboot_check::RebootCheckArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 /// Sets up debug logging on stderr: `RUST_LOG` if set, else from the `-v` count.
@@ -144,6 +196,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Rollback(args) => rollback::run(args),
         Command::Agent(args) => agent::run(args),
         Command::RebootCheck(args) => reboot_check::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

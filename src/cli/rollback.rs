@@ -15,6 +15,9 @@ use crate::hook::stream::{self, Sink};
 /// Deploy an earlier commit of a bare repository (the branch does not move: the next push
 /// deploys normally again).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 success; 1 error; 2 a host failed; 3 a host was unreachable; 99 interrupted; 5 bad options."
+)]
 pub struct RollbackArgs {
     /// The commit to deploy: an id from `playhook history`, a tag, `main~1`, ...
     pub rev: String,

@@ -23,6 +23,9 @@ pub const SECRETS_KEY_VAR: &str = "SECRETS_KEY";
 /// The key is the passphrase in SECRETS_KEY, else the key file (`secret.key` beside the secrets
 /// file, or --key-file), which must not be readable by group or others.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 done; 1 error (wrong key, unreadable file, unknown key path); 5 bad options."
+)]
 pub struct SecretsArgs {
     /// The repository directory.
     #[arg(

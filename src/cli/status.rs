@@ -9,9 +9,11 @@ use crate::cli::Exit;
 use crate::hook::layout::Layout;
 use crate::hook::pending;
 use crate::hook::status::per_host;
+use crate::shown::shown;
 
 /// Show, per host, the last commit a deploy applied and how it went.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Exit status: 0 listed; 1 error (not a git repository); 5 bad options.")]
 pub struct StatusArgs {
     /// The repository (the bare repository pushes go to, or a clone with refs/notes/playhook).
     #[arg(short = 'C', long = "dir", default_value = ".")]
@@ -74,13 +76,15 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
             outln!("{}", serde_json::to_string(&v).context("writing JSON")?);
         } else {
             let c = &s.counts;
+            // Records come from notes anyone with push access can write: no control characters
+            // reach the terminal.
             outln!(
                 "{:<width$}  {:<10}  {:<24}  {:<11}  {:<12}  ok={} changed={} unreachable={} failed={}{}",
-                s.host,
-                &r.commit[..r.commit.len().min(10)],
-                r.when,
+                shown(&s.host),
+                shown(r.short_commit()),
+                shown(&r.when),
                 s.counts.result(),
-                r.environment,
+                shown(&r.environment),
                 c.ok,
                 c.changed,
                 c.unreachable,

@@ -48,6 +48,18 @@ pub struct Record {
     pub error: Option<String>,
 }
 
+impl Record {
+    /// The first 10 characters of the commit id, for listings. Records are read from notes
+    /// anyone with push access can write: the id may be anything, so it is cut on a character
+    /// boundary, never inside one.
+    pub fn short_commit(&self) -> &str {
+        match self.commit.char_indices().nth(10) {
+            Some((end, _)) => &self.commit[..end],
+            None => &self.commit,
+        }
+    }
+}
+
 /// Appends `record` to the note of its commit (under a lock, so concurrent deploys of
 /// different environments do not lose each other's notes).
 pub fn append(layout: &Layout, repo: &Repository, record: &Record) -> Result<(), HookError> {

@@ -146,7 +146,9 @@ impl Config {
                 loc: loc.clone(),
                 message: format!(
                     "`{}` in [{}] must be {what}, got `{}`",
-                    entry.key, entry.section, entry.value
+                    entry.key,
+                    entry.section,
+                    crate::shown::shown(&entry.value)
                 ),
             };
             let v = entry.value.as_str();

@@ -10,25 +10,39 @@ use fancy_regex::Regex;
 
 use crate::repo::inventory::hostrange::parse_address;
 use crate::repo::inventory::{Inventory, LOCALHOST_NAMES};
+use crate::shown::shown;
 
 /// A pattern that cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
 pub enum PatternError {
-    #[error("host pattern `{pattern}`: `{name}` is neither a group nor a host of the inventory{hint}")]
+    #[error(
+        "host pattern `{}`: `{}` is neither a group nor a host of the inventory{hint}",
+        shown(pattern),
+        shown(name)
+    )]
     Unknown {
         pattern: String,
         name: String,
         hint: String,
     },
-    #[error("host pattern `{pattern}`: invalid pattern `{part}`: {message}")]
+    #[error(
+        "host pattern `{}`: invalid pattern `{}`: {}",
+        shown(pattern),
+        shown(part),
+        shown(message)
+    )]
     Invalid {
         pattern: String,
         part: String,
         message: String,
     },
-    #[error("host pattern `{pattern}`: no hosts matched the subscripted pattern `{part}`")]
+    #[error(
+        "host pattern `{}`: no hosts matched the subscripted pattern `{}`",
+        shown(pattern),
+        shown(part)
+    )]
     Subscript { pattern: String, part: String },
-    #[error("cannot read limit file `{}`", path.display())]
+    #[error("cannot read limit file `{}`", shown(&path.display().to_string()))]
     LimitFile {
         path: std::path::PathBuf,
         #[source]

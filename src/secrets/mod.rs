@@ -9,7 +9,7 @@ mod crypto;
 mod edit;
 mod emit;
 mod error;
-mod format;
+pub mod format;
 mod key;
 mod learned;
 mod log_mask;

@@ -88,6 +88,7 @@ pub fn check_file_source(syntax: &SyntaxConfig, source: &str) -> Result<CheckRep
 }
 
 fn check_text(syntax: &SyntaxConfig, source: &str, file: bool) -> Result<CheckReport, TemplateError> {
+    super::depth::check_template(source)?;
     let ast = minijinja::machinery::parse(source, "<template>", syntax.clone())
         .map_err(|e| TemplateError::from_minijinja(&e, source))?;
     let mut walker = Walker {
@@ -102,6 +103,7 @@ fn check_text(syntax: &SyntaxConfig, source: &str, file: bool) -> Result<CheckRe
 
 /// Checks a bare expression (a condition).
 pub fn check_expression(expr: &str) -> Result<CheckReport, TemplateError> {
+    super::depth::check_expression(expr)?;
     let ast = minijinja::machinery::parse_expr(expr).map_err(|e| TemplateError::from_minijinja(&e, expr))?;
     let mut walker = Walker::default();
     walker.expr(&ast);
@@ -114,6 +116,7 @@ pub fn check_expression(expr: &str) -> Result<CheckReport, TemplateError> {
 /// `Walker::percent`). Rewrites inside a rewritten one are done by the next pass.
 pub(crate) fn rewrite_template(syntax: &SyntaxConfig, source: &str) -> Option<String> {
     rewrite_passes(source, |text| {
+        super::depth::check_template(text).ok()?;
         let ast = minijinja::machinery::parse(text, "<template>", syntax.clone()).ok()?;
         let mut walker = Walker {
             source: text.to_string(),
@@ -127,6 +130,7 @@ pub(crate) fn rewrite_template(syntax: &SyntaxConfig, source: &str) -> Option<St
 /// [`rewrite_template`] for a bare expression.
 pub(crate) fn rewrite_expression(expr: &str) -> Option<String> {
     rewrite_passes(expr, |text| {
+        super::depth::check_expression(text).ok()?;
         let ast = minijinja::machinery::parse_expr(text).ok()?;
         let mut walker = Walker {
             source: text.to_string(),
@@ -495,7 +499,8 @@ impl Walker {
             self.problems.push((
                 line,
                 format!(
-                    "unknown lookup '{name}'. Supported lookups: {}",
+                    "unknown lookup '{}'. Supported lookups: {}",
+                    crate::shown::shown(&name),
                     lookups::names().join(", ")
                 ),
             ));

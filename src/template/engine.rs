@@ -181,6 +181,7 @@ impl Engine {
             custom = env;
             &custom
         };
+        super::depth::check_template(body)?;
         let rewritten = check::rewrite_template(env.syntax(), body);
         let text = rewritten.as_deref().unwrap_or(body);
         let rendered = env.render_str(text, vars).map_err(|e| match (&loaded, search) {
@@ -281,6 +282,7 @@ impl Engine {
         let expr = spaced.as_deref().unwrap_or(expr);
         let short = super::fqcn::strip(expr);
         let expr = short.as_deref().unwrap_or(expr);
+        super::depth::check_expression(expr)?;
         let rewritten = check::rewrite_expression(expr);
         let expr = rewritten.as_deref().unwrap_or(expr);
         let compiled = self

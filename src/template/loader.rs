@@ -40,6 +40,12 @@ pub(crate) fn install(env: &mut Environment<'static>, search: SearchPath) -> Loa
             )
         })?;
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if let Err(e) = super::depth::check_template(&text) {
+            return Err(Error::new(
+                ErrorKind::SyntaxError,
+                format!("{}:{}: {}", path.display(), e.line.unwrap_or(1), e.message),
+            ));
+        }
         let text = fqcn::strip(&text).unwrap_or(text);
         let text = check::rewrite_template(&syntax, &text).unwrap_or(text);
         if let Ok(mut map) = record.0.lock() {

@@ -10,6 +10,7 @@
 mod check;
 mod condition;
 pub mod datetime;
+mod depth;
 mod engine;
 mod error;
 pub mod filters;

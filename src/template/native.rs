@@ -14,6 +14,7 @@ pub fn single_expression(s: &str) -> Option<&str> {
     if !s.starts_with("{{") || !s.ends_with("}}") {
         return None;
     }
+    super::depth::check_template(s).ok()?;
     let syntax = minijinja::syntax::SyntaxConfig::default();
     let ast = minijinja::machinery::parse(s, "<string>", syntax).ok()?;
     let Stmt::Template(template) = ast else {

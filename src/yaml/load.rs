@@ -12,6 +12,14 @@ use crate::loc::Loc;
 
 use super::resolve::{python_str, resolve_plain};
 
+/// Lists and mappings nested deeper than this are refused: real files nest a few levels, and
+/// the code that walks values recurses.
+pub const MAX_DEPTH: usize = 200;
+
+/// Nodes a document may hold once aliases are expanded: an alias bomb ("billion laughs") is
+/// refused here instead of filling memory.
+pub const MAX_NODES: usize = 1_000_000;
+
 /// A YAML document that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum YamlError {
@@ -159,16 +167,31 @@ fn build(text: &str, path: &Path, all: bool) -> Result<Builder, YamlError> {
         file: Arc::clone(&file),
         stack: Vec::new(),
         anchors: HashMap::new(),
+        nodes: 0,
         root: None,
         error: None,
         all,
         documents: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, all).map_err(|e| YamlError::Syntax {
-        loc: Loc::new(&file, e.marker().line()),
-        message: e.info().to_string(),
-    })?;
+    // The parser's own `load` recurses once per nesting level (a stack overflow on deep input)
+    // and asserts on its events; its event iterator does neither, and lets us stop at the
+    // first error.
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| YamlError::Syntax {
+            loc: Loc::new(&file, e.marker().line()),
+            message: e.info().to_string(),
+        })?;
+        let stop = match ev {
+            Event::StreamEnd => true,
+            Event::DocumentEnd => !all,
+            _ => false,
+        };
+        builder.on_event(ev, mark);
+        if stop || builder.error.is_some() {
+            break;
+        }
+    }
     if let Some(err) = builder.error.take() {
         return Err(err);
     }
@@ -192,6 +215,8 @@ enum Frame {
         items: Vec<Node>,
         line: usize,
         anchor: usize,
+        /// Nodes inside, aliases expanded.
+        size: usize,
     },
     Map {
         entries: Vec<(String, Node)>,
@@ -199,13 +224,17 @@ enum Frame {
         pending_key: Option<Node>,
         line: usize,
         anchor: usize,
+        size: usize,
     },
 }
 
 struct Builder {
     file: Arc<PathBuf>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes and their sizes (nodes, aliases expanded).
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes built so far, aliases expanded (see [`MAX_NODES`]).
+    nodes: usize,
     root: Option<Node>,
     error: Option<YamlError>,
     /// Whether every document is kept in `documents` (else only the first, in `root`).
@@ -218,22 +247,49 @@ impl Builder {
         Loc::new(&self.file, line)
     }
 
-    fn push_node(&mut self, node: Node) {
+    /// Counts `new` nodes made at `line`; refuses the document once it holds more than
+    /// [`MAX_NODES`] (aliases expanded). Returns whether the document is still accepted.
+    fn count(&mut self, new: usize, line: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(new);
+        if self.nodes > MAX_NODES {
+            self.error = Some(YamlError::Unsupported {
+                loc: self.loc(line),
+                message: format!(
+                    "the document holds more than {MAX_NODES} values once its aliases (`*name`) are \
+                     expanded; an alias of an alias of ... (a YAML alias bomb) is refused"
+                ),
+            });
+        }
+        self.error.is_none()
+    }
+
+    /// Adds a finished node of `size` nodes (aliases expanded) to its parent.
+    fn push_node(&mut self, node: Node, size: usize) {
         match self.stack.last_mut() {
             None => {
                 if self.root.is_none() {
                     self.root = Some(node);
                 }
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq {
+                items, size: total, ..
+            }) => {
+                *total = total.saturating_add(size);
+                items.push(node);
+            }
             Some(Frame::Map {
                 entries,
                 pending_key,
                 key_lines,
+                size: total,
                 ..
             }) => match pending_key.take() {
-                None => *pending_key = Some(node),
+                None => {
+                    *total = total.saturating_add(size);
+                    *pending_key = Some(node);
+                }
                 Some(key) => {
+                    *total = total.saturating_add(size);
                     if let Some(name) = key.as_str() {
                         key_lines.push((name.to_string(), key.loc.line));
                     }
@@ -348,16 +404,27 @@ impl MarkedEventReceiver for Builder {
             Event::Scalar(text, style, anchor, tag) => match self.scalar(text, style, tag, line) {
                 Ok(node) => {
                     if anchor > 0 {
-                        self.anchors.insert(anchor, node.clone());
+                        self.anchors.insert(anchor, (node.clone(), 1));
                     }
-                    self.push_node(node);
+                    if self.count(1, line) {
+                        self.push_node(node, 1);
+                    }
                 }
                 Err(e) => self.error = Some(e),
             },
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.error = Some(YamlError::Unsupported {
+                    loc: self.loc(line),
+                    message: format!(
+                        "lists and mappings nested more than {MAX_DEPTH} levels deep are refused"
+                    ),
+                });
+            }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
                 items: Vec::new(),
                 line,
                 anchor,
+                size: 0,
             }),
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
                 entries: Vec::new(),
@@ -365,22 +432,30 @@ impl MarkedEventReceiver for Builder {
                 pending_key: None,
                 line,
                 anchor,
+                size: 0,
             }),
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
-                    Some(Frame::Seq { items, line, anchor }) => (
+                    Some(Frame::Seq {
+                        items,
+                        line,
+                        anchor,
+                        size,
+                    }) => (
                         Node {
                             kind: NodeKind::Seq(items),
                             loc: self.loc(line),
                             key_lines: Vec::new(),
                         },
                         anchor,
+                        size,
                     ),
                     Some(Frame::Map {
                         entries,
                         key_lines,
                         line,
                         anchor,
+                        size,
                         ..
                     }) => (
                         Node {
@@ -389,18 +464,28 @@ impl MarkedEventReceiver for Builder {
                             key_lines,
                         },
                         anchor,
+                        size,
                     ),
                     None => return,
                 };
-                if node.1 > 0 {
-                    self.anchors.insert(node.1, node.0.clone());
+                let (node, anchor, size) = (node.0, node.1, node.2.saturating_add(1));
+                if !self.count(1, line) {
+                    return;
                 }
-                self.push_node(node.0);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, (node.clone(), size));
+                }
+                self.push_node(node, size);
             }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => {
-                    let node = node.clone();
-                    self.push_node(node);
+            // Counted before the copy is made: a bomb is refused before it is built.
+            Event::Alias(id) => match self.anchors.get(&id).map(|(_, size)| *size) {
+                Some(size) => {
+                    if self.count(size, line) {
+                        if let Some((node, _)) = self.anchors.get(&id) {
+                            let node = node.clone();
+                            self.push_node(node, size);
+                        }
+                    }
                 }
                 None => {
                     self.error = Some(YamlError::Syntax {

@@ -6,6 +6,7 @@ mod agent_reboot;
 mod agent_report;
 mod check_sees;
 mod cli;
+mod cli_shell;
 mod containers;
 mod containers_compose;
 mod delegation;

@@ -189,3 +189,55 @@ fn graph_group(inv: &Inventory, name: &str, depth: usize, vars: bool, extra: &Va
         show_vars(&without_internal(gvars), depth, lines);
     }
 }
+
+/// `--graph [GROUP] --json`: the same tree as JSON, `{"name", "children": [...], "hosts":
+/// [...]}` per group (hosts as `{"name"}`), with `"vars"` on groups and hosts when `show_vars`;
+/// `None` when there is no such group.
+pub fn graph_json(inv: &Inventory, group: &str, show_vars: bool, extra: &Vars) -> Option<serde_json::Value> {
+    inv.graph().groups.get(group)?;
+    Some(graph_json_group(inv, group, show_vars, extra))
+}
+
+fn graph_json_group(inv: &Inventory, name: &str, show_vars: bool, extra: &Vars) -> serde_json::Value {
+    let graph = inv.graph();
+    let mut node = serde_json::Map::new();
+    node.insert("name".into(), name.into());
+    let Some(group) = graph.groups.get(name) else {
+        return node.into();
+    };
+    let children: Vec<serde_json::Value> = group
+        .children
+        .iter()
+        .map(|kid| graph_json_group(inv, kid, show_vars, extra))
+        .collect();
+    node.insert("children".into(), children.into());
+    let hosts: Vec<serde_json::Value> = if name == "all" {
+        Vec::new()
+    } else {
+        group
+            .hosts
+            .iter()
+            .map(|host| {
+                let mut h = serde_json::Map::new();
+                h.insert("name".into(), host.as_str().into());
+                if show_vars {
+                    h.insert("vars".into(), vars_json(&shown_host_vars(inv, host, extra)));
+                }
+                h.into()
+            })
+            .collect()
+    };
+    node.insert("hosts".into(), hosts.into());
+    if show_vars {
+        let mut gvars = inv.group_vars_map(name);
+        if group.priority != 1 {
+            gvars.insert("ansible_group_priority".into(), Value::from(group.priority));
+        }
+        node.insert("vars".into(), vars_json(&without_internal(gvars)));
+    }
+    node.into()
+}
+
+fn vars_json(vars: &Vars) -> serde_json::Value {
+    serde_json::to_value(vars_to_value(vars)).unwrap_or(serde_json::Value::Null)
+}

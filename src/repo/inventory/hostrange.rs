@@ -95,6 +95,16 @@ pub fn expand_host_pattern(pattern: &str) -> Result<(Vec<String>, Option<u16>), 
 
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/// Host names one inventory line may expand to: `web[1:99999999]` is a mistake (or an attempt
+/// to fill the controller's memory), refused before anything is built.
+pub const MAX_RANGE_HOSTS: usize = 100_000;
+
+fn too_many(line: &str) -> RangeError {
+    RangeError(format!(
+        "host range `{line}` expands to more than {MAX_RANGE_HOSTS} hosts; split it or check its bounds"
+    ))
+}
+
 /// Expands the first `[beg:end(:step)]` of a name, recursively, as Ansible does.
 pub fn expand_range(line: &str) -> Result<Vec<String>, RangeError> {
     let open = line
@@ -154,6 +164,14 @@ pub fn expand_range(line: &str) -> Result<Vec<String>, RangeError> {
                 })
             };
             let (b, e) = (parse(beg)?, parse(end)?);
+            let count = if e < b {
+                0
+            } else {
+                (e.abs_diff(b) / step as u64).saturating_add(1)
+            };
+            if count > MAX_RANGE_HOSTS as u64 {
+                return Err(too_many(line));
+            }
             (b..=e).step_by(step).map(|n| format!("{n:0width$}")).collect()
         }
     };
@@ -164,6 +182,9 @@ pub fn expand_range(line: &str) -> Result<Vec<String>, RangeError> {
             hosts.extend(expand_range(&name)?);
         } else {
             hosts.push(name);
+        }
+        if hosts.len() > MAX_RANGE_HOSTS {
+            return Err(too_many(line));
         }
     }
     Ok(hosts)
@@ -189,6 +210,20 @@ mod tests {
             ["n1sa", "n1sb", "n2sa", "n2sb"]
         );
         assert!(expand_range("h[01:100]").is_err());
+    }
+
+    #[test]
+    fn ranges_past_the_limit_are_refused_before_they_are_built() {
+        assert_eq!(expand_range("h[1:100000]").expect("at the limit").len(), 100_000);
+        for line in [
+            "h[1:100001]",
+            "h[0:9223372036854775807]",
+            "h[1:1000]x[1:1000]",
+            "h[-9223372036854775808:9223372036854775807]",
+        ] {
+            let err = expand_range(line).expect_err("too many");
+            assert!(err.to_string().contains("more than 100000 hosts"), "{err}");
+        }
     }
 
     #[test]
