@@ -105,9 +105,9 @@ if [ -n "$ansible_missing" ]; then
 fi
 
 # The filters' oracle: passlib for password_hash, netaddr for ansible.utils' ip filters, jmespath
-# for json_query, requests for community.docker's modules, and the community package's collections (ansible.utils, ansible.posix,
-# community.general),
-# without its dependencies so ansible-core stays at $ansible_version.
+# for json_query, requests for community.docker's modules, and the community package's
+# collections (ansible.utils, ansible.posix, community.general, community.docker,
+# community.crypto), without its dependencies so ansible-core stays at $ansible_version.
 collections_version=12.3.0
 python_libs=(passlib==1.7.4 netaddr==1.3.0 jmespath==1.1.0 requests==2.34.2)
 if ! python3 -c 'import passlib, netaddr, jmespath, requests, ansible_collections.ansible.utils, ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null; then
