@@ -13,6 +13,7 @@ pub mod facts;
 pub mod hook;
 pub mod loc;
 pub mod modules;
+pub mod orphans;
 pub mod output;
 pub mod plan;
 pub mod repo;

@@ -70,7 +70,7 @@ pub fn checkout(repo: &Repository, commit: &str) -> Result<Checkout, HookError> 
         .tree()
         .map_err(|e| HookError::git(format!("reading the tree of {commit}"), &git_dir, e))?;
     let temp = std::env::temp_dir();
-    remove_orphans(&temp);
+    crate::orphans::remove(&temp, PREFIX);
     let dir = tempfile::Builder::new()
         .prefix(&format!("{PREFIX}{}-", std::process::id()))
         .tempdir_in(&temp)
@@ -96,38 +96,6 @@ pub fn checkout(repo: &Repository, commit: &str) -> Result<Checkout, HookError> 
 
 /// Checkout directories are named `PREFIX<pid>-<random>`.
 const PREFIX: &str = "playhook-checkout-";
-
-/// Removes the checkouts in `temp` whose hook process is gone. Best effort: what cannot be
-/// removed now is tried again next time.
-fn remove_orphans(temp: &Path) {
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let gone = match rustix::process::Pid::from_raw(pid) {
-            Some(p) => rustix::process::test_kill_process(p) == Err(rustix::io::Errno::SRCH),
-            None => false,
-        };
-        if gone {
-            // The checkout, or the pending-handlers file written beside it.
-            let path = entry.path();
-            let _ = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -207,7 +175,7 @@ mod tests {
         }
         let orphan_pending = orphan.with_extension("pending.json");
         std::fs::write(&orphan_pending, "{}").expect("write");
-        remove_orphans(temp.path());
+        crate::orphans::remove(temp.path(), PREFIX);
         assert!(!orphan.exists(), "the dead hook's checkout is gone");
         assert!(!orphan_pending.exists(), "and its pending-handlers file");
         assert!(live.exists() && other.exists());

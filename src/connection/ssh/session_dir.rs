@@ -5,7 +5,6 @@
 //! but a run killed outright (SIGKILL) cannot, so the first connection of every run removes the
 //! dirs whose run (pid) is gone. Their masters, if still up, exit on their own (ControlPersist).
 
-use std::path::Path;
 use std::sync::Once;
 
 /// Session dirs are named `PREFIX<pid>-<random>`.
@@ -16,34 +15,10 @@ const PREFIX: &str = "playhook-ssh-";
 pub fn create() -> std::io::Result<tempfile::TempDir> {
     static CLEANED: Once = Once::new();
     let temp = std::env::temp_dir();
-    CLEANED.call_once(|| remove_orphans(&temp));
+    CLEANED.call_once(|| crate::orphans::remove(&temp, PREFIX));
     tempfile::Builder::new()
         .prefix(&format!("{PREFIX}{}-", std::process::id()))
         .tempdir_in(&temp)
-}
-
-/// Removes the session dirs in `temp` whose run is gone. Best effort: what cannot be removed now
-/// is tried again by the next run.
-fn remove_orphans(temp: &Path) {
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let gone = rustix::process::Pid::from_raw(pid)
-            .is_some_and(|p| rustix::process::test_kill_process(p) == Err(rustix::io::Errno::SRCH));
-        if gone {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -63,7 +38,7 @@ mod tests {
             std::fs::create_dir_all(dir).expect("mkdir");
             std::fs::write(dir.join("log"), "").expect("write");
         }
-        remove_orphans(temp.path());
+        crate::orphans::remove(temp.path(), PREFIX);
         assert!(!orphan.exists(), "the dead run's dir is gone");
         assert!(live.exists() && old_style.exists());
     }

@@ -12,6 +12,7 @@ use serde_json::{Value as Json, json};
 
 use super::docker::{Docker, args, is_image_id, repository_tag, to_value};
 use crate::connection::quote::quote;
+use crate::modules::params::state::State;
 use crate::modules::params::value_to_text;
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
@@ -24,14 +25,6 @@ pub enum Source {
     Load,
     Pull,
     Local,
-}
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    #[default]
-    Present,
-    Absent,
 }
 
 /// `build:`.

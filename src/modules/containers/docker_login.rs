@@ -13,20 +13,13 @@ use serde_json::{Value as Json, json};
 
 use super::docker::{Docker, args, to_value};
 use crate::connection::quote::quote_path;
+use crate::modules::params::state::State;
 use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct DockerLogin;
 
 /// Docker Hub, the collection's default `registry_url`.
 const DEFAULT_REGISTRY: &str = "https://index.docker.io/v1/";
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

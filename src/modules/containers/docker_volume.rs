@@ -11,18 +11,11 @@ use serde_json::{Value as Json, json};
 
 use super::compare::{Differences, diff_text};
 use super::docker::{Docker, args, to_value};
+use crate::modules::params::state::State;
 use crate::modules::params::value_to_text;
 use crate::modules::{Collection, Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct DockerVolume;
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
