@@ -70,6 +70,10 @@ done
 ln -sf /dev/null "$building/etc/systemd/system/console-getty.service"
 ln -sf /dev/null "$building/etc/systemd/system/getty@.service"
 rm -rf "$building"/var/cache/apt/archives/*.deb "$building"/var/lib/apt/lists/*
+# dnf as on a RedHat-family host: Debian's dnf-plugins-core enables its `local` plugin, which no
+# RedHat-family host runs by default (it copies every installed rpm into a `_dnf_local` repository
+# that later transactions then fail to read).
+sed -i 's/^enabled = true$/enabled = false/' "$building/etc/dnf/plugins/local.conf"
 # Fast apt runs: no translations.
 echo 'Acquire::Languages "none";' >"$building/etc/apt/apt.conf.d/99playhook-no-translations"
 
