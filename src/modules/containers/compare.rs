@@ -5,6 +5,9 @@
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
+use super::docker::to_value;
+use crate::modules::{Diff, Outcome};
+
 /// How an option is compared (`comparisons:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -185,6 +188,36 @@ impl Differences {
                 .collect(),
         )
     }
+}
+
+/// The `diff` result of `docker_network` and `docker_volume` (under `--diff` or check mode):
+/// `differences` (the names that differed, when compared) and, under `--diff`, `before` and
+/// `after`, which are also shown as the task's diff.
+pub fn with_diff(
+    mut out: Outcome,
+    show_diff: bool,
+    check: bool,
+    legacy: Option<Vec<String>>,
+    tracker: &Differences,
+) -> Outcome {
+    if !(show_diff || check) {
+        return out;
+    }
+    let mut diff = serde_json::Map::new();
+    if let Some(names) = legacy {
+        diff.insert("differences".into(), serde_json::json!(names));
+    }
+    if show_diff {
+        let (before, after) = tracker.before_after();
+        out.diff.push(Diff {
+            before: diff_text(&before),
+            after: diff_text(&after),
+            ..Diff::default()
+        });
+        diff.insert("before".into(), before);
+        diff.insert("after".into(), after);
+    }
+    out.with("diff", to_value(&Json::Object(diff)))
 }
 
 /// Ansible's rendering of a dict diff: JSON with sorted keys and four-space indents.

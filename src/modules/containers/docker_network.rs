@@ -9,11 +9,11 @@ use minijinja::Value;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::compare::{Differences, diff_text};
+use super::compare::{Differences, with_diff};
 use super::docker::{Docker, args, to_value};
 use crate::modules::params::state::State;
 use crate::modules::params::value_to_text;
-use crate::modules::{Collection, Diff, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
+use crate::modules::{Collection, ModuleCtx, ModuleError, Outcome, Spec, TypedModule};
 
 pub struct DockerNetwork;
 
@@ -283,24 +283,7 @@ impl TypedModule for DockerNetwork {
                 .unwrap_or(Json::Null);
             out = out.with("network", to_value(&facts));
         }
-        if ctx.diff || ctx.check {
-            let mut diff = serde_json::Map::new();
-            if let Some(names) = legacy {
-                diff.insert("differences".into(), json!(names));
-            }
-            if ctx.diff {
-                let (before, after) = done.tracker.before_after();
-                out.diff.push(Diff {
-                    before: diff_text(&before),
-                    after: diff_text(&after),
-                    ..Diff::default()
-                });
-                diff.insert("before".into(), before);
-                diff.insert("after".into(), after);
-            }
-            out = out.with("diff", to_value(&Json::Object(diff)));
-        }
-        Ok(out)
+        Ok(with_diff(out, ctx.diff, ctx.check, legacy, &done.tracker))
     }
 }
 
